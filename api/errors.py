@@ -1,0 +1,64 @@
+"""Domain errors → GraphQL, in one place: typed user errors in payloads, coded errors elsewhere."""
+
+from __future__ import annotations
+
+import logging
+
+import strawberry
+from graphql.error import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from domain.errors import DomainError
+
+__all__ = ["ErrorPolicy", "UserError", "user_errors"]
+
+log = logging.getLogger("regwatch.graphql")
+
+
+@strawberry.type(description="A problem with a mutation's input (输入错误): which field, a stable code, a message.")
+class UserError:
+    field: str | None
+    code: str
+    message: str
+
+
+def user_errors(exc: DomainError) -> list[UserError]:
+    return [UserError(field=e.field, code=e.code, message=e.message) for e in exc.errors]
+
+
+class ErrorPolicy(MaskErrors):
+    """Domain errors keep their message and gain `extensions.code`; anything else is logged, and masked in prod."""
+
+    def __init__(self, *, mask: bool) -> None:
+        super().__init__()
+        self.mask = mask
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed: list[GraphQLError] = []
+        request_id = self._request_id()
+        for error in errors:
+            original = error.original_error
+            if isinstance(original, DomainError):
+                processed.append(GraphQLError(
+                    original.message, nodes=error.nodes, source=error.source, positions=error.positions,
+                    path=error.path, original_error=None,
+                    extensions={"code": original.code, **({"field": original.field} if original.field else {})}))
+            elif original is None or isinstance(original, GraphQLError):
+                processed.append(error)  # syntax, validation and limit errors speak for themselves
+            else:
+                log.error("unexpected error in GraphQL (request %s)", request_id, exc_info=original)
+                if self.mask:
+                    processed.append(GraphQLError(
+                        f"Unexpected error (request id {request_id}).", nodes=error.nodes, source=error.source,
+                        positions=error.positions, path=error.path,
+                        extensions={"code": "internal", "requestId": request_id}))
+                else:
+                    processed.append(GraphQLError(
+                        f"{type(original).__name__}: {original}", nodes=error.nodes, source=error.source,
+                        positions=error.positions, path=error.path, original_error=original,
+                        extensions={"code": "internal", "requestId": request_id}))
+        return processed
+
+    def _request_id(self) -> str | None:
+        context = getattr(self.execution_context, "context", None)
+        return getattr(context, "request_id", None)

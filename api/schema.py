@@ -1,0 +1,41 @@
+"""The root schema, assembled from each feature's Query and Mutation classes.
+
+A new feature adds its `<Feature>Query` / `<Feature>Mutation` to the lists below.
+"""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
+
+from api.errors import ErrorPolicy
+from api.platform.queries import PlatformQuery
+from domain.settings import Settings
+
+__all__ = ["build_schema"]
+
+QUERIES: list[type] = [PlatformQuery]
+MUTATIONS: list[type] = []
+
+
+def _merge(name: str, parts: list[type]) -> type | None:
+    if not parts:
+        return None
+    return strawberry.type(type(name, tuple(parts), {}))
+
+
+def build_schema(settings: Settings, *, extra_queries: tuple[type, ...] = ()) -> strawberry.Schema:
+    query = _merge("Query", [*QUERIES, *extra_queries])
+    mutation = _merge("Mutation", MUTATIONS)
+    return strawberry.Schema(
+        query=query,
+        mutation=mutation,
+        config=StrawberryConfig(auto_camel_case=True),
+        extensions=[
+            QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+            MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+            MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+            ErrorPolicy(mask=settings.is_prod),
+        ],
+    )

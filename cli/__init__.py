@@ -1,0 +1,18 @@
+"""The `regwatch` command: a thin Typer front over the domain, one module per feature."""
+
+from __future__ import annotations
+
+import typer
+
+from cli import platform
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="regwatch",
+    help="Regwatch — 苏州市互联网+监管 风险预警与分析评价系统: serve, migrate, and operate the platform.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_show_locals=False,
+)
+platform.register(app)

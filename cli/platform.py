@@ -1,0 +1,99 @@
+"""serve, migrate, jobs."""
+
+from __future__ import annotations
+
+import typer
+
+from cli.common import SETUP_STEPS, console, database, fail, settings
+from domain.schema_version import current_revision, head_revision, upgrade_to_head
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command()(migrate)
+    app.command("check-db")(check_db)
+    app.command()(setup)
+    jobs_app = typer.Typer(help="Background jobs (后台任务).", no_args_is_help=True)
+    jobs_app.command("list")(jobs_list)
+    app.add_typer(jobs_app, name="jobs")
+
+
+def serve(
+    host: str = typer.Option(None, help="Address to bind (default REGWATCH_HOST, 127.0.0.1)."),
+    port: int = typer.Option(None, help="Port (default REGWATCH_PORT, 8000)."),
+    workers: int = typer.Option(1, min=1, help="Worker processes; the app keeps no shared state in memory."),
+    reload: bool = typer.Option(False, help="Reload on code changes (development)."),
+) -> None:
+    """Serve the pages, GraphQL and GraphiQL with uvicorn."""
+    import uvicorn
+
+    cfg = settings()
+    db = database()
+    with db.engine.connect() as conn:
+        current, head = current_revision(conn), head_revision()
+    db.dispose()
+    if current != head:
+        fail(f"the database is at migration {current or '(empty)'} but the code needs {head}: "
+             "run `regwatch migrate` first")
+    console.print(f"Regwatch on http://{host or cfg.host}:{port or cfg.port}  ({cfg.backend}, {cfg.env})")
+    uvicorn.run("regwatch_app:create_app", factory=True, host=host or cfg.host, port=port or cfg.port,
+                workers=workers, reload=reload, log_level="warning", access_log=False, proxy_headers=True)
+
+
+def migrate(revision: str = typer.Argument("head", help="Target revision (default: head).")) -> None:
+    """Upgrade the database to the latest migration (Alembic)."""
+    from alembic import command
+
+    from domain.schema_version import alembic_config
+
+    cfg = settings()
+    if cfg.backend == "sqlite":
+        cfg.var_dir.mkdir(parents=True, exist_ok=True)
+    if revision == "head":
+        upgrade_to_head(cfg.database_url)
+    else:
+        command.upgrade(alembic_config(cfg.database_url), revision)
+    db = database()
+    with db.engine.connect() as conn:
+        console.print(f"database at migration [bold]{current_revision(conn)}[/] ({cfg.backend})")
+    db.dispose()
+
+
+def check_db() -> None:
+    """Exit 0 when the database is at the latest migration, 1 otherwise."""
+    db = database()
+    with db.engine.connect() as conn:
+        current, head = current_revision(conn), head_revision()
+    db.dispose()
+    if current != head:
+        fail(f"database at {current or '(empty)'}, code needs {head}: run `regwatch migrate`")
+    console.print(f"database at head {head}")
+
+
+def jobs_list(limit: int = typer.Option(20, help="How many, newest first.")) -> None:
+    """List recent jobs."""
+    from rich.table import Table
+
+    from domain.identity.actor import SYSTEM
+    from domain.jobs.service import list_jobs
+
+    db = database()
+    with db.unit_of_work() as session:
+        rows = list_jobs(session, SYSTEM, limit=limit)
+    table = Table("id", "kind", "status", "progress", "started by", "created")
+    for job in rows:
+        table.add_row(str(job.id), job.kind, job.status,
+                      f"{job.progress_done}/{job.progress_total or '?'}", job.created_by_name,
+                      job.created_at.isoformat(timespec="seconds"))
+    console.print(table)
+
+
+def setup() -> None:
+    """First-run setup, safe to repeat: migrate, then each feature's step (reference data, admin, demo, model)."""
+    migrate("head")
+    for _order, label, step in sorted(SETUP_STEPS, key=lambda s: s[0]):
+        console.print(f"[bold]setup:[/] {label}")
+        step()
+    console.print("[green]setup complete[/]")

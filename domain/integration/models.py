@@ -1,0 +1,65 @@
+"""Connected systems and what they sent (集成对接)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from domain.types import UTCDateTime, utcnow
+
+__all__ = ["DATA_SOURCE_KINDS", "INGEST_KINDS", "DataSource", "IngestionBatch", "IngestionError"]
+
+DATA_SOURCE_KINDS = ("phase_one", "department_system", "data_centre", "manual")
+INGEST_KINDS = ("entities", "items", "actions", "complaints", "credit")
+
+
+class DataSource(SQLModel, table=True):
+    """数据源: a system that pushes data, with the feeds it is expected to send."""
+
+    __tablename__ = "data_source"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=100)
+    kind: str = Field(max_length=32)
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    expected_feeds: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class IngestionBatch(SQLModel, table=True):
+    """导入批次: one push or file, with its counts."""
+
+    __tablename__ = "ingestion_batch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="data_source.id", index=True)
+    kind: str = Field(max_length=32)
+    channel: str = Field(max_length=16)  # api / file / demo
+    mode: str = Field(default="partial", max_length=16)
+    status: str = Field(default="running", max_length=16)  # running / done / failed
+    file_name: str | None = Field(default=None, max_length=255)
+    received: int = Field(default=0)
+    accepted: int = Field(default=0)
+    rejected: int = Field(default=0)
+    created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    job_id: int | None = Field(default=None, foreign_key="job.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class IngestionError(SQLModel, table=True):
+    """One rejected record: its index in the batch, the field, a code and a message."""
+
+    __tablename__ = "ingestion_error"
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="ingestion_batch.id", index=True)
+    record_index: int
+    field: str | None = Field(default=None, max_length=64)
+    code: str = Field(max_length=64)
+    message: str = Field(max_length=500)

@@ -1,0 +1,110 @@
+"""Configuration from REGWATCH_* environment variables, validated at start."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+__all__ = ["Settings", "SettingsError", "get_settings", "reset_settings"]
+
+ENVIRONMENTS = ("dev", "prod")
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or invalid; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    host: str = "127.0.0.1"
+    port: int = 8000
+    env: str = "dev"
+    secret_key: str = field(default="", repr=False)
+    var_dir: Path = Path("var")
+    log_level: str = "INFO"
+    session_max_age: int = 8 * 3600
+    graphql_max_depth: int = 12
+    graphql_max_aliases: int = 30
+    graphql_max_tokens: int = 5000
+    max_page_size: int = 200
+
+    @property
+    def is_prod(self) -> bool:
+        return self.env == "prod"
+
+    @property
+    def backend(self) -> str:
+        return "postgresql" if self.database_url.startswith("postgresql") else "sqlite"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        var_dir = Path(env.get("REGWATCH_VAR_DIR", "var")).resolve()
+        mode = env.get("REGWATCH_ENV", "dev").strip().lower()
+        if mode not in ENVIRONMENTS:
+            raise SettingsError(f"REGWATCH_ENV must be one of {', '.join(ENVIRONMENTS)}, got {mode!r}")
+
+        url = env.get("REGWATCH_DATABASE_URL", "").strip() or f"sqlite:///{var_dir / 'regwatch.db'}"
+        if not (url.startswith("sqlite:") or url.startswith("postgresql")):
+            raise SettingsError(
+                "REGWATCH_DATABASE_URL must be a sqlite:/// or postgresql:// URL, " f"got {url.split(':')[0]!r}"
+            )
+
+        port_text = env.get("REGWATCH_PORT", "8000").strip()
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise SettingsError(f"REGWATCH_PORT must be a number between 1 and 65535, got {port_text!r}")
+
+        secret = env.get("REGWATCH_SECRET_KEY", "").strip()
+        if not secret:
+            if mode == "prod":
+                raise SettingsError("REGWATCH_SECRET_KEY is required when REGWATCH_ENV=prod")
+            secret = _dev_secret(var_dir)
+        elif len(secret) < 32:
+            raise SettingsError("REGWATCH_SECRET_KEY must be at least 32 characters long")
+
+        def number(name: str, default: int) -> int:
+            text = env.get(name, str(default)).strip()
+            if not text.isdigit() or int(text) <= 0:
+                raise SettingsError(f"{name} must be a positive whole number, got {text!r}")
+            return int(text)
+
+        return cls(
+            database_url=url,
+            host=env.get("REGWATCH_HOST", "127.0.0.1").strip() or "127.0.0.1",
+            port=int(port_text),
+            env=mode,
+            secret_key=secret,
+            var_dir=var_dir,
+            log_level=env.get("REGWATCH_LOG_LEVEL", "INFO").upper(),
+            session_max_age=number("REGWATCH_SESSION_MAX_AGE", 8 * 3600),
+            max_page_size=number("REGWATCH_MAX_PAGE_SIZE", 200),
+        )
+
+
+def _dev_secret(var_dir: Path) -> str:
+    """Generate the dev secret once and keep it, so sessions survive restarts and workers agree."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker wrote it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secret)
+    return secret
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()
+
+
+def reset_settings() -> None:
+    get_settings.cache_clear()

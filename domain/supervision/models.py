@@ -1,0 +1,127 @@
+"""Supervision data: the item catalogue, entities, actions, complaints, credit records."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from domain.types import UTCDateTime, utcnow
+
+__all__ = [
+    "ACTION_KINDS",
+    "CREDIT_KINDS",
+    "ITEM_KINDS",
+    "Complaint",
+    "CreditRecord",
+    "Entity",
+    "SupervisionAction",
+    "SupervisionItem",
+]
+
+ITEM_KINDS = ("inspection", "penalty", "coercion", "other")
+ACTION_KINDS = ITEM_KINDS
+CREDIT_KINDS = ("abnormal_operation", "serious_violation", "commendation")
+
+
+class SupervisionItem(SQLModel, table=True):
+    """监管事项: a catalogue entry (监管事项编码 / 检查实施清单编码)."""
+
+    __tablename__ = "supervision_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=200)
+    department_id: int = Field(foreign_key="department.id", index=True)
+    kind: str = Field(max_length=16)
+    legal_basis: str = Field(default="", max_length=500)
+    active: bool = Field(default=True)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Entity(SQLModel, table=True):
+    """监管对象: a market entity keyed by its unified social credit code (统一社会信用代码)."""
+
+    __tablename__ = "entity"
+
+    id: int | None = Field(default=None, primary_key=True)
+    uscc: str = Field(max_length=18, unique=True)
+    name: str = Field(max_length=200, index=True)
+    entity_type: str = Field(max_length=32)
+    industry_code: str | None = Field(default=None, max_length=4, index=True)
+    region_code: str | None = Field(default=None, max_length=6, index=True)
+    registered_capital: Decimal | None = Field(default=None, sa_type=sa.Numeric(16, 2))  # 万元
+    founded_on: date | None = Field(default=None)
+    status: str = Field(default="active", max_length=16)
+    source_id: int | None = Field(default=None, foreign_key="data_source.id")
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SupervisionAction(SQLModel, table=True):
+    """监管行为: one inspection, penalty, coercive measure or other act on an entity under an item."""
+
+    __tablename__ = "supervision_action"
+    __table_args__ = (
+        sa.UniqueConstraint("source_id", "external_id"),
+        sa.Index("ix_supervision_action_entity_started", "entity_id", "started_on"),
+        sa.Index("ix_supervision_action_department_started", "department_id", "started_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="data_source.id")
+    external_id: str = Field(max_length=64)
+    kind: str = Field(max_length=16)
+    item_id: int | None = Field(default=None, foreign_key="supervision_item.id", index=True)
+    department_id: int = Field(foreign_key="department.id")
+    entity_id: int = Field(foreign_key="entity.id")
+    started_on: date
+    decided_on: date | None = Field(default=None)
+    result: str | None = Field(default=None, max_length=32)  # inspection: pass / fail / rectify
+    penalty_amount: Decimal | None = Field(default=None, sa_type=sa.Numeric(16, 2))  # 元
+    document_number: str | None = Field(default=None, max_length=100)
+    officers: str | None = Field(default=None, max_length=200)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Complaint(SQLModel, table=True):
+    """投诉举报: a complaint about an entity (12345, 12315, letters, visits)."""
+
+    __tablename__ = "complaint"
+    __table_args__ = (
+        sa.UniqueConstraint("source_id", "external_id"),
+        sa.Index("ix_complaint_entity_received", "entity_id", "received_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="data_source.id")
+    external_id: str = Field(max_length=64)
+    entity_id: int = Field(foreign_key="entity.id")
+    received_on: date
+    channel: str = Field(max_length=16)
+    category: str = Field(max_length=64)
+    responded_on: date | None = Field(default=None)
+    outcome: str | None = Field(default=None, max_length=200)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CreditRecord(SQLModel, table=True):
+    """信用记录: abnormal-operation list, serious-violation list, commendation."""
+
+    __tablename__ = "credit_record"
+    __table_args__ = (
+        sa.UniqueConstraint("source_id", "external_id"),
+        sa.Index("ix_credit_record_entity_listed", "entity_id", "listed_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="data_source.id")
+    external_id: str = Field(max_length=64)
+    entity_id: int = Field(foreign_key="entity.id")
+    kind: str = Field(max_length=32)
+    listed_on: date
+    removed_on: date | None = Field(default=None)
+    authority: str | None = Field(default=None, max_length=100)
+    reason: str | None = Field(default=None, max_length=500)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,32 @@
+"""Every table, imported in one place so `SQLModel.metadata` is complete (Alembic, tests)."""
+
+from sqlmodel import SQLModel
+
+import domain.db  # noqa: F401  (sets the naming convention first)
+from domain.audit.models import AuditLog
+from domain.identity.models import ApiToken, Department, User
+from domain.integration.models import DataSource, IngestionBatch, IngestionError
+from domain.jobs.models import Job
+from domain.reference.models import Industry, Region
+from domain.supervision.models import Complaint, CreditRecord, Entity, SupervisionAction, SupervisionItem
+
+__all__ = [
+    "ApiToken",
+    "AuditLog",
+    "Complaint",
+    "CreditRecord",
+    "DataSource",
+    "Department",
+    "Entity",
+    "Industry",
+    "IngestionBatch",
+    "IngestionError",
+    "Job",
+    "Region",
+    "SupervisionAction",
+    "SupervisionItem",
+    "User",
+    "metadata",
+]
+
+metadata = SQLModel.metadata

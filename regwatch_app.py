@@ -1,0 +1,95 @@
+"""Composition root: wires domain, ml, api and web into one ASGI application."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from api.schema import build_schema
+from api.view import GraphQLView
+from domain.db import Database
+from domain.errors import DomainError
+from domain.jobs.service import JobRunner
+from domain.settings import Settings, get_settings
+from web.logging import configure_logging
+from web.middleware import RequestContextMiddleware, SchemaGuardMiddleware, SecurityHeadersMiddleware
+from web.platform import views as platform_views
+from web.templating import STATIC_DIR, templates
+
+__all__ = ["create_app"]
+
+SESSION_COOKIE = "regwatch_session"
+
+
+class CachedStaticFiles(StaticFiles):
+    """Vendored assets carry a version in their URL, so browsers may keep them a day."""
+
+    def file_response(self, *args, **kwargs) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "public, max-age=86400"
+        return response
+
+
+async def render_graphiql(request: Request) -> Response:
+    return templates.TemplateResponse(request, "graphiql.html", {
+        "request": request, "csrf_token": getattr(request.state, "csrf_token", ""), "graphql_endpoint": "/graphql"})
+
+
+def create_app(settings: Settings | None = None, *, run_jobs: bool = True, database: Database | None = None,
+               schema: Any = None) -> Starlette:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    db = database or Database(settings.database_url)
+    runner = JobRunner(db) if run_jobs else None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if runner:
+            runner.start()
+        try:
+            yield
+        finally:
+            if runner:
+                runner.stop()
+            await db.adispose()
+
+    graphql = GraphQLView(schema or build_schema(settings), render_ide=render_graphiql)
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Mount("/static", CachedStaticFiles(directory=str(STATIC_DIR)), name="static"),
+        *platform_views.routes,
+    ]
+    middleware = [
+        Middleware(RequestContextMiddleware),
+        Middleware(SecurityHeadersMiddleware, hsts=settings.is_prod),
+        Middleware(SchemaGuardMiddleware, database=db),
+        Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie=SESSION_COOKIE,
+                   max_age=settings.session_max_age, same_site="lax", https_only=settings.is_prod),
+    ]
+    app = Starlette(
+        debug=False,
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={
+            404: platform_views.http_exception,
+            405: platform_views.http_exception,
+            403: platform_views.http_exception,
+            400: platform_views.http_exception,
+            DomainError: platform_views.domain_exception,
+            500: platform_views.server_error,
+        },
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.job_runner = runner
+    return app

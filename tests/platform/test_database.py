@@ -1,0 +1,55 @@
+"""The database layer: SQLite pragmas in force on every connection, the unit of work, zone-aware timestamps."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlmodel import select
+
+from domain.db import Database, sqlite_pragmas
+from domain.jobs.models import Job
+from tests.support import backend
+
+
+@pytest.mark.skipif(backend() != "sqlite", reason="SQLite pragmas")
+def test_sqlite_pragmas_are_set_on_sync_and_async_connections(db):
+    with db.engine.connect() as conn:
+        assert sqlite_pragmas(conn) == {"journal_mode": "wal", "busy_timeout": 10000, "foreign_keys": 1,
+                                        "synchronous": 1}
+
+
+@pytest.mark.skipif(backend() != "sqlite", reason="SQLite pragmas")
+async def test_sqlite_pragmas_on_the_async_engine(db):
+    async with db.async_engine.connect() as conn:
+        pragmas = await conn.run_sync(sqlite_pragmas)
+    assert pragmas["foreign_keys"] == 1 and pragmas["journal_mode"] == "wal"
+
+
+def test_unit_of_work_commits_together_or_not_at_all(db: Database):
+    with pytest.raises(RuntimeError), db.unit_of_work() as s:
+        s.add(Job(kind="a"))
+        s.flush()
+        raise RuntimeError("boom")
+    with db.unit_of_work() as s:
+        assert s.exec(select(Job)).all() == []
+        s.add(Job(kind="b"))
+    with db.unit_of_work() as s:
+        assert [j.kind for j in s.exec(select(Job))] == ["b"]
+
+
+def test_timestamps_come_back_in_utc_whatever_zone_went_in(db: Database):
+    shanghai = timezone(timedelta(hours=8))
+    with db.unit_of_work() as s:
+        job = Job(kind="t", created_at=datetime(2026, 7, 1, 9, 30, tzinfo=shanghai))
+        s.add(job)
+        s.flush()
+        job_id = job.id
+    with db.unit_of_work() as s:
+        stored = s.get(Job, job_id)
+        assert stored.created_at == datetime(2026, 7, 1, 1, 30, tzinfo=UTC)
+        assert stored.created_at.tzinfo is not None
+
+
+def test_naive_timestamps_are_refused(db: Database):
+    with pytest.raises(Exception, match="naive"), db.unit_of_work() as s:
+        s.add(Job(kind="t", created_at=datetime(2026, 7, 1, 9, 30)))
+        s.flush()

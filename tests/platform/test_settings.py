@@ -1,0 +1,41 @@
+"""Configuration: defaults, validation with messages that name the variable, the dev secret kept on disk."""
+
+import pytest
+
+from domain.settings import Settings, SettingsError
+
+
+def test_defaults_use_a_sqlite_file_under_var(tmp_path):
+    s = Settings.from_env({"REGWATCH_VAR_DIR": str(tmp_path)})
+    assert s.database_url == f"sqlite:///{tmp_path / 'regwatch.db'}"
+    assert (s.host, s.port, s.env, s.backend) == ("127.0.0.1", 8000, "dev", "sqlite")
+
+
+def test_dev_secret_is_generated_once_and_kept(tmp_path):
+    first = Settings.from_env({"REGWATCH_VAR_DIR": str(tmp_path)}).secret_key
+    second = Settings.from_env({"REGWATCH_VAR_DIR": str(tmp_path)}).secret_key
+    assert len(first) >= 32 and first == second
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"REGWATCH_ENV": "staging"}, "REGWATCH_ENV"),
+        ({"REGWATCH_PORT": "eighty"}, "REGWATCH_PORT"),
+        ({"REGWATCH_PORT": "70000"}, "REGWATCH_PORT"),
+        ({"REGWATCH_DATABASE_URL": "mysql://x"}, "REGWATCH_DATABASE_URL"),
+        ({"REGWATCH_ENV": "prod"}, "REGWATCH_SECRET_KEY"),
+        ({"REGWATCH_SECRET_KEY": "short"}, "REGWATCH_SECRET_KEY"),
+        ({"REGWATCH_MAX_PAGE_SIZE": "0"}, "REGWATCH_MAX_PAGE_SIZE"),
+    ],
+)
+def test_bad_values_are_refused_with_the_variable_named(tmp_path, env, names):
+    with pytest.raises(SettingsError, match=names):
+        Settings.from_env({"REGWATCH_VAR_DIR": str(tmp_path), **env})
+
+
+def test_prod_with_a_secret_is_accepted(tmp_path):
+    s = Settings.from_env({"REGWATCH_VAR_DIR": str(tmp_path), "REGWATCH_ENV": "prod",
+                           "REGWATCH_SECRET_KEY": "k" * 40, "REGWATCH_DATABASE_URL": "postgresql://u@h/db"})
+    assert s.is_prod and s.backend == "postgresql" and not (tmp_path / "secret_key").exists()

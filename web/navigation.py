@@ -1,0 +1,50 @@
+"""The product's navigation: one list, so the layout and the placeholder pages agree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["NAVIGATION", "NavItem", "NavSection", "find_item"]
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str
+    path: str
+    summary: str  # what the module does, shown while it is not built
+    built: bool = False
+    roles: tuple[str, ...] = ()  # empty: everyone signed in
+
+
+@dataclass(frozen=True)
+class NavSection:
+    label: str
+    items: tuple[NavItem, ...]
+
+
+NAVIGATION: tuple[NavSection, ...] = (
+    NavSection("风险预警", (
+        NavItem("clues", "线索", "/clues", "风险线索接收：部门推送、投诉举报、数据中心与手工录入的线索，去重并关联监管对象。"),
+        NavItem("analysis", "研判", "/analysis", "风险分析研判：模型评分与规则给出等级和解释，研判人员确认、降级或排除。"),
+        NavItem("warnings", "预警", "/warnings", "预警发布：分级预警（红橙黄蓝）派发至责任部门并设定期限。"),
+        NavItem("disposal", "处置", "/disposal", "风险处置反馈：部门签收、处置、反馈、退回与办结的全流程留痕。"),
+        NavItem("models", "模型", "/models", "风险模型管理：模型版本、训练、指标、回测、启用与回滚、阈值与规则。"),
+        NavItem("statistics", "统计", "/statistics", "风险统计展示：统计看板与绩效目标面板。"),
+    )),
+    NavSection("分析评价", (
+        NavItem("behaviour", "行为分析", "/behaviour", "监管行为分析（再监管）：事项覆盖率、全过程留痕、及时性，按部门和期间统计。"),
+        NavItem("evaluations", "效能评价", "/evaluations", "监管效能评估评价：加权指标体系、评价运行、部门得分与排名。"),
+        NavItem("reports", "分析报告", "/reports", "分析报告：每半年自动生成的分析报告及归档。"),
+    )),
+    NavSection("集成对接", (
+        NavItem("sources", "数据源", "/sources", "数据源：一期平台、部门系统与数据中心主题库的接入状态、导入批次与错误。"),
+    )),
+    NavSection("系统", (
+        NavItem("jobs", "后台任务", "/jobs", "后台任务：导入、训练、评分与报告的进度和结果。", built=True),
+    )),
+)
+
+
+def find_item(key: str) -> NavItem | None:
+    return next((item for section in NAVIGATION for item in section.items if item.key == key), None)

@@ -1,0 +1,76 @@
+"""Templates: one helper renders the whole page, or one block of it for htmx requests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2_fragments.starlette import Jinja2Blocks
+from starlette.requests import Request
+from starlette.responses import Response
+
+from domain.platform import app_version
+from domain.types import LOCAL_TZ
+from web.navigation import NAVIGATION
+
+__all__ = ["STATIC_DIR", "TEMPLATES_DIR", "is_htmx", "render", "templates"]
+
+WEB_DIR = Path(__file__).resolve().parent
+TEMPLATES_DIR = WEB_DIR / "templates"
+STATIC_DIR = WEB_DIR / "static"
+
+templates = Jinja2Blocks(directory=str(TEMPLATES_DIR))
+_VERSION = app_version()
+
+
+def static_url(path: str) -> str:
+    """URL of a vendored or app asset, versioned so caches refresh on upgrade."""
+    return f"/static/{path}?v={_VERSION}"
+
+
+templates.env.globals.update(static_url=static_url, navigation=NAVIGATION, app_version=_VERSION)
+
+def localtime(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC timestamp shown in Asia/Shanghai time."""
+    if value is None:
+        return "—"
+    return value.astimezone(LOCAL_TZ).strftime(fmt) if hasattr(value, "astimezone") else str(value)
+
+
+templates.env.filters["localtime"] = localtime
+
+LEVEL_NAMES = {"red": "红色", "orange": "橙色", "yellow": "黄色", "blue": "蓝色"}
+templates.env.filters["level_name"] = lambda level: LEVEL_NAMES.get(level, level or "—")
+
+
+def is_htmx(request: Request) -> bool:
+    """An htmx request that wants a fragment (boosted navigations want the whole page)."""
+    return request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, *,
+           block: str | None = None, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """Render `template` whole, or only `block` when htmx asks for a fragment."""
+    ctx: dict[str, Any] = {
+        "request": request,
+        "actor": getattr(request.state, "actor", None),
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+        "flashes": _pop_flashes(request),
+    }
+    ctx.update(context or {})
+    if block is not None and is_htmx(request):
+        return templates.TemplateResponse(request, template, ctx, block_name=block, status_code=status_code,
+                                          headers=headers)
+    return templates.TemplateResponse(request, template, ctx, status_code=status_code, headers=headers)
+
+
+def flash(request: Request, message: str, category: str = "success") -> None:
+    """Queue a message for the next page shown to this user (post-redirect-get)."""
+    if "session" in request.scope:
+        request.session.setdefault("_flashes", []).append([category, message])
+
+
+def _pop_flashes(request: Request) -> list[list[str]]:
+    if "session" not in request.scope:
+        return []
+    return request.session.pop("_flashes", []) or []
