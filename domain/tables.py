@@ -8,6 +8,15 @@ from domain.identity.models import ApiToken, Department, User
 from domain.integration.models import DataSource, IngestionBatch, IngestionError
 from domain.jobs.models import Job
 from domain.reference.models import Industry, Region
+from domain.risk.models import (
+    ModelAlias,
+    ModelAliasHistory,
+    ModelVersion,
+    RiskRule,
+    RiskRuleRevision,
+    RiskScore,
+    ScoringRun,
+)
 from domain.supervision.models import Complaint, CreditRecord, Entity, SupervisionAction, SupervisionItem
 
 __all__ = [
@@ -22,7 +31,14 @@ __all__ = [
     "IngestionBatch",
     "IngestionError",
     "Job",
+    "ModelAlias",
+    "ModelAliasHistory",
+    "ModelVersion",
     "Region",
+    "RiskRule",
+    "RiskRuleRevision",
+    "RiskScore",
+    "ScoringRun",
     "SupervisionAction",
     "SupervisionItem",
     "User",
