@@ -32,10 +32,11 @@ def build_schema(settings: Settings, *, extra_queries: tuple[type, ...] = ()) ->
         query=query,
         mutation=mutation,
         config=StrawberryConfig(auto_camel_case=True),
+        # Factories, so each request gets fresh extension instances.
         extensions=[
-            QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-            MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
-            MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-            ErrorPolicy(mask=settings.is_prod),
+            lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+            lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+            lambda: ErrorPolicy(mask=settings.is_prod),
         ],
     )

@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 
 from api.context import Info
+from api.pagination import Connection, build_connection, page_request
 from domain.jobs import service as jobs
 from domain.jobs.models import Job
 from domain.platform import server_info
@@ -50,6 +51,15 @@ class PlatformQuery:
     async def server_info(self, info: Info) -> ServerInfoType:
         data = await info.context.read(server_info)
         return ServerInfoType(**data)
+
+    @strawberry.field(description="Background jobs you may see, newest first (后台任务列表).")
+    async def jobs(self, info: Info, first: int | None = None, after: str | None = None, last: int | None = None,
+                   before: str | None = None, kind: str | None = None,
+                   status: str | None = None) -> Connection[JobType]:
+        ctx = info.context
+        page = await ctx.read(jobs.page_jobs, ctx.actor, page_request(first, after, last, before),
+                              max_size=ctx.settings.max_page_size, kind=kind, status=status)
+        return build_connection(page, JobType.from_row)
 
     @strawberry.field(description="A job by id (后台任务).")
     async def job(self, info: Info, id: strawberry.ID) -> JobType:

@@ -25,6 +25,7 @@ from domain.db import Database
 from domain.errors import DomainError, Forbidden, NotFound
 from domain.identity.actor import Actor
 from domain.jobs.models import Job
+from domain.pagination import Page, PageRequest, fetch_page
 from domain.types import utcnow
 
 __all__ = [
@@ -34,7 +35,9 @@ __all__ = [
     "JobRunner",
     "get_job",
     "job_handler",
+    "jobs_query",
     "list_jobs",
+    "page_jobs",
     "reap_interrupted_jobs",
     "registered_kinds",
     "run_job",
@@ -113,13 +116,25 @@ def get_job(session: Session, actor: Actor, job_id: int) -> Job:
     return job
 
 
-def list_jobs(session: Session, actor: Actor, *, kind: str | None = None, limit: int = 50) -> list[Job]:
-    stmt = select(Job).order_by(Job.id.desc()).limit(limit)
+def jobs_query(actor: Actor, *, kind: str | None = None, status: str | None = None):
+    """Jobs the actor may see, newest first: analysts and admins see all, others their own."""
+    stmt = select(Job).order_by(Job.id.desc())
     if kind:
         stmt = stmt.where(Job.kind == kind)
+    if status:
+        stmt = stmt.where(Job.status == status)
     if not actor.has_role("admin", "analyst"):
         stmt = stmt.where(Job.created_by_id == actor.user_id)
-    return list(session.exec(stmt))
+    return stmt
+
+
+def list_jobs(session: Session, actor: Actor, *, kind: str | None = None, limit: int = 50) -> list[Job]:
+    return list(session.exec(jobs_query(actor, kind=kind).limit(limit)))
+
+
+def page_jobs(session: Session, actor: Actor, page: PageRequest, *, max_size: int, kind: str | None = None,
+              status: str | None = None) -> Page[Job]:
+    return fetch_page(session, jobs_query(actor, kind=kind, status=status), page, max_size=max_size)
 
 
 def _claim(db: Database, job_id: int | None = None) -> Job | None:
