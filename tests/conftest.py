@@ -88,6 +88,12 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
+@pytest.fixture
+async def auth_client(client) -> AsyncIterator[httpx.AsyncClient]:
+    """A client signed in as an administrator (identity replaces the body once login exists)."""
+    yield client
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

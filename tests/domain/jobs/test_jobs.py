@@ -1,0 +1,113 @@
+"""Jobs: submitted, claimed once, run with progress, finished with a result or an error; stale ones reaped."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from domain.errors import InvalidInput, NotFound
+from domain.identity.actor import SYSTEM
+from domain.jobs import service as jobs
+from domain.jobs.models import Job
+from domain.types import utcnow
+
+
+@jobs.job_handler("test.count")
+def count_job(ctx: jobs.JobContext) -> dict:
+    total = int(ctx.params.get("n", 3))
+    for i in range(1, total + 1):
+        ctx.progress(i, total, f"item {i}", force=True)
+    return {"counted": total}
+
+
+@jobs.job_handler("test.fail")
+def failing_job(ctx: jobs.JobContext) -> dict:
+    ctx.progress(1, 2, "half way", force=True)
+    raise InvalidInput("the file has no header row", field="file")
+
+
+@jobs.job_handler("test.crash")
+def crashing_job(ctx: jobs.JobContext) -> dict:
+    raise ZeroDivisionError("division by zero")
+
+
+def test_run_in_the_foreground_reports_progress_and_stores_the_result(db):
+    seen: list[tuple[int, int | None, str]] = []
+    job = jobs.run_job_now(db, SYSTEM, "test.count", {"n": 4}, on_progress=lambda d, t, m: seen.append((d, t, m)))
+    assert job.status == "succeeded"
+    assert job.result == {"counted": 4}
+    assert (job.progress_done, job.progress_total, job.message) == (4, 4, "item 4")
+    assert seen[-1] == (4, 4, "item 4") and len(seen) == 4
+    assert job.started_at <= job.finished_at
+
+
+def test_a_domain_error_fails_the_job_with_its_message(db):
+    job = jobs.run_job_now(db, SYSTEM, "test.fail")
+    assert job.status == "failed"
+    assert job.error == "the file has no header row"
+    assert job.progress_done == 1
+
+
+def test_an_unexpected_error_fails_the_job_with_its_type(db):
+    job = jobs.run_job_now(db, SYSTEM, "test.crash")
+    assert (job.status, job.error) == ("failed", "ZeroDivisionError: division by zero")
+
+
+def test_unknown_kinds_are_refused(session):
+    with pytest.raises(NotFound, match="unknown job kind"):
+        jobs.submit_job(session, SYSTEM, "no.such.kind")
+
+
+def test_the_runner_picks_up_queued_jobs(db):
+    with db.unit_of_work() as s:
+        job_id = jobs.submit_job(s, SYSTEM, "test.count", {"n": 2}).id
+    runner = jobs.JobRunner(db, poll_seconds=0.05)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with db.unit_of_work() as s:
+                job = s.get(Job, job_id)
+                if job.finished:
+                    break
+            time.sleep(0.05)
+    finally:
+        runner.stop()
+    assert job.status == "succeeded" and job.result == {"counted": 2}
+
+
+def test_exactly_one_of_two_claimants_wins(db):
+    with db.unit_of_work() as s:
+        job_id = jobs.submit_job(s, SYSTEM, "test.count").id
+    barrier = threading.Barrier(2)
+    claimed: list[Job | None] = []
+
+    def claim() -> None:
+        barrier.wait()
+        claimed.append(jobs._claim(db, job_id))
+
+    threads = [threading.Thread(target=claim) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(1 for c in claimed if c is not None) == 1
+
+
+def test_a_job_whose_process_stopped_is_marked_failed_not_left_running(db):
+    with db.unit_of_work() as s:
+        stale = Job(kind="test.count", status="running", started_at=utcnow() - timedelta(minutes=10),
+                    heartbeat_at=utcnow() - timedelta(minutes=5))
+        fresh = Job(kind="test.count", status="running", started_at=utcnow(), heartbeat_at=utcnow())
+        s.add_all([stale, fresh])
+        s.flush()
+        stale_id, fresh_id = stale.id, fresh.id
+    assert jobs.reap_interrupted_jobs(db) == 1
+    with db.unit_of_work() as s:
+        statuses = dict(s.execute(sa.select(Job.id, Job.status)).all())
+        assert statuses == {stale_id: "failed", fresh_id: "running"}
+        assert "interrupted" in s.get(Job, stale_id).error
