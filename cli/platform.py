@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli.common import SETUP_STEPS, console, database, fail, settings
+from cli.common import SETUP_STEPS, console, database, fail, run_with_progress, settings
 from domain.schema_version import current_revision, head_revision, upgrade_to_head
 
 __all__ = ["register"]
@@ -17,6 +17,7 @@ def register(app: typer.Typer) -> None:
     app.command()(setup)
     jobs_app = typer.Typer(help="Background jobs (后台任务).", no_args_is_help=True)
     jobs_app.command("list")(jobs_list)
+    jobs_app.command("run")(jobs_run)
     app.add_typer(jobs_app, name="jobs")
 
 
@@ -97,3 +98,22 @@ def setup() -> None:
         console.print(f"[bold]setup:[/] {label}")
         step()
     console.print("[green]setup complete[/]")
+
+
+def jobs_run(
+    kind: str = typer.Argument(..., help="Job kind, e.g. import, train, score."),
+    param: list[str] = typer.Option([], "--param", "-p", help="Parameter as key=value (repeatable)."),
+) -> None:
+    """Run one job in the foreground with a progress bar."""
+    from domain.jobs.service import registered_kinds
+
+    if kind not in registered_kinds():
+        fail(f"unknown job kind {kind!r}; known kinds: {', '.join(registered_kinds()) or '(none)'}")
+    params: dict[str, str] = {}
+    for item in param:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            fail(f"--param must look like key=value, got {item!r}")
+        params[key] = value
+    job = run_with_progress(kind, params)
+    console.print(f"job {job.id} succeeded: {job.result}")
