@@ -11,11 +11,12 @@ from strawberry.schema.config import StrawberryConfig
 
 from api.errors import ErrorPolicy
 from api.platform.queries import PlatformQuery
+from api.risk.queries import RiskQuery
 from domain.settings import Settings
 
 __all__ = ["build_schema"]
 
-QUERIES: list[type] = [PlatformQuery]
+QUERIES: list[type] = [PlatformQuery, RiskQuery]
 MUTATIONS: list[type] = []
 
 
