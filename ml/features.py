@@ -1,0 +1,321 @@
+"""The feature registry (特征) and set-based feature computation per entity as of a cut-off date.
+
+One registry serves training, scoring, rules and explanations. `compute_features` runs a few grouped
+SQL queries over all entities (SQLite and PostgreSQL alike) and scatters their results into one numpy
+matrix; nothing is computed per entity in Python. Only records dated on or before the cut-off count,
+so a later record never changes an earlier cut-off's features.
+
+Adding a source (risk clues, warnings and their feedback once those tables exist) means: mark its
+features `available=True` and add one grouped query to `_EXTRA_SOURCES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+import sqlalchemy as sa
+
+from domain.reference import load_industries
+
+__all__ = [
+    "FEATURES",
+    "FEATURE_NAMES",
+    "INDUSTRY_SECTIONS",
+    "REGION_CODES",
+    "Feature",
+    "FeatureMatrix",
+    "compute_features",
+    "feature",
+    "model_features",
+]
+
+INDUSTRY_SECTIONS = tuple("ABCDEFGHIJKLMNOPQRST")  # GB/T 4754-2017 sections; code 0 = unknown
+# Suzhou and its districts/cities (the industrial park as 320571); code 0 = elsewhere / unknown.
+REGION_CODES = ("320500", "320505", "320506", "320507", "320508", "320509", "320571",
+                "320581", "320582", "320583", "320585")
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One registered feature: what it is called, what it means, its type, how it is computed."""
+
+    name: str
+    label_zh: str
+    label_en: str
+    cel_type: str  # int / double / bool / string — the type a rule sees
+    computation: str  # how it is computed, in a line
+    available: bool = True  # False until its source table exists (always 0 meanwhile)
+    vocabulary: tuple[str, ...] = ()  # category features: matrix code k (1-based) is vocabulary[k-1]
+    missing_in_rules: float | int | None = None  # what a rule sees where the model sees a missing value
+
+    @property
+    def is_category(self) -> bool:
+        return bool(self.vocabulary)
+
+
+FEATURES: tuple[Feature, ...] = (
+    Feature("inspections_90d", "近90天检查次数", "Inspections in the last 90 days", "int",
+            "count of inspections started in (cut-off − 90 d, cut-off]"),
+    Feature("inspections_365d", "近365天检查次数", "Inspections in the last 365 days", "int",
+            "count of inspections started in (cut-off − 365 d, cut-off]"),
+    Feature("failed_inspections_90d", "近90天检查不合格次数", "Failed inspections in the last 90 days", "int",
+            "inspections with result fail, decided (or started) in (cut-off − 90 d, cut-off]"),
+    Feature("failed_inspections_365d", "近365天检查不合格次数", "Failed inspections in the last 365 days", "int",
+            "inspections with result fail, decided (or started) in (cut-off − 365 d, cut-off]"),
+    Feature("penalties_90d", "近90天行政处罚次数", "Penalties in the last 90 days", "int",
+            "penalties decided (or started) in (cut-off − 90 d, cut-off]"),
+    Feature("penalties_365d", "近365天行政处罚次数", "Penalties in the last 365 days", "int",
+            "penalties decided (or started) in (cut-off − 365 d, cut-off]"),
+    Feature("penalty_amount_90d", "近90天罚没金额（元）", "Penalty amount in the last 90 days (yuan)", "double",
+            "sum of penalty amounts decided (or started) in (cut-off − 90 d, cut-off]"),
+    Feature("penalty_amount_365d", "近365天罚没金额（元）", "Penalty amount in the last 365 days (yuan)", "double",
+            "sum of penalty amounts decided (or started) in (cut-off − 365 d, cut-off]"),
+    Feature("complaints_30d", "近30天投诉举报数", "Complaints in the last 30 days", "int",
+            "complaints received in (cut-off − 30 d, cut-off]"),
+    Feature("complaints_90d", "近90天投诉举报数", "Complaints in the last 90 days", "int",
+            "complaints received in (cut-off − 90 d, cut-off]"),
+    Feature("complaints_365d", "近365天投诉举报数", "Complaints in the last 365 days", "int",
+            "complaints received in (cut-off − 365 d, cut-off]"),
+    Feature("days_since_last_inspection", "距上次检查天数", "Days since the last inspection", "int",
+            "cut-off minus the latest inspection start on or before it; missing (rules see −1) if never inspected",
+            missing_in_rules=-1),
+    Feature("abnormal_operation", "列入经营异常名录", "On the abnormal-operation list", "bool",
+            "listed on or before the cut-off and not removed by it"),
+    Feature("serious_violation", "列入严重违法失信名单", "On the serious-violation list", "bool",
+            "listed on or before the cut-off and not removed by it"),
+    Feature("entity_age_years", "成立年限（年）", "Entity age (years)", "double",
+            "(cut-off − founding date) / 365.25; missing (rules see −1) if unknown", missing_in_rules=-1.0),
+    Feature("registered_capital", "注册资本（万元）", "Registered capital (10k yuan)", "double",
+            "registered capital in 万元; missing (rules see −1) if unknown", missing_in_rules=-1.0),
+    Feature("industry_section", "行业门类", "Industry section (GB/T 4754)", "string",
+            "section letter of the entity's industry code; \"\" if unknown", vocabulary=INDUSTRY_SECTIONS),
+    Feature("region_code", "行政区划", "Region (GB/T 2260)", "string",
+            "the entity's Suzhou region code; \"\" if elsewhere or unknown", vocabulary=REGION_CODES),
+    Feature("open_clues", "未办结线索数", "Open risk clues", "int",
+            "clues about the entity still open at the cut-off (0 until clue intake exists)", available=False),
+    Feature("prior_warnings", "既往预警次数", "Earlier warnings", "int",
+            "warnings issued before the cut-off (0 until warnings exist)", available=False),
+    Feature("confirmed_warnings", "既往预警确认风险次数", "Earlier warnings confirmed", "int",
+            "earlier warnings whose feedback confirmed the risk (0 until feedback exists)", available=False),
+)
+FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
+_INDEX = {f.name: i for i, f in enumerate(FEATURES)}
+
+
+def feature(name: str) -> Feature:
+    """The registered feature called `name` (KeyError if none)."""
+    return FEATURES[_INDEX[name]]
+
+
+def model_features() -> list[str]:
+    """The features a newly trained model uses: every registered feature whose source exists."""
+    return [f.name for f in FEATURES if f.available]
+
+
+@dataclass
+class FeatureMatrix:
+    """Features of many entities as of one date: row i is entity_ids[i] (ascending), column j is names[j]."""
+
+    as_of: date
+    entity_ids: np.ndarray  # int64, ascending
+    values: np.ndarray  # float32, shape (n, len(names)); NaN = missing
+    names: tuple[str, ...] = FEATURE_NAMES
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.entity_ids)
+
+    def column(self, name: str) -> np.ndarray:
+        return self.values[:, self.names.index(name)]
+
+    def select(self, names: Sequence[str]) -> np.ndarray:
+        """The columns `names` in that order (a model's feature list), C-contiguous for XGBoost."""
+        idx = [self.names.index(n) for n in names]
+        return np.ascontiguousarray(self.values[:, idx])
+
+    def rows(self, mask: np.ndarray) -> FeatureMatrix:
+        return FeatureMatrix(self.as_of, self.entity_ids[mask], self.values[mask], self.names)
+
+    def display_value(self, name: str, raw: float) -> float | int | bool | str | None:
+        """A matrix value as people (and rules) read it: category letters, flags, whole counts."""
+        f = feature(name)
+        if f.is_category:
+            k = 0 if np.isnan(raw) else int(raw)
+            return f.vocabulary[k - 1] if k > 0 else ""
+        if np.isnan(raw):
+            return None
+        if f.cel_type == "bool":
+            return bool(raw)
+        if f.cel_type == "int":
+            return int(raw)
+        return round(float(raw), 4)
+
+
+def _days_between(dialect: str, later: str, earlier: str) -> str:
+    """SQL for whole days from `earlier` to `later` (both date expressions) on this dialect."""
+    if dialect == "postgresql":
+        return f"(CAST({later} AS DATE) - {earlier})"
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
+def _decided(dialect: str) -> str:
+    return "COALESCE(decided_on, started_on)"
+
+
+def _fetch(conn: sa.Connection, sql: str, params: dict) -> np.ndarray:
+    rows = conn.execute(sa.text(sql), params).all()
+    if not rows:
+        return np.empty((0, 1), dtype=np.float64)
+    return np.array(rows, dtype=np.float64)
+
+
+def _scatter(values: np.ndarray, entity_ids: np.ndarray, agg: np.ndarray, columns: Sequence[str]) -> None:
+    """Place grouped rows (entity_id, c1, c2, ...) into the matrix columns; absent entities keep their 0."""
+    if len(agg) == 0 or len(entity_ids) == 0:
+        return
+    ids = agg[:, 0].astype(np.int64)
+    pos = np.searchsorted(entity_ids, ids)
+    pos = np.clip(pos, 0, len(entity_ids) - 1)
+    hit = entity_ids[pos] == ids
+    for j, name in enumerate(columns, start=1):
+        values[pos[hit], _INDEX[name]] = agg[hit, j]
+
+
+def _category_codes(raw: np.ndarray, mapping: Callable[[str], int]) -> np.ndarray:
+    """Map string codes to vocabulary codes once per distinct value, then spread back (no per-row Python)."""
+    if len(raw) == 0:
+        return np.zeros(0, dtype=np.float32)
+    filled = np.where(raw == None, "", raw).astype(str)  # noqa: E711  (elementwise None test)
+    uniq, inverse = np.unique(filled, return_inverse=True)
+    codes = np.array([mapping(u) for u in uniq], dtype=np.float32)
+    return codes[inverse]
+
+
+def _industry_section(code: str) -> int:
+    if not code:
+        return 0
+    letter = code[0].upper() if code[0].isalpha() else _division_section().get(code[:2], "")
+    return INDUSTRY_SECTIONS.index(letter) + 1 if letter in INDUSTRY_SECTIONS else 0
+
+
+_division_cache: dict[str, str] = {}
+
+
+def _division_section() -> dict[str, str]:
+    if not _division_cache:
+        _division_cache.update({row["code"]: row["parent_code"] or "" for row in load_industries()
+                                if row["level"] == "division"})
+    return _division_cache
+
+
+def _region(code: str) -> int:
+    return REGION_CODES.index(code) + 1 if code in REGION_CODES else 0
+
+
+def compute_features(conn: sa.Connection, as_of: date, *, entity_ids: Sequence[int] | None = None) -> FeatureMatrix:
+    """Every registered feature for every entity existing at `as_of` (or only `entity_ids`), set-based.
+
+    Entities founded after `as_of` are left out: they did not exist at that cut-off.
+    """
+    import time
+
+    dialect = conn.dialect.name
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    params = {
+        "as_of": as_of,
+        "d30": as_of - timedelta(days=30),
+        "d90": as_of - timedelta(days=90),
+        "d365": as_of - timedelta(days=365),
+    }
+    only = ""
+    if entity_ids is not None:
+        ids = sorted({int(i) for i in entity_ids})
+        if not ids:
+            return FeatureMatrix(as_of, np.zeros(0, np.int64), np.zeros((0, len(FEATURES)), np.float32))
+        only = f" AND entity_id IN ({', '.join(str(i) for i in ids)})"  # ints only: safe to inline
+
+    entity_filter = only.replace("entity_id", "id")
+    age = _days_between(dialect, ":as_of", "founded_on")
+    rows = conn.execute(sa.text(
+        f"SELECT id, industry_code, region_code, CAST(registered_capital AS DOUBLE PRECISION), {age} "
+        f"FROM entity WHERE (founded_on IS NULL OR founded_on <= :as_of){entity_filter} ORDER BY id"
+    ), params).all()
+    timings["entities_sql"] = time.perf_counter() - t0
+    n = len(rows)
+    values = np.zeros((n, len(FEATURES)), dtype=np.float32)
+    if n == 0:
+        return FeatureMatrix(as_of, np.zeros(0, np.int64), values, timings=timings)
+    cols = list(zip(*rows, strict=True))
+    ent_ids = np.array(cols[0], dtype=np.int64)
+    values[:, _INDEX["registered_capital"]] = np.array(cols[3], dtype=np.float64)
+    values[:, _INDEX["entity_age_years"]] = np.array(cols[4], dtype=np.float64) / 365.25
+    values[:, _INDEX["industry_section"]] = _category_codes(np.array(cols[1], dtype=object), _industry_section)
+    values[:, _INDEX["region_code"]] = _category_codes(np.array(cols[2], dtype=object), _region)
+    del rows, cols
+    timings["entities"] = time.perf_counter() - t0
+
+    decided = _decided(dialect)
+    t = time.perf_counter()
+    last_insp = _days_between(dialect, ":as_of", "MAX(CASE WHEN kind = 'inspection' THEN started_on END)")
+    actions = _fetch(conn, f"""
+        SELECT entity_id,
+          SUM(CASE WHEN kind = 'inspection' AND started_on > :d90 THEN 1 ELSE 0 END),
+          SUM(CASE WHEN kind = 'inspection' AND started_on > :d365 THEN 1 ELSE 0 END),
+          SUM(CASE WHEN kind = 'inspection' AND result = 'fail' AND {decided} > :d90 AND {decided} <= :as_of
+              THEN 1 ELSE 0 END),
+          SUM(CASE WHEN kind = 'inspection' AND result = 'fail' AND {decided} > :d365 AND {decided} <= :as_of
+              THEN 1 ELSE 0 END),
+          SUM(CASE WHEN kind = 'penalty' AND {decided} > :d90 AND {decided} <= :as_of THEN 1 ELSE 0 END),
+          SUM(CASE WHEN kind = 'penalty' AND {decided} > :d365 AND {decided} <= :as_of THEN 1 ELSE 0 END),
+          CAST(SUM(CASE WHEN kind = 'penalty' AND {decided} > :d90 AND {decided} <= :as_of
+              THEN COALESCE(penalty_amount, 0) ELSE 0 END) AS DOUBLE PRECISION),
+          CAST(SUM(CASE WHEN kind = 'penalty' AND {decided} > :d365 AND {decided} <= :as_of
+              THEN COALESCE(penalty_amount, 0) ELSE 0 END) AS DOUBLE PRECISION),
+          {last_insp}
+        FROM supervision_action
+        WHERE started_on <= :as_of{only}
+        GROUP BY entity_id""", params)
+    values[:, _INDEX["days_since_last_inspection"]] = np.nan
+    _scatter(values, ent_ids, actions, (
+        "inspections_90d", "inspections_365d", "failed_inspections_90d", "failed_inspections_365d",
+        "penalties_90d", "penalties_365d", "penalty_amount_90d", "penalty_amount_365d",
+        "days_since_last_inspection"))
+    del actions
+    timings["actions"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    complaints = _fetch(conn, f"""
+        SELECT entity_id,
+          SUM(CASE WHEN received_on > :d30 THEN 1 ELSE 0 END),
+          SUM(CASE WHEN received_on > :d90 THEN 1 ELSE 0 END),
+          COUNT(*)
+        FROM complaint
+        WHERE received_on <= :as_of AND received_on > :d365{only}
+        GROUP BY entity_id""", params)
+    _scatter(values, ent_ids, complaints, ("complaints_30d", "complaints_90d", "complaints_365d"))
+    timings["complaints"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    credit = _fetch(conn, f"""
+        SELECT entity_id,
+          MAX(CASE WHEN kind = 'abnormal_operation' THEN 1 ELSE 0 END),
+          MAX(CASE WHEN kind = 'serious_violation' THEN 1 ELSE 0 END)
+        FROM credit_record
+        WHERE listed_on <= :as_of AND (removed_on IS NULL OR removed_on > :as_of){only}
+        GROUP BY entity_id""", params)
+    _scatter(values, ent_ids, credit, ("abnormal_operation", "serious_violation"))
+    timings["credit"] = time.perf_counter() - t
+
+    for source in _EXTRA_SOURCES:
+        source(conn, params, only, values, ent_ids)
+    timings["total"] = time.perf_counter() - t0
+    return FeatureMatrix(as_of, ent_ids, values, timings=timings)
+
+
+# Grouped queries for sources that do not exist yet (clues, warnings, feedback): each is
+# fn(conn, params, only, values, entity_ids) and fills its columns with `_scatter`.
+_EXTRA_SOURCES: list[Callable[..., None]] = []
