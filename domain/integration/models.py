@@ -27,6 +27,9 @@ class DataSource(SQLModel, table=True):
     department_id: int | None = Field(default=None, foreign_key="department.id")
     user_id: int | None = Field(default=None, foreign_key="app_user.id")
     expected_feeds: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    # 数据时效: the source counts as stale after this many days without an accepted push
+    stale_after_days: int = Field(default=7, sa_column_kwargs={"server_default": "7"})
+    description: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
     active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -1,0 +1,363 @@
+"""Ingestion (数据导入): the one bulk path every channel uses — GraphQL, file import, CLI and the demo generator.
+
+    ingest(session, actor, *, source: str, kind: str, records: Iterable[Mapping[str, Any]],
+           mode: str = "partial", channel: str = "api", file_name: str | None = None) -> IngestResult
+    ingest_stream(db, actor, *, source: str, kind: str, records: Iterable[Mapping[str, Any]],
+                  mode: str = "partial", channel: str = "file", file_name: str | None = None,
+                  chunk_size: int = CHUNK_SIZE, on_progress: Callable[[int], None] | None = None,
+                  job_id: int | None = None, max_errors: int = MAX_RETURNED_ERRORS) -> IngestResult
+
+`source` is a data source code; `kind` is one of entities | items | actions | complaints | credit; `mode` is
+partial (keep the valid records) or all_or_nothing (keep none if any fails). Records are dicts keyed by the
+snake_case field names (see `domain.supervision.fields.RECORD_FIELDS`):
+
+    entities    uscc name entity_type industry_code region_code registered_capital founded_on status
+    items       code name department_code kind legal_basis
+    actions     external_id kind item_code department_code uscc started_on decided_on result
+                penalty_amount document_number officers
+    complaints  external_id uscc received_on channel category responded_on outcome
+    credit      external_id uscc kind listed_on removed_on authority reason
+
+Dates are `date`/`datetime` objects or text (YYYY-MM-DD, YYYY/MM/DD, YYYY年M月D日); amounts are numbers or text.
+Enum fields take the English code or the Chinese label.
+
+How it works: records are validated chunk by chunk (code lookups once per chunk) and the valid ones are written
+to a temporary stage table (executemany; COPY on PostgreSQL for streams); duplicates inside the batch are found
+in SQL; then one transaction upserts the stage into the target (`INSERT ... SELECT ... ON CONFLICT DO UPDATE`,
+keyed by the natural key or (source, external id)), writes the batch row, its errors and the audit row.
+Temporary tables belong to the connection, so an import killed half-way leaves nothing behind, and running it
+again gives the same result. `ingest` works inside the caller's unit of work (which commits); `ingest_stream`
+owns its connection and commits only at the end, memory staying flat whatever the input size.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from domain.audit.service import record_audit
+from domain.db import Database
+from domain.errors import Forbidden, InvalidInput, NotFound
+from domain.identity.actor import Actor
+from domain.identity.policy import require, require_signed_in
+from domain.integration.models import INGEST_KINDS, DataSource, IngestionBatch, IngestionError
+from domain.supervision.fields import RECORD_FIELDS
+from domain.supervision.models import Complaint, CreditRecord, Entity, SupervisionAction, SupervisionItem
+from domain.supervision.validation import STAGE_COLUMNS, VALIDATORS, Lookups, RowError
+from domain.types import UTCDateTime, local_today, utcnow
+
+__all__ = [
+    "CHUNK_SIZE",
+    "INGEST_MODES",
+    "MAX_RECORDS_PER_CALL",
+    "MAX_RETURNED_ERRORS",
+    "IngestResult",
+    "RecordError",
+    "authorise_source",
+    "ingest",
+    "ingest_stream",
+]
+
+INGEST_MODES = ("partial", "all_or_nothing")
+CHANNELS = ("api", "file", "cli", "demo")
+MAX_RECORDS_PER_CALL = 10_000
+MAX_RETURNED_ERRORS = 1_000
+CHUNK_SIZE = 5_000
+
+_TARGETS: dict[str, sa.Table] = {
+    "entities": Entity.__table__,  # type: ignore[dict-item]
+    "items": SupervisionItem.__table__,  # type: ignore[dict-item]
+    "actions": SupervisionAction.__table__,  # type: ignore[dict-item]
+    "complaints": Complaint.__table__,  # type: ignore[dict-item]
+    "credit": CreditRecord.__table__,  # type: ignore[dict-item]
+}
+# The key a record is upserted on; the stage column that carries it.
+_KEYS: dict[str, tuple[tuple[str, ...], str]] = {
+    "entities": (("uscc",), "uscc"),
+    "items": (("code",), "code"),
+    "actions": (("source_id", "external_id"), "external_id"),
+    "complaints": (("source_id", "external_id"), "external_id"),
+    "credit": (("source_id", "external_id"), "external_id"),
+}
+
+
+@dataclass(frozen=True)
+class RecordError:
+    """One problem with one record: its index in the batch (0-based), the field, a stable code, a message."""
+
+    index: int | None
+    field: str | None
+    code: str
+    message: str
+
+
+@dataclass
+class IngestResult:
+    batch_id: int
+    kind: str
+    status: str  # done / rejected (all_or_nothing with errors)
+    received: int
+    accepted: int
+    rejected: int
+    errors: list[RecordError] = field(default_factory=list)  # up to max_errors; all of them are in the batch
+
+
+@dataclass(frozen=True)
+class _Source:
+    id: int
+    code: str
+
+
+def authorise_source(connection: sa.Connection, actor: Actor, code: str) -> _Source:
+    """May `actor` write as data source `code`? Its own integration user may; staff need `data.ingest`.
+
+    An integration user of one source can never write as another, whatever else it holds.
+    """
+    require_signed_in(actor)
+    table = DataSource.__table__
+    row = connection.execute(
+        sa.select(table.c.id, table.c.code, table.c.user_id, table.c.active).where(table.c.code == code)).first()
+    if row is None:
+        raise NotFound(f"数据源“{code}”不存在", field="source", code="unknown_source")
+    if row.user_id is not None and row.user_id == actor.user_id:
+        pass
+    else:
+        if actor.user_id is not None:
+            own = connection.execute(sa.select(table.c.code).where(table.c.user_id == actor.user_id)).scalars().all()
+            if own:
+                raise Forbidden(f"该令牌属于数据源“{'、'.join(own)}”，不能以数据源“{code}”的身份写入",
+                                field="source", code="forbidden_source")
+        require(actor, "data.ingest")
+    if not row.active:
+        raise InvalidInput(f"数据源“{code}”已停用", field="source", code="inactive_source")
+    return _Source(row.id, row.code)
+
+
+def _check_arguments(kind: str, mode: str, channel: str) -> None:
+    if kind not in INGEST_KINDS:
+        raise InvalidInput(f"unknown kind {kind!r}; expected one of {', '.join(INGEST_KINDS)}", field="kind",
+                           code="invalid_kind")
+    if mode not in INGEST_MODES:
+        raise InvalidInput(f"unknown mode {mode!r}; expected one of {', '.join(INGEST_MODES)}", field="mode",
+                           code="invalid_mode")
+    if channel not in CHANNELS:
+        raise InvalidInput(f"unknown channel {channel!r}", field="channel", code="invalid_channel")
+
+
+class _Stage:
+    """The temporary tables of one batch on one connection: valid rows and record errors."""
+
+    def __init__(self, connection: sa.Connection, kind: str) -> None:
+        self.connection = connection
+        self.kind = kind
+        self.backend = connection.dialect.name
+        target = _TARGETS[kind]
+        metadata = sa.MetaData()
+        self.columns = ("idx", *STAGE_COLUMNS[kind])
+        self.table = sa.Table(
+            f"rw_stage_{kind}", metadata,
+            sa.Column("idx", sa.Integer, nullable=False),
+            *[sa.Column(name, target.c[name].type.copy() if name in target.c else sa.Integer)
+              for name in STAGE_COLUMNS[kind]],
+            prefixes=["TEMPORARY"],
+        )
+        self.errors = sa.Table(
+            f"rw_stage_errors_{kind}", metadata,
+            sa.Column("idx", sa.Integer, nullable=False),
+            sa.Column("field", sa.String(64)),
+            sa.Column("code", sa.String(64), nullable=False),
+            sa.Column("message", sa.String(500), nullable=False),
+            prefixes=["TEMPORARY"],
+        )
+        mark = "?" if self.backend == "sqlite" else "%s"
+        self._insert_rows = (f"INSERT INTO {self.table.name} ({', '.join(self.columns)}) "
+                             f"VALUES ({', '.join([mark] * len(self.columns))})")
+        self._insert_errors = (f"INSERT INTO {self.errors.name} (idx, field, code, message) "
+                               f"VALUES ({mark}, {mark}, {mark}, {mark})")
+
+    def create(self) -> None:
+        self.drop()
+        self.table.create(self.connection)
+        self.errors.create(self.connection)
+
+    def drop(self) -> None:
+        for table in (self.table, self.errors):
+            self.connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table.name}")
+
+    def write(self, rows: list[tuple], errors: list[RowError], *, copy: bool = False) -> None:
+        if rows:
+            if copy and self.backend == "postgresql":
+                raw = self.connection.connection.dbapi_connection
+                copy_sql = f"COPY {self.table.name} ({', '.join(self.columns)}) FROM STDIN"
+                with raw.cursor() as cursor, cursor.copy(copy_sql) as out:  # type: ignore[union-attr]
+                    for row in rows:
+                        out.write_row(row)
+            else:
+                self.connection.exec_driver_sql(self._insert_rows, rows)
+        if errors:
+            self.connection.exec_driver_sql(
+                self._insert_errors, [(i, f, c, m[:500]) for i, f, c, m in errors])
+
+    def reject_duplicates(self) -> None:
+        """Keep the first of records sharing a key; the later ones become `duplicate_in_batch` errors."""
+        key = _KEYS[self.kind][1]
+        label = next(spec.label for spec in RECORD_FIELDS[self.kind] if spec.name == key)
+        stage = self.table.name
+        dupes = self.connection.exec_driver_sql(
+            f"SELECT s.idx, s.{key}, f.first_idx FROM {stage} s "
+            f"JOIN (SELECT {key} AS k, MIN(idx) AS first_idx FROM {stage} GROUP BY {key} HAVING COUNT(*) > 1) f "
+            f"ON s.{key} = f.k WHERE s.idx > f.first_idx").all()
+        if not dupes:
+            return
+        self.write([], [(idx, key, "duplicate_in_batch", f"{label}：“{value}”与本批第{first + 1}条记录重复")
+                        for idx, value, first in dupes])
+        self.connection.exec_driver_sql(
+            f"DELETE FROM {stage} WHERE idx IN (SELECT s.idx FROM {stage} s "
+            f"JOIN (SELECT {key} AS k, MIN(idx) AS first_idx FROM {stage} GROUP BY {key}) f "
+            f"ON s.{key} = f.k WHERE s.idx > f.first_idx)")
+
+    def merge(self, source_id: int) -> int:
+        """Upsert the staged rows into the target in one statement; returns how many."""
+        target = _TARGETS[self.kind]
+        key_columns = _KEYS[self.kind][0]
+        values = list(STAGE_COLUMNS[self.kind])
+        selected: list[Any] = [self.table.c[name] for name in values]
+        if "source_id" in target.c:
+            values.append("source_id")
+            selected.append(sa.literal(source_id, sa.Integer))
+        values.append("updated_at")
+        selected.append(sa.literal(utcnow(), UTCDateTime()))
+        insert = (postgresql.insert if self.backend == "postgresql" else sqlite.insert)(target)
+        # `WHERE true` keeps SQLite's parser from reading ON CONFLICT as a join constraint
+        stmt = insert.from_select(values, sa.select(*selected).where(sa.true()))
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(key_columns),
+            set_={name: stmt.excluded[name] for name in values if name not in key_columns})
+        self.connection.execute(stmt)
+        return self.count()
+
+    def count(self) -> int:
+        return self.connection.execute(sa.select(sa.func.count()).select_from(self.table)).scalar_one()
+
+    def rejected(self) -> int:
+        return self.connection.execute(
+            sa.select(sa.func.count(sa.distinct(self.errors.c.idx)))).scalar_one()
+
+    def first_errors(self, limit: int) -> list[RecordError]:
+        rows = self.connection.execute(
+            sa.select(self.errors.c.idx, self.errors.c.field, self.errors.c.code, self.errors.c.message)
+            .order_by(self.errors.c.idx, self.errors.c.field).limit(limit)).all()
+        return [RecordError(*row) for row in rows]
+
+    def save_errors(self, batch_id: int) -> None:
+        target = IngestionError.__table__
+        self.connection.execute(sa.insert(target).from_select(
+            ["batch_id", "record_index", "field", "code", "message"],
+            sa.select(sa.literal(batch_id, sa.Integer), self.errors.c.idx, self.errors.c.field, self.errors.c.code,
+                      self.errors.c.message).order_by(self.errors.c.idx)))
+
+
+def _chunks(records: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[tuple[int, Mapping[str, Any]]]]:
+    numbered = enumerate(records)
+    while chunk := list(itertools.islice(numbered, size)):
+        yield chunk
+
+
+def _finish(session: Session, stage: _Stage, actor: Actor, source: _Source, *, kind: str, mode: str, channel: str,
+            file_name: str | None, received: int, job_id: int | None, max_errors: int) -> IngestResult:
+    """Upsert (unless all-or-nothing failed), then the batch row, its errors and the audit row."""
+    rejected = stage.rejected()
+    status = "rejected" if mode == "all_or_nothing" and rejected else "done"
+    accepted = stage.merge(source.id) if status == "done" else 0
+    batch = IngestionBatch(source_id=source.id, kind=kind, channel=channel, mode=mode, status=status,
+                           file_name=file_name, received=received, accepted=accepted, rejected=rejected,
+                           created_by_id=actor.user_id, job_id=job_id, finished_at=utcnow())
+    session.add(batch)
+    session.flush()
+    assert batch.id is not None
+    if rejected:
+        stage.save_errors(batch.id)
+    record_audit(session, actor, f"ingest.{kind}", "ingestion_batch", batch.id,
+                 {"source": source.code, "mode": mode, "channel": channel, "file_name": file_name,
+                  "received": received, "accepted": accepted, "rejected": rejected})
+    errors = stage.first_errors(max_errors) if rejected else []
+    return IngestResult(batch_id=batch.id, kind=kind, status=status, received=received, accepted=accepted,
+                        rejected=rejected, errors=errors)
+
+
+def ingest(session: Session, actor: Actor, *, source: str, kind: str, records: Iterable[Mapping[str, Any]],
+           mode: str = "partial", channel: str = "api", file_name: str | None = None) -> IngestResult:
+    """Validate and upsert one call's records (at most MAX_RECORDS_PER_CALL) in the caller's unit of work."""
+    _check_arguments(kind, mode, channel)
+    batch = list(records)
+    if len(batch) > MAX_RECORDS_PER_CALL:
+        raise InvalidInput(
+            f"一次最多提交 {MAX_RECORDS_PER_CALL} 条记录，本次 {len(batch)} 条；请分批提交或使用文件导入",
+            field="records", code="too_many_records")
+    connection = session.connection()
+    src = authorise_source(connection, actor, source)
+    lookups = Lookups.load(connection, kind, local_today())
+    stage = _Stage(connection, kind)
+    stage.create()
+    try:
+        validate = VALIDATORS[kind]
+        for chunk in _chunks(batch, CHUNK_SIZE):
+            rows, errors = validate(chunk, lookups)
+            stage.write(rows, errors)
+        stage.reject_duplicates()
+        return _finish(session, stage, actor, src, kind=kind, mode=mode, channel=channel, file_name=file_name,
+                       received=len(batch), job_id=None, max_errors=len(batch) * 20 + 1)
+    finally:
+        stage.drop()
+
+
+def ingest_stream(db: Database, actor: Actor, *, source: str, kind: str, records: Iterable[Mapping[str, Any]],
+                  mode: str = "partial", channel: str = "file", file_name: str | None = None,
+                  chunk_size: int = CHUNK_SIZE, on_progress: Callable[[int], None] | None = None,
+                  job_id: int | None = None, max_errors: int = MAX_RETURNED_ERRORS) -> IngestResult:
+    """Ingest any number of records as one batch on a connection of its own; commits once, at the end.
+
+    Memory stays flat: records are read chunk by chunk into the temporary stage. `on_progress(done)` is called
+    after each chunk. Any error (bad file, interrupt) leaves the database exactly as it was.
+    """
+    _check_arguments(kind, mode, channel)
+    with db.engine.connect() as connection:
+        src = authorise_source(connection, actor, source)
+        lookups = Lookups.load(connection, kind, local_today())
+        stage = _Stage(connection, kind)
+        stage.create()
+        connection.commit()
+        try:
+            validate = VALIDATORS[kind]
+            received = 0
+            for chunk in _chunks(records, chunk_size):
+                rows, errors = validate(chunk, lookups)
+                stage.write(rows, errors, copy=True)
+                # Temporary tables only: committing per chunk holds no lock on the real tables (SQLite's writer
+                # lock stays free for job progress) and ends the read snapshot before the final write.
+                connection.commit()
+                received += len(chunk)
+                if on_progress:
+                    on_progress(received)
+            stage.reject_duplicates()
+            connection.commit()
+            with Session(bind=connection, expire_on_commit=False) as session:
+                result = _finish(session, stage, actor, src, kind=kind, mode=mode, channel=channel,
+                                 file_name=file_name, received=received, job_id=job_id, max_errors=max_errors)
+                session.commit()
+            return result
+        except BaseException:
+            connection.rollback()
+            raise
+        finally:
+            try:
+                stage.drop()
+                connection.commit()
+            except Exception:  # the connection is closing anyway; its temporary tables go with it
+                pass
