@@ -23,6 +23,7 @@ from domain.settings import Settings, get_settings
 from web.logging import configure_logging
 from web.middleware import RequestContextMiddleware, SchemaGuardMiddleware, SecurityHeadersMiddleware
 from web.platform import views as platform_views
+from web.risk import views as risk_views
 from web.templating import STATIC_DIR, templates
 
 __all__ = ["create_app"]
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, datab
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Mount("/static", CachedStaticFiles(directory=str(STATIC_DIR)), name="static"),
         *platform_views.routes,
+        *risk_views.routes,
     ]
     middleware = [
         Middleware(RequestContextMiddleware),

@@ -29,7 +29,8 @@ NAVIGATION: tuple[NavSection, ...] = (
         NavItem("analysis", "研判", "/analysis", "风险分析研判：模型评分与规则给出等级和解释，研判人员确认、降级或排除。"),
         NavItem("warnings", "预警", "/warnings", "预警发布：分级预警（红橙黄蓝）派发至责任部门并设定期限。"),
         NavItem("disposal", "处置", "/disposal", "风险处置反馈：部门签收、处置、反馈、退回与办结的全流程留痕。"),
-        NavItem("models", "模型", "/models", "风险模型管理：模型版本、训练、指标、回测、启用与回滚、阈值与规则。"),
+        NavItem("models", "模型", "/models", "风险模型管理：模型版本、训练、指标、回测、启用与回滚、阈值与规则。", built=True,
+                roles=("admin", "analyst", "viewer")),
         NavItem("statistics", "统计", "/statistics", "风险统计展示：统计看板与绩效目标面板。"),
     )),
     NavSection("分析评价", (

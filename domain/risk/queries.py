@@ -3,10 +3,10 @@
 Read-only: every change (train, promote, rollback, thresholds, backtest, rules) lives with the engine's
 service functions. The pages and GraphQL both read through here, so they show the same thing.
 
-The `metrics` JSON of a version is read tolerantly (`ModelMetrics.parse`): camelCase keys `rocAuc`, `prAuc`,
-`brierScore`, `baselineRocAuc`, `baselinePrAuc`, `precisionAtK`, `recallAtK`, curves under `roc` / `pr`
-(`{"fpr": [..], "tpr": [..]}`, `{"recall": [..], "precision": [..]}` or lists of points), `calibration`
-(list of bins) and `importance` (`{feature: gain}` or `[[feature, gain], ..]`).
+The `metrics` JSON of a version is read tolerantly (`ModelMetrics.parse`): the engine writes `roc_auc`, `pr_auc`,
+`brier_score`, `baseline_roc_auc`, `precision_at_k` ([{k, precision, recall}]), `roc_curve` ({fpr, tpr}),
+`pr_curve` ({recall, precision}), `calibration` ([{low, high, mean_predicted, observed_rate, count}]) and
+`importance` ([{feature, gain}]); camelCase spellings and a few other shapes are accepted too.
 """
 
 from __future__ import annotations
@@ -210,8 +210,10 @@ def _importance(raw: Any) -> list[FeatureImportance]:
 
 
 def _at_k(metrics: Mapping[str, Any]) -> list[MetricAtK]:
-    precision, recall = metrics.get("precisionAtK"), metrics.get("recallAtK")
+    precision, recall = _first(metrics, "precision_at_k", "precisionAtK"), metrics.get("recallAtK")
     rows: dict[int, dict[str, float | None]] = {}
+    if isinstance(precision, list) and recall is None:  # the engine's [{k, precision, recall}, ...]
+        recall = precision
     for name, raw in (("precision", precision), ("recall", recall)):
         if isinstance(raw, Mapping):
             items: Iterable[tuple[Any, Any]] = raw.items()
@@ -257,11 +259,14 @@ class ModelMetrics:
             brier_score=_num(_first(m, "brierScore", "brier_score", "brier")),
             baseline_roc_auc=_num(_first(m, "baselineRocAuc", "baseline_roc_auc") or _first(baseline, "rocAuc")),
             baseline_pr_auc=_num(_first(m, "baselinePrAuc", "baseline_pr_auc") or _first(baseline, "prAuc")),
-            baseline_brier_score=_num(_first(m, "baselineBrierScore") or _first(baseline, "brierScore")),
+            baseline_brier_score=_num(_first(m, "baselineBrierScore", "baseline_brier_score") or
+                                      _first(baseline, "brierScore")),
             positive_rate=_num(_first(m, "positiveRate", "positive_rate", "baseRate")),
             at_k=_at_k(m),
-            roc_curve=_curve(_first(m, "roc", "rocCurve") or _first(curves, "roc"), ("fpr", "x"), ("tpr", "y")),
-            pr_curve=_curve(_first(m, "pr", "prCurve") or _first(curves, "pr"), ("recall", "x"), ("precision", "y")),
+            roc_curve=_curve(_first(m, "roc_curve", "roc", "rocCurve") or _first(curves, "roc"), ("fpr", "x"),
+                             ("tpr", "y")),
+            pr_curve=_curve(_first(m, "pr_curve", "pr", "prCurve") or _first(curves, "pr"), ("recall", "x"),
+                            ("precision", "y")),
             baseline_roc_curve=_curve(_first(m, "baselineRoc") or _first(baseline, "roc") or
                                       _first(curves, "baselineRoc"), ("fpr", "x"), ("tpr", "y")),
             calibration=_calibration(_first(m, "calibration", "calibrationTable")),

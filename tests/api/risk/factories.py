@@ -82,23 +82,24 @@ def trained_metrics(seed: int = 7) -> tuple[dict[str, Any], bytes]:
                         xgb.DMatrix(x[:400], label=y[:400], feature_names=FEATURES), num_boost_round=20)
     p = booster.inplace_predict(x[400:])
     base = LogisticRegression().fit(x[:400], y[:400]).predict_proba(x[400:])[:, 1]
-    fpr, tpr, thr = roc_curve(y[400:], p)
+    fpr, tpr, _ = roc_curve(y[400:], p)
     prec, rec, _ = precision_recall_curve(y[400:], p)
     observed, predicted = calibration_curve(y[400:], p, n_bins=5)
     gain = booster.get_score(importance_type="gain")
-    metrics = {
-        "rocAuc": float(roc_auc_score(y[400:], p)),
-        "prAuc": float(average_precision_score(y[400:], p)),
-        "brierScore": float(brier_score_loss(y[400:], p)),
-        "baselineRocAuc": float(roc_auc_score(y[400:], base)),
-        "baselinePrAuc": float(average_precision_score(y[400:], base)),
-        "precisionAtK": {"50": 0.62, "100": 0.48},
-        "recallAtK": {"50": 0.41, "100": 0.63},
-        "roc": {"fpr": fpr.tolist(), "tpr": tpr.tolist(), "thresholds": [min(t, 1.0) for t in thr.tolist()]},
-        "pr": {"recall": rec.tolist(), "precision": prec.tolist()},
-        "calibration": [{"meanPredicted": float(a), "observedRate": float(b), "count": 40}
-                        for a, b in zip(predicted, observed, strict=True)],
-        "importance": {k: float(v) for k, v in gain.items()},
+    metrics = {  # the engine's shape (ml.training.evaluate_predictions)
+        "roc_auc": float(roc_auc_score(y[400:], p)),
+        "pr_auc": float(average_precision_score(y[400:], p)),
+        "brier_score": float(brier_score_loss(y[400:], p)),
+        "positive_rate": float(y[400:].mean()),
+        "baseline_roc_auc": float(roc_auc_score(y[400:], base)),
+        "baseline_pr_auc": float(average_precision_score(y[400:], base)),
+        "precision_at_k": [{"share": 0.05, "k": 50, "precision": 0.62, "recall": 0.41},
+                           {"share": 0.1, "k": 100, "precision": 0.48, "recall": 0.63}],
+        "roc_curve": {"fpr": fpr.tolist(), "tpr": tpr.tolist()},
+        "pr_curve": {"recall": rec[::-1].tolist(), "precision": prec[::-1].tolist()},
+        "calibration": [{"low": i / 5, "high": (i + 1) / 5, "mean_predicted": float(a), "observed_rate": float(b),
+                         "count": 40} for i, (a, b) in enumerate(zip(predicted, observed, strict=True))],
+        "importance": sorted(({"feature": k, "gain": float(v)} for k, v in gain.items()), key=lambda r: -r["gain"]),
     }
     return metrics, bytes(booster.save_raw(raw_format="ubj"))
 
@@ -108,7 +109,7 @@ def add_version(session: Session, version: int, *, roc_auc: float | None = None,
     metrics, artifact = trained_metrics()
     metrics = dict(metrics)
     if roc_auc is not None:
-        metrics["rocAuc"] = roc_auc
+        metrics["roc_auc"] = roc_auc
     row = ModelVersion(
         model_name=model_name, version=version, features=features or FEATURES,
         params={"max_depth": 3, "eta": 0.3, "seed": 7}, train_from=date(2025, 1, 31), train_to=date(2025, 10, 31),

@@ -181,5 +181,6 @@ async def test_viewers_read_but_handlers_and_strangers_do_not(client, acting, se
     from domain.identity.actor import ANONYMOUS
 
     acting.actor = ANONYMOUS
+    client.cookies.clear()  # a caller with no session and no token
     body = await gql(client, "{ riskRules { code } }")
     assert body["errors"][0]["extensions"]["code"] == "unauthenticated"

@@ -1,0 +1,83 @@
+"""Model management pages: versions list, a version's metrics, charts data, drift, history; compare; rules."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from tests.api.risk.factories import HANDLER, VIEWER, add_alias, add_rule, add_run, add_version
+
+HTML = {"accept": "text/html"}
+
+
+async def test_versions_list_shows_alias_badges_and_key_metrics(client, session):
+    v1 = add_version(session, 1, roc_auc=0.812)
+    v2 = add_version(session, 2, roc_auc=0.845)
+    add_alias(session, v1, "champion", days_ago=5)
+    add_alias(session, v2, "challenger")
+    session.commit()
+    page = await client.get("/models", headers=HTML)
+    assert page.status_code == 200
+    html = page.text
+    assert "训练新模型" in html and "冠军模型" in html
+    rows = re.findall(r'<tr data-version="(\d+)">(.*?)</tr>', html, re.S)
+    assert [n for n, _ in rows] == ["2", "1"]
+    assert "0.845" in rows[0][1] and 'data-alias="challenger"' in rows[0][1]
+    assert "0.812" in rows[1][1] and 'data-alias="champion"' in rows[1][1]
+    assert 'id="alias-history"' in html
+
+
+async def test_a_version_page_carries_chart_data_thresholds_and_drift(client, session):
+    v = add_version(session, 3)
+    add_run(session, v, drift={"score": 0.04, "features": {"complaints_90d": 0.35}})
+    session.commit()
+    page = await client.get(f"/models/{v.id}", headers=HTML)
+    assert page.status_code == 200
+    html = page.text
+    data = json.loads(re.search(r'<script type="application/json" id="model-chart-data">(.*?)</script>', html,
+                                re.S).group(1))
+    assert data["roc"][0] == [0.0, 0.0] and data["roc"][-1] == [1.0, 1.0]
+    assert len(data["pr"]) > 5 and len(data["calibration"]) == 5 and data["importance"]
+    for kind in ("roc", "pr", "calibration", "importance"):
+        assert f'data-chart="{kind}"' in html
+    assert 'id="threshold-red"' in html and 'value="0.8"' in html
+    assert 'id="drift-alert"' in html and 'data-drift="complaints_90d"' in html
+    assert "设为冠军模型" in html and "hx-confirm" in html
+    assert "<script>" not in html and " style=" not in html  # CSP: no inline code or styles
+
+
+async def test_viewers_see_the_pages_without_the_buttons_and_handlers_are_refused(client, acting, session):
+    v = add_version(session, 1)
+    session.commit()
+    acting.actor = VIEWER
+    listing = await client.get("/models", headers=HTML)
+    assert listing.status_code == 200 and "训练新模型" not in listing.text
+    detail = await client.get(f"/models/{v.id}", headers=HTML)
+    assert detail.status_code == 200 and "设为冠军模型" not in detail.text and "保存阈值" not in detail.text
+    acting.actor = HANDLER
+    refused = await client.get("/models", headers=HTML)
+    assert refused.status_code == 403
+
+
+async def test_an_unknown_version_is_a_404_page(client):
+    response = await client.get("/models/4242", headers=HTML)
+    assert response.status_code == 404 and "4242" in response.text
+
+
+async def test_compare_page_shows_both_versions_and_the_difference(client, session):
+    a = add_version(session, 1, roc_auc=0.80)
+    b = add_version(session, 2, roc_auc=0.86)
+    session.commit()
+    page = await client.get(f"/models/compare?a={a.id}&b={b.id}", headers=HTML)
+    assert page.status_code == 200
+    row = re.search(r'<tr data-metric="rocAuc">(.*?)</tr>', page.text, re.S).group(1)
+    assert "0.8000" in row and "0.8600" in row and "+0.0600" in row and "text-success" in row
+
+
+async def test_rules_list_and_edit_form(client, session):
+    rule = add_rule(session, "R001", "penalties_365d >= 2")
+    session.commit()
+    listing = await client.get("/rules", headers=HTML)
+    assert listing.status_code == 200 and 'data-rule="R001"' in listing.text
+    form = await client.get(f"/rules/{rule.id}", headers=HTML)
+    assert form.status_code == 200 and "penalties_365d &gt;= 2" in form.text and "试运行" in form.text
