@@ -20,6 +20,8 @@ from domain.db import Database
 from domain.errors import DomainError
 from domain.jobs.service import JobRunner
 from domain.settings import Settings, get_settings
+from web.identity import views as identity_views
+from web.identity.middleware import IdentityMiddleware
 from web.logging import configure_logging
 from web.middleware import RequestContextMiddleware, SchemaGuardMiddleware, SecurityHeadersMiddleware
 from web.platform import views as platform_views
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, datab
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Mount("/static", CachedStaticFiles(directory=str(STATIC_DIR)), name="static"),
         *platform_views.routes,
+        *identity_views.routes,
         *risk_views.routes,
     ]
     middleware = [
@@ -76,6 +79,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, datab
         Middleware(SchemaGuardMiddleware, database=db),
         Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie=SESSION_COOKIE,
                    max_age=settings.session_max_age, same_site="lax", https_only=settings.is_prod),
+        Middleware(IdentityMiddleware, database=db, session_max_age=settings.session_max_age),
     ]
     app = Starlette(
         debug=False,

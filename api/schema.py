@@ -9,15 +9,19 @@ import strawberry
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 
+from api.audit.queries import AuditQuery
 from api.errors import ErrorPolicy
+from api.identity.gate import SignedInOnly
+from api.identity.mutations import IdentityMutation
+from api.identity.queries import IdentityQuery
 from api.platform.queries import PlatformQuery
 from api.risk.queries import RiskQuery
 from domain.settings import Settings
 
 __all__ = ["build_schema"]
 
-QUERIES: list[type] = [PlatformQuery, RiskQuery]
-MUTATIONS: list[type] = []
+QUERIES: list[type] = [PlatformQuery, RiskQuery, IdentityQuery, AuditQuery]
+MUTATIONS: list[type] = [IdentityMutation]
 
 
 def _merge(name: str, parts: list[type]) -> type | None:
@@ -38,6 +42,7 @@ def build_schema(settings: Settings, *, extra_queries: tuple[type, ...] = ()) ->
             lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
             lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
             lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+            SignedInOnly,
             lambda: ErrorPolicy(mask=settings.is_prod),
         ],
     )

@@ -43,6 +43,9 @@ NAVIGATION: tuple[NavSection, ...] = (
     )),
     NavSection("系统", (
         NavItem("jobs", "后台任务", "/jobs", "后台任务：导入、训练、评分与报告的进度和结果。", built=True),
+        NavItem("users", "用户", "/admin/users", "用户管理：账号、角色、所属部门、停用与重置密码。", built=True, roles=("admin",)),
+        NavItem("departments", "部门", "/admin/departments", "部门管理：部门编码、名称、层级与行政区划。", built=True, roles=("admin",)),
+        NavItem("audit", "审计日志", "/admin/audit", "审计日志：所有变更、登录与失败登录的全留痕记录。", built=True, roles=("admin",)),
     )),
 )
 

@@ -9,7 +9,9 @@ from sqlmodel import Field, SQLModel
 
 from domain.types import UTCDateTime, utcnow
 
-__all__ = ["ApiToken", "Department", "User"]
+__all__ = ["DEPARTMENT_LEVELS", "ApiToken", "Department", "User"]
+
+DEPARTMENT_LEVELS = {"city": "市级", "district": "区级"}
 
 
 class Department(SQLModel, table=True):
@@ -40,6 +42,8 @@ class User(SQLModel, table=True):
     password_hash: str | None = Field(default=None, max_length=255)
     active: bool = Field(default=True)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Bumped on logout, password change and deactivation: every session signed with an older value stops working.
+    session_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -11,6 +11,7 @@ from api.schema import build_schema
 from domain.errors import InvalidInput
 from domain.jobs.models import Job
 from domain.settings import Settings
+from tests.identity.support import bearer
 
 GQL_RESPONSE = "application/graphql-response+json"
 SERVER_INFO = "{ serverInfo { version databaseBackend migrationHead } }"
@@ -70,15 +71,15 @@ async def test_batched_requests_are_refused(client):
     assert "Batching" in response.text
 
 
-async def test_query_depth_is_limited(settings, db):
+async def test_query_depth_is_limited(settings, db, api_token):
     import httpx
 
     from regwatch_app import create_app
 
     app = create_app(Settings(**{**settings.__dict__, "graphql_max_depth": 2}), run_jobs=False, database=db)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-        shallow = await post(c, "{ jobs { edges { cursor } } }")  # depth 2
-        deep = await post(c, "{ jobs { edges { node { kind } } } }", accept=GQL_RESPONSE)
+        shallow = await post(c, "{ jobs { edges { cursor } } }", headers=bearer(api_token))  # depth 2
+        deep = await post(c, "{ jobs { edges { node { kind } } } }", accept=GQL_RESPONSE, headers=bearer(api_token))
     assert "errors" not in shallow.json()
     assert deep.status_code == 400
     assert "exceeds maximum operation depth of 2" in deep.json()["errors"][0]["message"]
@@ -97,14 +98,15 @@ async def test_tokens_are_limited(client, settings):
     assert f"more than {settings.graphql_max_tokens} tokens" in response.json()["errors"][0]["message"]
 
 
-async def test_page_size_above_the_maximum_is_a_clear_error(client, settings):
+async def test_page_size_above_the_maximum_is_a_clear_error(client, settings, api_token):
     query = f"{{ jobs(first: {settings.max_page_size + 1}) {{ totalCount }} }}"
-    error = (await post(client, query)).json()["errors"][0]
+    error = (await post(client, query, headers=bearer(api_token))).json()["errors"][0]
     assert error["extensions"]["code"] == "page_size_too_large"
     assert str(settings.max_page_size) in error["message"]
 
 
-async def test_connections_page_forwards_and_backwards(client, session):
+async def test_connections_page_forwards_and_backwards(client, session, api_token):
+    client.headers.update(bearer(api_token))
     session.add_all([Job(kind=f"k{i}", status="succeeded") for i in range(5)])
     session.commit()
     query = """query($first: Int, $after: String, $last: Int, $before: String) {
@@ -142,13 +144,13 @@ def _app_with_faults(settings: Settings, db, env: str):
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])
-async def test_unexpected_errors_are_masked_in_prod_and_detailed_in_dev(settings, db, env):
+async def test_unexpected_errors_are_masked_in_prod_and_detailed_in_dev(settings, db, env, api_token):
     import httpx
 
     app = _app_with_faults(settings, db, env)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         response = await c.post("/graphql", json={"query": "{ explode refuse }"},
-                                headers={"x-request-id": "req-12345678"})
+                                headers={"x-request-id": "req-12345678", **bearer(api_token)})
     errors = {e["path"][0]: e for e in response.json()["errors"]}
     assert errors["refuse"]["message"] == "value is not acceptable"
     assert errors["refuse"]["extensions"] == {"code": "bad_value", "field": "value"}

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.identity.support import PASSWORD
+
 pytestmark = pytest.mark.browser
 
 
-async def test_graphiql_runs_server_info_with_no_outside_network(page, live_server, db, tmp_path):
+async def test_graphiql_runs_server_info_with_no_outside_network(page, live_server, db, tmp_path, admin_user):
     outside: list[str] = []
 
     async def only_local(route):
@@ -18,7 +20,10 @@ async def test_graphiql_runs_server_info_with_no_outside_network(page, live_serv
             await route.abort("internetdisconnected")
 
     await page.context.route("**/*", only_local)
-    await page.goto(f"{live_server}/graphql")
+    await page.goto(f"{live_server}/graphql")  # GraphiQL is for signed-in staff: the login page comes first
+    await page.fill("#username", "admin")
+    await page.fill("#password", PASSWORD)
+    await page.click("button[type=submit]")
     await page.wait_for_selector(".graphiql-container", timeout=15000)
 
     async with page.expect_response(lambda r: r.url.endswith("/graphql") and r.request.method == "POST"

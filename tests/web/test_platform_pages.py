@@ -97,8 +97,8 @@ async def test_unknown_pages_get_a_404_in_the_layout(auth_client):
     assert "页面不存在" in response.text and "主导航" in response.text
 
 
-async def test_api_style_clients_get_json_errors(client):
-    response = await client.get("/no/such/page", headers={"accept": "application/json"})
+async def test_api_style_clients_get_json_errors(auth_client):
+    response = await auth_client.get("/no/such/page", headers={"accept": "application/json"})
     assert response.status_code == 404 and response.json()["error"] == "页面不存在"
 
 

@@ -1,0 +1,155 @@
+"""Signing in and out, login throttling, and the session check made on every request.
+
+Throttling reads the audit trail itself (every attempt is audited anyway), so workers share it with no
+extra state: too many failures for one username, or from one address, within `LOCK_WINDOW` lock further
+attempts until the window has passed since the last counted failure. A success or an admin's unlock
+clears a username's count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from domain.audit.models import AuditLog
+from domain.audit.service import record_audit
+from domain.identity.actor import ANONYMOUS, Actor
+from domain.identity.models import User
+from domain.identity.passwords import hash_password, needs_rehash, verify_password
+from domain.identity.policy import require
+from domain.identity.users import actor_for_user
+from domain.types import LOCAL_TZ, utcnow
+
+__all__ = [
+    "ADDRESS_FAILURE_LIMIT",
+    "LOCK_WINDOW",
+    "USER_FAILURE_LIMIT",
+    "LoginResult",
+    "locked_until",
+    "login",
+    "logout",
+    "session_actor",
+    "unlock_login",
+]
+
+USER_FAILURE_LIMIT = 5
+ADDRESS_FAILURE_LIMIT = 20
+LOCK_WINDOW = timedelta(minutes=15)
+GENERIC_FAILURE = "用户名或密码错误"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User | None
+    error: str | None = None
+    locked_until: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.user is not None
+
+
+def _norm(username: str) -> str:
+    return (username or "").strip().lower()[:64]
+
+
+def _lock_end(session: Session, where: sa.ColumnElement[bool], limit: int, since: datetime,
+              now: datetime) -> datetime | None:
+    stmt = (select(sa.func.count(), sa.func.max(AuditLog.occurred_at))
+            .where(AuditLog.action == "login.failed", AuditLog.occurred_at > since, where))
+    count, last = session.exec(stmt).one()
+    if count >= limit and last is not None and last + LOCK_WINDOW > now:
+        return last + LOCK_WINDOW
+    return None
+
+
+def locked_until(session: Session, username: str, client_addr: str | None, *,
+                 now: datetime | None = None) -> datetime | None:
+    """When the lock on this username or address ends, or None when attempts are allowed."""
+    now = now or utcnow()
+    name = _norm(username)
+    window_start = now - LOCK_WINDOW
+    reset = session.exec(select(sa.func.max(AuditLog.occurred_at)).where(
+        AuditLog.object_type == "login", AuditLog.object_id == name,
+        AuditLog.action.in_(("login", "login.unlock")))).one()
+    since = max(window_start, reset) if reset is not None else window_start
+    ends = [_lock_end(session, sa.and_(AuditLog.object_type == "login", AuditLog.object_id == name),
+                      USER_FAILURE_LIMIT, since, now)]
+    if client_addr:
+        ends.append(_lock_end(session, AuditLog.client_addr == client_addr, ADDRESS_FAILURE_LIMIT, window_start, now))
+    found = [e for e in ends if e is not None]
+    return max(found) if found else None
+
+
+def _lock_message(until: datetime) -> str:
+    return (f"登录失败次数过多，已暂时锁定，请于 {until.astimezone(LOCAL_TZ):%H:%M} 后再试，"
+            "或联系系统管理员解锁。")
+
+
+def login(session: Session, username: str, password: str, *, request_id: str | None = None,
+          client_addr: str | None = None, now: datetime | None = None) -> LoginResult:
+    """Check a username and password. Never raises for bad credentials: the caller commits the audit rows."""
+    now = now or utcnow()
+    name = _norm(username)
+    anon = ANONYMOUS.with_request(request_id, client_addr)
+    until = locked_until(session, name, client_addr, now=now)
+    if until is not None:
+        _audit(session, anon, "login.refused_locked", name, {"locked_until": [None, until.isoformat()]}, now)
+        return LoginResult(None, _lock_message(until), until)
+
+    user = session.exec(select(User).where(User.username == name)).first()
+    password_ok = verify_password(user.password_hash if user else None, password or "")
+    if user is not None and password_ok and user.active:
+        if needs_rehash(user.password_hash or ""):
+            user.password_hash = hash_password(password)
+        previous = user.last_login_at
+        user.last_login_at = now
+        session.add(user)
+        session.flush()
+        actor = actor_for_user(user, request_id=request_id, client_addr=client_addr)
+        _audit(session, actor, "login", name, {"last_login_at": [previous.isoformat() if previous else None,
+                                                                   now.isoformat()]}, now)
+        return LoginResult(user)
+
+    reason = "unknown_user" if user is None else "bad_password" if not password_ok else "inactive_user"
+    _audit(session, anon, "login.failed", name, {"reason": [None, reason]}, now)
+    session.flush()
+    until = locked_until(session, name, client_addr, now=now)
+    if until is not None:
+        _audit(session, anon, "login.locked", name, {"locked_until": [None, until.isoformat()]}, now)
+        return LoginResult(None, _lock_message(until), until)
+    message = "该账户已停用，请联系系统管理员" if reason == "inactive_user" else GENERIC_FAILURE
+    return LoginResult(None, message)
+
+
+def _audit(session: Session, actor: Actor, action: str, username: str, changes: dict, now: datetime) -> None:
+    row = record_audit(session, actor, action, "login", username, changes)
+    row.occurred_at = now
+
+
+def unlock_login(session: Session, actor: Actor, username: str) -> None:
+    """An admin clears a username's failure count (an address lock still runs out on its own)."""
+    require(actor, "users.manage")
+    record_audit(session, actor, "login.unlock", "login", _norm(username), {})
+
+
+def logout(session: Session, actor: Actor) -> None:
+    """End every session of the user (the session cookie carries a version that no longer matches)."""
+    if actor.user_id is None:
+        return
+    session.execute(sa.update(User).where(User.id == actor.user_id)
+                    .values(session_version=User.session_version + 1))
+    record_audit(session, actor, "logout", "user", actor.user_id, {})
+
+
+def session_actor(session: Session, user_id: int, version: int, *, request_id: str | None = None,
+                  client_addr: str | None = None) -> Actor | None:
+    """The actor behind a session cookie, re-read now: None once the user is deactivated or signed out."""
+    user = session.exec(select(User).where(User.id == user_id, User.active == sa.true(),
+                                           User.session_version == version)).first()
+    if user is None:
+        return None
+    return actor_for_user(user, request_id=request_id, client_addr=client_addr)

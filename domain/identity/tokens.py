@@ -1,0 +1,121 @@
+"""API tokens (接口令牌) for integrators: random, shown once, stored hashed, revocable, optionally expiring."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from domain.audit.service import record_audit
+from domain.errors import Conflict, FieldError, InvalidInput, NotFound
+from domain.identity.actor import Actor
+from domain.identity.models import ApiToken, User
+from domain.identity.policy import require
+from domain.identity.users import actor_for_user
+from domain.types import utcnow
+
+__all__ = [
+    "TOKEN_PREFIX",
+    "TokenCheck",
+    "create_token",
+    "hash_token",
+    "list_tokens",
+    "revoke_token",
+    "token_actor",
+]
+
+TOKEN_PREFIX = "rw_"
+# last_used_at is refreshed at most this often, so a busy integrator does not turn every read into a write
+LAST_USED_GRANULARITY = timedelta(seconds=60)
+
+
+def hash_token(raw: str) -> str:
+    # tokens carry 256 random bits, so a fast hash suffices and lets us find the row by its hash
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def create_token(session: Session, actor: Actor, user_id: int, name: str,
+                 expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+    """Issue a token for `user_id`; returns the row and the token itself, which is never stored nor shown again."""
+    require(actor, "tokens.manage")
+    errors: list[FieldError] = []
+    name = (name or "").strip()
+    if not name:
+        errors.append(FieldError("name", "required", "请填写令牌名称（例如对接的系统名）"))
+    elif len(name) > 100:
+        errors.append(FieldError("name", "too_long", "令牌名称最多 100 个字符"))
+    if expires_at is not None:
+        if expires_at.tzinfo is None:
+            errors.append(FieldError("expires_at", "naive_time", "过期时间须带时区"))
+        elif expires_at <= utcnow():
+            errors.append(FieldError("expires_at", "in_past", "过期时间须晚于当前时间"))
+    user = session.get(User, user_id)
+    if user is None:
+        errors.append(FieldError("user_id", "not_found", f"用户 {user_id} 不存在"))
+    elif not user.active:
+        errors.append(FieldError("user_id", "inactive", f"用户 {user.username} 已停用"))
+    if errors:
+        raise InvalidInput("令牌信息有误：" + "；".join(e.message for e in errors), errors=errors)
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user_id, name=name, token_hash=hash_token(raw), prefix=raw[:10], expires_at=expires_at)
+    session.add(token)
+    session.flush()
+    record_audit(session, actor, "token.create", "api_token", token.id,
+                 {"user_id": [None, user_id], "name": [None, name], "prefix": [None, token.prefix],
+                  "expires_at": [None, expires_at.isoformat() if expires_at else None]})
+    return token, raw
+
+
+def list_tokens(session: Session, actor: Actor, *, user_id: int | None = None) -> list[tuple[ApiToken, User]]:
+    require(actor, "tokens.manage")
+    stmt = select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+    if user_id is not None:
+        stmt = stmt.where(ApiToken.user_id == user_id)
+    return [(t, u) for t, u in session.exec(stmt.order_by(ApiToken.id))]
+
+
+def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
+    require(actor, "tokens.manage")
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"令牌 {token_id} 不存在", field="id")
+    if token.revoked_at is not None:
+        raise Conflict(f"令牌 {token_id} 已于 {token.revoked_at.isoformat(timespec='seconds')} 撤销", code="revoked")
+    token.revoked_at = utcnow()
+    session.add(token)
+    session.flush()
+    record_audit(session, actor, "token.revoke", "api_token", token.id,
+                 {"revoked_at": [None, token.revoked_at.isoformat()]})
+    return token
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """The caller behind a bearer token, or why there is none."""
+
+    actor: Actor | None
+    problem: str | None = None  # unknown / revoked / expired / inactive_user
+
+
+def token_actor(session: Session, raw: str, *, request_id: str | None = None,
+                client_addr: str | None = None) -> TokenCheck:
+    """Resolve a bearer token to its user, re-read now: a revoked, expired or deactivated one fails at once."""
+    row = session.exec(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+                       .where(ApiToken.token_hash == hash_token(raw.strip()))).first()
+    if row is None:
+        return TokenCheck(None, "unknown")
+    token, user = row
+    now = utcnow()
+    if token.revoked_at is not None:
+        return TokenCheck(None, "revoked")
+    if token.expires_at is not None and token.expires_at <= now:
+        return TokenCheck(None, "expired")
+    if not user.active:
+        return TokenCheck(None, "inactive_user")
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_GRANULARITY:
+        session.execute(sa.update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+    return TokenCheck(actor_for_user(user, request_id=request_id, client_addr=client_addr))
