@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import platform
+from cli import demo, identity, platform, risk
 
 __all__ = ["app"]
 
@@ -16,3 +16,6 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 platform.register(app)
+identity.register(app)
+demo.register(app)
+risk.register(app)
