@@ -19,6 +19,7 @@ from api.view import GraphQLView
 from domain.db import Database
 from domain.errors import DomainError
 from domain.jobs.service import JobRunner
+from domain.risk import jobs as risk_jobs  # noqa: F401  (registers the train/score/backtest job handlers)
 from domain.settings import Settings, get_settings
 from web.identity import views as identity_views
 from web.identity.middleware import IdentityMiddleware

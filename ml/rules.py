@@ -91,7 +91,8 @@ def compile_rule(expression: str, *, field: str = "expression") -> CompiledRule:
             detail = str(exc.args[0]) if exc.args else str(exc)
             if "overload" in detail or "TypeError" in repr(exc.args[1:2]):
                 raise InvalidInput(f"types do not match in {text!r}: {_types_hint(names)} "
-                                   "(write 10000.0 to compare a double, \"C\" for a string)",
+                                   "(compare int features with whole numbers, strings with quoted text, "
+                                   "flags with true/false)",
                                    field=field, code="wrong_type") from exc
             continue  # e.g. a division by zero on sample values: not a defect of the rule itself
         if isinstance(result, celpy.CELEvalError):

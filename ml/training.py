@@ -95,24 +95,32 @@ class TrainingPlan:
         return problems
 
 
-def latest_data_date(conn: sa.Connection) -> date | None:
-    """The newest supervision action or complaint date: the data's own "today"."""
+def _data_date(conn: sa.Connection, fn: str) -> date | None:
     row = conn.execute(sa.text(
-        "SELECT MAX(d) FROM (SELECT MAX(started_on) AS d FROM supervision_action "
-        "UNION ALL SELECT MAX(received_on) AS d FROM complaint) AS latest")).scalar()
+        f"SELECT {fn}(d) FROM (SELECT {fn}(started_on) AS d FROM supervision_action "
+        f"UNION ALL SELECT {fn}(received_on) AS d FROM complaint) AS dates")).scalar()
     if row is None:
         return None
     return row if isinstance(row, date) else date.fromisoformat(str(row)[:10])
 
 
-def default_plan(conn: sa.Connection, *, label_window_days: int = 180, n_cutoffs: int = 4, step_days: int = 90,
-                 seed: int = 42, as_of: date | None = None) -> TrainingPlan:
-    """The held-out cut-off is one label window before the data's latest date; training cut-offs step back
-    from one more window before that."""
+def latest_data_date(conn: sa.Connection) -> date | None:
+    """The newest supervision action or complaint date: the data's own "today"."""
+    return _data_date(conn, "MAX")
+
+
+def default_plan(conn: sa.Connection, *, label_window_days: int = 180, n_cutoffs: int = 4, seed: int = 42,
+                 as_of: date | None = None) -> TrainingPlan:
+    """The held-out cut-off is one label window before the data's latest date; the last training cut-off one
+    more window before that; earlier ones step back 90 days, or less (not under 30) when the history is short,
+    so that the earliest cut-off still has a year of history behind it where possible."""
     latest = as_of or latest_data_date(conn) or date.today()
+    earliest = _data_date(conn, "MIN") or latest
     validation = latest - timedelta(days=label_window_days)
     last_train = validation - timedelta(days=label_window_days)
-    cutoffs = tuple(sorted(last_train - timedelta(days=step_days * k) for k in range(n_cutoffs)))
+    room = (last_train - earliest).days - 365
+    step = 90 if n_cutoffs < 2 else max(30, min(90, room // (n_cutoffs - 1)))
+    cutoffs = tuple(sorted(last_train - timedelta(days=step * k) for k in range(n_cutoffs)))
     return TrainingPlan(cutoffs=cutoffs, validation_cutoff=validation, label_window_days=label_window_days, seed=seed)
 
 

@@ -1,8 +1,8 @@
 """Risk model management (风险模型管理) and scoring (风险评分): one function per business action.
 
-Every function takes the caller's `Session` and `Actor`, checks permission inside, writes its audit row
-in the same transaction and never commits. Reading model information needs a signed-in user; changing
-anything (train, promote, roll back, thresholds, rules, scoring) needs the analyst or admin role.
+Every function takes the caller's `Session` and `Actor`, checks permission inside (analysts and admins,
+`domain.risk.queries.ensure_can_manage_models`), writes its audit row in the same transaction and never
+commits. Reading lives in `domain.risk.queries`.
 
 Long actions (train_model, score_all, backtest_model_version) do their reading first and their writing
 last, so on SQLite they hold the write lock only for the final inserts.
@@ -22,9 +22,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from domain.audit.service import record_audit
-from domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from domain.errors import Conflict, FieldError, InvalidInput, NotFound
 from domain.identity.actor import Actor
-from domain.pagination import Page, PageRequest, fetch_page
 from domain.risk.models import (
     LEVELS,
     MODEL_ALIASES,
@@ -36,30 +35,18 @@ from domain.risk.models import (
     RiskScore,
     ScoringRun,
 )
+from domain.risk.queries import DEFAULT_MODEL, ensure_can_manage_models, ensure_can_read_models
 from domain.supervision.models import Entity
 from domain.types import local_today, utcnow
 
 __all__ = [
     "DEFAULT_MODEL",
-    "AliasPeriod",
-    "RiskModelSummary",
     "RuleTestResult",
-    "ScoreView",
-    "alias_history",
     "backtest_model_version",
+    "champion_version",
     "demote_alias",
-    "drift_report",
-    "get_alias_version",
-    "get_model_version",
-    "get_risk_rule",
-    "list_model_versions",
-    "list_risk_rules",
-    "list_scoring_runs",
     "promote_model_version",
-    "risk_models",
-    "risk_scores",
     "rollback_model",
-    "rule_revisions",
     "save_risk_rule",
     "score_all",
     "score_entity",
@@ -69,99 +56,25 @@ __all__ = [
     "validate_thresholds",
 ]
 
-DEFAULT_MODEL = "entity_risk"
 Progress = Callable[[int, int | None, str], None]
 
 
-# ---------------------------------------------------------------------------------------------- permissions
-
-def _require_reader(actor: Actor) -> None:
-    if not actor.is_authenticated:
-        raise Forbidden("sign in to see risk models and scores")
-
-
-def _require_manager(actor: Actor) -> None:
-    if not actor.has_role("admin", "analyst"):
-        raise Forbidden("only risk analysts and administrators may manage risk models, rules and scoring")
-
-
-# ---------------------------------------------------------------------------------------------- versions
-
-def list_model_versions(session: Session, actor: Actor, *, page: PageRequest | None = None, max_size: int = 200,
-                        model_name: str = DEFAULT_MODEL) -> Page[ModelVersion]:
-    """模型版本 newest first, as a page (two SQL statements)."""
-    _require_reader(actor)
-    stmt = (sa.select(ModelVersion).where(ModelVersion.model_name == model_name)
-            .order_by(col(ModelVersion.version).desc(), col(ModelVersion.id).desc()))
-    return fetch_page(session, stmt, page or PageRequest(), max_size=max_size)
-
-
-def get_model_version(session: Session, actor: Actor, version_id: int) -> ModelVersion:
-    _require_reader(actor)
+def _version(session: Session, version_id: int) -> ModelVersion:
     version = session.get(ModelVersion, version_id)
     if version is None:
-        raise NotFound(f"model version {version_id} does not exist", field="id")
+        raise NotFound(f"model version {version_id} does not exist", field="versionId")
     return version
 
 
-def get_alias_version(session: Session, actor: Actor, alias: str = "champion", *,
-                      model_name: str = DEFAULT_MODEL) -> ModelVersion | None:
-    """The version holding `alias` now, or None."""
-    _require_reader(actor)
+def _alias_version(session: Session, alias: str, model_name: str = DEFAULT_MODEL) -> ModelVersion | None:
     return session.exec(select(ModelVersion).join(ModelAlias, ModelAlias.version_id == ModelVersion.id)
                         .where(ModelAlias.model_name == model_name, ModelAlias.alias == alias)).first()
 
 
-@dataclass(frozen=True)
-class RiskModelSummary:
-    model_name: str
-    versions: int
-    latest: ModelVersion | None
-    aliases: dict[str, ModelVersion]  # alias -> version holding it
-
-
-def risk_models(session: Session, actor: Actor) -> list[RiskModelSummary]:
-    """Each model with its version count, newest version and alias holders (three statements)."""
-    _require_reader(actor)
-    counts = dict(session.execute(sa.select(ModelVersion.model_name, sa.func.count())
-                                  .group_by(ModelVersion.model_name)).all())
-    latest_ids = sa.select(sa.func.max(ModelVersion.id)).group_by(ModelVersion.model_name)
-    latest = {v.model_name: v for v in session.exec(select(ModelVersion).where(col(ModelVersion.id).in_(latest_ids)))}
-    aliases: dict[str, dict[str, ModelVersion]] = {}
-    for alias, version in session.execute(sa.select(ModelAlias, ModelVersion)
-                                          .join(ModelVersion, ModelAlias.version_id == ModelVersion.id)).all():
-        aliases.setdefault(alias.model_name, {})[alias.alias] = version
-    names = sorted(set(counts) | {DEFAULT_MODEL})
-    return [RiskModelSummary(n, int(counts.get(n, 0)), latest.get(n), aliases.get(n, {})) for n in names]
-
-
-@dataclass(frozen=True)
-class AliasPeriod:
-    """One period a version held an alias."""
-
-    id: int
-    alias: str
-    version_id: int
-    version: int
-    valid_from: Any
-    valid_to: Any
-    set_by_name: str
-    action: str
-    reason: str
-
-
-def alias_history(session: Session, actor: Actor, *, alias: str | None = None,
-                  model_name: str = DEFAULT_MODEL) -> list[AliasPeriod]:
-    """Which version held which alias, from when to when, set by whom — newest first (one statement)."""
-    _require_reader(actor)
-    stmt = (sa.select(ModelAliasHistory, ModelVersion.version)
-            .join(ModelVersion, ModelAliasHistory.version_id == ModelVersion.id)
-            .where(ModelAliasHistory.model_name == model_name)
-            .order_by(col(ModelAliasHistory.valid_from).desc(), col(ModelAliasHistory.id).desc()))
-    if alias:
-        stmt = stmt.where(ModelAliasHistory.alias == alias)
-    return [AliasPeriod(h.id, h.alias, h.version_id, number, h.valid_from, h.valid_to, h.set_by_name, h.action,
-                        h.reason) for h, number in session.execute(stmt).all()]
+def champion_version(session: Session, actor: Actor, *, model_name: str = DEFAULT_MODEL) -> ModelVersion | None:
+    """The version that scores and drives warnings now (冠军模型), or None before the first promotion."""
+    ensure_can_read_models(actor)
+    return _alias_version(session, "champion", model_name)
 
 
 def _check_alias(alias: str) -> None:
@@ -192,8 +105,27 @@ def _assign_alias(session: Session, actor: Actor, model_name: str, alias: str, v
     return current
 
 
+def _artifact(version: ModelVersion) -> bytes:
+    """The stored booster, read with its own statement: readers load versions with the artifact deferred."""
+    from sqlalchemy.orm import object_session
+
+    session = object_session(version)
+    assert session is not None
+    raw = session.execute(sa.select(ModelVersion.artifact).where(ModelVersion.id == version.id)).scalar()
+    return bytes(raw or b"")
+
+
+def _booster(version: ModelVersion) -> Any:
+    from ml.artifacts import booster_from_bytes
+
+    raw = _artifact(version)
+    if not raw:
+        raise Conflict(f"model version {version.version} has no artifact", field="versionId")
+    return booster_from_bytes(raw)
+
+
 def _usable(version: ModelVersion) -> None:
-    if version.status != "ready" or not version.artifact:
+    if version.status != "ready" or not _artifact(version):
         raise Conflict(f"model version {version.version} is {version.status} and has no usable artifact",
                        field="versionId")
 
@@ -201,9 +133,9 @@ def _usable(version: ModelVersion) -> None:
 def promote_model_version(session: Session, actor: Actor, version_id: int, *, alias: str = "champion",
                           reason: str = "") -> ModelAlias:
     """Give `alias` to a version (启用). Promoting the challenger to champion also ends its challenger period."""
-    _require_manager(actor)
+    ensure_can_manage_models(actor)
     _check_alias(alias)
-    version = get_model_version(session, actor, version_id)
+    version = _version(session, version_id)
     _usable(version)
     current = session.get(ModelAlias, (version.model_name, alias))
     if current is not None and current.version_id == version.id:
@@ -229,7 +161,7 @@ def _release_alias(session: Session, model_name: str, alias: str) -> None:
 def demote_alias(session: Session, actor: Actor, alias: str = "challenger", *, reason: str = "",
                  model_name: str = DEFAULT_MODEL) -> None:
     """Take an alias away (停用). The champion cannot be left empty: promote or roll back instead."""
-    _require_manager(actor)
+    ensure_can_manage_models(actor)
     _check_alias(alias)
     if alias == "champion":
         raise Conflict("the champion cannot be removed, only replaced: promote another version or roll back",
@@ -249,7 +181,7 @@ def demote_alias(session: Session, actor: Actor, alias: str = "challenger", *, r
 def rollback_model(session: Session, actor: Actor, *, alias: str = "champion", reason: str = "",
                    model_name: str = DEFAULT_MODEL) -> ModelAlias:
     """Give `alias` back to the version that held it before the current one (回滚)."""
-    _require_manager(actor)
+    ensure_can_manage_models(actor)
     _check_alias(alias)
     current = session.get(ModelAlias, (model_name, alias))
     if current is None:
@@ -308,8 +240,8 @@ def validate_thresholds(thresholds: dict[str, Any]) -> dict[str, float]:
 
 def set_level_thresholds(session: Session, actor: Actor, version_id: int, thresholds: dict[str, Any]) -> ModelVersion:
     """Change a version's level thresholds (level → minimum score), validated and audited."""
-    _require_manager(actor)
-    version = get_model_version(session, actor, version_id)
+    ensure_can_manage_models(actor)
+    version = _version(session, version_id)
     clean = validate_thresholds(thresholds)
     before = dict(version.thresholds)
     version.thresholds = clean
@@ -329,7 +261,7 @@ def train_model(session: Session, actor: Actor, *, plan: Any = None, label_windo
     and record it with its metrics, thresholds, fingerprint and artifact. It holds no alias yet."""
     from ml.training import default_plan, train
 
-    _require_manager(actor)
+    ensure_can_manage_models(actor)
     conn = session.connection()
     plan = plan or default_plan(conn, label_window_days=label_window_days, n_cutoffs=n_cutoffs, seed=seed)
     problems = plan.check()
@@ -356,33 +288,13 @@ def train_model(session: Session, actor: Actor, *, plan: Any = None, label_windo
 
 # ---------------------------------------------------------------------------------------------- rules
 
-def list_risk_rules(session: Session, actor: Actor) -> list[RiskRule]:
-    _require_reader(actor)
-    return list(session.exec(select(RiskRule).order_by(RiskRule.code)))
-
-
-def get_risk_rule(session: Session, actor: Actor, rule_id: int) -> RiskRule:
-    _require_reader(actor)
-    rule = session.get(RiskRule, rule_id)
-    if rule is None:
-        raise NotFound(f"rule {rule_id} does not exist", field="id")
-    return rule
-
-
-def rule_revisions(session: Session, actor: Actor, rule_id: int) -> list[RiskRuleRevision]:
-    """A rule's saved revisions, newest first."""
-    get_risk_rule(session, actor, rule_id)
-    return list(session.exec(select(RiskRuleRevision).where(RiskRuleRevision.rule_id == rule_id)
-                             .order_by(col(RiskRuleRevision.revision).desc())))
-
-
 def save_risk_rule(session: Session, actor: Actor, *, code: str, name: str, expression: str, min_level: str,
                    description: str = "", enabled: bool = False, rule_id: int | None = None) -> RiskRule:
     """Create a rule, or save a new revision of `rule_id`. The expression is checked first (syntax, unknown
     features, types); all problems with the input come back together as field errors."""
     from ml.rules import compile_rule
 
-    _require_manager(actor)
+    ensure_can_manage_models(actor)
     errors: list[FieldError] = []
     code = (code or "").strip()
     name = (name or "").strip()
@@ -418,7 +330,9 @@ def save_risk_rule(session: Session, actor: Actor, *, code: str, name: str, expr
         changes: dict[str, Any] = {"created": {"code": code, "expression": compiled.expression,
                                                "min_level": min_level, "enabled": enabled}}
     else:
-        rule = get_risk_rule(session, actor, rule_id)
+        rule = session.get(RiskRule, rule_id)
+        if rule is None:
+            raise NotFound(f"rule {rule_id} does not exist", field="id")
         before = {"code": rule.code, "name": rule.name, "expression": rule.expression, "min_level": rule.min_level,
                   "description": rule.description, "enabled": rule.enabled}
         after = {"code": code, "name": name, "expression": compiled.expression, "min_level": min_level,
@@ -457,7 +371,7 @@ def test_risk_rule(session: Session, actor: Actor, expression: str, *, as_of: da
     from ml.features import compute_features
     from ml.rules import compile_rule, match_rule
 
-    _require_manager(actor)
+    ensure_can_manage_models(actor)
     compiled = compile_rule(expression)
     as_of = as_of or local_today()
     matrix = compute_features(session.connection(), as_of)
@@ -485,31 +399,48 @@ def _enabled_rules(session: Session) -> list[Any]:
 
 # ---------------------------------------------------------------------------------------------- scoring
 
-def _score_run(session: Session, version: ModelVersion, role: str, as_of: date, matrix: Any, rules: list[Any], *,
-               job_id: int | None, approx: bool = True) -> ScoringRun:
-    from ml.artifacts import booster_from_bytes
-    from ml.drift import psi
-    from ml.scoring import insert_scores, score_population
+@dataclass
+class _Scored:
+    version: ModelVersion
+    role: str
+    pop: Any  # ml.scoring.ScoredPopulation
+    drift: dict[str, Any]
+    started: Any
 
-    assert version.artifact is not None
-    booster = booster_from_bytes(version.artifact)
+
+def _score(version: ModelVersion, role: str, matrix: Any, rules: list[Any], *, approx: bool = True) -> _Scored:
+    """Predict, grade, apply rules, explain and measure drift: reading and computing only."""
+    from ml.drift import psi
+    from ml.scoring import score_population
+
     started = utcnow()
-    pop = score_population(booster, version.features, version.thresholds, matrix, rules, approx=approx)
+    pop = score_population(_booster(version), version.features, version.thresholds, matrix,
+                           rules, approx=approx)
     drift: dict[str, Any] = {}
     summary = version.training_summary or {}
     if summary.get("score") and len(pop.scores):
         drift["score"] = round(psi(summary["score"], pop.scores), 5)
         drift["features"] = {name: round(psi(ref, matrix.column(name)), 5)
                              for name, ref in (summary.get("features") or {}).items() if name in matrix.names}
+    return _Scored(version, role, pop, drift, started)
+
+
+def _store(session: Session, scored: _Scored, as_of: date, *, job_id: int | None,
+           extra_timings: dict[str, float] | None = None) -> ScoringRun:
+    """Write the run and its risk_score rows in bulk (the only writing step)."""
+    from ml.scoring import insert_scores
+
     t = time.perf_counter()
-    run = ScoringRun(version_id=version.id, role=role, as_of=as_of, status="succeeded", entities=len(pop.scores),
-                     level_counts=pop.level_counts(), drift=drift, job_id=job_id, started_at=started)
+    pop = scored.pop
+    run = ScoringRun(version_id=scored.version.id, role=scored.role, as_of=as_of, status="succeeded",
+                     entities=len(pop.scores), level_counts=pop.level_counts(), drift=scored.drift, job_id=job_id,
+                     started_at=scored.started)
     session.add(run)
     session.flush()
     assert run.id is not None
     insert_scores(session.connection(), run.id, pop)
-    pop.timings["insert"] = time.perf_counter() - t
-    run.timings = {k: round(v, 3) for k, v in pop.timings.items()}
+    timings = {**(extra_timings or {}), **pop.timings, "insert": time.perf_counter() - t}
+    run.timings = {k: round(v, 3) for k, v in timings.items()}
     run.finished_at = utcnow()
     session.add(run)
     session.flush()
@@ -519,32 +450,32 @@ def _score_run(session: Session, version: ModelVersion, role: str, as_of: date, 
 def score_all(session: Session, actor: Actor, *, as_of: date | None = None, job_id: int | None = None,
               progress: Progress | None = None) -> list[ScoringRun]:
     """Score every entity with the champion (and the challenger in shadow, if any), one risk_score row per
-    entity per run. Features are computed once and shared by both."""
+    entity per run. Features are computed once and shared by both; everything is computed before anything
+    is written, so the write lock is held only for the bulk inserts."""
     from ml.features import compute_features
 
-    _require_manager(actor)
+    ensure_can_manage_models(actor)
     report = progress or (lambda done, total, message: None)
-    champion = get_alias_version(session, actor, "champion")
+    champion = _alias_version(session, "champion")
     if champion is None:
         raise Conflict("no model is the champion yet: train one (regwatch train) and promote it", field="alias")
-    challenger = get_alias_version(session, actor, "challenger")
+    challenger = _alias_version(session, "challenger")
     as_of = as_of or local_today()
     rules = _enabled_rules(session)
-    steps = 2 if challenger is None else 3
+    steps = 3 if challenger is None else 4
     report(0, steps, f"features as of {as_of}")
     matrix = compute_features(session.connection(), as_of)
-    runs = []
+    feature_timings = {f"features_{k}": v for k, v in matrix.timings.items()}
+    scored = []
     for i, (version, role) in enumerate([(champion, "champion"), (challenger, "challenger")], start=1):
-        if version is None:
-            continue
-        report(i, steps, f"scoring with version {version.version} ({role})")
-        run = _score_run(session, version, role, as_of, matrix, rules, job_id=job_id)
-        run.timings = {**{f"features_{k}": round(v, 3) for k, v in matrix.timings.items()}, **run.timings}
-        runs.append(run)
+        if version is not None:
+            report(i, steps, f"scoring {len(matrix)} entities with version {version.version} ({role})")
+            scored.append(_score(version, role, matrix, rules))
+    report(steps - 1, steps, "saving scores")
+    runs = [_store(session, s, as_of, job_id=job_id, extra_timings=feature_timings) for s in scored]
     record_audit(session, actor, "risk.score", "scoring_run", runs[0].id,
                  {"as_of": as_of.isoformat(), "entities": len(matrix),
                   "runs": {r.role: {"id": r.id, "version_id": r.version_id, "levels": r.level_counts} for r in runs}})
-    report(steps, steps, "done")
     return runs
 
 
@@ -552,131 +483,47 @@ def score_entity(session: Session, actor: Actor, entity_id: int, *, as_of: date 
     """Score one entity now with the champion, exact contributions, stored as its own on-demand run."""
     from ml.features import compute_features
 
-    _require_manager(actor)
+    ensure_can_manage_models(actor)
     if session.get(Entity, entity_id) is None:
         raise NotFound(f"entity {entity_id} does not exist", field="entityId")
-    champion = get_alias_version(session, actor, "champion")
+    champion = _alias_version(session, "champion")
     if champion is None:
         raise Conflict("no model is the champion yet: train one and promote it", field="alias")
     as_of = as_of or local_today()
     matrix = compute_features(session.connection(), as_of, entity_ids=[entity_id])
     if len(matrix) == 0:
         raise InvalidInput(f"entity {entity_id} was founded after {as_of}", field="asOf", code="not_yet_founded")
-    run = _score_run(session, champion, "on_demand", as_of, matrix, _enabled_rules(session), job_id=None,
-                     approx=False)
+    run = _store(session, _score(champion, "on_demand", matrix, _enabled_rules(session), approx=False), as_of,
+                 job_id=None)
     score = session.exec(select(RiskScore).where(RiskScore.run_id == run.id)).one()
     if score.contributions is None:  # below blue: explain anyway, a single row costs nothing
-        from ml.artifacts import booster_from_bytes
         from ml.explain import top_contributions
 
-        assert champion.artifact is not None
-        score.contributions = top_contributions(booster_from_bytes(champion.artifact),
+        score.contributions = top_contributions(_booster(champion),
                                                 matrix.select(champion.features), champion.features, approx=False)[0]
         session.add(score)
         session.flush()
     return score
 
 
-@dataclass(frozen=True)
-class ScoreView:
-    """风险评分 of one entity from one run, with the run's date, role and model version."""
-
-    id: int
-    entity_id: int
-    uscc: str
-    entity_name: str
-    score: float
-    model_level: str | None
-    level: str | None
-    rules_matched: list[str]
-    contributions: list[Any]
-    run_id: int
-    as_of: date
-    role: str
-    version_id: int
-    version: int
-    scored_at: Any
-
-
-def risk_scores(session: Session, actor: Actor, *, uscc: str | None = None, first: int = 20,
-                role: str | None = "champion", run_id: int | None = None,
-                levels: tuple[str, ...] = ()) -> list[ScoreView]:
-    """Scores newest run first, in one statement: one entity's history (`uscc`), or one run's list (`run_id`,
-    highest score first; default the latest run of `role`)."""
-    _require_reader(actor)
-    if first < 0 or first > 1000:
-        raise InvalidInput("first must be between 0 and 1000", field="first", code="page_size_too_large")
-    stmt = (sa.select(RiskScore, Entity.uscc, Entity.name, ScoringRun, ModelVersion.version)
-            .join(Entity, RiskScore.entity_id == Entity.id)
-            .join(ScoringRun, RiskScore.run_id == ScoringRun.id)
-            .join(ModelVersion, ScoringRun.version_id == ModelVersion.id))
-    if uscc is not None:
-        stmt = stmt.where(Entity.uscc == uscc.strip().upper()).order_by(col(RiskScore.run_id).desc())
-        if role:
-            stmt = stmt.where(col(ScoringRun.role).in_([role, "on_demand"] if role == "champion" else [role]))
-    else:
-        if run_id is None:
-            latest = session.execute(sa.select(sa.func.max(ScoringRun.id)).where(
-                ScoringRun.role == (role or "champion"), ScoringRun.status == "succeeded")).scalar()
-            if latest is None:
-                return []
-            run_id = latest
-        stmt = stmt.where(RiskScore.run_id == run_id).order_by(col(RiskScore.score).desc(), RiskScore.entity_id)
-    if levels:
-        stmt = stmt.where(col(RiskScore.level).in_(levels))
-    out = []
-    for score, code, name, run, number in session.execute(stmt.limit(first)).all():
-        out.append(ScoreView(score.id, score.entity_id, code, name, score.score, score.model_level, score.level,
-                             score.rules_matched or [], score.contributions or [], run.id, run.as_of, run.role,
-                             run.version_id, number, run.finished_at or run.started_at))
-    return out
-
-
-def list_scoring_runs(session: Session, actor: Actor, *, version_id: int | None = None,
-                      limit: int = 20) -> list[ScoringRun]:
-    """Scoring runs newest first (bulk runs only, not on-demand ones)."""
-    _require_reader(actor)
-    stmt = select(ScoringRun).where(ScoringRun.role != "on_demand").order_by(col(ScoringRun.id).desc()).limit(limit)
-    if version_id is not None:
-        stmt = stmt.where(ScoringRun.version_id == version_id)
-    return list(session.exec(stmt))
-
-
-def drift_report(session: Session, actor: Actor, version_id: int, *, threshold: float | None = None) -> dict[str, Any]:
-    """PSI of the score and the top features between a version's training data and its latest bulk run;
-    `flagged` lists what is above `threshold` (default ml.drift.DEFAULT_PSI_THRESHOLD)."""
-    from ml.drift import DEFAULT_PSI_THRESHOLD
-
-    version = get_model_version(session, actor, version_id)
-    limit = DEFAULT_PSI_THRESHOLD if threshold is None else threshold
-    run = session.exec(select(ScoringRun).where(ScoringRun.version_id == version.id,
-                                                col(ScoringRun.role).in_(["champion", "challenger"]))
-                       .order_by(col(ScoringRun.id).desc())).first()
-    if run is None or not run.drift:
-        return {"run_id": None, "as_of": None, "threshold": limit, "score": None, "features": {}, "flagged": []}
-    flagged = (["score"] if (run.drift.get("score") or 0) > limit else []) + [
-        n for n, v in (run.drift.get("features") or {}).items() if v > limit]
-    return {"run_id": run.id, "as_of": run.as_of, "threshold": limit, "score": run.drift.get("score"),
-            "features": run.drift.get("features") or {}, "flagged": flagged}
-
-
 # ---------------------------------------------------------------------------------------------- backtest
 
 def backtest_model_version(session: Session, actor: Actor, version_id: int, *, as_of: date,
-                           window_days: int | None = None) -> dict[str, Any]:
-    """回测: score a past date with this version (thresholds and enabled rules), then count per level how many
-    entities had a confirmed outcome (penalty or failed inspection; later also warning feedback) in the
-    window after it. Nothing is stored but the audit row; the job keeps the result."""
-    from ml.artifacts import booster_from_bytes
+                           window_days: int | None = None, job_id: int | None = None) -> ScoringRun:
+    """回测: score a past date with this version (its thresholds and the enabled rules), then count per level
+    how many entities had a confirmed outcome (penalty or failed inspection; later also warning feedback) in
+    the window after it. Stored as a scoring run with role "backtest": `level_counts` is
+    {level: {entities, outcomes, rate}} (level "none" below blue) and `drift` holds the window's summary
+    (window_days, window_complete, outcomes, roc_auc, pr_auc). No risk_score rows are written."""
     from ml.features import compute_features
     from ml.labels import compute_labels
     from ml.scoring import LEVEL_RANK, score_population
     from ml.training import evaluate_predictions, latest_data_date
 
-    _require_manager(actor)
-    version = get_model_version(session, actor, version_id)
+    ensure_can_manage_models(actor)
+    version = _version(session, version_id)
     _usable(version)
-    window = window_days or version.label_window_days
+    window = version.label_window_days if window_days is None else window_days
     if window < 1:
         raise InvalidInput("the outcome window must be at least one day", field="windowDays", code="out_of_range")
     conn = session.connection()
@@ -684,24 +531,26 @@ def backtest_model_version(session: Session, actor: Actor, version_id: int, *, a
     if latest is None or as_of >= latest:
         raise InvalidInput(f"backtest date {as_of} must be before the latest data ({latest}): the outcomes after "
                            "it must already be known", field="asOf", code="not_in_past")
+    started = utcnow()
     matrix = compute_features(conn, as_of)
-    assert version.artifact is not None
-    pop = score_population(booster_from_bytes(version.artifact), version.features, version.thresholds, matrix,
+    pop = score_population(_booster(version), version.features, version.thresholds, matrix,
                            _enabled_rules(session), explain=False)
     labels = compute_labels(conn, as_of, window, matrix.entity_ids)
-    rows = []
+    counts: dict[str, Any] = {}
     for level in (*LEVELS, None):
         mask = pop.ranks == LEVEL_RANK[level]
         n, hit = int(mask.sum()), int(labels.y[mask].sum())
-        rows.append({"level": level or "none", "entities": n, "with_outcome": hit,
-                     "rate": round(hit / n, 4) if n else None})
-    result: dict[str, Any] = {
-        "version_id": version.id, "version": version.version, "as_of": as_of.isoformat(), "window_days": window,
-        "window_complete": (as_of - latest).days + window <= 0, "entities": len(matrix),
-        "with_outcome": int(labels.y.sum()), "levels": rows}
+        counts[level or "none"] = {"entities": n, "outcomes": hit, "rate": round(hit / n, 4) if n else None}
+    summary: dict[str, Any] = {"window_days": window, "window_complete": (latest - as_of).days >= window,
+                               "outcomes": int(labels.y.sum())}
     if len(labels.y) and 0 < labels.y.sum() < len(labels.y):
         m = evaluate_predictions(labels.y, pop.scores, curves=False)
-        result.update(roc_auc=round(m["roc_auc"], 4), pr_auc=round(m["pr_auc"], 4))
+        summary.update(roc_auc=round(m["roc_auc"], 4), pr_auc=round(m["pr_auc"], 4))
+    run = ScoringRun(version_id=version.id, role="backtest", as_of=as_of, status="succeeded", entities=len(matrix),
+                     level_counts=counts, drift=summary, timings={k: round(v, 3) for k, v in pop.timings.items()},
+                     job_id=job_id, started_at=started, finished_at=utcnow())
+    session.add(run)
+    session.flush()
     record_audit(session, actor, "model.backtest", "model_version", version.id,
-                 {"as_of": as_of.isoformat(), "window_days": window})
-    return result
+                 {"as_of": as_of.isoformat(), "window_days": window, "run_id": run.id})
+    return run

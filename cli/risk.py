@@ -1,0 +1,216 @@
+"""train, score, models, rules: the risk engine from the console (runs as the `system` operator)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+from rich.table import Table
+
+from cli.common import console, database, fail, run_with_progress, setup_step
+from domain.errors import DomainError
+from domain.identity.actor import SYSTEM
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(train)
+    app.command()(score)
+    models_app = typer.Typer(help="Model versions and aliases (模型版本).", no_args_is_help=True)
+    models_app.command("list")(models_list)
+    models_app.command("promote")(models_promote)
+    models_app.command("demote")(models_demote)
+    models_app.command("rollback")(models_rollback)
+    models_app.command("thresholds")(models_thresholds)
+    models_app.command("backtest")(models_backtest)
+    app.add_typer(models_app, name="models")
+    rules_app = typer.Typer(help="Warning rules in CEL (预警规则).", no_args_is_help=True)
+    rules_app.command("list")(rules_list)
+    rules_app.command("save")(rules_save)
+    rules_app.command("test")(rules_test)
+    app.add_typer(rules_app, name="rules")
+
+
+def _as_date(text: str | None, name: str = "--as-of") -> str | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        fail(f"{name} {text!r} is not a date (YYYY-MM-DD)", 2)
+        raise
+
+
+def _run(fn, *args, **kwargs):
+    """Run one domain action in a unit of work; domain errors become a readable message and exit 1."""
+    db = database()
+    try:
+        with db.unit_of_work() as session:
+            return fn(session, SYSTEM, *args, **kwargs)
+    except DomainError as exc:
+        details = "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in exc.errors)
+        fail(details or exc.message)
+    finally:
+        db.dispose()
+
+
+def train(
+    label_window_days: int = typer.Option(180, min=1, help="Outcome window after each cut-off, in days."),
+    cutoffs: int = typer.Option(4, min=1, help="Number of training cut-offs (90 days apart)."),
+    seed: int = typer.Option(42, help="Random seed (training is deterministic for a seed)."),
+    promote: bool = typer.Option(False, help="Make the new version the champion if there is none."),
+) -> None:
+    """Train a new model version (XGBoost, time-split) with a progress bar, and print its metrics."""
+    job = run_with_progress("train", {"label_window_days": label_window_days, "n_cutoffs": cutoffs, "seed": seed,
+                                      "promote_if_no_champion": promote})
+    r = job.result or {}
+    console.print(f"trained version [bold]{r.get('version')}[/] (id {r.get('version_id')}): "
+                  f"ROC-AUC {r.get('roc_auc', 0):.4f} vs baseline {r.get('baseline_roc_auc', 0):.4f}, "
+                  f"PR-AUC {r.get('pr_auc', 0):.4f}, {r.get('best_iteration')} trees"
+                  + (" — now the champion" if r.get("promoted") else ""))
+
+
+def score(as_of: str = typer.Option(None, "--as-of", help="Score as of this date (default today).")) -> None:
+    """Score every entity with the champion (and the challenger in shadow)."""
+    job = run_with_progress("score", {"as_of": _as_date(as_of)})
+    for run in (job.result or {}).get("runs", []):
+        levels = ", ".join(f"{k} {v}" for k, v in run["levels"].items())
+        console.print(f"run {run['id']} ({run['role']}, version id {run['version_id']}, as of {run['as_of']}): "
+                      f"{run['entities']} entities — {levels}")
+
+
+def models_list(limit: int = typer.Option(20, help="How many versions, newest first.")) -> None:
+    """List model versions with their metrics and aliases."""
+    from domain.pagination import PageRequest
+    from domain.risk.queries import list_versions
+
+    page = _run(list_versions, PageRequest(first=limit))
+    table = Table("id", "version", "aliases", "ROC-AUC", "baseline", "PR-AUC", "trained", "by")
+    for view in page.items:
+        v, m = view.version, view.version.metrics or {}
+        table.add_row(str(v.id), str(v.version), ", ".join(view.aliases), f"{m.get('roc_auc', 0):.4f}",
+                      f"{m.get('baseline_roc_auc', 0):.4f}", f"{m.get('pr_auc', 0):.4f}",
+                      v.created_at.isoformat(timespec="seconds"), v.trained_by_name)
+    console.print(table)
+
+
+def models_promote(version_id: int = typer.Argument(..., help="Model version id."),
+                   alias: str = typer.Option("champion", help="champion or challenger."),
+                   reason: str = typer.Option("", help="Why (kept in the alias history).")) -> None:
+    """Give an alias to a version."""
+    from domain.risk.service import promote_model_version
+
+    _run(promote_model_version, version_id, alias=alias, reason=reason)
+    console.print(f"version id {version_id} is now the {alias}")
+
+
+def models_demote(alias: str = typer.Argument("challenger"), reason: str = typer.Option("")) -> None:
+    """Take the challenger alias away."""
+    from domain.risk.service import demote_alias
+
+    _run(demote_alias, alias, reason=reason)
+    console.print(f"no version is the {alias} now")
+
+
+def models_rollback(alias: str = typer.Option("champion"), reason: str = typer.Option("")) -> None:
+    """Give the alias back to the version that held it before."""
+    from domain.risk.service import rollback_model
+
+    held = _run(rollback_model, alias=alias, reason=reason)
+    console.print(f"{alias} rolled back to version id {held.version_id}")
+
+
+def models_thresholds(version_id: int = typer.Argument(...), red: float = typer.Option(...),
+                      orange: float = typer.Option(...), yellow: float = typer.Option(...),
+                      blue: float = typer.Option(...)) -> None:
+    """Set a version's level thresholds (minimum score per level)."""
+    from domain.risk.service import set_level_thresholds
+
+    v = _run(set_level_thresholds, version_id, {"red": red, "orange": orange, "yellow": yellow, "blue": blue})
+    console.print(f"thresholds of version {v.version}: {v.thresholds}")
+
+
+def models_backtest(version_id: int = typer.Argument(...), as_of: str = typer.Option(..., "--as-of"),
+                    window_days: int = typer.Option(None, help="Outcome window (default the version's).")) -> None:
+    """Backtest a version over a past window: entities per level and how many had an outcome after."""
+    job = run_with_progress("backtest", {"version_id": version_id, "as_of": _as_date(as_of),
+                                         "window_days": window_days})
+    r = job.result or {}
+    table = Table("level", "entities", "with outcome", "rate")
+    for level, row in (r.get("levels") or {}).items():
+        table.add_row(level, str(row["entities"]), str(row["outcomes"]),
+                      "" if row["rate"] is None else f"{row['rate']:.1%}")
+    console.print(table)
+    if r.get("roc_auc") is not None:
+        console.print(f"ROC-AUC over the window: {r['roc_auc']:.4f}")
+
+
+def rules_list() -> None:
+    """List rules."""
+    from domain.risk.queries import list_rules
+
+    table = Table("id", "code", "level", "enabled", "rev", "expression")
+    for rule in _run(list_rules):
+        table.add_row(str(rule.id), rule.code, rule.min_level, "yes" if rule.enabled else "no", str(rule.revision),
+                      rule.expression)
+    console.print(table)
+
+
+def rules_save(code: str = typer.Argument(...), expression: str = typer.Option(..., help="CEL expression."),
+               min_level: str = typer.Option(..., help="red, orange, yellow or blue."),
+               name: str = typer.Option(None, help="Name (default the code)."),
+               description: str = typer.Option(""), enabled: bool = typer.Option(False, "--enabled/--disabled"),
+               ) -> None:
+    """Create a rule, or save a new revision of the rule with this code."""
+    from sqlmodel import select
+
+    from domain.risk.models import RiskRule
+    from domain.risk.service import save_risk_rule
+
+    def save(session, actor):
+        existing = session.exec(select(RiskRule).where(RiskRule.code == code)).first()
+        return save_risk_rule(session, actor, code=code, name=name or (existing.name if existing else code),
+                              expression=expression, min_level=min_level, description=description, enabled=enabled,
+                              rule_id=existing.id if existing else None)
+
+    rule = _run(save)
+    console.print(f"rule {rule.code} saved as revision {rule.revision} ({'enabled' if rule.enabled else 'disabled'})")
+
+
+def rules_test(expression: str = typer.Argument(...), as_of: str = typer.Option(None, "--as-of")) -> None:
+    """Try an expression on current data without saving it."""
+    from domain.risk.service import test_risk_rule
+
+    as_of_date = date.fromisoformat(_as_date(as_of)) if as_of else None
+    result = _run(test_risk_rule, expression, as_of=as_of_date)
+    console.print(f"{result.matched} of {result.entities} entities match as of {result.as_of}")
+    for item in result.sample:
+        console.print(f"  {item['uscc']} {item['name']} {item['features']}")
+
+
+@setup_step(40, "first risk model")
+def first_model() -> None:
+    """Train the first version and make it the champion when there is none, then score."""
+    from sqlmodel import select
+
+    from domain.risk.queries import DEFAULT_MODEL
+    from domain.risk.service import champion_version
+    from domain.supervision.models import Entity
+
+    db = database()
+    try:
+        with db.unit_of_work() as session:
+            has_champion = champion_version(session, SYSTEM, model_name=DEFAULT_MODEL) is not None
+            has_entities = session.exec(select(Entity.id).limit(1)).first() is not None
+    finally:
+        db.dispose()
+    if has_champion:
+        console.print("a champion model exists; skipping training")
+        return
+    if not has_entities:
+        console.print("no entities yet (load data or run `regwatch demo`); skipping the first model")
+        return
+    train(label_window_days=180, cutoffs=4, seed=42, promote=True)
+    score(as_of=None)
+
