@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -31,6 +32,8 @@ class Context:
     # DataLoaders by name, created lazily per request so batches never leak across callers.
     loaders: dict[str, Any] = field(default_factory=dict)
     _session: AsyncSession | None = None
+    # Sibling fields and DataLoaders resolve concurrently; one AsyncSession must not be used by two at once.
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def session(self) -> AsyncSession:
         if self._session is None:
@@ -39,19 +42,21 @@ class Context:
 
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a sync domain read on this request's session."""
-        session = await self.session()
-        return await session.run_sync(lambda s: fn(s, *args, **kwargs))
+        async with self._lock:
+            session = await self.session()
+            return await session.run_sync(lambda s: fn(s, *args, **kwargs))
 
     async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a sync domain change and commit it; on any error nothing of it stays."""
-        session = await self.session()
-        try:
-            result = await session.run_sync(lambda s: fn(s, *args, **kwargs))
-            await session.commit()
-            return result
-        except BaseException:
-            await session.rollback()
-            raise
+        async with self._lock:
+            session = await self.session()
+            try:
+                result = await session.run_sync(lambda s: fn(s, *args, **kwargs))
+                await session.commit()
+                return result
+            except BaseException:
+                await session.rollback()
+                raise
 
     def loader(self, name: str, factory: Callable[[], T]) -> T:
         if name not in self.loaders:

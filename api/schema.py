@@ -14,14 +14,20 @@ from api.errors import ErrorPolicy
 from api.identity.gate import SignedInOnly
 from api.identity.mutations import IdentityMutation
 from api.identity.queries import IdentityQuery
+from api.integration.mutations import IntegrationMutation
+from api.integration.queries import IntegrationQuery
 from api.platform.queries import PlatformQuery
+from api.reference.queries import ReferenceQuery
 from api.risk.queries import RiskQuery
+from api.supervision.mutations import SupervisionMutation
+from api.supervision.queries import SupervisionQuery
 from domain.settings import Settings
 
 __all__ = ["build_schema"]
 
-QUERIES: list[type] = [PlatformQuery, RiskQuery, IdentityQuery, AuditQuery]
-MUTATIONS: list[type] = [IdentityMutation]
+QUERIES: list[type] = [PlatformQuery, RiskQuery, IdentityQuery, AuditQuery,
+                       SupervisionQuery, IntegrationQuery, ReferenceQuery]
+MUTATIONS: list[type] = [IdentityMutation, SupervisionMutation, IntegrationMutation]
 
 
 def _merge(name: str, parts: list[type]) -> type | None:

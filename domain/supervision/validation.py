@@ -31,7 +31,7 @@ from domain.supervision.fields import (
 from domain.supervision.models import Entity, SupervisionItem
 from domain.supervision.uscc import UsccError, validate_uscc
 
-__all__ = ["STAGE_COLUMNS", "VALIDATORS", "Lookups", "RowError"]
+__all__ = ["STAGE_COLUMNS", "VALIDATORS", "BadRecord", "Lookups", "RowError"]
 
 RowError = tuple[int, str | None, str, str]  # index, field, code, message
 
@@ -47,6 +47,14 @@ STAGE_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 MAX_AMOUNT = Decimal("99999999999999.99")
 _LABELS = {kind: {spec.name: spec.label for spec in specs} for kind, specs in RECORD_FIELDS.items()}
+
+
+@dataclass(frozen=True)
+class BadRecord:
+    """A record a reader could not make sense of (e.g. a line that is not JSON), reported as its error."""
+
+    code: str
+    message: str
 
 
 @dataclass
@@ -277,6 +285,9 @@ def _checked(chunk, lookups: Lookups, kind: str, check) -> tuple[list[tuple], li
     rows: list[tuple] = []
     errors: list[RowError] = []
     for index, rec in chunk:
+        if isinstance(rec, BadRecord):
+            errors.append((index, None, rec.code, rec.message))
+            continue
         if not isinstance(rec, Mapping):
             errors.append((index, None, "not_an_object", "记录应为字段名到值的对象"))
             continue

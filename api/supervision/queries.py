@@ -1,0 +1,62 @@
+"""Supervision data queries: entities, one entity, the item catalogue, actions."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import strawberry
+
+from api.context import Info
+from api.pagination import Connection, build_connection, page_request
+from api.supervision.types import EntityNode, SupervisionActionType, SupervisionItemType
+from domain.supervision import service
+
+__all__ = ["SupervisionQuery"]
+
+
+@strawberry.type
+class SupervisionQuery:
+    @strawberry.field(description="Search entities by name fragment or USCC; filter by region, industry, status "
+                                  "(监管对象查询).")
+    async def entities(self, info: Info, search: str | None = None, region_code: str | None = None,
+                       industry_code: str | None = None, status: str | None = None, first: int | None = None,
+                       after: str | None = None, last: int | None = None,
+                       before: str | None = None) -> Connection[EntityNode]:
+        ctx = info.context
+        page = await ctx.read(service.search_entities, ctx.actor, page_request(first, after, last, before),
+                              search=search, region_code=region_code, industry_code=industry_code, status=status,
+                              max_size=ctx.settings.max_page_size)
+        return build_connection(page, EntityNode.build)
+
+    @strawberry.field(description="One entity by its unified social credit code (监管对象).")
+    async def entity(self, info: Info, uscc: str) -> EntityNode:
+        return EntityNode.build(await info.context.read(service.get_entity, info.context.actor, uscc))
+
+    @strawberry.field(description="The supervision item catalogue (监管事项目录).")
+    async def supervision_items(self, info: Info, department_code: str | None = None, kind: str | None = None,
+                                search: str | None = None, first: int | None = None, after: str | None = None,
+                                last: int | None = None,
+                                before: str | None = None) -> Connection[SupervisionItemType]:
+        ctx = info.context
+        page = await ctx.read(service.list_items, ctx.actor, page_request(first, after, last, before),
+                              department_code=department_code, kind=kind, search=search,
+                              max_size=ctx.settings.max_page_size)
+        return build_connection(page, SupervisionItemType.build)
+
+    @strawberry.field(description="Supervision actions filtered by department, item, kind and start date "
+                                  "(监管行为查询); handlers see their own department's only.")
+    async def supervision_actions(self, info: Info, department_code: str | None = None,
+                                  item_code: str | None = None, kind: str | None = None,
+                                  date_from: Annotated[date | None, strawberry.argument(
+                                      name="from", description="Started on or after (开始日期起).")] = None,
+                                  date_to: Annotated[date | None, strawberry.argument(
+                                      name="to", description="Started on or before (开始日期止).")] = None,
+                                  uscc: str | None = None, first: int | None = None, after: str | None = None,
+                                  last: int | None = None,
+                                  before: str | None = None) -> Connection[SupervisionActionType]:
+        ctx = info.context
+        page = await ctx.read(service.list_actions, ctx.actor, page_request(first, after, last, before),
+                              department_code=department_code, item_code=item_code, kind=kind, date_from=date_from,
+                              date_to=date_to, uscc=uscc, max_size=ctx.settings.max_page_size)
+        return build_connection(page, SupervisionActionType.build)

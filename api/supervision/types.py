@@ -1,0 +1,183 @@
+"""GraphQL types for supervision data (监管数据): entities, items, actions, complaints, credit records."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import strawberry
+from strawberry.dataloader import DataLoader
+
+from api.context import Info
+from api.pagination import Connection, Edge, PageInfo, decode_cursor, encode_cursor
+from domain.pagination import PageRequest
+from domain.supervision import service
+from domain.supervision.models import Complaint, CreditRecord, Entity, SupervisionItem
+
+__all__ = [
+    "ComplaintType",
+    "CreditRecordType",
+    "EntityNode",
+    "SupervisionActionType",
+    "SupervisionItemType",
+]
+
+NESTED_MAX = 100
+
+
+@strawberry.type(name="SupervisionItem", description="A catalogue entry (监管事项).")
+class SupervisionItemType:
+    code: str = strawberry.field(description="Item code (监管事项编码).")
+    name: str = strawberry.field(description="Name (事项名称).")
+    kind: str = strawberry.field(description="inspection / penalty / coercion / other (检查/行政处罚/行政强制/其他).")
+    department_code: str = strawberry.field(description="Owning department (实施部门编码).")
+    department_name: str = strawberry.field(description="Owning department (实施部门).")
+    legal_basis: str = strawberry.field(description="Legal basis (设定依据).")
+    active: bool
+    action_count: int = strawberry.field(description="Actions recorded under this item (监管行为数).")
+
+    @classmethod
+    def build(cls, row: service.ItemRow) -> SupervisionItemType:
+        item: SupervisionItem = row.item
+        return cls(code=item.code, name=item.name, kind=item.kind, department_code=row.department_code,
+                   department_name=row.department_name, legal_basis=item.legal_basis, active=item.active,
+                   action_count=row.action_count)
+
+
+@strawberry.type(name="SupervisionAction", description="One supervision action (监管行为).")
+class SupervisionActionType:
+    id: strawberry.ID
+    source_code: str = strawberry.field(description="Data source that sent it (数据源).")
+    external_id: str = strawberry.field(description="Id in the source system (外部编号).")
+    kind: str = strawberry.field(description="inspection / penalty / coercion / other (行为类别).")
+    item_code: str | None = strawberry.field(description="Supervision item (监管事项编码).")
+    item_name: str | None
+    department_code: str = strawberry.field(description="Acting department (实施部门编码).")
+    department_name: str
+    uscc: str = strawberry.field(description="Entity's unified social credit code (统一社会信用代码).")
+    entity_name: str
+    started_on: date = strawberry.field(description="Start / inspection date (开始日期).")
+    decided_on: date | None = strawberry.field(description="Decision or closing date (决定日期).")
+    result: str | None = strawberry.field(description="Inspection result pass / fail / rectify (结果).")
+    penalty_amount: Decimal | None = strawberry.field(description="Fines and confiscations in yuan (罚没金额).")
+    document_number: str | None = strawberry.field(description="Document number (文书编号).")
+    officers: str | None = strawberry.field(description="Officers (执法人员).")
+    updated_at: datetime
+
+    @classmethod
+    def build(cls, row: service.ActionRow) -> SupervisionActionType:
+        a = row.action
+        return cls(id=strawberry.ID(str(a.id)), source_code=row.source_code, external_id=a.external_id,
+                   kind=a.kind, item_code=row.item_code, item_name=row.item_name,
+                   department_code=row.department_code, department_name=row.department_name, uscc=row.entity_uscc,
+                   entity_name=row.entity_name, started_on=a.started_on, decided_on=a.decided_on, result=a.result,
+                   penalty_amount=a.penalty_amount, document_number=a.document_number, officers=a.officers,
+                   updated_at=a.updated_at)
+
+
+@strawberry.type(name="Complaint", description="A complaint about an entity (投诉举报).")
+class ComplaintType:
+    id: strawberry.ID
+    external_id: str
+    received_on: date = strawberry.field(description="Received (受理日期).")
+    channel: str = strawberry.field(description="12345 / 12315 / letter / visit / online (渠道).")
+    category: str = strawberry.field(description="Category (投诉类别).")
+    responded_on: date | None = strawberry.field(description="Answered (答复日期).")
+    outcome: str | None = strawberry.field(description="Outcome (处理结果).")
+
+    @classmethod
+    def build(cls, c: Complaint) -> ComplaintType:
+        return cls(id=strawberry.ID(str(c.id)), external_id=c.external_id, received_on=c.received_on,
+                   channel=c.channel, category=c.category, responded_on=c.responded_on, outcome=c.outcome)
+
+
+@strawberry.type(name="CreditRecord", description="A credit record (信用记录).")
+class CreditRecordType:
+    id: strawberry.ID
+    external_id: str
+    kind: str = strawberry.field(
+        description="abnormal_operation / serious_violation / commendation (经营异常名录/严重违法失信名单/守信激励).")
+    listed_on: date = strawberry.field(description="Listed (列入日期).")
+    removed_on: date | None = strawberry.field(description="Removed (移出日期).")
+    authority: str | None = strawberry.field(description="Deciding authority (作出决定机关).")
+    reason: str | None
+
+    @classmethod
+    def build(cls, r: CreditRecord) -> CreditRecordType:
+        return cls(id=strawberry.ID(str(r.id)), external_id=r.external_id, kind=r.kind, listed_on=r.listed_on,
+                   removed_on=r.removed_on, authority=r.authority, reason=r.reason)
+
+
+def _window(first: int | None, after: str | None) -> tuple[int, int]:
+    PageRequest(first=first).validate(NESTED_MAX)
+    offset = decode_cursor(after, "after")
+    return (0 if offset is None else offset + 1), (20 if first is None else first)
+
+
+def _connection(rows: list, total: int, offset: int, build) -> Connection:
+    edges = [Edge(cursor=encode_cursor(offset + i), node=build(r)) for i, r in enumerate(rows)]
+    return Connection(edges=edges, total_count=total, page_info=PageInfo(
+        has_next_page=offset + len(rows) < total, has_previous_page=offset > 0,
+        start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))
+
+
+def _loader(info: Info, name: str, fn):
+    """One DataLoader per relation and window: keys are (entity id, offset, limit), one batch per window."""
+    ctx = info.context
+
+    async def load(keys: list[tuple[int, int, int]]) -> list[tuple[list, int]]:
+        results: dict[tuple[int, int, int], tuple[list, int]] = {}
+        windows = {(offset, limit) for _, offset, limit in keys}
+        for offset, limit in windows:
+            ids = [eid for eid, o, lim in keys if (o, lim) == (offset, limit)]
+            found = await ctx.read(fn, ctx.actor, ids, offset=offset, limit=limit)
+            for eid in ids:
+                results[(eid, offset, limit)] = found.get(eid, ([], 0))
+        return [results[key] for key in keys]
+
+    return ctx.loader(name, lambda: DataLoader(load_fn=load))
+
+
+@strawberry.type(name="Entity", description="A supervised market entity (监管对象).")
+class EntityNode:
+    id: strawberry.ID
+    uscc: str = strawberry.field(description="Unified social credit code (统一社会信用代码).")
+    name: str = strawberry.field(description="Name (名称).")
+    entity_type: str = strawberry.field(description="enterprise / individual / cooperative / other (主体类型).")
+    industry_code: str | None = strawberry.field(description="GB/T 4754-2017 code (行业代码).")
+    region_code: str | None = strawberry.field(description="GB/T 2260 code (行政区划代码).")
+    registered_capital: Decimal | None = strawberry.field(description="In 10,000 yuan (注册资本，万元).")
+    founded_on: date | None = strawberry.field(description="Founding date (成立日期).")
+    status: str = strawberry.field(description="active / suspended / revoked / cancelled (登记状态).")
+    updated_at: datetime
+
+    @classmethod
+    def build(cls, e: Entity) -> EntityNode:
+        return cls(id=strawberry.ID(str(e.id)), uscc=e.uscc, name=e.name, entity_type=e.entity_type,
+                   industry_code=e.industry_code, region_code=e.region_code,
+                   registered_capital=e.registered_capital, founded_on=e.founded_on, status=e.status,
+                   updated_at=e.updated_at)
+
+    @strawberry.field(description="Its supervision actions, newest first (监管行为).")
+    async def actions(self, info: Info, first: int | None = None,
+                      after: str | None = None) -> Connection[SupervisionActionType]:
+        offset, limit = _window(first, after)
+        rows, total = await _loader(info, "entity.actions", service.actions_for_entities).load(
+            (int(self.id), offset, limit))
+        return _connection(rows, total, offset, SupervisionActionType.build)
+
+    @strawberry.field(description="Complaints about it, newest first (投诉举报).")
+    async def complaints(self, info: Info, first: int | None = None,
+                         after: str | None = None) -> Connection[ComplaintType]:
+        offset, limit = _window(first, after)
+        rows, total = await _loader(info, "entity.complaints", service.complaints_for_entities).load(
+            (int(self.id), offset, limit))
+        return _connection(rows, total, offset, ComplaintType.build)
+
+    @strawberry.field(description="Its credit records, newest first (信用记录).")
+    async def credit_records(self, info: Info, first: int | None = None,
+                             after: str | None = None) -> Connection[CreditRecordType]:
+        offset, limit = _window(first, after)
+        rows, total = await _loader(info, "entity.credit", service.credit_for_entities).load(
+            (int(self.id), offset, limit))
+        return _connection(rows, total, offset, CreditRecordType.build)

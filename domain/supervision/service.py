@@ -1,0 +1,251 @@
+"""Reading supervision data: entity search and detail, the item catalogue, actions, complaints, credit records.
+
+Anyone signed in reads entities, items, complaints and credit records; supervision actions are department-owned
+rows, so a department handler sees only their department's actions. Lists load their related rows up front.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from domain.errors import InvalidInput, NotFound
+from domain.identity.actor import Actor
+from domain.identity.models import Department
+from domain.identity.policy import require_signed_in, scope_to_department
+from domain.integration.models import DataSource
+from domain.pagination import Page, PageRequest, fetch_page
+from domain.supervision.models import Complaint, CreditRecord, Entity, SupervisionAction, SupervisionItem
+
+__all__ = [
+    "ActionRow",
+    "ItemRow",
+    "actions_for_entities",
+    "complaints_for_entities",
+    "credit_for_entities",
+    "entity_timeline",
+    "get_entity",
+    "list_actions",
+    "list_items",
+    "search_entities",
+]
+
+
+def search_entities(session: Session, actor: Actor, page: PageRequest, *, search: str | None = None,
+                    region_code: str | None = None, industry_code: str | None = None, status: str | None = None,
+                    max_size: int = 200) -> Page[Entity]:
+    """监管对象 by name fragment or USCC (prefix), with filters; ordered by name."""
+    require_signed_in(actor)
+    stmt = select(Entity).order_by(Entity.name, Entity.id)
+    text = (search or "").strip()
+    if text:
+        upper = text.upper()
+        if len(upper) >= 2 and upper.isalnum() and upper.isascii():
+            stmt = stmt.where(sa.or_(Entity.uscc.startswith(upper), Entity.name.contains(text)))
+        else:
+            stmt = stmt.where(Entity.name.contains(text))
+    if region_code:
+        # a city or province code matches its districts too
+        prefix = region_code.rstrip("0") if region_code.endswith("00") else region_code
+        stmt = stmt.where(Entity.region_code.startswith(prefix))
+    if industry_code:
+        if industry_code.isalpha():  # a section letter: its divisions too
+            from domain.reference.models import Industry
+
+            divisions = select(Industry.code).where(Industry.parent_code == industry_code.upper())
+            stmt = stmt.where(sa.or_(Entity.industry_code == industry_code.upper(),
+                                     Entity.industry_code.in_(divisions)))
+        else:
+            stmt = stmt.where(Entity.industry_code == industry_code)
+    if status:
+        stmt = stmt.where(Entity.status == status)
+    return fetch_page(session, stmt, page, max_size=max_size)
+
+
+def get_entity(session: Session, actor: Actor, uscc: str) -> Entity:
+    require_signed_in(actor)
+    entity = session.exec(select(Entity).where(Entity.uscc == uscc.strip().upper())).first()
+    if entity is None:
+        raise NotFound(f"统一社会信用代码为“{uscc}”的监管对象不存在", field="uscc")
+    return entity
+
+
+@dataclass
+class ActionRow:
+    """A supervision action with its item, department, entity and source names (loaded in the same query)."""
+
+    action: SupervisionAction
+    item_code: str | None
+    item_name: str | None
+    department_code: str
+    department_name: str
+    entity_uscc: str
+    entity_name: str
+    source_code: str
+
+
+def _action_query(actor: Actor) -> sa.Select:
+    stmt = (sa.select(SupervisionAction, SupervisionItem.code, SupervisionItem.name, Department.code,
+                      Department.name, Entity.uscc, Entity.name, DataSource.code)
+            .join(Department, Department.id == SupervisionAction.department_id)
+            .join(Entity, Entity.id == SupervisionAction.entity_id)
+            .join(DataSource, DataSource.id == SupervisionAction.source_id)
+            .outerjoin(SupervisionItem, SupervisionItem.id == SupervisionAction.item_id))
+    return scope_to_department(stmt, actor, SupervisionAction.department_id)
+
+
+def list_actions(session: Session, actor: Actor, page: PageRequest, *, department_code: str | None = None,
+                 item_code: str | None = None, kind: str | None = None, date_from: date | None = None,
+                 date_to: date | None = None, uscc: str | None = None, max_size: int = 200) -> Page[ActionRow]:
+    """监管行为, newest first, filtered by department, item, kind, start-date range or entity."""
+    require_signed_in(actor)
+    if date_from and date_to and date_from > date_to:
+        raise InvalidInput("起始日期晚于结束日期", field="from", code="date_order")
+    stmt = _action_query(actor).order_by(SupervisionAction.started_on.desc(), SupervisionAction.id.desc())
+    if department_code:
+        stmt = stmt.where(Department.code == department_code)
+    if item_code:
+        stmt = stmt.where(SupervisionItem.code == item_code)
+    if kind:
+        stmt = stmt.where(SupervisionAction.kind == kind)
+    if date_from:
+        stmt = stmt.where(SupervisionAction.started_on >= date_from)
+    if date_to:
+        stmt = stmt.where(SupervisionAction.started_on <= date_to)
+    if uscc:
+        stmt = stmt.where(Entity.uscc == uscc.strip().upper())
+    result = fetch_page(session, stmt, page, max_size=max_size, scalars=False)
+    return Page([ActionRow(*row) for row in result.items], result.total, result.offset, result.has_next,
+                result.has_previous)
+
+
+@dataclass
+class ItemRow:
+    item: SupervisionItem
+    department_code: str
+    department_name: str
+    action_count: int
+
+
+def list_items(session: Session, actor: Actor, page: PageRequest, *, department_code: str | None = None,
+               kind: str | None = None, search: str | None = None, max_size: int = 500) -> Page[ItemRow]:
+    """监管事项 catalogue with the owning department and how many actions were recorded under each."""
+    require_signed_in(actor)
+    counts = (sa.select(SupervisionAction.item_id, sa.func.count().label("n"))
+              .group_by(SupervisionAction.item_id).subquery())
+    stmt = (sa.select(SupervisionItem, Department.code, Department.name, sa.func.coalesce(counts.c.n, 0))
+            .join(Department, Department.id == SupervisionItem.department_id)
+            .outerjoin(counts, counts.c.item_id == SupervisionItem.id)
+            .order_by(SupervisionItem.code))
+    if department_code:
+        stmt = stmt.where(Department.code == department_code)
+    if kind:
+        stmt = stmt.where(SupervisionItem.kind == kind)
+    if search and search.strip():
+        text = search.strip()
+        stmt = stmt.where(sa.or_(SupervisionItem.name.contains(text), SupervisionItem.code.startswith(text)))
+    result = fetch_page(session, stmt, page, max_size=max_size, scalars=False)
+    return Page([ItemRow(*row) for row in result.items], result.total, result.offset, result.has_next,
+                result.has_previous)
+
+
+def actions_for_entities(session: Session, actor: Actor, entity_ids: Sequence[int], *, offset: int = 0,
+                         limit: int = 20) -> dict[int, tuple[list[ActionRow], int]]:
+    """Each entity's actions (newest first) as a window, for DataLoaders; department scope applies."""
+    require_signed_in(actor)
+    if not entity_ids:
+        return {}
+    base = scope_to_department(select(SupervisionAction.id).where(SupervisionAction.entity_id.in_(entity_ids)),
+                               actor, SupervisionAction.department_id)
+    ranked = (sa.select(SupervisionAction.id, sa.func.row_number().over(
+        partition_by=SupervisionAction.entity_id,
+        order_by=(SupervisionAction.started_on.desc(), SupervisionAction.id.desc())).label("rn"))
+        .where(SupervisionAction.id.in_(base)).subquery())
+    stmt = (_action_query(actor).join(ranked, ranked.c.id == SupervisionAction.id)
+            .where(ranked.c.rn > offset, ranked.c.rn <= offset + limit).order_by(ranked.c.rn))
+    totals = dict(session.execute(
+        scope_to_department(sa.select(SupervisionAction.entity_id, sa.func.count())
+                            .where(SupervisionAction.entity_id.in_(entity_ids)), actor,
+                            SupervisionAction.department_id).group_by(SupervisionAction.entity_id)).all())
+    out: dict[int, tuple[list[ActionRow], int]] = {eid: ([], totals.get(eid, 0)) for eid in entity_ids}
+    for row in session.execute(stmt):
+        out[row[0].entity_id][0].append(ActionRow(*row))
+    return out
+
+
+def _simple_windows(session: Session, model: Any, date_column: Any, entity_ids: Sequence[int], offset: int,
+                    limit: int) -> dict[int, tuple[list[Any], int]]:
+    if not entity_ids:
+        return {}
+    ranked = (sa.select(model.id, sa.func.row_number().over(
+        partition_by=model.entity_id, order_by=(date_column.desc(), model.id.desc())).label("rn"))
+        .where(model.entity_id.in_(entity_ids)).subquery())
+    rows = session.exec(select(model).join(ranked, ranked.c.id == model.id)
+                        .where(ranked.c.rn > offset, ranked.c.rn <= offset + limit).order_by(ranked.c.rn)).all()
+    totals = dict(session.execute(sa.select(model.entity_id, sa.func.count())
+                                  .where(model.entity_id.in_(entity_ids)).group_by(model.entity_id)).all())
+    out: dict[int, tuple[list[Any], int]] = {eid: ([], totals.get(eid, 0)) for eid in entity_ids}
+    for row in rows:
+        out[row.entity_id][0].append(row)
+    return out
+
+
+def complaints_for_entities(session: Session, actor: Actor, entity_ids: Sequence[int], *, offset: int = 0,
+                            limit: int = 20) -> dict[int, tuple[list[Complaint], int]]:
+    require_signed_in(actor)
+    return _simple_windows(session, Complaint, Complaint.received_on, entity_ids, offset, limit)
+
+
+def credit_for_entities(session: Session, actor: Actor, entity_ids: Sequence[int], *, offset: int = 0,
+                        limit: int = 20) -> dict[int, tuple[list[CreditRecord], int]]:
+    require_signed_in(actor)
+    return _simple_windows(session, CreditRecord, CreditRecord.listed_on, entity_ids, offset, limit)
+
+
+@dataclass
+class TimelineEvent:
+    on: date
+    kind: str  # action / complaint / credit
+    title: str
+    detail: str
+    tone: str  # success / danger / warning / secondary / info
+
+
+def entity_timeline(session: Session, actor: Actor, entity_id: int, *, limit: int = 200) -> list[TimelineEvent]:
+    """An entity's actions, complaints and credit records as one dated list, newest first."""
+    from domain.supervision.fields import (
+        ACTION_KIND_LABELS,
+        COMPLAINT_CHANNEL_LABELS,
+        CREDIT_KIND_LABELS,
+        INSPECTION_RESULT_LABELS,
+    )
+
+    actions = actions_for_entities(session, actor, [entity_id], limit=limit)[entity_id][0]
+    complaints = complaints_for_entities(session, actor, [entity_id], limit=limit)[entity_id][0]
+    credit = credit_for_entities(session, actor, [entity_id], limit=limit)[entity_id][0]
+    events: list[TimelineEvent] = []
+    for row in actions:
+        a = row.action
+        result = INSPECTION_RESULT_LABELS.get(a.result or "", a.result or "")
+        tone = {"penalty": "danger", "coercion": "warning"}.get(a.kind, "danger" if a.result == "fail" else "success")
+        detail = "；".join(x for x in (
+            row.department_name, row.item_name or "", f"结果：{result}" if result else "",
+            f"罚没金额：{a.penalty_amount} 元" if a.penalty_amount is not None else "",
+            f"文书：{a.document_number}" if a.document_number else "") if x)
+        events.append(TimelineEvent(a.started_on, "action", ACTION_KIND_LABELS.get(a.kind, a.kind), detail, tone))
+    for c in complaints:
+        detail = "；".join(x for x in (COMPLAINT_CHANNEL_LABELS.get(c.channel, c.channel), c.category,
+                                      f"答复：{c.responded_on}" if c.responded_on else "未答复", c.outcome or "") if x)
+        events.append(TimelineEvent(c.received_on, "complaint", "投诉举报", detail, "info"))
+    for r in credit:
+        detail = "；".join(x for x in (r.authority or "", r.reason or "",
+                                      f"移出：{r.removed_on}" if r.removed_on else "") if x)
+        events.append(TimelineEvent(r.listed_on, "credit", CREDIT_KIND_LABELS.get(r.kind, r.kind), detail,
+                                    "secondary" if r.kind == "commendation" else "warning"))
+    events.sort(key=lambda e: e.on, reverse=True)
+    return events[:limit]
