@@ -18,6 +18,7 @@ from api.integration.mutations import IntegrationMutation
 from api.integration.queries import IntegrationQuery
 from api.platform.queries import PlatformQuery
 from api.reference.queries import ReferenceQuery
+from api.risk.mutations import RiskMutation
 from api.risk.queries import RiskQuery
 from api.supervision.mutations import SupervisionMutation
 from api.supervision.queries import SupervisionQuery
@@ -27,7 +28,7 @@ __all__ = ["build_schema"]
 
 QUERIES: list[type] = [PlatformQuery, RiskQuery, IdentityQuery, AuditQuery,
                        SupervisionQuery, IntegrationQuery, ReferenceQuery]
-MUTATIONS: list[type] = [IdentityMutation, SupervisionMutation, IntegrationMutation]
+MUTATIONS: list[type] = [IdentityMutation, RiskMutation, SupervisionMutation, IntegrationMutation]
 
 
 def _merge(name: str, parts: list[type]) -> type | None:

@@ -477,11 +477,11 @@ def compare_versions(session: Session, actor: Actor, a_id: int, b_id: int) -> Ve
 # ---- scoring runs, drift, backtests ------------------------------------------------------------------------
 
 def latest_scoring_run(session: Session, actor: Actor, version_id: int) -> ScoringRun | None:
-    """The newest finished champion or challenger run of a version (backtests excluded)."""
+    """The newest finished whole-population run of a version (not backtests, not one-entity on-demand runs)."""
     ensure_can_read_models(actor)
     return session.exec(
-        select(ScoringRun).where(ScoringRun.version_id == version_id, ScoringRun.role != "backtest",
-                                 ScoringRun.status == "succeeded")
+        select(ScoringRun).where(ScoringRun.version_id == version_id,
+                                 ScoringRun.role.in_(("champion", "challenger")), ScoringRun.status == "succeeded")
         .order_by(ScoringRun.as_of.desc(), ScoringRun.id.desc()).limit(1)).first()
 
 
@@ -611,7 +611,7 @@ class RiskScoreView:
 
 def risk_scores_of_entity(session: Session, actor: Actor, uscc: str, *, first: int = 10,
                           include_shadow: bool = False) -> list[RiskScoreView]:
-    """An entity's scores newest first, from champion runs (and challenger runs if asked): one statement."""
+    """An entity's scores newest first, from champion and on-demand runs (challenger too if asked): one statement."""
     ensure_can_read_models(actor)
     code = (uscc or "").strip().upper()
     if len(code) != 18:
@@ -620,7 +620,7 @@ def risk_scores_of_entity(session: Session, actor: Actor, uscc: str, *, first: i
     if first < 1 or first > MAX_SCORES:
         raise InvalidInput(f"first must be between 1 and {MAX_SCORES}, got {first}", field="first",
                            code="page_size_too_large" if first > MAX_SCORES else "page_size_negative")
-    roles = ("champion", "challenger") if include_shadow else ("champion",)
+    roles = ("champion", "on_demand", "challenger") if include_shadow else ("champion", "on_demand")
     rows = session.execute(
         sa.select(RiskScore, ScoringRun, ModelVersion.version, ModelVersion.model_name, Entity.uscc, Entity.name)
         .join(Entity, Entity.id == RiskScore.entity_id)

@@ -6,15 +6,18 @@ from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from domain.errors import InvalidInput
+from domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from domain.identity.actor import ANONYMOUS, Actor
+from domain.jobs import service as jobs
 from domain.pagination import PageRequest
+from domain.risk import jobs as risk_jobs
 from domain.risk import queries as q
+from domain.risk import service
 from domain.risk.models import LEVELS
-from web.templating import render
+from web.templating import flash, is_htmx, render
 
 __all__ = ["routes"]
 
@@ -35,6 +38,60 @@ def feature_label(name: str) -> str:
         return feature(name).label_zh
     except (ImportError, KeyError, ValueError):
         return name
+
+
+# Domain errors carry English detail; the pages lead with Chinese and keep the detail (it names the value).
+MESSAGES = {
+    "required": "必填",
+    "not_a_number": "不是数字",
+    "out_of_range": "超出允许范围（0–1）",
+    "not_ordered": "等级阈值须满足 红 > 橙 > 黄 > 蓝",
+    "unknown_level": "未知等级",
+    "syntax": "表达式语法错误",
+    "unknown_feature": "表达式引用了未登记的特征",
+    "wrong_type": "表达式类型不匹配",
+    "not_boolean": "表达式的结果必须是真或假",
+    "duplicate": "编码已被其他规则使用",
+    "invalid": "格式不正确",
+    "conflict": "当前状态不允许此操作",
+    "not_found": "对象不存在",
+    "not_in_past": "回测日期必须早于最新数据日期",
+    "not_a_date": "日期格式应为 YYYY-MM-DD",
+    "forbidden": "没有权限",
+}
+
+
+def explain(code: str, message: str) -> str:
+    lead = MESSAGES.get(code)
+    return f"{lead}：{message}" if lead else message
+
+
+def field_errors(exc: DomainError, *, strip: str = "") -> dict[str, str]:
+    """{form field: message} from a domain error; `strip` drops a prefix such as "thresholds."."""
+    out: dict[str, str] = {}
+    for e in exc.errors:
+        name = (e.field or "_").removeprefix(strip)
+        name = {"minLevel": "min_level"}.get(name, name)
+        out.setdefault(name, explain(e.code, e.message))
+    return out
+
+
+LABEL_WORDS = {"train": "训练集", "validation": "验证集", "historical": "历史结果（处罚/检查不合格）",
+               "history": "历史结果（处罚/检查不合格）", "feedback": "预警反馈", "positive": "正例", "negative": "负例"}
+
+
+def label_lines(counts: Any, prefix: str = "") -> list[str]:
+    """Label counts (nested by split and source) as readable lines: "训练集 · 预警反馈：正例 3，负例 9"."""
+    if not isinstance(counts, dict):
+        return [f"{prefix}：{counts}"] if prefix else []
+    if counts and all(not isinstance(v, dict) for v in counts.values()):
+        body = "，".join(f"{LABEL_WORDS.get(k, k)} {v}" for k, v in counts.items())
+        return [f"{prefix}：{body}" if prefix else body]
+    lines: list[str] = []
+    for key, value in counts.items():
+        name = LABEL_WORDS.get(key, key)
+        lines += label_lines(value, f"{prefix} · {name}" if prefix else name)
+    return lines
 
 
 def _int(value: str | None, field: str) -> int:
@@ -60,7 +117,7 @@ def _versions_page(session, actor: Actor, offset: int):
     return page, models, history
 
 
-async def version_list(request: Request) -> Response:
+async def _listing(request: Request) -> Response:
     raw = request.query_params.get("offset", "0")
     offset = int(raw) if raw.isdigit() else 0
     page, models, history = await request.app.state.db.run(_versions_page, actor_of(request), offset)
@@ -68,6 +125,10 @@ async def version_list(request: Request) -> Response:
     return render(request, "risk/versions.html", _base(
         request, page=page, model=model, history=history, page_size=PAGE_SIZE, page_title="风险模型管理"),
         block="versions")
+
+
+async def version_list(request: Request) -> Response:
+    return await _listing(request)
 
 
 async def version_compare(request: Request) -> Response:
@@ -91,13 +152,18 @@ def _version_detail(session, actor: Actor, version_id: int):
     }
 
 
-async def version_detail(request: Request) -> Response:
-    data = await request.app.state.db.run(_version_detail, actor_of(request), request.path_params["version_id"])
+async def _detail(request: Request, version_id: int) -> Response:
+    data = await request.app.state.db.run(_version_detail, actor_of(request), version_id)
     view = data["view"]
     return render(request, "risk/version.html", _base(
         request, **data, thresholds=dict(view.thresholds), errors={}, chart_data=data["metrics"].chart_data(),
         feature_labels={f.feature: feature_label(f.feature) for f in data["metrics"].importance},
+        label_lines=label_lines(view.version.label_counts),
         page_title=f"模型版本 {view.label}"))
+
+
+async def version_detail(request: Request) -> Response:
+    return await _detail(request, request.path_params["version_id"])
 
 
 # ---- rules -------------------------------------------------------------------------------------------------
@@ -129,15 +195,182 @@ async def rule_edit(request: Request) -> Response:
     else:
         await request.app.state.db.run(lambda _s: q.ensure_can_manage_models(actor))
     return render(request, "risk/rule.html", _base(
-        request, rule=rule, form=_rule_form(rule), errors={}, revisions=revisions, test=None,
+        request, rule=rule, form=_rule_form(rule), errors={}, revisions=revisions, test=None, features=_features(),
         page_title=f"规则 {rule.code}" if rule else "新建规则"))
+
+
+def _features() -> list[Any]:
+    """The registered features a rule may use (available ones only)."""
+    from ml.features import FEATURES
+
+    return [f for f in FEATURES if f.available]
+
+
+# ---- actions -----------------------------------------------------------------------------------------------
+
+def _submit(session, actor: Actor, kind: str, params: dict[str, Any]):
+    """Start a risk job (train, backtest) for someone allowed to manage models."""
+    q.ensure_can_manage_models(actor)
+    assert kind in jobs.registered_kinds(), f"{risk_jobs.__name__} registers {kind}"
+    return jobs.submit_job(session, actor, kind, params)
+
+
+async def train_start(request: Request) -> Response:
+    job = await request.app.state.db.run(_submit, actor_of(request), "train", {})
+    return render(request, "risk/inc/job_progress.html", {"job": job, "purpose": "train"})
+
+
+async def job_progress(request: Request) -> Response:
+    """A risk job's progress, polled by the train and backtest panels until it ends."""
+    job = await request.app.state.db.run(jobs.get_job, actor_of(request), request.path_params["job_id"])
+    if job.kind not in ("train", "backtest"):
+        raise NotFound(f"job {job.id} is not a model job", field="id")
+    version_id = (job.params or {}).get("version_id")
+    return render(request, "risk/inc/job_progress.html", {
+        "job": job, "purpose": job.kind, "version_id": version_id})
+
+
+async def backtest_start(request: Request) -> Response:
+    version_id = request.path_params["version_id"]
+    form = await request.form()
+    params = {"version_id": version_id, "as_of": str(form.get("as_of") or ""),
+              "window_days": str(form.get("window_days") or "")}
+    errors: dict[str, str] = {}
+    if not params["as_of"]:
+        errors["as_of"] = "请选择回测截止日"
+    if params["window_days"] and not params["window_days"].isdigit():
+        errors["window_days"] = "观察窗口须为正整数（天）"
+    if errors:
+        return render(request, "risk/inc/job_progress.html", {"job": None, "errors": errors, "purpose": "backtest"})
+    params["window_days"] = int(params["window_days"]) if params["window_days"] else None
+    job = await request.app.state.db.run(_submit, actor_of(request), "backtest", params)
+    return render(request, "risk/inc/job_progress.html", {"job": job, "purpose": "backtest", "version_id": version_id})
+
+
+def _go(request: Request, target: str, *, message: str | None, error: str | None) -> Response:
+    """Post-redirect-get with a flash; htmx follows HX-Redirect so the whole page shows the new state."""
+    flash(request, error or message or "", "error" if error else "success")
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+async def _alias_action(request: Request, fn, *args: Any, done: str, **kwargs: Any) -> tuple[str | None, str | None]:
+    try:
+        await request.app.state.db.run(fn, actor_of(request), *args, **kwargs)
+    except (Conflict, NotFound, InvalidInput) as exc:
+        return None, explain(exc.code, exc.message)
+    return done, None
+
+
+async def promote(request: Request) -> Response:
+    version_id = request.path_params["version_id"]
+    form = await request.form()
+    alias = str(form.get("alias") or "champion")
+    done = f"已设为{'冠军模型' if alias == 'champion' else '挑战者模型'}（已记入别名历史与审计日志）。"
+    message, error = await _alias_action(request, service.promote_model_version, version_id, alias=alias,
+                                         reason=str(form.get("reason") or ""), done=done)
+    return _go(request, f"/models/{version_id}", message=message, error=error)
+
+
+async def demote(request: Request) -> Response:
+    version_id = request.path_params["version_id"]
+    form = await request.form()
+    message, error = await _alias_action(request, service.demote_alias, str(form.get("alias") or "challenger"),
+                                         reason=str(form.get("reason") or ""), done="已取消挑战者。")
+    return _go(request, f"/models/{version_id}", message=message, error=error)
+
+
+async def rollback(request: Request) -> Response:
+    """Give the alias back to its previous holder, then show that version."""
+    form = await request.form()
+    alias = str(form.get("alias") or "champion")
+    message, error = await _alias_action(request, service.rollback_model, alias=alias,
+                                         reason=str(form.get("reason") or ""), done="已回滚到上一版本。")
+    models = await request.app.state.db.run(q.list_models, actor_of(request))
+    holder = next((m.aliases.get(alias) for m in models if m.name == q.DEFAULT_MODEL), None)
+    return _go(request, f"/models/{holder.id}" if holder else "/models", message=message, error=error)
+
+
+async def thresholds_check(request: Request) -> Response:
+    """Inline validation while typing: the same rules as saving, nothing stored."""
+    form = await request.form()
+    values = {level: str(form.get(level) or "") for level in LEVELS}
+    errors: dict[str, str] = {}
+    try:
+        service.validate_thresholds(values)
+    except InvalidInput as exc:
+        errors = field_errors(exc, strip="thresholds.")
+    view = await request.app.state.db.run(q.get_version, actor_of(request), request.path_params["version_id"])
+    return render(request, "risk/version.html", _base(request, view=view, thresholds=values, errors=errors),
+                  block="thresholds")
+
+
+async def thresholds_save(request: Request) -> Response:
+    version_id = request.path_params["version_id"]
+    form = await request.form()
+    values = {level: str(form.get(level) or "") for level in LEVELS}
+    errors: dict[str, str] = {}
+    try:
+        await request.app.state.db.run(service.set_level_thresholds, actor_of(request), version_id, values)
+    except InvalidInput as exc:
+        errors = field_errors(exc, strip="thresholds.")
+    if not is_htmx(request):
+        flash(request, "阈值已保存。" if not errors else "阈值未保存：" + "；".join(errors.values()),
+              "error" if errors else "success")
+        return RedirectResponse(f"/models/{version_id}", status_code=303)
+    view = await request.app.state.db.run(q.get_version, actor_of(request), version_id)
+    shown = values if errors else dict(view.thresholds)
+    return render(request, "risk/version.html", _base(request, view=view, thresholds=shown, errors=errors,
+                                                      saved=not errors), block="thresholds")
+
+
+async def rule_save(request: Request) -> Response:
+    form = await request.form()
+    data = _rule_form(form=form)
+    rule_id = int(data["id"]) if str(data["id"]).isdigit() else None
+    try:
+        rule = await request.app.state.db.run(
+            service.save_risk_rule, actor_of(request), code=data["code"], name=data["name"],
+            expression=data["expression"], min_level=data["min_level"], description=data["description"],
+            enabled=data["enabled"], rule_id=rule_id)
+    except InvalidInput as exc:
+        actor = actor_of(request)
+        rule = await request.app.state.db.run(q.get_rule, actor, rule_id) if rule_id else None
+        revisions = await request.app.state.db.run(q.rule_revisions, actor, rule_id) if rule_id else []
+        return render(request, "risk/rule.html", _base(
+            request, rule=rule, form=data, errors=field_errors(exc), revisions=revisions, test=None,
+            features=_features(), page_title="规则未保存"), status_code=400)
+    flash(request, f"规则 {rule.code} 已保存为第 {rule.revision} 版。")
+    return RedirectResponse(f"/rules/{rule.id}", status_code=303)
+
+
+async def rule_test(request: Request) -> Response:
+    form = await request.form()
+    expression = str(form.get("expression") or "")
+    try:
+        result = await request.app.state.db.run(service.test_risk_rule, actor_of(request), expression)
+    except InvalidInput as exc:
+        return render(request, "risk/inc/rule_test.html", {"test": None, "error": field_errors(exc)})
+    return render(request, "risk/inc/rule_test.html", {"test": result, "error": None,
+                                                        "feature_label": feature_label})
 
 
 routes = [
     Route("/models", version_list),
+    Route("/models/train", train_start, methods=["POST"]),
+    Route("/models/jobs/{job_id:int}", job_progress),
+    Route("/models/rollback", rollback, methods=["POST"]),
     Route("/models/compare", version_compare),
     Route("/models/{version_id:int}", version_detail),
+    Route("/models/{version_id:int}/promote", promote, methods=["POST"]),
+    Route("/models/{version_id:int}/demote", demote, methods=["POST"]),
+    Route("/models/{version_id:int}/thresholds", thresholds_save, methods=["POST"]),
+    Route("/models/{version_id:int}/thresholds/check", thresholds_check, methods=["POST"]),
+    Route("/models/{version_id:int}/backtest", backtest_start, methods=["POST"]),
     Route("/rules", rule_list),
+    Route("/rules", rule_save, methods=["POST"]),
+    Route("/rules/test", rule_test, methods=["POST"]),
     Route("/rules/new", rule_edit),
     Route("/rules/{rule_id:int}", rule_edit),
 ]

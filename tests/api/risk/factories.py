@@ -33,6 +33,8 @@ __all__ = [
     "add_score",
     "add_user",
     "add_version",
+    "run_queued_job",
+    "small_city",
     "trained_metrics",
 ]
 
@@ -185,3 +187,20 @@ def add_user(session: Session, username: str, roles: list[str]) -> Actor:
     session.add(user)
     session.flush()
     return Actor(user_id=user.id, username=username, roles=frozenset(roles))
+
+
+def small_city(db, n: int = 1500) -> None:
+    """The engine's synthetic city (entities with penalties, inspections, complaints up to 2025-12-31)."""
+    from tests.ml.synthetic import synthetic_city
+
+    with db.engine.begin() as conn:
+        synthetic_city(conn, n)
+
+
+def run_queued_job(db, job_id: int):
+    """Run one queued job to the end in this thread, as the app's job runner would."""
+    from domain.jobs.service import _claim, run_job
+
+    claimed = _claim(db, job_id)
+    assert claimed is not None, f"job {job_id} was not queued"
+    return run_job(db, claimed)

@@ -81,3 +81,12 @@ async def test_rules_list_and_edit_form(client, session):
     assert listing.status_code == 200 and 'data-rule="R001"' in listing.text
     form = await client.get(f"/rules/{rule.id}", headers=HTML)
     assert form.status_code == 200 and "penalties_365d &gt;= 2" in form.text and "试运行" in form.text
+
+
+async def test_htmx_asks_for_the_versions_table_alone(client, session):
+    add_alias(session, add_version(session, 1), "champion")
+    session.commit()
+    fragment = await client.get("/models", headers={"accept": "text/html", "hx-request": "true"})
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith('<div id="versions">') and 'data-alias="champion"' in fragment.text
+    assert "<html" not in fragment.text

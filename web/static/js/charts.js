@@ -46,8 +46,9 @@
       var labels = (window.RW_FEATURE_LABELS || {});
       return { tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
                grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
-               xAxis: { type: "value", name: "增益" },
-               yAxis: { type: "category", data: rows.map(function (r) { return labels[r[0]] || r[0]; }) },
+               xAxis: { type: "value" },
+               yAxis: { type: "category", axisLabel: { interval: 0 },
+                        data: rows.map(function (r) { return labels[r[0]] || r[0]; }) },
                series: [{ type: "bar", data: rows.map(function (r) { return r[1]; }), itemStyle: { color: "#1565c0" } }] };
     }
   };
