@@ -159,7 +159,7 @@ def update_user(session: Session, actor: Actor, user_id: int, data: UserInput) -
         return bool(snapshot["active"]) and "admin" in snapshot["roles"]
 
     losing_admin = admin(before) and not admin(after)
-    if losing_admin and _active_admins(session) == [user.id]:
+    if losing_admin and not [uid for uid in _active_admins(session) if uid != user.id]:
         raise Conflict("不能停用或撤销最后一个启用的系统管理员", field="roles", code="last_admin")
     if user.id == actor.user_id and losing_admin:
         raise Conflict("不能停用自己的账户或撤销自己的管理员角色", field="active", code="self_lockout")

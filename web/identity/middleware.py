@@ -136,7 +136,7 @@ class IdentityMiddleware:
             await self.app(scope, receive, send)
             return
         method = scope["method"]
-        if via not in ("token", "preset") and method in UNSAFE_METHODS and self._needs_csrf(scope, headers):
+        if via not in ("token", "preset") and method in UNSAFE_METHODS and self._needs_csrf(scope, via):
             ok, receive = await self._csrf_ok(scope, receive, headers, session.get(SESSION_CSRF))
             if not ok:
                 await self._csrf_refused(scope, receive, send)
@@ -163,9 +163,10 @@ class IdentityMiddleware:
         return actor, "session"
 
     @staticmethod
-    def _needs_csrf(scope: Scope, headers: Headers) -> bool:
-        # A cookie-less call to /graphql carries no ambient authority (it is anonymous); everything else must.
-        return not (scope["path"] == "/graphql" and "cookie" not in headers)
+    def _needs_csrf(scope: Scope, via: str) -> bool:
+        # Anonymous GraphQL calls carry no ambient authority (serverInfo only); pages always need the token,
+        # the login form included (login CSRF).
+        return via == "session" or scope["path"] != "/graphql"
 
     @staticmethod
     async def _csrf_ok(scope: Scope, receive: Receive, headers: Headers, expected: str | None) -> tuple[bool, Receive]:
