@@ -1,0 +1,45 @@
+"""In a real browser: the model page draws its charts under the strict CSP, and promote/rollback work by clicking."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.risk.factories import ANALYST, ActAs, add_alias, add_version
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def app(settings, db):
+    from regwatch_app import create_app
+
+    return ActAs(create_app(settings, run_jobs=False, database=db), ANALYST)
+
+
+async def test_charts_render_and_promote_then_rollback_through_the_page(live_server, page, session):
+    v1, v2 = add_version(session, 1), add_version(session, 2)
+    add_alias(session, v1, "champion", days_ago=3)
+    session.commit()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("dialog", lambda d: d.accept())
+
+    await page.goto(f"{live_server}/models/{v2.id}")
+    for kind in ("roc", "pr", "calibration", "importance"):
+        await page.wait_for_selector(f'[data-chart="{kind}"] canvas', timeout=10_000)
+    assert await page.locator("[data-chart] canvas").count() >= 4
+
+    await page.click('[data-action="promote-champion"]')
+    await page.wait_for_selector('#version-aliases [data-alias="champion"]', timeout=10_000)
+    assert "已设为冠军模型" in await page.inner_text("#main")
+    assert page.url.endswith(f"/models/{v2.id}")
+
+    await page.click('[data-action="rollback"]')
+    await page.wait_for_url(f"**/models/{v1.id}", timeout=10_000)
+    await page.wait_for_selector('#version-aliases [data-alias="champion"]')
+    assert "已回滚到上一版本" in await page.inner_text("#main")
+    rows = await page.locator("#alias-history tbody tr").all_inner_texts()
+    assert len(rows) == 3 and "回滚" in rows[0] and "当前" in rows[0]
+    await page.wait_for_selector('[data-chart="roc"] canvas')
+    assert [p for p in problems if "favicon" not in p and "404" not in p] == []
