@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import demo, identity, platform, risk
+from cli import demo, identity, platform, risk, supervision
 
 __all__ = ["app"]
 
@@ -19,3 +19,4 @@ platform.register(app)
 identity.register(app)
 demo.register(app)
 risk.register(app)
+supervision.register(app)

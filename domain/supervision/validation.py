@@ -263,7 +263,7 @@ def _parse_date(value: Any) -> date | None:
 def _usccs(chunk: Sequence[tuple[int, Mapping[str, Any]]]) -> set[str]:
     codes = set()
     for _, rec in chunk:
-        value = rec.get("uscc")
+        value = rec.get("uscc") if isinstance(rec, Mapping) else None
         if value:
             codes.add(value.strip().upper() if isinstance(value, str) else _plain(value).strip().upper())
     return codes
