@@ -152,8 +152,8 @@ def _tables() -> _Tables:
     weights = np.zeros((len(ITEM_KINDS), len(divisions), len(city)))
     for code, by_section in P.DEPARTMENT_SECTION_WEIGHTS.items():
         p = city_pos[code]
-        for j, (d, s) in enumerate(zip(divisions, division_section, strict=True)):
-            w = by_section.get(s, 0.0) * P.DEPARTMENT_DIVISION_FACTORS.get((code, d), 1.0)
+        for j, (div, sec) in enumerate(zip(divisions, division_section, strict=True)):
+            w = by_section.get(sec, 0.0) * P.DEPARTMENT_DIVISION_FACTORS.get((code, div), 1.0)
             for k in range(len(ITEM_KINDS)):
                 weights[k, j, p] = w if item_count[p, k] else 0.0
     dept_cum = _cumulative(weights)
@@ -365,7 +365,8 @@ class DemoCity:
 
         age_years = np.where(etype == _ENTERPRISE, rng.exponential(8.0, n),
                              np.where(etype == _INDIVIDUAL, rng.exponential(5.0, n), rng.uniform(5, 17, n)))
-        age_days = np.minimum(age_years * 365.25, 30 * 365.25).astype(np.int64)
+        # at least a day old: today's registrations reach the entity base only tonight
+        age_days = np.clip(age_years * 365.25, 1, 30 * 365.25).astype(np.int64)
         founded_day = (WINDOW_DAYS - 1) - age_days
 
         z = (t.division_risk[division] + t.region_risk[region]
@@ -502,10 +503,11 @@ class DemoCity:
         pen = kind == 1
         if pen.any():
             pe = e[pen]
-            base = np.where(ent.entity_type[pe] == _INDIVIDUAL, np.log(3000), np.log(20000))
-            base += np.where(ent.entity_type[pe] == _INDIVIDUAL, 0, 0.25 * (np.log10(ent.capital[pe]) - 2))
-            raw = np.exp(base + 0.3 * risk[pe, period_of(day[pen])] + rng.normal(0, 0.9, len(pe)))
-            amount[pen] = np.clip(np.round(raw, -2), 200, 5_000_000)
+            sole_trader = ent.entity_type[pe] == _INDIVIDUAL
+            size = 0.25 * (np.log10(ent.capital[pe]) - 2)
+            base = np.log(np.where(sole_trader, 3000.0, 20000.0)) + np.where(sole_trader, 0.0, size)
+            fined = np.exp(base + 0.3 * risk[pe, period_of(day[pen])] + rng.normal(0, 0.9, len(pe)))
+            amount[pen] = np.clip(np.round(fined, -2), 200, 5_000_000)
 
         # department: by trade and kind; district branches act in their own region
         pos = _pick(t.dept_cum[kind, ent.division[e]], rng.random(m))

@@ -177,27 +177,27 @@ CREDIT_REASONS: dict[str, tuple[str, ...]] = {
     "commendation": ("守合同重信用企业", "纳税信用A级纳税人", "诚信经营示范单位"),
 }
 
-# Connected systems (数据源): code, name, kind, owning city department, feeds it sends, and how many days ago it
-# last pushed (the 住建 system went quiet three weeks ago, so integration status has something to show).
+# Connected systems (数据源): code, name, kind, owning city department, feeds it sends, and for how many nights it
+# has not pushed (the 住建 system went quiet three weeks ago, so integration status has something to show).
 # Actions of a city department (and its branches) arrive through that department's system when it has one,
 # through the phase-one platform otherwise, and two small departments key them in by hand.
 SOURCES: tuple[dict, ...] = (
     {"code": "phase-one", "name": "一期平台（互联网+监管系统）", "kind": "phase_one", "department": None,
-     "feeds": ["items", "actions", "complaints"], "silent_days": 0.1},
+     "feeds": ["items", "actions", "complaints"], "quiet_days": 0},
     {"code": "scjg-system", "name": "市场监管业务系统", "kind": "department_system", "department": "SZ-SCJG",
-     "feeds": ["actions"], "silent_days": 0.05},
+     "feeds": ["actions"], "quiet_days": 0},
     {"code": "yjgl-system", "name": "应急管理综合执法系统", "kind": "department_system", "department": "SZ-YJGL",
-     "feeds": ["actions"], "silent_days": 1.2},
+     "feeds": ["actions"], "quiet_days": 1},
     {"code": "sthj-system", "name": "生态环境移动执法系统", "kind": "department_system", "department": "SZ-STHJ",
-     "feeds": ["actions"], "silent_days": 2.3},
+     "feeds": ["actions"], "quiet_days": 2},
     {"code": "zj-system", "name": "住建行政执法系统", "kind": "department_system", "department": "SZ-ZJ",
-     "feeds": ["actions"], "silent_days": 24.4},
+     "feeds": ["actions"], "quiet_days": 24},
     {"code": "xf-system", "name": "消防监督管理系统", "kind": "department_system", "department": "SZ-XF",
-     "feeds": ["actions"], "silent_days": 4.6},
+     "feeds": ["actions"], "quiet_days": 4},
     {"code": "dc-entity-base", "name": "数据中心法人库", "kind": "data_centre", "department": None,
-     "feeds": ["entities"], "silent_days": 0.4},
+     "feeds": ["entities"], "quiet_days": 0},
     {"code": "dc-credit-base", "name": "数据中心信用库", "kind": "data_centre", "department": None,
-     "feeds": ["credit"], "silent_days": 0.9},
+     "feeds": ["credit"], "quiet_days": 0},
     {"code": "manual", "name": "手工录入", "kind": "manual", "department": None, "feeds": ["actions"],
-     "silent_days": 3.2},
+     "quiet_days": 3},
 )

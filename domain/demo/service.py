@@ -12,7 +12,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,7 +34,7 @@ from domain.jobs.service import JobContext, job_handler
 from domain.reference.service import load_reference_data
 from domain.supervision.ingest import ingest_stream
 from domain.supervision.models import Entity
-from domain.types import local_today, utcnow
+from domain.types import LOCAL_TZ, UTCDateTime, local_today, utcnow
 
 __all__ = [
     "DEFAULT_ENTITIES",
@@ -49,6 +50,7 @@ DEFAULT_ENTITIES = 20_000
 DEFAULT_SEED = 2026
 MAX_ENTITIES = 5_000_000
 _STREAM_CHUNK = 10_000
+RECENT_DAYS = 14  # the last two weeks arrive as nightly pushes, one batch per source and day
 _DATE_FIELD = {"entities": "founded_on", "actions": "started_on", "complaints": "received_on", "credit": "listed_on"}
 
 
@@ -107,9 +109,10 @@ def prepare_demo_city(session: Session, actor: Actor, city: DemoCity) -> dict[st
                 department_id=dept.id if dept else None))
             created["users"] += username not in users
             user_id = user.id
+        # the item catalogue changes rarely: it comes from the phase-one platform but runs on no freshness clock
         session.add(DataSource(code=spec["code"], name=spec["name"], kind=spec["kind"],
                                department_id=dept.id if dept else None, user_id=user_id,
-                               expected_feeds=list(spec["feeds"])))
+                               expected_feeds=[f for f in spec["feeds"] if f != "items"]))
         created["sources"] += 1
     session.flush()
     return created
@@ -154,14 +157,51 @@ def _stream(chunk: DemoChunk, kind: str, source: str) -> Iterator[dict]:
         yield from chunk.credit_records()
 
 
-def _records(chunk: DemoChunk, kind: str, source: str, received_until: date) -> Iterator[dict]:
-    """The stream's records up to the day the source last pushed, then its broken ones."""
+@dataclass(frozen=True)
+class _Feed:
+    """How one source delivered: an initial history load, then a push every night for its last RECENT_DAYS."""
+
+    order: int
+    last_day: date  # the last day whose records it sent (nothing after: it went quiet)
+    history_until: date  # records up to this day arrived in the initial load
+
+    def push_time(self, day: date, now: datetime) -> datetime:
+        """The nightly push carrying ``day``'s records: just after 02:00 the next morning, Suzhou time."""
+        local = datetime.combine(day + timedelta(days=1), dt_time(2, (7 * self.order) % 60), tzinfo=LOCAL_TZ)
+        return min(local.astimezone(UTC), now)
+
+
+def _feeds(end_date: date) -> dict[str, _Feed]:
+    feeds = {}
+    for order, spec in enumerate(P.SOURCES):
+        last_day = end_date - timedelta(days=1 + spec["quiet_days"])  # today's records arrive tonight
+        feeds[spec["code"]] = _Feed(order, last_day, last_day - timedelta(days=RECENT_DAYS))
+    return feeds
+
+
+def _with_fault(records: list[dict], kind: str, source: str, n: int, tag: str) -> list[dict]:
+    """The records plus the ``n``-th broken variant of the first one (if this stream has any)."""
+    faults = _faults(kind, source)
+    if not faults or not records:
+        return records
+    bad = faults[n % len(faults)](records[0])
+    if "external_id" in bad:
+        bad["external_id"] = f"X{tag}-{bad['external_id']}"
+    return [*records, bad]
+
+
+def _history(chunk: DemoChunk, kind: str, source: str, feed: _Feed,
+             recent: dict[date, list[dict]]) -> Iterator[dict]:
+    """The records of the initial load, then this chunk's broken ones; the last days' records go to ``recent``."""
     date_field = _DATE_FIELD[kind]
     faults = _faults(kind, source)
     samples: list[dict] = []
     for rec in _stream(chunk, kind, source):
         day = rec[date_field]
-        if day is not None and day > received_until:
+        if day > feed.last_day:
+            continue
+        if day > feed.history_until:
+            recent.setdefault(day, []).append(rec)
             continue
         if len(samples) < len(faults):
             samples.append(rec)
@@ -186,7 +226,8 @@ def _streams() -> list[tuple[str, str]]:
 def build_demo_city(db: Database, actor: Actor, *, entities: int = DEFAULT_ENTITIES, seed: int = DEFAULT_SEED,
                     end_date: date | None = None, job_id: int | None = None,
                     progress: Callable[[int, int | None, str], None] | None = None) -> DemoSummary:
-    """Generate the city and load it through the ingestion path, chunk by chunk; returns what went in."""
+    """Generate the city and load it through the ingestion path: the history chunk by chunk, then each source's
+    nightly pushes of its last days. Returns what went in."""
     if not 1 <= entities <= MAX_ENTITIES:
         raise InvalidInput(f"entities must be between 1 and {MAX_ENTITIES}, got {entities}", field="entities",
                            code="out_of_range")
@@ -200,34 +241,50 @@ def build_demo_city(db: Database, actor: Actor, *, entities: int = DEFAULT_ENTIT
         created = prepare_demo_city(session, actor, city)
     report(0, entities, f"directory ready ({created['departments']} departments, {created['sources']} sources)")
 
-    silent = {s["code"]: s["silent_days"] for s in P.SOURCES}
-    batch_ids: dict[str, list[int]] = {code: [] for code in silent}
+    now = utcnow()
+    feeds = _feeds(city.end_date)
+    pushed: list[tuple[int, datetime]] = []  # batch id, when its source sent it
 
-    def run(kind: str, source: str, records: Iterable[dict], on_progress: Callable[[int], None] | None = None):
+    def run(kind: str, source: str, records: Iterable[dict], when: datetime,
+            on_progress: Callable[[int], None] | None = None) -> int:
         result = ingest_stream(db, actor, source=source, kind=kind, records=records, channel="demo",
                                chunk_size=_STREAM_CHUNK, job_id=job_id, on_progress=on_progress)
         for target, value in ((summary.received, result.received), (summary.accepted, result.accepted),
                               (summary.rejected, result.rejected)):
             target[kind] = target.get(kind, 0) + value
         summary.batches += 1
-        batch_ids[source].append(result.batch_id)
-        return result
+        pushed.append((result.batch_id, when))
+        return result.received
 
-    run("items", "phase-one", city.item_records())
+    phase_one = feeds["phase-one"]
+    run("items", "phase-one", city.item_records(), phase_one.push_time(phase_one.history_until, now))
     streams = _streams()
+    recent: dict[tuple[str, str], dict[date, list[dict]]] = {stream: {} for stream in streams}
     for chunk in city.chunks():
         n = len(chunk.entities)
         total_records = n + len(chunk.actions) + len(chunk.complaints) + len(chunk.credit)
         done_records = 0
         for kind, source in streams:
-            received_until = city.end_date - timedelta(days=int(silent[source]))
+            feed = feeds[source]
             label = f"chunk {chunk.index + 1}/{city.chunk_count}: {kind} from {source}"
             step = _chunk_progress(report, entities, chunk.start, n, done_records, total_records, label)
-            done_records += run(kind, source, _records(chunk, kind, source, received_until), step).received
+            records = _history(chunk, kind, source, feed, recent[(kind, source)])
+            done_records += run(kind, source, records, feed.push_time(feed.history_until, now), step)
         report(chunk.start + n, entities, f"chunk {chunk.index + 1}/{city.chunk_count} loaded")
 
+    days = sorted({day for by_day in recent.values() for day in by_day})
+    for i, day in enumerate(days):
+        report(entities, entities, f"nightly pushes of {day.isoformat()}")
+        for j, (kind, source) in enumerate(streams):
+            records = recent[(kind, source)].pop(day, [])
+            if not records:
+                continue
+            if (i + j) % 4 == 0:  # now and then a push carries a broken record
+                records = _with_fault(records, kind, source, i, day.strftime("%Y%m%d"))
+            run(kind, source, records, feeds[source].push_time(day, now))
+
     with db.unit_of_work() as session:
-        _date_batches(session, batch_ids, silent)
+        _date_batches(session, pushed)
         record_audit(session, actor, "demo.build", "demo", None, summary.as_dict())
     summary.seconds = time.monotonic() - started
     return summary
@@ -241,15 +298,20 @@ def _chunk_progress(report: Callable[[int, int | None, str], None], entities: in
     return step
 
 
-def _date_batches(session: Session, batch_ids: dict[str, list[int]], silent: dict[str, float]) -> None:
-    """Date each source's batches to its last push, so freshness reads like a running city."""
-    now = utcnow()
-    table = IngestionBatch.__table__
-    for source, ids in batch_ids.items():
-        if not ids:
-            continue
-        when = now - timedelta(days=silent[source])
-        session.execute(sa.update(table).where(table.c.id.in_(ids)).values(created_at=when, finished_at=when))
+def _date_batches(session: Session, pushed: list[tuple[int, datetime]]) -> None:
+    """Date each batch to when its source sent it; a source created by this run went live just before."""
+    batches = IngestionBatch.__table__
+    session.execute(
+        sa.update(batches).where(batches.c.id == sa.bindparam("batch_id"))
+        .values(created_at=sa.bindparam("when", type_=UTCDateTime()),
+                finished_at=sa.bindparam("when", type_=UTCDateTime())),
+        [{"batch_id": batch_id, "when": when} for batch_id, when in pushed])
+    first_push = dict(session.execute(
+        sa.select(batches.c.source_id, sa.func.min(batches.c.created_at)).group_by(batches.c.source_id)).all())
+    for source in session.exec(select(DataSource)):
+        first = first_push.get(source.id)
+        if first is not None and source.created_at > first:
+            source.created_at = first - timedelta(hours=6)
 
 
 @job_handler("demo")

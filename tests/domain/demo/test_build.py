@@ -10,11 +10,12 @@ from sqlmodel import select
 
 from domain.demo.generator import DemoCity
 from domain.demo.profiles import SOURCES
-from domain.demo.service import build_demo_city, has_entities
+from domain.demo.service import RECENT_DAYS, build_demo_city, has_entities
 from domain.errors import Forbidden, InvalidInput
 from domain.identity.actor import SYSTEM, Actor
 from domain.identity.models import Department, User
 from domain.integration.models import DataSource, IngestionBatch, IngestionError
+from domain.integration.service import integration_status
 from domain.supervision.models import Complaint, CreditRecord, Entity, SupervisionAction, SupervisionItem
 from domain.types import local_today, utcnow
 
@@ -30,23 +31,25 @@ def table_counts(db) -> dict[str, int]:
 
 @pytest.fixture
 def built(db):
-    return build_demo_city(db, SYSTEM, entities=400, seed=9, end_date=END)
+    return build_demo_city(db, SYSTEM, entities=2000, seed=9, end_date=END)
 
 
 def test_the_city_arrives_through_ingestion_with_the_generated_counts(db, built):
-    city = DemoCity(entities=400, seed=9, end_date=END)
+    city = DemoCity(entities=2000, seed=9, end_date=END)
     chunk = next(city.chunks())
     counts = table_counts(db)
-    assert counts["entity"] == 400 == built.accepted["entities"]
+    assert counts["entity"] == 2000 == built.accepted["entities"]
     assert counts["supervision_item"] == len(city.item_records()) == 208
     assert counts["department"] == 31
-    # each system sent what it had at its last push (the quiet 住建 system: three weeks ago)
-    last_push = {s["code"]: END - timedelta(days=int(s["silent_days"])) for s in SOURCES}
-    silent = sum(1 for s in last_push for a in chunk.action_records(s) if a["started_on"] > last_push[s])
-    assert silent > 0
-    assert counts["supervision_action"] == len(chunk.actions) - silent == built.accepted["actions"]
-    assert counts["complaint"] == len(chunk.complaints) == built.accepted["complaints"]
-    assert counts["credit_record"] == len(chunk.credit) == built.accepted["credit"]
+    # each system sent its records up to its last nightly push: today's arrive tonight, the 住建 system went quiet
+    last_day = {s["code"]: END - timedelta(days=1 + s["quiet_days"]) for s in SOURCES}
+    sent = sum(1 for s in last_day for a in chunk.action_records(s) if a["started_on"] <= last_day[s])
+    assert sent < len(chunk.actions)
+    assert counts["supervision_action"] == sent == built.accepted["actions"]
+    complaints = sum(1 for c in chunk.complaint_records() if c["received_on"] <= last_day["phase-one"])
+    assert counts["complaint"] == complaints == built.accepted["complaints"]
+    credit = sum(1 for c in chunk.credit_records() if c["listed_on"] <= last_day["dc-credit-base"])
+    assert counts["credit_record"] == credit == built.accepted["credit"]
     with db.unit_of_work() as session:
         assert has_entities(session)
         first = chunk.entity_records().__next__()
@@ -70,13 +73,19 @@ def test_each_source_has_an_integration_account_and_dated_batches_with_real_erro
                 assert user.roles == ["viewer"]
             assert source.expected_feeds
         batches = list(session.exec(select(IngestionBatch)))
-        last_push = {}
-        for b in batches:
-            last_push[b.source_id] = max(last_push.get(b.source_id, b.created_at), b.created_at)
-        now = utcnow()
-        stale = {code for code, s in sources.items() if now - last_push[s.id] > timedelta(days=7)}
-        assert stale == {"zj-system"}
+        status = {s.source.code: s for s in integration_status(session, SYSTEM).sources}
+        assert not status["zj-system"].fresh  # the quiet 住建 system
+        assert utcnow() - status["zj-system"].last_push_at > timedelta(days=20)
+        for busy in ("phase-one", "scjg-system", "dc-entity-base"):
+            assert status[busy].fresh and utcnow() - status[busy].last_push_at < timedelta(days=2)
         assert sum(b.rejected for b in batches) == sum(built.rejected.values()) >= 8
+        # after the initial load, a push each night it has something to send (most nights for a busy system)
+        nights = {b.created_at.date() for b in batches if b.source_id == sources["scjg-system"].id}
+        assert len(nights) >= RECENT_DAYS - 3
+        latest = sorted(batches, key=lambda b: b.created_at)[-20:]
+        assert any(b.rejected for b in latest)
+        assert all(s.created_at < min(b.created_at for b in batches if b.source_id == s.id)
+                   for s in sources.values())
         errors = list(session.exec(select(IngestionError)))
         codes = {e.code for e in errors}
         assert {"uscc_check_character", "unknown_industry", "unknown_item", "future_date", "date_order",
@@ -86,7 +95,7 @@ def test_each_source_has_an_integration_account_and_dated_batches_with_real_erro
 
 def test_running_it_again_updates_and_never_duplicates(db, built):
     before = table_counts(db)
-    again = build_demo_city(db, SYSTEM, entities=400, seed=9, end_date=END)
+    again = build_demo_city(db, SYSTEM, entities=2000, seed=9, end_date=END)
     assert table_counts(db) == before
     assert again.accepted == built.accepted
 
