@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -348,8 +349,13 @@ async def rule_save(request: Request) -> Response:
 async def rule_test(request: Request) -> Response:
     form = await request.form()
     expression = str(form.get("expression") or "")
+    raw_date = str(form.get("test_as_of") or "")
     try:
-        result = await request.app.state.db.run(service.test_risk_rule, actor_of(request), expression)
+        try:
+            as_of = date.fromisoformat(raw_date) if raw_date else None
+        except ValueError as exc:
+            raise InvalidInput(f"{raw_date!r} is not a date", field="as_of", code="not_a_date") from exc
+        result = await request.app.state.db.run(service.test_risk_rule, actor_of(request), expression, as_of=as_of)
     except InvalidInput as exc:
         return render(request, "risk/inc/rule_test.html", {"test": None, "error": field_errors(exc)})
     return render(request, "risk/inc/rule_test.html", {"test": result, "error": None,

@@ -81,6 +81,9 @@ async def test_trying_a_rule_shows_the_match_count_and_a_sample(client, db):
     response = await client.post("/rules/test", data={"expression": "inspections_365d >= 0"}, headers=HTMX)
     assert response.status_code == 200
     assert 'data-matched="300"' in response.text and response.text.count("<code>SYN") == 10
+    dated = await client.post("/rules/test", data={"expression": "complaints_365d >= 1", "test_as_of": "2025-12-31"},
+                              headers=HTMX)
+    assert "截至 2025-12-31" in dated.text and 'data-matched="0"' not in dated.text
     wrong = await client.post("/rules/test", data={"expression": "inspections_365d >="}, headers=HTMX)
     assert "data-test-error" in wrong.text and "表达式语法错误" in wrong.text
 
