@@ -10,6 +10,7 @@ from rich.table import Table
 from cli.common import console, database, fail, run_with_progress, setup_step
 from domain.errors import DomainError
 from domain.identity.actor import SYSTEM
+from domain.risk import jobs as _risk_jobs  # noqa: F401  (registers train/score/backtest)
 
 __all__ = ["register"]
 
@@ -56,7 +57,7 @@ def _run(fn, *args, **kwargs):
 
 
 def train(
-    label_window_days: int = typer.Option(180, min=1, help="Outcome window after each cut-off, in days."),
+    label_window_days: int = typer.Option(90, min=1, help="Outcome window after each cut-off, in days."),
     cutoffs: int = typer.Option(4, min=1, help="Number of training cut-offs (90 days apart)."),
     seed: int = typer.Option(42, help="Random seed (training is deterministic for a seed)."),
     promote: bool = typer.Option(False, help="Make the new version the champion if there is none."),
@@ -211,6 +212,6 @@ def first_model() -> None:
     if not has_entities:
         console.print("no entities yet (load data or run `regwatch demo`); skipping the first model")
         return
-    train(label_window_days=180, cutoffs=4, seed=42, promote=True)
+    train(label_window_days=90, cutoffs=4, seed=42, promote=True)
     score(as_of=None)
 

@@ -21,8 +21,10 @@ import sqlalchemy as sa
 from domain.reference import load_industries
 
 __all__ = [
+    "ENTITY_TYPES",
     "FEATURES",
     "FEATURE_NAMES",
+    "INDUSTRY_DIVISIONS",
     "INDUSTRY_SECTIONS",
     "REGION_CODES",
     "Feature",
@@ -34,6 +36,8 @@ __all__ = [
 
 INDUSTRY_SECTIONS = tuple("ABCDEFGHIJKLMNOPQRST")  # GB/T 4754-2017 sections; code 0 = unknown
 # Suzhou and its districts/cities (the industrial park as 320571); code 0 = elsewhere / unknown.
+ENTITY_TYPES = ("enterprise", "individual", "cooperative")  # 企业, 个体工商户, 农民专业合作社; code 0 = other
+INDUSTRY_DIVISIONS = tuple(sorted(r["code"] for r in load_industries() if r["level"] == "division"))
 REGION_CODES = ("320500", "320505", "320506", "320507", "320508", "320509", "320571",
                 "320581", "320582", "320583", "320585")
 
@@ -65,6 +69,10 @@ FEATURES: tuple[Feature, ...] = (
             "inspections with result fail, decided (or started) in (cut-off − 90 d, cut-off]"),
     Feature("failed_inspections_365d", "近365天检查不合格次数", "Failed inspections in the last 365 days", "int",
             "inspections with result fail, decided (or started) in (cut-off − 365 d, cut-off]"),
+    Feature("rectify_inspections_365d", "近365天责令整改次数", "Inspections ordering rectification, last 365 days",
+            "int", "inspections with result rectify, decided (or started) in (cut-off − 365 d, cut-off]"),
+    Feature("coercions_365d", "近365天行政强制次数", "Coercive measures in the last 365 days", "int",
+            "coercive measures started in (cut-off − 365 d, cut-off]"),
     Feature("penalties_90d", "近90天行政处罚次数", "Penalties in the last 90 days", "int",
             "penalties decided (or started) in (cut-off − 90 d, cut-off]"),
     Feature("penalties_365d", "近365天行政处罚次数", "Penalties in the last 365 days", "int",
@@ -79,6 +87,14 @@ FEATURES: tuple[Feature, ...] = (
             "complaints received in (cut-off − 90 d, cut-off]"),
     Feature("complaints_365d", "近365天投诉举报数", "Complaints in the last 365 days", "int",
             "complaints received in (cut-off − 365 d, cut-off]"),
+    Feature("inspections_730d", "近两年检查次数", "Inspections in the last 730 days", "int",
+            "count of inspections started in (cut-off − 730 d, cut-off]"),
+    Feature("failed_inspections_730d", "近两年检查不合格次数", "Failed inspections in the last 730 days", "int",
+            "inspections with result fail, decided (or started) in (cut-off − 730 d, cut-off]"),
+    Feature("penalties_730d", "近两年行政处罚次数", "Penalties in the last 730 days", "int",
+            "penalties decided (or started) in (cut-off − 730 d, cut-off]"),
+    Feature("complaints_730d", "近两年投诉举报数", "Complaints in the last 730 days", "int",
+            "complaints received in (cut-off − 730 d, cut-off]"),
     Feature("days_since_last_inspection", "距上次检查天数", "Days since the last inspection", "int",
             "cut-off minus the latest inspection start on or before it; missing (rules see −1) if never inspected",
             missing_in_rules=-1),
@@ -92,6 +108,10 @@ FEATURES: tuple[Feature, ...] = (
             "registered capital in 万元; missing (rules see −1) if unknown", missing_in_rules=-1.0),
     Feature("industry_section", "行业门类", "Industry section (GB/T 4754)", "string",
             "section letter of the entity's industry code; \"\" if unknown", vocabulary=INDUSTRY_SECTIONS),
+    Feature("industry_division", "行业大类", "Industry division (GB/T 4754)", "string",
+            "two-digit division of the entity's industry code; \"\" if unknown", vocabulary=INDUSTRY_DIVISIONS),
+    Feature("entity_type", "主体类型", "Entity type", "string",
+            "enterprise / individual / cooperative; \"\" for any other", vocabulary=ENTITY_TYPES),
     Feature("region_code", "行政区划", "Region (GB/T 2260)", "string",
             "the entity's Suzhou region code; \"\" if elsewhere or unknown", vocabulary=REGION_CODES),
     Feature("open_clues", "未办结线索数", "Open risk clues", "int",
@@ -211,6 +231,15 @@ def _division_section() -> dict[str, str]:
     return _division_cache
 
 
+def _industry_division(code: str) -> int:
+    digits = code[-2:] if len(code) >= 2 and code[-2:].isdigit() else ""
+    return INDUSTRY_DIVISIONS.index(digits) + 1 if digits in INDUSTRY_DIVISIONS else 0
+
+
+def _entity_type(code: str) -> int:
+    return ENTITY_TYPES.index(code) + 1 if code in ENTITY_TYPES else 0
+
+
 def _region(code: str) -> int:
     return REGION_CODES.index(code) + 1 if code in REGION_CODES else 0
 
@@ -230,6 +259,7 @@ def compute_features(conn: sa.Connection, as_of: date, *, entity_ids: Sequence[i
         "d30": as_of - timedelta(days=30),
         "d90": as_of - timedelta(days=90),
         "d365": as_of - timedelta(days=365),
+        "d730": as_of - timedelta(days=730),
     }
     only = ""
     if entity_ids is not None:
@@ -241,7 +271,7 @@ def compute_features(conn: sa.Connection, as_of: date, *, entity_ids: Sequence[i
     entity_filter = only.replace("entity_id", "id")
     age = _days_between(dialect, ":as_of", "founded_on")
     rows = conn.execute(sa.text(
-        f"SELECT id, industry_code, region_code, CAST(registered_capital AS DOUBLE PRECISION), {age} "
+        f"SELECT id, industry_code, region_code, CAST(registered_capital AS DOUBLE PRECISION), {age}, entity_type "
         f"FROM entity WHERE (founded_on IS NULL OR founded_on <= :as_of){entity_filter} ORDER BY id"
     ), params).all()
     timings["entities_sql"] = time.perf_counter() - t0
@@ -254,7 +284,9 @@ def compute_features(conn: sa.Connection, as_of: date, *, entity_ids: Sequence[i
     values[:, _INDEX["registered_capital"]] = np.array(cols[3], dtype=np.float64)
     values[:, _INDEX["entity_age_years"]] = np.array(cols[4], dtype=np.float64) / 365.25
     values[:, _INDEX["industry_section"]] = _category_codes(np.array(cols[1], dtype=object), _industry_section)
+    values[:, _INDEX["industry_division"]] = _category_codes(np.array(cols[1], dtype=object), _industry_division)
     values[:, _INDEX["region_code"]] = _category_codes(np.array(cols[2], dtype=object), _region)
+    values[:, _INDEX["entity_type"]] = _category_codes(np.array(cols[5], dtype=object), _entity_type)
     del rows, cols
     timings["entities"] = time.perf_counter() - t0
 
@@ -269,21 +301,29 @@ def compute_features(conn: sa.Connection, as_of: date, *, entity_ids: Sequence[i
               THEN 1 ELSE 0 END),
           SUM(CASE WHEN kind = 'inspection' AND result = 'fail' AND {decided} > :d365 AND {decided} <= :as_of
               THEN 1 ELSE 0 END),
+          SUM(CASE WHEN kind = 'inspection' AND result = 'rectify' AND {decided} > :d365 AND {decided} <= :as_of
+              THEN 1 ELSE 0 END),
+          SUM(CASE WHEN kind = 'coercion' AND started_on > :d365 THEN 1 ELSE 0 END),
           SUM(CASE WHEN kind = 'penalty' AND {decided} > :d90 AND {decided} <= :as_of THEN 1 ELSE 0 END),
           SUM(CASE WHEN kind = 'penalty' AND {decided} > :d365 AND {decided} <= :as_of THEN 1 ELSE 0 END),
           CAST(SUM(CASE WHEN kind = 'penalty' AND {decided} > :d90 AND {decided} <= :as_of
               THEN COALESCE(penalty_amount, 0) ELSE 0 END) AS DOUBLE PRECISION),
           CAST(SUM(CASE WHEN kind = 'penalty' AND {decided} > :d365 AND {decided} <= :as_of
               THEN COALESCE(penalty_amount, 0) ELSE 0 END) AS DOUBLE PRECISION),
-          {last_insp}
+          {last_insp},
+          SUM(CASE WHEN kind = 'inspection' AND started_on > :d730 THEN 1 ELSE 0 END),
+          SUM(CASE WHEN kind = 'inspection' AND result = 'fail' AND {decided} > :d730 AND {decided} <= :as_of
+              THEN 1 ELSE 0 END),
+          SUM(CASE WHEN kind = 'penalty' AND {decided} > :d730 AND {decided} <= :as_of THEN 1 ELSE 0 END)
         FROM supervision_action
         WHERE started_on <= :as_of{only}
         GROUP BY entity_id""", params)
     values[:, _INDEX["days_since_last_inspection"]] = np.nan
     _scatter(values, ent_ids, actions, (
         "inspections_90d", "inspections_365d", "failed_inspections_90d", "failed_inspections_365d",
-        "penalties_90d", "penalties_365d", "penalty_amount_90d", "penalty_amount_365d",
-        "days_since_last_inspection"))
+        "rectify_inspections_365d", "coercions_365d", "penalties_90d", "penalties_365d", "penalty_amount_90d",
+        "penalty_amount_365d", "days_since_last_inspection", "inspections_730d", "failed_inspections_730d",
+        "penalties_730d"))
     del actions
     timings["actions"] = time.perf_counter() - t
 
@@ -292,11 +332,12 @@ def compute_features(conn: sa.Connection, as_of: date, *, entity_ids: Sequence[i
         SELECT entity_id,
           SUM(CASE WHEN received_on > :d30 THEN 1 ELSE 0 END),
           SUM(CASE WHEN received_on > :d90 THEN 1 ELSE 0 END),
+          SUM(CASE WHEN received_on > :d365 THEN 1 ELSE 0 END),
           COUNT(*)
         FROM complaint
-        WHERE received_on <= :as_of AND received_on > :d365{only}
+        WHERE received_on <= :as_of AND received_on > :d730{only}
         GROUP BY entity_id""", params)
-    _scatter(values, ent_ids, complaints, ("complaints_30d", "complaints_90d", "complaints_365d"))
+    _scatter(values, ent_ids, complaints, ("complaints_30d", "complaints_90d", "complaints_365d", "complaints_730d"))
     timings["complaints"] = time.perf_counter() - t
 
     t = time.perf_counter()

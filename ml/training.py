@@ -54,11 +54,11 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "binary:logistic",
     "eval_metric": "logloss",
     "tree_method": "hist",
-    "max_depth": 5,
-    "eta": 0.05,
+    "max_depth": 4,
+    "eta": 0.03,
     "subsample": 0.8,
-    "colsample_bytree": 0.8,
-    "min_child_weight": 2,
+    "colsample_bytree": 0.6,
+    "min_child_weight": 20,
     "lambda": 1.0,
     "nthread": 2,
 }
@@ -72,10 +72,10 @@ class TrainingPlan:
 
     cutoffs: tuple[date, ...]
     validation_cutoff: date
-    label_window_days: int = 180
+    label_window_days: int = 90
     params: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_PARAMS))
-    num_boost_round: int = 300
-    early_stopping_rounds: int = 30
+    num_boost_round: int = 600
+    early_stopping_rounds: int = 50
     seed: int = 42
 
     def check(self) -> list[tuple[str, str]]:
@@ -109,7 +109,7 @@ def latest_data_date(conn: sa.Connection) -> date | None:
     return _data_date(conn, "MAX")
 
 
-def default_plan(conn: sa.Connection, *, label_window_days: int = 180, n_cutoffs: int = 4, seed: int = 42,
+def default_plan(conn: sa.Connection, *, label_window_days: int = 90, n_cutoffs: int = 4, seed: int = 42,
                  as_of: date | None = None) -> TrainingPlan:
     """The held-out cut-off is one label window before the data's latest date; the last training cut-off one
     more window before that; earlier ones step back 90 days, or less (not under 30) when the history is short,
@@ -238,7 +238,7 @@ def train(conn: sa.Connection, plan: TrainingPlan, *, progress: Progress | None 
         "rows": len(y_train),
         "score": distribution(p_train),
         "features": {n: distribution(x_train[:, names.index(n)]) for n in top},
-        "means": {n: float(np.nanmean(x_train[:, j])) if len(x_train) else 0.0 for j, n in enumerate(names)},
+        "means": {n: _mean(x_train[:, j]) for j, n in enumerate(names)},
     }
     report(steps, steps, "done")
     return TrainedModel(
@@ -247,6 +247,11 @@ def train(conn: sa.Connection, plan: TrainingPlan, *, progress: Progress | None 
                 "early_stopping_rounds": plan.early_stopping_rounds},
         plan=plan, metrics=metrics, thresholds=default_thresholds(p_val), label_counts=label_counts,
         fingerprint=fingerprint.hexdigest(), training_summary=summary)
+
+
+def _mean(values: np.ndarray) -> float | None:
+    finite = values[~np.isnan(values)]
+    return float(finite.mean()) if len(finite) else None
 
 
 def _require_both_classes(y: np.ndarray, what: str) -> None:

@@ -1,7 +1,7 @@
 """Risk jobs: train (训练), score (评分), backtest (回测) — run by the job runner, the CLI, pages and GraphQL.
 
 Params (all optional unless said):
-- train: label_window_days (180), n_cutoffs (4), seed (42), promote_if_no_champion (false)
+- train: label_window_days (90), n_cutoffs (4), seed (42), promote_if_no_champion (false)
 - score: as_of (ISO date, default today)
 - backtest: version_id (required), as_of (ISO date, required), window_days (default the version's)
 """
@@ -47,7 +47,7 @@ def train_job(ctx: JobContext) -> dict[str, Any]:
     p = ctx.params
     with ctx.db.unit_of_work() as session:
         version = service.train_model(
-            session, ctx.actor, label_window_days=_int(p, "label_window_days", 180) or 180,
+            session, ctx.actor, label_window_days=_int(p, "label_window_days", 90) or 90,
             n_cutoffs=_int(p, "n_cutoffs", 4) or 4, seed=_int(p, "seed", 42) or 0, job_id=ctx.job_id,
             progress=ctx.progress)
         promoted = False

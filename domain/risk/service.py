@@ -254,7 +254,7 @@ def set_level_thresholds(session: Session, actor: Actor, version_id: int, thresh
 
 # ---------------------------------------------------------------------------------------------- training
 
-def train_model(session: Session, actor: Actor, *, plan: Any = None, label_window_days: int = 180,
+def train_model(session: Session, actor: Actor, *, plan: Any = None, label_window_days: int = 90,
                 n_cutoffs: int = 4, seed: int = 42, model_name: str = DEFAULT_MODEL, job_id: int | None = None,
                 progress: Progress | None = None) -> ModelVersion:
     """Train a new version on the time-split data (`ml.training.TrainingPlan`; default: from the data's dates)

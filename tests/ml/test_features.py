@@ -55,13 +55,16 @@ def test_feature_values_on_a_hand_built_dataset(db, world):
     a = _row(matrix, world["a"].id)
     assert {k: a[k] for k in a if k != "entity_age_years"} == {
         "inspections_90d": 2, "inspections_365d": 3,
-        "failed_inspections_90d": 1, "failed_inspections_365d": 2,
+        "failed_inspections_90d": 1, "failed_inspections_365d": 2, "rectify_inspections_365d": 0,
+        "coercions_365d": 0, "inspections_730d": 4, "failed_inspections_730d": 2, "penalties_730d": 2,
+        "complaints_730d": 4,
         "penalties_90d": 1, "penalties_365d": 2,
         "penalty_amount_90d": 5000.0, "penalty_amount_365d": 7000.5,
         "complaints_30d": 1, "complaints_90d": 2, "complaints_365d": 3,
         "days_since_last_inspection": 29,
         "abnormal_operation": True, "serious_violation": False,
-        "registered_capital": 100.0, "industry_section": "C", "region_code": "320508",
+        "registered_capital": 100.0, "industry_section": "C", "industry_division": "", "entity_type": "",
+        "region_code": "320508",
         "open_clues": 0, "prior_warnings": 0, "confirmed_warnings": 0,
     }
     assert a["entity_age_years"] == pytest.approx((CUTOFF - date(2015, 1, 1)).days / 365.25, abs=1e-4)
@@ -69,7 +72,7 @@ def test_feature_values_on_a_hand_built_dataset(db, world):
     assert b["inspections_365d"] == 0 and b["complaints_365d"] == 0
     assert b["days_since_last_inspection"] is None  # never inspected: missing for the model
     assert b["entity_age_years"] is None and b["registered_capital"] is None
-    assert b["industry_section"] == "C"  # division 13 belongs to section C
+    assert b["industry_section"] == "C" and b["industry_division"] == "13"  # division 13 is in section C
     assert b["region_code"] == ""  # outside Suzhou
 
 

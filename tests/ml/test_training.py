@@ -52,8 +52,8 @@ def test_default_plan_splits_by_time_without_overlap(db, synthetic):
     with db.engine.connect() as conn:
         plan = default_plan(conn)
         latest = latest_data_date(conn)
-    assert plan.validation_cutoff == latest - timedelta(days=180)  # one label window before the last data day
-    assert plan.cutoffs[-1] == plan.validation_cutoff - timedelta(days=180) and len(plan.cutoffs) == 4
+    assert plan.validation_cutoff == latest - timedelta(days=90)  # one label window before the last data day
+    assert plan.cutoffs[-1] == plan.validation_cutoff - timedelta(days=90) and len(plan.cutoffs) == 4
     assert list(plan.cutoffs) == sorted(plan.cutoffs)
     assert plan.check() == []
     leaky = TrainingPlan(cutoffs=(date(2025, 5, 1),), validation_cutoff=date(2025, 7, 4))
