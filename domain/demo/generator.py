@@ -163,7 +163,7 @@ def _tables() -> _Tables:
     dept_source = []
     for d in departments:
         root = d["parent_code"] or d["code"]
-        dept_source.append("manual" if root in manual else source_of_city.get(root, "phase-one"))
+        dept_source.append("MANUAL" if root in manual else source_of_city.get(root, "phase-one"))
 
     categories = tuple(parts["complaint_categories"])
     cat_w = np.full((len(divisions), len(categories)), 0.05)

@@ -30,6 +30,7 @@ from domain.identity.models import Department, User
 from domain.identity.policy import require
 from domain.identity.users import UserInput, create_user
 from domain.integration.models import DataSource, IngestionBatch
+from domain.integration.service import create_data_source
 from domain.jobs.service import JobContext, job_handler
 from domain.reference.service import load_reference_data
 from domain.supervision.ingest import ingest_stream
@@ -80,7 +81,7 @@ def has_entities(session: Session) -> bool:
 def prepare_demo_city(session: Session, actor: Actor, city: DemoCity) -> dict[str, int]:
     """Reference data, the departments, one integration user per connected system, the data sources.
 
-    Only what is missing is created (departments and users through the identity service, so they are audited).
+    Only what is missing is created, through the identity and integration services (so it is all audited).
     """
     require(actor, "departments.manage")
     load_reference_data(session.connection())
@@ -101,18 +102,19 @@ def prepare_demo_city(session: Session, actor: Actor, city: DemoCity) -> dict[st
         if spec["code"] in sources:
             continue
         dept = existing[spec["department"]] if spec["department"] else None
-        user_id = None
+        username = None
         if spec["kind"] != "manual":  # hand entry is done by staff, not by an integration account
             username = f"svc-{spec['code']}"
-            user = users.get(username) or create_user(session, actor, UserInput(
-                username=username, display_name=f"{spec['name']}接口账号", roles=["viewer"],
-                department_id=dept.id if dept else None))
-            created["users"] += username not in users
-            user_id = user.id
+            if username not in users:
+                users[username] = create_user(session, actor, UserInput(
+                    username=username, display_name=f"{spec['name']}接口账号", roles=["viewer"],
+                    department_id=dept.id if dept else None))
+                created["users"] += 1
         # the item catalogue changes rarely: it comes from the phase-one platform but runs on no freshness clock
-        session.add(DataSource(code=spec["code"], name=spec["name"], kind=spec["kind"],
-                               department_id=dept.id if dept else None, user_id=user_id,
-                               expected_feeds=[f for f in spec["feeds"] if f != "items"]))
+        create_data_source(session, actor, code=spec["code"], name=spec["name"], kind=spec["kind"],
+                           department_code=spec["department"], username=username,
+                           expected_feeds=[f for f in spec["feeds"] if f != "items"],
+                           description=spec["description"])
         created["sources"] += 1
     session.flush()
     return created
@@ -137,7 +139,7 @@ def _faults(kind: str, source: str) -> list[Callable[[dict], dict]]:
                            "result": None}]
     if kind == "actions" and source == "yjgl-system":
         return [lambda r: {**r, "item_code": "320500-YJGL-JC-999"}]
-    if kind == "actions" and source == "manual":
+    if kind == "actions" and source == "MANUAL":
         return [lambda r: {**r, "kind": "inspection", "result": "合格率高"}]
     if kind == "complaints":
         return [lambda r: {**r, "received_on": local_today() + timedelta(days=30), "responded_on": None}]
@@ -276,12 +278,12 @@ def build_demo_city(db: Database, actor: Actor, *, entities: int = DEFAULT_ENTIT
     for i, day in enumerate(days):
         report(entities, entities, f"nightly pushes of {day.isoformat()}")
         for j, (kind, source) in enumerate(streams):
-            records = recent[(kind, source)].pop(day, [])
-            if not records:
+            night = recent[(kind, source)].pop(day, [])
+            if not night:
                 continue
             if (i + j) % 4 == 0:  # now and then a push carries a broken record
-                records = _with_fault(records, kind, source, i, day.strftime("%Y%m%d"))
-            run(kind, source, records, feeds[source].push_time(day, now))
+                night = _with_fault(night, kind, source, i, day.strftime("%Y%m%d"))
+            run(kind, source, night, feeds[source].push_time(day, now))
 
     with db.unit_of_work() as session:
         _date_batches(session, pushed)

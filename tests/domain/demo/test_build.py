@@ -15,7 +15,7 @@ from domain.errors import Forbidden, InvalidInput
 from domain.identity.actor import SYSTEM, Actor
 from domain.identity.models import Department, User
 from domain.integration.models import DataSource, IngestionBatch, IngestionError
-from domain.integration.service import integration_status
+from domain.integration.service import create_data_source, integration_status
 from domain.supervision.models import Complaint, CreditRecord, Entity, SupervisionAction, SupervisionItem
 from domain.types import local_today, utcnow
 
@@ -108,3 +108,15 @@ def test_only_someone_allowed_to_ingest_may_build_it_and_the_size_is_checked(db)
         build_demo_city(db, SYSTEM, entities=0, seed=1)
     assert err.value.field == "entities"
     assert table_counts(db)["entity"] == 0
+
+
+def test_it_joins_the_manual_import_source_created_at_setup_instead_of_adding_another(db):
+    with db.unit_of_work() as session:
+        create_data_source(session, SYSTEM, code="MANUAL", name="手工导入", kind="manual")
+    build_demo_city(db, SYSTEM, entities=200, seed=4, end_date=END)
+    with db.unit_of_work() as session:
+        sources = list(session.exec(select(DataSource)))
+        assert len(sources) == 9 and sum(s.kind == "manual" for s in sources) == 1
+        manual = next(s for s in sources if s.kind == "manual")
+        assert session.exec(select(sa.func.count()).select_from(SupervisionAction)
+                            .where(SupervisionAction.source_id == manual.id)).one() > 0
