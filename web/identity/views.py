@@ -69,6 +69,12 @@ def field_errors(exc: DomainError) -> dict[str, str]:
     return out
 
 
+def only_triggering_field(request: Request, errors: dict[str, str]) -> dict[str, str]:
+    """Inline validation speaks about the field just left, not about fields the user has not reached yet."""
+    trigger = request.headers.get("hx-trigger-name")
+    return {k: v for k, v in errors.items() if k == trigger} if trigger else errors
+
+
 def opt_int(value: Any) -> int | None:
     text = str(value or "").strip()
     return int(text) if text.isdigit() else None
@@ -181,9 +187,7 @@ async def department_create(request: Request) -> Response:
         else:
             dept = await run(request, depts.create_department, data)
     except (InvalidInput, Conflict, NotFound) as exc:
-        errors = field_errors(exc)
-        if validate_only:
-            errors = {k: v for k, v in errors.items() if str(values.get(k, "")).strip()}
+        errors = only_triggering_field(request, field_errors(exc)) if validate_only else field_errors(exc)
         return await _department_form(request, dept=None, values=values, errors=errors)
     if validate_only:
         return await _department_form(request, dept=None, values=values, errors={})
@@ -212,7 +216,8 @@ async def department_update(request: Request) -> Response:
             dept = await run(request, depts.update_department, dept_id, data)
     except (InvalidInput, Conflict) as exc:
         current = await run(request, depts.get_department, dept_id)
-        return await _department_form(request, dept=current, values=values, errors=field_errors(exc))
+        errors = only_triggering_field(request, field_errors(exc)) if validate_only else field_errors(exc)
+        return await _department_form(request, dept=current, values=values, errors=errors)
     if validate_only:
         current = await run(request, depts.get_department, dept_id)
         return await _department_form(request, dept=current, values=values, errors={})
@@ -295,10 +300,7 @@ async def user_create(request: Request) -> Response:
         else:
             user = await run(request, users.create_user, data, password)
     except (InvalidInput, Conflict, NotFound) as exc:
-        errors = field_errors(exc)
-        if validate_only:
-            touched = {k for k, v in form.multi_items() if str(v).strip()}
-            errors = {k: v for k, v in errors.items() if k in touched or (k == "department_id" and "roles" in touched)}
+        errors = only_triggering_field(request, field_errors(exc)) if validate_only else field_errors(exc)
         return await _user_form(request, user=None, values=values, errors=errors)
     if validate_only:
         return await _user_form(request, user=None, values=values, errors={})
@@ -327,7 +329,8 @@ async def user_update(request: Request) -> Response:
             user = await run(request, users.update_user, user_id, data)
     except (InvalidInput, Conflict) as exc:
         row = await run(request, users.get_user, user_id)
-        return await _user_form(request, user=row.user, values=values, errors=field_errors(exc))
+        errors = only_triggering_field(request, field_errors(exc)) if validate_only else field_errors(exc)
+        return await _user_form(request, user=row.user, values=values, errors=errors)
     if validate_only:
         row = await run(request, users.get_user, user_id)
         return await _user_form(request, user=row.user, values=values, errors={})

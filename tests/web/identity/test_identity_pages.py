@@ -177,10 +177,12 @@ async def test_creating_a_user_validates_inline_then_saves_and_redirects(auth_cl
     dept = new_department(db, "DEPT-A", "部门甲")
     token = await csrf_token(auth_client)
     htmx = {"hx-request": "true", "x-csrf-token": token}
-    inline = await auth_client.post("/admin/users/new", headers=htmx,
+    inline = await auth_client.post("/admin/users/new", headers={**htmx, "hx-trigger-name": "username"},
                                     data={"username": "Bad Name", "roles": "handler", "_validate": "1"})
-    assert inline.status_code == 200 and 'id="user-form"' in inline.text and "<html" not in inline.text
-    assert "用户名为 3–64 位" in inline.text and "部门处置人员必须属于一个部门" in inline.text
+    assert inline.status_code == 200 and 'id="field-username"' in inline.text and "<html" not in inline.text
+    assert "用户名为 3–64 位" in inline.text and "部门处置人员必须属于一个部门" not in inline.text  # not reached yet
+    with db.unit_of_work() as s:
+        assert s.exec(select(User).where(User.username == "bad name")).first() is None
     weak = await auth_client.post("/admin/users/new", headers=htmx, data={
         "username": "zhang3", "roles": "handler", "department_id": str(dept.id), "password": "short",
         "confirm_password": "short"})
