@@ -23,10 +23,12 @@ from domain.risk import jobs as risk_jobs  # noqa: F401  (registers the train/sc
 from domain.settings import Settings, get_settings
 from web.identity import views as identity_views
 from web.identity.middleware import IdentityMiddleware
+from web.integration import views as integration_views
 from web.logging import configure_logging
 from web.middleware import RequestContextMiddleware, SchemaGuardMiddleware, SecurityHeadersMiddleware
 from web.platform import views as platform_views
 from web.risk import views as risk_views
+from web.supervision import views as supervision_views
 from web.templating import STATIC_DIR, templates
 
 __all__ = ["create_app"]
@@ -73,6 +75,8 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, datab
         *platform_views.routes,
         *identity_views.routes,
         *risk_views.routes,
+        *supervision_views.routes,
+        *integration_views.routes,
     ]
     middleware = [
         Middleware(RequestContextMiddleware),

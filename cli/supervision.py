@@ -33,15 +33,23 @@ def import_file(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True,
                                 help=".csv (UTF-8 / UTF-8 BOM / GBK), .xlsx or .jsonl"),
     kind: str = typer.Option(..., "--kind", help=f"One of: {', '.join(INGEST_KINDS)}."),
-    source: str = typer.Option(MANUAL_SOURCE, "--source", help="Data source code the records come from."),
+    source: str = typer.Option(None, "--source", help="Data source code the records come from "
+                                                      "(default: the manual-entry source)."),
     mode: str = typer.Option("partial", "--mode", help="partial (keep valid records) or all_or_nothing."),
     show_errors: int = typer.Option(20, "--show-errors", help="How many rejected records to list."),
 ) -> None:
     """Import a file of records (导入) as one batch, with a progress bar; rejected records are listed."""
-    from domain.integration.service import batch_errors
+    from domain.integration.service import batch_errors, manual_source_code
     from domain.pagination import PageRequest
     from domain.supervision.imports import IMPORT_JOB, import_params
 
+    if source is None:
+        db = database()
+        with db.unit_of_work() as session:
+            source = manual_source_code(session)
+        db.dispose()
+        if source is None:
+            fail("no manual-entry data source exists: pass --source CODE (see `regwatch sources list`)", 2)
     try:
         params = import_params(kind=kind, source=source, path=file.resolve(), mode=mode, channel="cli")
     except DomainError as exc:
@@ -133,7 +141,7 @@ def setup_reference_and_manual_source() -> None:
     db = database()
     with db.engine.begin() as connection:
         load_reference_data(connection)
-        exists = connection.execute(sa.select(DataSource.id).where(DataSource.code == MANUAL_SOURCE)).first()
+        exists = connection.execute(sa.select(DataSource.id).where(DataSource.kind == "manual")).first()
     if exists is None:
         from domain.integration.service import create_data_source
 

@@ -39,7 +39,11 @@ NAVIGATION: tuple[NavSection, ...] = (
         NavItem("reports", "分析报告", "/reports", "分析报告：每半年自动生成的分析报告及归档。"),
     )),
     NavSection("集成对接", (
-        NavItem("sources", "数据源", "/sources", "数据源：一期平台、部门系统与数据中心主题库的接入状态、导入批次与错误。"),
+        NavItem("entities", "监管对象", "/entities", "监管对象：按名称或统一社会信用代码检索，查看监管行为、投诉举报与信用记录时间轴。", built=True),
+        NavItem("items", "监管事项", "/items", "监管事项目录：事项编码、名称、实施部门、类别与设定依据。", built=True),
+        NavItem("sources", "数据源", "/sources", "数据源：一期平台、部门系统与数据中心主题库的接入状态、导入批次与错误。", built=True),
+        NavItem("imports", "数据导入", "/imports", "数据导入：上传 CSV / Excel / JSONL 文件，查看导入进度、批次与错误报告。", built=True,
+                roles=("admin", "analyst")),
     )),
     NavSection("系统", (
         NavItem("jobs", "后台任务", "/jobs", "后台任务：导入、训练、评分与报告的进度和结果。", built=True),

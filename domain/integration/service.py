@@ -32,6 +32,7 @@ __all__ = [
     "iter_batch_errors",
     "list_batches",
     "list_data_sources",
+    "manual_source_code",
 ]
 
 DATA_SOURCE_KIND_LABELS = {"phase_one": "一期平台", "department_system": "部门业务系统",
@@ -92,6 +93,12 @@ def create_data_source(session: Session, actor: Actor, *, code: str, name: str, 
 def list_data_sources(session: Session, actor: Actor) -> list[DataSource]:
     _require_reader(actor)
     return list(session.exec(select(DataSource).order_by(DataSource.code)))
+
+
+def manual_source_code(session: Session) -> str | None:
+    """The source file imports default to: the first active manual-entry source."""
+    return session.exec(select(DataSource.code).where(DataSource.kind == "manual", DataSource.active)
+                        .order_by(DataSource.id)).first()
 
 
 def get_data_source(session: Session, actor: Actor, code: str) -> DataSource:

@@ -6,14 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sqlmodel import Session
+
 from domain.errors import InvalidInput
+from domain.identity.actor import Actor
 from domain.integration.models import INGEST_KINDS
-from domain.jobs.service import JobContext, job_handler
+from domain.jobs.models import Job
+from domain.jobs.service import JobContext, job_handler, submit_job
 from domain.supervision.fields import KIND_LABELS
 from domain.supervision.files import FILE_FORMATS, open_records
-from domain.supervision.ingest import INGEST_MODES, ingest_stream
+from domain.supervision.ingest import INGEST_MODES, authorise_source, ingest_stream
 
-__all__ = ["IMPORT_JOB", "import_params", "run_import"]
+__all__ = ["IMPORT_JOB", "import_params", "run_import", "submit_import"]
 
 IMPORT_JOB = "supervision.import"
 
@@ -55,3 +59,12 @@ def run_import(ctx: JobContext) -> dict[str, Any]:
     ctx.progress(result.received, result.received, "完成", force=True)
     return {"batch_id": result.batch_id, "kind": kind, "status": result.status, "received": result.received,
             "accepted": result.accepted, "rejected": result.rejected, "encoding": opened.encoding}
+
+
+def submit_import(session: Session, actor: Actor, *, kind: str, source: str, path: Path, file_name: str,
+                  mode: str = "partial", channel: str = "file", delete_after: bool = True) -> Job:
+    """Queue a file import after checking now what the job would refuse later (who writes as which source)."""
+    params = import_params(kind=kind, source=source, path=path, file_name=file_name, mode=mode, channel=channel,
+                           delete_after=delete_after)
+    authorise_source(session.connection(), actor, source)
+    return submit_job(session, actor, IMPORT_JOB, params)

@@ -1,0 +1,140 @@
+"""Supervision and integration pages over real HTTP: search, detail, catalogue, sources, upload, batch, report."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlmodel import select
+
+from domain.identity.actor import SYSTEM
+from domain.jobs.models import Job
+from domain.jobs.service import JobRunner
+from domain.supervision.ingest import ingest
+from tests.domain.supervision.factories import seed_basics, uscc
+from tests.identity.support import csrf_token, login
+from tests.support import count_statements
+
+HTML = {"accept": "text/html"}
+
+
+@pytest.fixture
+def basics(session):
+    data = seed_basics(session, entities=3)
+    ingest(session, SYSTEM, source="SCJG-SYS", kind="actions", records=[
+        {"external_id": "A-1", "kind": "inspection", "item_code": "320500-SCJG-JC-001", "department_code": "SZ-SCJG",
+         "uscc": uscc(0), "started_on": "2025-03-01", "result": "fail"},
+        {"external_id": "A-2", "kind": "penalty", "item_code": "320500-SCJG-CF-001", "department_code": "SZ-SCJG",
+         "uscc": uscc(0), "started_on": "2025-04-01", "decided_on": "2025-04-09", "penalty_amount": "3000",
+         "document_number": "苏市监罚〔2025〕1号"},
+        {"external_id": "A-3", "kind": "inspection", "item_code": "NOPE", "department_code": "SZ-SCJG",
+         "uscc": uscc(1), "started_on": "2025-04-01", "result": "pass"}])
+    ingest(session, SYSTEM, source="SCJG-SYS", kind="complaints", records=[
+        {"external_id": "C-1", "uscc": uscc(0), "received_on": "2025-02-01", "channel": "12315",
+         "category": "食品安全"}])
+    ingest(session, SYSTEM, source="SCJG-SYS", kind="credit", records=[
+        {"external_id": "K-1", "uscc": uscc(0), "kind": "abnormal_operation", "listed_on": "2024-12-01"}])
+    session.commit()
+    return data
+
+
+async def test_entity_search_renders_the_page_or_only_the_results(auth_client, basics):
+    page = await auth_client.get("/entities", headers=HTML)
+    assert page.status_code == 200 and "<form" in page.text and "苏州测试0号有限公司" in page.text
+    fragment = await auth_client.get("/entities", params={"search": "测试1号"},
+                                     headers={"hx-request": "true", **HTML})
+    assert fragment.status_code == 200 and "<form" not in fragment.text
+    assert "苏州测试1号有限公司" in fragment.text and "苏州测试0号有限公司" not in fragment.text
+    by_code = await auth_client.get("/entities", params={"search": uscc(2)[:12]}, headers=HTML)
+    assert uscc(2) in by_code.text
+
+
+async def test_entity_list_costs_the_same_whatever_its_size(auth_client, db, basics):
+    with count_statements(db) as small:
+        await auth_client.get("/entities", headers=HTML)
+    from domain.supervision.models import Entity
+
+    with db.unit_of_work() as s:
+        s.add_all([Entity(uscc=uscc(500 + i), name=f"追加{i}", entity_type="enterprise") for i in range(15)])
+    with count_statements(db) as large:
+        response = await auth_client.get("/entities", headers=HTML)
+    assert response.text.count("/entities/9") >= 18
+    assert large.count == small.count
+
+
+async def test_entity_detail_shows_a_timeline(auth_client, basics):
+    response = await auth_client.get(f"/entities/{uscc(0)}", headers=HTML)
+    assert response.status_code == 200
+    text = response.text
+    assert "监管行为 2 · 投诉举报 1 · 信用记录 1" in text
+    timeline = text[text.index('id="entity-timeline"'):]  # newest first
+    order = [timeline.index(word) for word in ("行政处罚", "检查", "投诉举报", "经营异常名录")]
+    assert order == sorted(order)
+    assert "罚没金额：3000" in text and "结果：不合格" in text
+    missing = await auth_client.get(f"/entities/{uscc(77)}", headers=HTML)
+    assert missing.status_code == 404
+
+
+async def test_item_catalogue_and_sources(auth_client, basics):
+    items = await auth_client.get("/items", params={"department": "SZ-SCJG"}, headers=HTML)
+    assert "对食品生产经营者的监督检查" in items.text and "对无证经营的行政处罚" in items.text
+    sources = await auth_client.get("/sources", headers=HTML)
+    assert sources.status_code == 200
+    completion = sources.text.split('id="integration-completion"')[1].split("</div>")[0]
+    assert "50.0%" in completion  # SCJG-SYS sent both its feeds; YJGL-SYS sent nothing
+    assert 'data-source="SCJG-SYS"' in sources.text and "市场监管业务系统" in sources.text
+
+
+async def test_upload_runs_as_a_job_and_the_batch_lists_its_errors(auth_client, db, basics, settings):
+    token = await csrf_token(auth_client)
+    content = ("行为编号,行为类别,监管事项编码,实施部门编码,统一社会信用代码,开始日期,结果\n"
+               f"U-1,检查,320500-SCJG-JC-001,SZ-SCJG,{uscc(1)},2025-05-01,合格\n"
+               f"U-2,检查,320500-SCJG-JC-001,SZ-SCJG,{uscc(1)},2025-05-41,合格\n").encode("gbk")
+    response = await auth_client.post("/imports", data={"kind": "actions", "source": "SCJG-SYS", "mode": "partial",
+                                                        "csrf_token": token},
+                                      files={"file": ("行为.csv", content, "text/csv")}, headers=HTML)
+    assert response.status_code == 303, response.text
+    job_id = int(response.headers["location"].split("job=")[1])
+    runner = JobRunner(db, poll_seconds=0.05)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with db.unit_of_work() as s:
+                job = s.get(Job, job_id)
+            if job.finished or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    finally:
+        runner.stop()
+    assert job.status == "succeeded", job.error
+    progress = await auth_client.get(f"/imports/jobs/{job_id}", headers={"hx-request": "true", **HTML})
+    assert "接收 1" in progress.text and "拒收 1" in progress.text
+    batch_id = job.result["batch_id"]
+    batch = await auth_client.get(f"/batches/{batch_id}", headers=HTML)
+    assert "第 2 条" in batch.text and "invalid_date" in batch.text and "行为.csv" in batch.text
+    report = await auth_client.get(f"/batches/{batch_id}/errors.csv")
+    assert report.content.startswith("\ufeff".encode())
+    lines = report.content.decode("utf-8-sig").splitlines()
+    assert lines[1].startswith("2,1,开始日期,started_on,invalid_date,")
+
+
+async def test_upload_problems_are_shown_on_the_form(auth_client, db, basics):
+    token = await csrf_token(auth_client)
+    wrong = await auth_client.post("/imports", data={"kind": "actions", "source": "SCJG-SYS", "csrf_token": token},
+                                   files={"file": ("a.xls", b"x", "application/vnd.ms-excel")}, headers=HTML)
+    assert wrong.status_code == 400 and "不支持的文件格式" in wrong.text
+    with db.unit_of_work() as s:
+        assert s.exec(select(Job)).all() == []
+
+
+async def test_handlers_may_read_but_not_import(client, db, basics, make_user):
+    make_user("handler2", ["handler"], department_id=basics["users"]["handler"].department_id)
+    assert (await login(client, "handler2")).status_code == 303
+    assert (await client.get("/entities", headers=HTML)).status_code == 200
+    token = await csrf_token(client)
+    refused = await client.post("/imports", data={"kind": "actions", "source": "MANUAL", "csrf_token": token},
+                                files={"file": ("a.csv", b"external_id\n", "text/csv")}, headers=HTML)
+    assert refused.status_code == 400 and "没有权限" in refused.text
+    with db.unit_of_work() as s:
+        assert s.exec(select(Job)).all() == []
