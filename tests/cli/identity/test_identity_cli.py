@@ -1,0 +1,74 @@
+"""Identity commands: first-run admin, users, departments and tokens (the token alone on the last line)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from domain.audit.models import AuditLog
+from domain.identity.models import User
+from domain.identity.passwords import verify_password
+from domain.identity.tokens import token_actor
+from domain.settings import reset_settings
+
+
+def regwatch(*args: str):
+    """Run the command in-process (the same Typer app as the console script, without a new interpreter)."""
+    from cli import app
+
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
+
+
+@pytest.fixture
+def cli_env(monkeypatch, database_url, tmp_path, db):
+    monkeypatch.setenv("REGWATCH_DATABASE_URL", database_url)
+    monkeypatch.setenv("REGWATCH_VAR_DIR", str(tmp_path))
+    reset_settings()
+    yield
+    reset_settings()
+
+
+def test_first_run_creates_admin_once_with_the_given_password(cli_env, db, monkeypatch, capsys):
+    from cli.identity import ensure_admin
+
+    monkeypatch.setenv("REGWATCH_ADMIN_PASSWORD", "First-Ops-2026!")
+    ensure_admin()
+    ensure_admin()  # idempotent
+    with db.unit_of_work() as s:
+        users = list(s.exec(select(User)))
+        assert [u.username for u in users] == ["admin"] and users[0].roles == ["admin"]
+        assert verify_password(users[0].password_hash, "First-Ops-2026!")
+    assert "First-Ops-2026!" not in capsys.readouterr().out
+
+
+def test_first_run_without_a_password_prints_a_generated_one_once(cli_env, db, monkeypatch, capsys):
+    from cli.identity import ensure_admin
+
+    monkeypatch.delenv("REGWATCH_ADMIN_PASSWORD", raising=False)
+    ensure_admin()
+    printed = capsys.readouterr().out.strip().splitlines()[-1]
+    with db.unit_of_work() as s:
+        assert verify_password(s.exec(select(User)).one().password_hash, printed)
+
+
+def test_departments_users_and_tokens_from_the_console(cli_env, db):
+    run = regwatch
+    assert run("departments", "create", "SZ-GS", "姑苏区市场监督管理局", "--level", "district",
+               "--region", "320508").exit_code == 0
+    bad = run("users", "create", "han", "-r", "handler", "-d", "SZ-GS", "--password", "weak")
+    assert bad.exit_code == 1 and "密码强度不足" in bad.output
+    assert run("users", "create", "portal", "-r", "analyst", "--no-password").exit_code == 0
+    created = run("tokens", "create", "--user", "portal", "--name", "phase-one portal", "--expires-in-days", "30")
+    assert created.exit_code == 0, created.output
+    token = created.output.strip().splitlines()[-1]
+    assert token.startswith("rw_") and " " not in token
+    listing = run("tokens", "list").output
+    assert "phase-one portal" in listing and token[:10] in listing and token not in listing
+    with db.unit_of_work() as s:
+        assert token_actor(s, token).actor.username == "portal"
+    assert run("users", "deactivate", "portal").exit_code == 0
+    with db.unit_of_work() as s:
+        assert token_actor(s, token).problem == "inactive_user"
+        acts = list(s.exec(select(AuditLog.action).order_by(AuditLog.id)))
+    assert acts == ["department.create", "user.create", "token.create", "user.deactivate"]
