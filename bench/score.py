@@ -1,0 +1,166 @@
+"""Scoring benchmark: the demo city, then features + scoring end to end, beside raw `Booster.inplace_predict`.
+
+    python -m bench.score [--entities 1000000] [--backend sqlite|postgresql|both] [--train-entities 50000]
+
+Per backend, in its own process on a fresh database (so peak RSS is its own): build the demo city of
+`--entities` through `regwatch demo`'s path; train a model on a separate `--train-entities` demo city (the
+same generator and seed family) and store it as the champion; enable one rule; then time `score_all` — the
+whole production path: features (set-based SQL) → chunked `inplace_predict` → levels → rules → approximate
+contributions for entities at blue or above → bulk insert of one risk_score row per entity. The raw baseline
+is one `inplace_predict` call on the same matrix in the same process. Prints a Markdown table (for the README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+
+PG_ADMIN_URL = os.environ.get("REGWATCH_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+END = date(2026, 6, 30)
+SEED = 2026
+
+
+def _fresh(backend: str, tmp: Path, label: str) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp / f'bench_score_{label}.db'}"
+    name = f"regwatch_bench_score_{label}_{uuid.uuid4().hex[:6]}"
+    admin = sa.create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"),
+                             isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _drop(url: str) -> None:
+    if url.startswith("sqlite"):
+        return
+    admin = sa.create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"),
+                             isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    admin.dispose()
+
+
+def _city(url: str, entities: int) -> float:
+    from domain.db import Database
+    from domain.demo.service import build_demo_city
+    from domain.identity.actor import SYSTEM
+    from domain.schema_version import upgrade_to_head
+
+    upgrade_to_head(url)
+    db = Database(url)
+    t = time.perf_counter()
+    build_demo_city(db, SYSTEM, entities=entities, seed=SEED, end_date=END)
+    if db.backend == "postgresql":
+        with db.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+    db.dispose()
+    return time.perf_counter() - t
+
+
+def one(backend: str, entities: int, train_entities: int) -> dict:
+    """Everything for one backend, in this process."""
+    import numpy as np
+
+    from domain.db import Database
+    from domain.identity.actor import SYSTEM
+    from domain.risk import service
+    from domain.risk.models import ModelVersion, RiskScore
+    from ml.artifacts import booster_from_bytes
+    from ml.features import compute_features
+
+    tmp = Path(tempfile.mkdtemp(prefix="regwatch_bench_score_"))
+    train_url, url = _fresh("sqlite", tmp, "train"), _fresh(backend, tmp, "city")
+    try:
+        _city(train_url, train_entities)
+        tdb = Database(train_url)
+        t = time.perf_counter()
+        with tdb.unit_of_work() as s:
+            trained = service.train_model(s, SYSTEM)
+            columns = {c.name: getattr(trained, c.name) for c in ModelVersion.__table__.columns if c.name != "id"}
+        train_seconds = time.perf_counter() - t
+        tdb.dispose()
+
+        build_seconds = _city(url, entities)
+        db = Database(url)
+        with db.unit_of_work() as s:
+            version = ModelVersion(**{**columns, "trained_by_id": None, "job_id": None})
+            s.add(version)
+            s.flush()
+            service.promote_model_version(s, SYSTEM, version.id)
+            service.save_risk_rule(s, SYSTEM, code="repeat_failures", name="屡查不合格", min_level="orange",
+                                   expression="failed_inspections_365d >= 2 && penalties_365d >= 1", enabled=True)
+        # Warm the booster once (thread pool, caches) so neither measurement pays the first call.
+        booster_from_bytes(columns["artifact"]).inplace_predict(
+            np.zeros((16, len(columns["features"])), dtype=np.float32))
+        t = time.perf_counter()
+        with db.unit_of_work() as s:
+            (run,) = service.score_all(s, SYSTEM, as_of=END)
+            run_id, timings, levels = run.id, dict(run.timings), dict(run.level_counts)
+        total = time.perf_counter() - t
+        with db.engine.connect() as conn:
+            stored = conn.execute(sa.select(sa.func.count()).select_from(RiskScore)
+                                  .where(RiskScore.run_id == run_id)).scalar_one()
+            matrix = compute_features(conn, END)
+            booster = booster_from_bytes(columns["artifact"])
+            x = matrix.select(columns["features"])
+            t = time.perf_counter()
+            raw = booster.inplace_predict(x)
+            raw_seconds = time.perf_counter() - t
+        assert len(raw) == len(x) and np.isfinite(raw).all()
+        db.dispose()
+        n = int(run.entities)
+        return {
+            "backend": backend, "entities": n, "stored": int(stored), "build_s": build_seconds,
+            "train_s": train_seconds, "roc_auc": trained.metrics["roc_auc"],
+            "baseline_roc_auc": trained.metrics["baseline_roc_auc"], "total_s": total,
+            "features_s": timings.get("features_total", 0.0), "predict_s": timings.get("predict", 0.0),
+            "explain_s": timings.get("explain", 0.0), "rules_s": timings.get("rules", 0.0),
+            "insert_s": timings.get("insert", 0.0), "raw_predict_s": raw_seconds,
+            "explained": n - levels.get("none", 0),
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        }
+    finally:
+        _drop(url)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--entities", type=int, default=1_000_000)
+    parser.add_argument("--train-entities", type=int, default=50_000)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one(args.one, args.entities, args.train_entities)))
+        return
+    backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
+    print("| backend | entities | end to end | features | predict (rows/s, ratio to raw) | explain (rows) | "
+          "insert | peak RSS |")
+    print("|---|---|---|---|---|---|---|---|")
+    for backend in backends:
+        out = subprocess.run([sys.executable, "-m", "bench.score", "--one", backend, "--entities",
+                              str(args.entities), "--train-entities", str(args.train_entities)],
+                             check=True, capture_output=True, text=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        ours, raw = r["entities"] / r["predict_s"], r["entities"] / r["raw_predict_s"]
+        print(f"| {backend} | {r['entities']:,} | {r['total_s']:.1f} s | {r['features_s']:.1f} s | "
+              f"{ours:,.0f} vs raw {raw:,.0f} = **{ours / raw:.2f}** | {r['explain_s']:.1f} s "
+              f"({r['explained']:,}) | {r['insert_s']:.1f} s | {r['peak_mb']:,.0f} MB |", flush=True)
+        print(f"<!-- {json.dumps(r)} -->", flush=True)
+
+
+if __name__ == "__main__":
+    main()
