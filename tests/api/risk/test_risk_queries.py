@@ -184,3 +184,25 @@ async def test_viewers_read_but_handlers_and_strangers_do_not(client, acting, se
     client.cookies.clear()  # a caller with no session and no token
     body = await gql(client, "{ riskRules { code } }")
     assert body["errors"][0]["extensions"]["code"] == "unauthenticated"
+
+
+async def test_risk_models_and_scores_cost_a_fixed_number_of_statements(client, session, db):
+    query = """query($u: String!) { riskModels { name champion { version } challenger { version } latestVersion { id } }
+               riskScores(uscc: $u, first: 50) { score level contributions { feature } } }"""
+    v1 = add_version(session, 1)
+    add_alias(session, v1, "champion")
+    entity = add_entity(session, 1)
+    add_score(session, add_run(session, v1, as_of=date(2026, 1, 1)), entity, 0.5, "blue")
+    session.commit()
+    await gql(client, query, {"u": entity.uscc})
+    with count_statements(db) as few:
+        await gql(client, query, {"u": entity.uscc})
+    for n in range(2, 12):
+        v = add_version(session, n)
+        add_alias(session, v, "challenger" if n % 2 else "champion")
+        add_score(session, add_run(session, v, as_of=date(2026, 1, n)), entity, 0.1 * (n % 9), "blue")
+    session.commit()
+    with count_statements(db) as many:
+        body = await gql(client, query, {"u": entity.uscc})
+    assert len(body["data"]["riskScores"]) == 11 and body["data"]["riskModels"][0]["latestVersion"]
+    assert many.count == few.count
