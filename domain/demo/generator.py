@@ -91,6 +91,7 @@ class _Tables:
     item_sorted: np.ndarray
     item_offset: np.ndarray  # (city dept position, kind)
     item_count: np.ndarray
+    item_cum: np.ndarray  # (city dept position, kind, division, slot) cumulative: items that fit the trade
     dept_source: tuple[str, ...]  # per department index: the source its actions arrive through
     complaint_cat: tuple[str, ...]
     complaint_cat_cum: np.ndarray  # (division, category)
@@ -149,13 +150,22 @@ def _tables() -> _Tables:
             item_offset[key] = pos
         item_count[key] += 1
 
+    item_w = np.zeros((len(city), len(ITEM_KINDS), len(divisions), int(item_count.max())))
+    for (pos, k), count in np.ndenumerate(item_count):
+        for slot in range(count):
+            name = items[item_sorted[item_offset[pos, k] + slot]]["name"]
+            concerns = {code for word, codes in P.ITEM_KEYWORDS if word in name for code in codes}
+            for j, (div, sec) in enumerate(zip(divisions, division_section, strict=True)):
+                item_w[pos, k, j, slot] = 1.0 if not concerns or div in concerns or sec in concerns else 0.03
+
     weights = np.zeros((len(ITEM_KINDS), len(divisions), len(city)))
     for code, by_section in P.DEPARTMENT_SECTION_WEIGHTS.items():
         p = city_pos[code]
         for j, (div, sec) in enumerate(zip(divisions, division_section, strict=True)):
             w = by_section.get(sec, 0.0) * P.DEPARTMENT_DIVISION_FACTORS.get((code, div), 1.0)
             for k in range(len(ITEM_KINDS)):
-                weights[k, j, p] = w if item_count[p, k] else 0.0
+                # a department acts on a trade mostly under items that concern it
+                weights[k, j, p] = w * item_w[p, k, j].max() if item_count[p, k] else 0.0
     dept_cum = _cumulative(weights)
 
     source_of_city = {s["department"]: s["code"] for s in P.SOURCES if s["kind"] == "department_system"}
@@ -188,6 +198,7 @@ def _tables() -> _Tables:
         district_names=tuple(parts["district_names"].get(r, "苏州市") for r in regions),
         departments=departments, city_departments=city, branch=branch, dept_cum=dept_cum,
         items=items, item_sorted=item_sorted, item_offset=item_offset, item_count=item_count,
+        item_cum=_cumulative(item_w),
         dept_source=tuple(dept_source), complaint_cat=categories, complaint_cat_cum=_cumulative(cat_w),
         channels=channels, channel_cum=channel_cum, market_dept=market,
     )
@@ -514,8 +525,8 @@ class DemoCity:
         city = np.array(t.city_departments)[pos]
         branch = t.branch[pos, ent.region[e]]
         department = np.where((branch >= 0) & (rng.random(m) < 0.8), branch, city)
-        count = t.item_count[pos, kind]
-        item = t.item_sorted[t.item_offset[pos, kind] + (rng.random(m) * count).astype(np.int64)]
+        slot = np.minimum(_pick(t.item_cum[pos, kind, ent.division[e]], rng.random(m)), t.item_count[pos, kind] - 1)
+        item = t.item_sorted[t.item_offset[pos, kind] + slot]
         pool = np.array([len(p) for p in self._officers])[department]
         o1 = (rng.random(m) * pool).astype(np.int64)
         o2 = (o1 + 1 + (rng.random(m) * (pool - 1)).astype(np.int64)) % pool

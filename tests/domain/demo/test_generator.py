@@ -173,3 +173,20 @@ def test_the_hidden_risk_is_learnable_but_noisy():
     static_auc = roc_auc_score(y_test, static.predict_proba(x_test[:, -5:])[:, 1])
     assert 0.74 < auc < 0.92, auc
     assert auc > static_auc + 0.08  # the history carries the signal, not the registration data alone
+
+
+def test_actions_name_catalogue_items_that_fit_the_entity_s_trade(city):
+    from domain.demo.profiles import ITEM_KEYWORDS
+
+    items = {i["code"]: i["name"] for i in load_supervision_items()}
+    sections = {i["code"]: i["parent_code"] for i in load_industries()}
+    trade = {e["uscc"]: e["industry_code"] for e in city["entities"]}
+    specific = fitting = 0
+    for a in city["actions"]:
+        concerns = {c for word, codes in ITEM_KEYWORDS if word in items[a["item_code"]] for c in codes}
+        if concerns:
+            specific += 1
+            division = trade[a["uscc"]]
+            fitting += division in concerns or sections[division] in concerns
+    assert specific > len(city["actions"]) / 4
+    assert fitting / specific > 0.85
