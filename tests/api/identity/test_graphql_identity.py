@@ -118,7 +118,7 @@ ROLE_ROWS = [(role, op) for role in ALLOWED for op in OPERATIONS]
 @pytest.mark.parametrize(("role", "operation"), ROLE_ROWS, ids=[f"{r}-{o}" for r, o in ROLE_ROWS])
 async def test_role_by_operation_through_graphql(client, db, role, operation):
     dept = new_department(db, "DEPT-A", "部门甲")
-    user = new_user(db, f"{role}-user", [role], department_id=dept.id)
+    user = new_user(db, f"{role}-user", [role], department_id=dept.id, password=None)
     query, variables = OPERATIONS[operation]
     body = (await gql(client, query, variables, headers=bearer(new_token(db, user.id)))).json()
     if operation in ALLOWED[role]:
@@ -134,9 +134,9 @@ async def test_role_by_operation_through_graphql(client, db, role, operation):
 
 async def test_a_handler_of_department_a_cannot_see_b_by_guessing_ids(client, db):
     a, b = new_department(db, "DEPT-A", "部门甲"), new_department(db, "DEPT-B", "部门乙")
-    handler = new_user(db, "han-a", ["handler"], department_id=a.id)
-    colleague = new_user(db, "col-a", ["handler"], department_id=a.id)
-    stranger = new_user(db, "han-b", ["handler"], department_id=b.id)
+    handler = new_user(db, "han-a", ["handler"], department_id=a.id, password=None)
+    colleague = new_user(db, "col-a", ["handler"], department_id=a.id, password=None)
+    stranger = new_user(db, "han-b", ["handler"], department_id=b.id, password=None)
     headers = bearer(new_token(db, handler.id))
     query = "query($id: ID!) { user(id: $id) { username department { code } } }"
     mine = (await gql(client, query, {"id": str(colleague.id)}, headers)).json()
