@@ -51,7 +51,7 @@ DEFAULT_ENTITIES = 20_000
 DEFAULT_SEED = 2026
 MAX_ENTITIES = 5_000_000
 _STREAM_CHUNK = 10_000
-RECENT_DAYS = 14  # the last two weeks arrive as nightly pushes, one batch per source and day
+RECENT_DAYS = 7  # the last week arrives as nightly pushes, one batch per source and night with data
 _DATE_FIELD = {"entities": "founded_on", "actions": "started_on", "complaints": "received_on", "credit": "listed_on"}
 
 
