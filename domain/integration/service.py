@@ -215,8 +215,9 @@ def integration_status(session: Session, actor: Actor, *, latest: int = 5) -> In
         (sid, kind): at for sid, kind, at in session.execute(
             sa.select(IngestionBatch.source_id, IngestionBatch.kind, sa.func.max(IngestionBatch.created_at))
             .where(IngestionBatch.accepted > 0).group_by(IngestionBatch.source_id, IngestionBatch.kind))}
-    last_any = dict(session.execute(sa.select(IngestionBatch.source_id, sa.func.max(IngestionBatch.created_at))
-                                    .group_by(IngestionBatch.source_id)).all())
+    last_any: dict[int, datetime] = dict(session.execute(
+        sa.select(IngestionBatch.source_id, sa.func.max(IngestionBatch.created_at))
+        .group_by(IngestionBatch.source_id)).all())
     since = now - timedelta(days=30)
     recent = {sid: (received or 0, rejected or 0) for sid, received, rejected in session.execute(
         sa.select(IngestionBatch.source_id, sa.func.sum(IngestionBatch.received), sa.func.sum(IngestionBatch.rejected))

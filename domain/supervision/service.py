@@ -168,7 +168,7 @@ def actions_for_entities(session: Session, actor: Actor, entity_ids: Sequence[in
         .where(SupervisionAction.id.in_(base)).subquery())
     stmt = (_action_query(actor).join(ranked, ranked.c.id == SupervisionAction.id)
             .where(ranked.c.rn > offset, ranked.c.rn <= offset + limit).order_by(ranked.c.rn))
-    totals = dict(session.execute(
+    totals: dict[int, int] = dict(session.execute(
         scope_to_department(sa.select(SupervisionAction.entity_id, sa.func.count())
                             .where(SupervisionAction.entity_id.in_(entity_ids)), actor,
                             SupervisionAction.department_id).group_by(SupervisionAction.entity_id)).all())
@@ -187,7 +187,7 @@ def _simple_windows(session: Session, model: Any, date_column: Any, entity_ids: 
         .where(model.entity_id.in_(entity_ids)).subquery())
     rows = session.exec(select(model).join(ranked, ranked.c.id == model.id)
                         .where(ranked.c.rn > offset, ranked.c.rn <= offset + limit).order_by(ranked.c.rn)).all()
-    totals = dict(session.execute(sa.select(model.entity_id, sa.func.count())
+    totals: dict[int, int] = dict(session.execute(sa.select(model.entity_id, sa.func.count())
                                   .where(model.entity_id.in_(entity_ids)).group_by(model.entity_id)).all())
     out: dict[int, tuple[list[Any], int]] = {eid: ([], totals.get(eid, 0)) for eid in entity_ids}
     for row in rows:
