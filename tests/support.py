@@ -72,17 +72,22 @@ def drop_database(url: str) -> None:
 def clean_tables(db: Database) -> None:
     """Empty every table but reference data, so each test starts from the migrated, empty state."""
     tables = [t for t in reversed(metadata.sorted_tables) if t.name not in KEEP_TABLES]
-    with db.engine.begin() as conn:
+    with db.engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             names = ", ".join(f'"{t.name}"' for t in tables)
             conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+            conn.commit()
         else:
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             for table in tables:
                 conn.execute(table.delete())
             if conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'").first():
                 conn.exec_driver_sql("DELETE FROM sqlite_sequence")
+            # The pragma is a no-op inside the open transaction: end it first, or the pooled
+            # connection keeps foreign keys off for every later test.
+            conn.commit()
             conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            conn.commit()
 
 
 class StatementCounter:
