@@ -2,9 +2,9 @@
 through the real ingestion path (`domain.supervision.ingest.ingest_stream`), validation included.
 
 Idempotent: the same seed and end date give the same records under the same keys (USCC, source + external id),
-so running it again updates rather than duplicates. A few deliberately broken records go in with each chunk so
-the batches show real validation errors, and each source's batches are dated to its last push (one system went
-quiet weeks ago), so integration status looks like a city's.
+so running it again updates rather than duplicates. Each source delivers like a real one — an initial history load,
+then a push every night for the last RECENT_DAYS, each batch dated to its push (one system went quiet weeks ago)
+— and a few deliberately broken records ride along, so integration status and batch errors look like a city's.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ __all__ = [
     "DEFAULT_ENTITIES",
     "DEFAULT_SEED",
     "MAX_ENTITIES",
+    "RECENT_DAYS",
     "DemoSummary",
     "build_demo_city",
     "has_entities",
