@@ -19,7 +19,7 @@ from domain.identity import sessions, users
 from domain.identity.actor import ANONYMOUS, ROLES, Actor
 from domain.identity.models import DEPARTMENT_LEVELS
 from domain.identity.passwords import MIN_LENGTH
-from domain.identity.policy import ROLE_LABELS, require
+from domain.identity.policy import ROLE_LABELS, can, require
 from domain.pagination import Page, PageRequest
 from web.identity.middleware import end_session, renew_session_version, safe_next, start_session
 from web.templating import flash, render
@@ -152,7 +152,8 @@ async def department_list(request: Request) -> Response:
     page = await run(request, depts.list_departments, page_request(number), search=q, active=active)
     return render(request, "identity/departments.html", {
         "page": page, "pager": pager(page, number, {"q": q, "status": status}), "q": q, "status": status,
-        "levels": DEPARTMENT_LEVELS, "active": "departments", "page_title": "部门管理"}, block="results")
+        "levels": DEPARTMENT_LEVELS, "can_manage": can(actor_of(request), "departments.manage"),
+        "active": "departments", "page_title": "部门管理"}, block="results")
 
 
 def department_input(form: FormData) -> depts.DepartmentInput:
