@@ -180,3 +180,34 @@ async def test_users_and_audit_log_are_connections_with_fixed_statement_counts(c
     audit = (await gql(client, '{ auditLog(first: 3, action: "user.create") { totalCount nodes { action actorName '
                                'objectType changes } } }', headers=bearer(api_token))).json()["data"]["auditLog"]
     assert audit["totalCount"] == 13 and audit["nodes"][0]["actorName"] == "system"
+
+
+async def test_tokens_are_issued_once_and_revoked_through_graphql(client, db, api_token):
+    portal = new_user(db, "portal", ["analyst"], password=None)
+    issue = """mutation($user: ID!) { createApiToken(input: {userId: $user, name: "portal"}) {
+      id token errors { field code } } }"""
+    issued = (await gql(client, issue, {"user": str(portal.id)}, bearer(api_token))).json()["data"]["createApiToken"]
+    assert issued["errors"] == [] and issued["token"].startswith("rw_")
+    me = (await gql(client, "{ me { username } }", headers=bearer(issued["token"]))).json()
+    assert me["data"]["me"]["username"] == "portal"
+    revoke = 'mutation($id: ID!) { revokeApiToken(id: $id) { ok errors { code } } }'
+    done = (await gql(client, revoke, {"id": issued["id"]}, bearer(api_token))).json()["data"]["revokeApiToken"]
+    assert done == {"ok": True, "errors": []}
+    assert (await gql(client, "{ me { username } }", headers=bearer(issued["token"]))).status_code == 401
+    again = (await gql(client, revoke, {"id": issued["id"]}, bearer(api_token))).json()["data"]["revokeApiToken"]
+    assert again == {"ok": False, "errors": [{"code": "revoked"}]}
+    # a non-admin cannot issue tokens, not even for itself
+    refused = (await gql(client, issue, {"user": str(portal.id)}, bearer(new_token(db, portal.id)))).json()
+    assert codes(refused) == ["forbidden"]
+
+
+async def test_change_my_password_through_graphql(client, db):
+    user = new_user(db, "ana", ["analyst"])
+    change = ('mutation($c: String!, $n: String!) { changeMyPassword(currentPassword: $c, newPassword: $n) '
+              '{ ok errors { field code } } }')
+    headers = bearer(new_token(db, user.id))
+    weak = (await gql(client, change, {"c": "Regwatch-Test-2026!", "n": "weak"}, headers)).json()
+    assert weak["data"]["changeMyPassword"] == {"ok": False,
+                                                "errors": [{"field": "new_password", "code": "weak_password"}]}
+    ok = (await gql(client, change, {"c": "Regwatch-Test-2026!", "n": "Brand-New-2026"}, headers)).json()
+    assert ok["data"]["changeMyPassword"] == {"ok": True, "errors": []}
