@@ -138,8 +138,13 @@ async def version_compare(request: Request) -> Response:
     if a and b:
         cmp = await request.app.state.db.run(q.compare_versions, actor_of(request), _int(a, "a"), _int(b, "b"))
     options = await request.app.state.db.run(q.list_versions, actor_of(request), PageRequest(first=200))
+    charts = {}
+    if cmp is not None:
+        pair = [(f"A · v{cmp.a.version.version}", cmp.a.metrics), (f"B · v{cmp.b.version.version}", cmp.b.metrics)]
+        charts = {"compare-roc": [{"name": n, "points": m.chart_data()["roc"]} for n, m in pair if m.roc_curve],
+                  "compare-pr": [{"name": n, "points": m.chart_data()["pr"]} for n, m in pair if m.pr_curve]}
     return render(request, "risk/compare.html", _base(
-        request, cmp=cmp, options=options.items, a=a, b=b, page_title="版本对比"))
+        request, cmp=cmp, options=options.items, a=a, b=b, chart_data=charts, page_title="版本对比"))
 
 
 def _version_detail(session, actor: Actor, version_id: int):

@@ -72,6 +72,8 @@ async def test_compare_page_shows_both_versions_and_the_difference(client, sessi
     assert page.status_code == 200
     row = re.search(r'<tr data-metric="rocAuc">(.*?)</tr>', page.text, re.S).group(1)
     assert "0.8000" in row and "0.8600" in row and "+0.0600" in row and "text-success" in row
+    data = json.loads(re.search(r'id="model-chart-data">(.*?)</script>', page.text, re.S).group(1))
+    assert [c["name"] for c in data["compare-roc"]] == ["A · v1", "B · v2"] and data["compare-pr"][1]["points"]
 
 
 async def test_rules_list_and_edit_form(client, session):

@@ -8,7 +8,8 @@
 
   var AXIS = { type: "value", min: 0, max: 1, splitLine: { lineStyle: { color: "#eef1f5" } } };
   var DIAGONAL = { type: "line", data: [[0, 0], [1, 1]], symbol: "none", silent: true,
-                   lineStyle: { type: "dashed", color: "#adb5bd", width: 1 } };
+                   itemStyle: { color: "#adb5bd" }, lineStyle: { type: "dashed", color: "#adb5bd", width: 1 } };
+  var PAIR = ["#1565c0", "#f47b20"];  // version A, version B: the same colours on every comparison chart
 
   function axis(name, extra) {
     var a = Object.assign({}, AXIS, { name: name, nameLocation: "middle", nameGap: 28 });
@@ -40,6 +41,18 @@
                xAxis: axis("平均预测值", { max: max }), yAxis: axis("实际发生率", { max: max }),
                series: [Object.assign({ name: "理想" }, DIAGONAL, { data: [[0, 0], [max, max]] }),
                         { name: "本模型", type: "line", data: d.calibration, symbolSize: 8 }] };
+    },
+    "compare-roc": function (d) {
+      return { tooltip: { trigger: "axis" }, legend: { top: 0 }, xAxis: axis("假阳性率 FPR"), yAxis: axis("真阳性率 TPR"),
+               series: [Object.assign({ name: "随机" }, DIAGONAL)].concat(d["compare-roc"].map(function (c, i) {
+                 return { name: c.name, type: "line", data: c.points, symbol: "none", itemStyle: { color: PAIR[i] } };
+               })) };
+    },
+    "compare-pr": function (d) {
+      return { tooltip: { trigger: "axis" }, legend: { top: 0 }, xAxis: axis("召回率"), yAxis: axis("精确率"),
+               series: d["compare-pr"].map(function (c, i) {
+                 return { name: c.name, type: "line", data: c.points, symbol: "none", step: "end",
+                          itemStyle: { color: PAIR[i] } }; }) };
     },
     importance: function (d) {
       var rows = d.importance.slice().reverse();
