@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,6 +19,7 @@ from api.schema import build_schema
 from api.view import GraphQLView
 from domain.db import Database
 from domain.errors import DomainError
+from domain.jobs.schedule import ensure_schedule, list_schedules
 from domain.jobs.service import JobRunner
 from domain.risk import jobs as risk_jobs  # noqa: F401  (registers the train/score/backtest job handlers)
 from domain.settings import Settings, get_settings
@@ -50,6 +52,20 @@ async def render_graphiql(request: Request) -> Response:
         "request": request, "csrf_token": getattr(request.state, "csrf_token", ""), "graphql_endpoint": "/graphql"})
 
 
+def _schedule_daily_scoring(db: Database, settings: Settings) -> None:
+    """Keep the daily scoring timetable in the database in line with REGWATCH_SCORE_DAILY_AT."""
+    try:
+        with db.unit_of_work() as session:
+            if settings.score_daily_at:
+                ensure_schedule(session, name="daily_score", kind="score", daily_at=settings.score_daily_at)
+            else:
+                for row in list_schedules(session):
+                    if row.name == "daily_score":
+                        row.enabled = False
+    except Exception:  # a database behind its migrations is reported by /readyz, not here
+        logging.getLogger("regwatch").warning("could not update the daily scoring schedule", exc_info=True)
+
+
 def create_app(settings: Settings | None = None, *, run_jobs: bool = True, database: Database | None = None,
                schema: Any = None) -> Starlette:
     settings = settings or get_settings()
@@ -60,6 +76,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, datab
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if runner:
+            _schedule_daily_scoring(db, settings)
             runner.start()
         try:
             yield

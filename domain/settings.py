@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -31,6 +32,7 @@ class Settings:
     graphql_max_aliases: int = 30
     graphql_max_tokens: int = 5000
     max_page_size: int = 200
+    score_daily_at: str | None = "02:00"  # daily scoring run, local time; None = off
 
     @property
     def is_prod(self) -> bool:
@@ -72,6 +74,14 @@ class Settings:
                 raise SettingsError(f"{name} must be a positive whole number, got {text!r}")
             return int(text)
 
+        daily = env.get("REGWATCH_SCORE_DAILY_AT", "02:00").strip().lower()
+        if daily in ("", "off", "none"):
+            score_daily_at = None
+        elif re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", daily):
+            score_daily_at = daily
+        else:
+            raise SettingsError(f"REGWATCH_SCORE_DAILY_AT must be HH:MM (24-hour) or off, got {daily!r}")
+
         return cls(
             database_url=url,
             host=env.get("REGWATCH_HOST", "127.0.0.1").strip() or "127.0.0.1",
@@ -82,6 +92,7 @@ class Settings:
             log_level=env.get("REGWATCH_LOG_LEVEL", "INFO").upper(),
             session_max_age=number("REGWATCH_SESSION_MAX_AGE", 8 * 3600),
             max_page_size=number("REGWATCH_MAX_PAGE_SIZE", 200),
+            score_daily_at=score_daily_at,
         )
 
 

@@ -6,7 +6,7 @@ import domain.db  # noqa: F401  (sets the naming convention first)
 from domain.audit.models import AuditLog
 from domain.identity.models import ApiToken, Department, User
 from domain.integration.models import DataSource, IngestionBatch, IngestionError
-from domain.jobs.models import Job
+from domain.jobs.models import Job, JobSchedule
 from domain.reference.models import Industry, Region
 from domain.risk.models import (
     ModelAlias,
@@ -31,6 +31,7 @@ __all__ = [
     "IngestionBatch",
     "IngestionError",
     "Job",
+    "JobSchedule",
     "ModelAlias",
     "ModelAliasHistory",
     "ModelVersion",

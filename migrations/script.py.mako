@@ -14,7 +14,6 @@ import sqlmodel  # noqa: F401
 from alembic import op
 
 import domain.types  # noqa: F401
-${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}
 down_revision: str | None = ${repr(down_revision)}

@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from domain.types import UTCDateTime, utcnow
 
-__all__ = ["JOB_STATUSES", "Job"]
+__all__ = ["JOB_STATUSES", "Job", "JobSchedule"]
 
 JOB_STATUSES = ("queued", "running", "succeeded", "failed")
 
@@ -46,3 +46,20 @@ class Job(SQLModel, table=True):
     @property
     def finished(self) -> bool:
         return self.status in ("succeeded", "failed")
+
+
+class JobSchedule(SQLModel, table=True):
+    """定时任务: a job queued on a timetable (daily at a local time, or every N minutes)."""
+
+    __tablename__ = "job_schedule"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    kind: str = Field(max_length=64)
+    params: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    daily_at: str | None = Field(default=None, max_length=5)  # "HH:MM", Asia/Shanghai
+    interval_minutes: int | None = Field(default=None)
+    enabled: bool = Field(default=True)
+    next_run_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    last_run_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_job_id: int | None = Field(default=None, foreign_key="job.id")

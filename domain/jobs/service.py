@@ -49,6 +49,7 @@ log = logging.getLogger("regwatch.jobs")
 
 HEARTBEAT_SECONDS = 5.0
 STALE_AFTER = timedelta(seconds=60)
+SCHEDULE_CHECK_SECONDS = 30.0
 
 Handler = Callable[["JobContext"], dict[str, Any] | None]
 _HANDLERS: dict[str, Handler] = {}
@@ -261,6 +262,7 @@ class JobRunner:
 
     def _loop(self) -> None:
         last_reap = time.monotonic()
+        last_schedule_check = 0.0
         while not self._stop.is_set():
             try:
                 job = _claim(self.db)
@@ -270,6 +272,11 @@ class JobRunner:
                 if time.monotonic() - last_reap > STALE_AFTER.total_seconds():
                     reap_interrupted_jobs(self.db)
                     last_reap = time.monotonic()
+                if time.monotonic() - last_schedule_check > SCHEDULE_CHECK_SECONDS:
+                    from domain.jobs.schedule import enqueue_due
+
+                    enqueue_due(self.db)
+                    last_schedule_check = time.monotonic()
             except Exception:
                 log.exception("job runner loop error")
             self._stop.wait(self.poll_seconds)

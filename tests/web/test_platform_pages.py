@@ -115,3 +115,12 @@ async def test_job_page_shows_progress_and_polls_until_finished(auth_client, db)
     fragment = await auth_client.get(f"/jobs/{job.id}", headers={**HTML, "hx-request": "true"})
     assert fragment.text.lstrip().startswith('<div id="job-progress"')
     assert "<html" not in fragment.text
+
+
+async def test_jobs_page_lists_the_timetables(auth_client, session):
+    from domain.jobs.schedule import ensure_schedule
+
+    ensure_schedule(session, name="daily_score", kind="test.page", daily_at="02:00")
+    session.commit()
+    html = (await auth_client.get("/jobs", headers=HTML)).text
+    assert "定时任务" in html and "daily_score" in html and "每天 02:00" in html

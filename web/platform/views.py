@@ -10,6 +10,7 @@ from starlette.routing import Route
 from domain.errors import DomainError, Forbidden, NotFound
 from domain.identity.actor import ANONYMOUS
 from domain.jobs import service as jobs
+from domain.jobs.schedule import list_schedules
 from domain.schema_version import current_revision, head_revision
 from web.navigation import NAVIGATION, NavItem
 from web.templating import render, templates
@@ -47,9 +48,11 @@ async def readyz(request: Request) -> Response:
 
 
 async def job_list(request: Request) -> Response:
-    rows = await request.app.state.db.run(jobs.list_jobs, actor_of(request))
-    return render(request, "platform/jobs.html", {"jobs": rows, "active": "jobs", "page_title": "后台任务"},
-                  block="job_table")
+    db = request.app.state.db
+    rows = await db.run(jobs.list_jobs, actor_of(request))
+    schedules = await db.run(list_schedules)
+    return render(request, "platform/jobs.html", {"jobs": rows, "schedules": schedules, "active": "jobs",
+                                                  "page_title": "后台任务"}, block="job_table")
 
 
 async def job_detail(request: Request) -> Response:
