@@ -21,8 +21,8 @@ from domain.db import Database
 from domain.errors import DomainError
 from domain.jobs.schedule import ensure_schedule, list_schedules
 from domain.jobs.service import JobRunner
-from domain.risk import jobs as risk_jobs  # noqa: F401  (registers the train/score/backtest job handlers)
 from domain.settings import Settings, get_settings
+from ml import jobs as risk_jobs  # noqa: F401  (registers the train/score/backtest job handlers)
 from web.identity import views as identity_views
 from web.identity.middleware import IdentityMiddleware
 from web.integration import views as integration_views

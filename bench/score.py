@@ -76,8 +76,8 @@ def one(backend: str, entities: int, train_entities: int) -> dict:
 
     from domain.db import Database
     from domain.identity.actor import SYSTEM
-    from domain.risk import service
     from domain.risk.models import ModelVersion, RiskScore
+    from ml import service
     from ml.artifacts import booster_from_bytes
     from ml.features import compute_features
 

@@ -10,7 +10,7 @@ from rich.table import Table
 from cli.common import console, database, fail, run_with_progress, setup_step
 from domain.errors import DomainError
 from domain.identity.actor import SYSTEM
-from domain.risk import jobs as _risk_jobs  # noqa: F401  (registers train/score/backtest)
+from ml import jobs as _risk_jobs  # noqa: F401  (registers train/score/backtest)
 
 __all__ = ["register"]
 
@@ -100,7 +100,7 @@ def models_promote(version_id: int = typer.Argument(..., help="Model version id.
                    alias: str = typer.Option("champion", help="champion or challenger."),
                    reason: str = typer.Option("", help="Why (kept in the alias history).")) -> None:
     """Give an alias to a version."""
-    from domain.risk.service import promote_model_version
+    from ml.service import promote_model_version
 
     _run(promote_model_version, version_id, alias=alias, reason=reason)
     console.print(f"version id {version_id} is now the {alias}")
@@ -108,7 +108,7 @@ def models_promote(version_id: int = typer.Argument(..., help="Model version id.
 
 def models_demote(alias: str = typer.Argument("challenger"), reason: str = typer.Option("")) -> None:
     """Take the challenger alias away."""
-    from domain.risk.service import demote_alias
+    from ml.service import demote_alias
 
     _run(demote_alias, alias, reason=reason)
     console.print(f"no version is the {alias} now")
@@ -116,7 +116,7 @@ def models_demote(alias: str = typer.Argument("challenger"), reason: str = typer
 
 def models_rollback(alias: str = typer.Option("champion"), reason: str = typer.Option("")) -> None:
     """Give the alias back to the version that held it before."""
-    from domain.risk.service import rollback_model
+    from ml.service import rollback_model
 
     held = _run(rollback_model, alias=alias, reason=reason)
     console.print(f"{alias} rolled back to version id {held.version_id}")
@@ -126,7 +126,7 @@ def models_thresholds(version_id: int = typer.Argument(...), red: float = typer.
                       orange: float = typer.Option(...), yellow: float = typer.Option(...),
                       blue: float = typer.Option(...)) -> None:
     """Set a version's level thresholds (minimum score per level)."""
-    from domain.risk.service import set_level_thresholds
+    from ml.service import set_level_thresholds
 
     v = _run(set_level_thresholds, version_id, {"red": red, "orange": orange, "yellow": yellow, "blue": blue})
     console.print(f"thresholds of version {v.version}: {v.thresholds}")
@@ -167,7 +167,7 @@ def rules_save(code: str = typer.Argument(...), expression: str = typer.Option(.
     from sqlmodel import select
 
     from domain.risk.models import RiskRule
-    from domain.risk.service import save_risk_rule
+    from ml.service import save_risk_rule
 
     def save(session, actor):
         existing = session.exec(select(RiskRule).where(RiskRule.code == code)).first()
@@ -181,7 +181,7 @@ def rules_save(code: str = typer.Argument(...), expression: str = typer.Option(.
 
 def rules_test(expression: str = typer.Argument(...), as_of: str = typer.Option(None, "--as-of")) -> None:
     """Try an expression on current data without saving it."""
-    from domain.risk.service import test_risk_rule
+    from ml.service import test_risk_rule
 
     as_of_date = date.fromisoformat(_as_date(as_of)) if as_of else None
     result = _run(test_risk_rule, expression, as_of=as_of_date)
@@ -196,8 +196,8 @@ def first_model() -> None:
     from sqlmodel import select
 
     from domain.risk.queries import DEFAULT_MODEL
-    from domain.risk.service import champion_version
     from domain.supervision.models import Entity
+    from ml.service import champion_version
 
     db = database()
     try:

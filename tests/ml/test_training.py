@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from sqlmodel import select
 
-import domain.risk.jobs  # noqa: F401  (registers the risk job handlers)
+import ml.jobs  # noqa: F401  (registers the risk job handlers)
 from domain.audit.models import AuditLog
 from domain.identity.actor import SYSTEM
 from domain.jobs.service import run_job_now
-from domain.risk import service
 from domain.risk.models import ModelAlias, ModelVersion
+from ml import service
 from ml.labels import compute_labels
 from ml.training import TrainingPlan, default_plan, latest_data_date, train
 from tests.ml.builders import World

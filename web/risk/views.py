@@ -14,10 +14,10 @@ from domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from domain.identity.actor import ANONYMOUS, Actor
 from domain.jobs import service as jobs
 from domain.pagination import PageRequest
-from domain.risk import jobs as risk_jobs
 from domain.risk import queries as q
-from domain.risk import service
 from domain.risk.models import LEVELS
+from ml import jobs as risk_jobs
+from ml import service
 from web.templating import flash, is_htmx, render
 
 __all__ = ["routes"]
@@ -214,15 +214,8 @@ def _features() -> list[Any]:
 
 # ---- actions -----------------------------------------------------------------------------------------------
 
-def _submit(session, actor: Actor, kind: str, params: dict[str, Any]):
-    """Start a risk job (train, backtest) for someone allowed to manage models."""
-    q.ensure_can_manage_models(actor)
-    assert kind in jobs.registered_kinds(), f"{risk_jobs.__name__} registers {kind}"
-    return jobs.submit_job(session, actor, kind, params)
-
-
 async def train_start(request: Request) -> Response:
-    job = await request.app.state.db.run(_submit, actor_of(request), "train", {})
+    job = await request.app.state.db.run(risk_jobs.start_risk_job, actor_of(request), "train", {})
     return render(request, "risk/inc/job_progress.html", {"job": job, "purpose": "train"})
 
 
@@ -249,7 +242,7 @@ async def backtest_start(request: Request) -> Response:
     if errors:
         return render(request, "risk/inc/job_progress.html", {"job": None, "errors": errors, "purpose": "backtest"})
     params["window_days"] = int(params["window_days"]) if params["window_days"] else None
-    job = await request.app.state.db.run(_submit, actor_of(request), "backtest", params)
+    job = await request.app.state.db.run(risk_jobs.start_risk_job, actor_of(request), "backtest", params)
     return render(request, "risk/inc/job_progress.html", {"job": job, "purpose": "backtest", "version_id": version_id})
 
 

@@ -10,7 +10,7 @@ from api.risk.mutations.common import parse_id
 from api.risk.types import ModelVersionType
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.risk import queries as q
-from domain.risk import service
+from ml import service
 
 __all__ = ["SetLevelThresholdsInput", "SetLevelThresholdsPayload", "set_level_thresholds_mutation"]
 

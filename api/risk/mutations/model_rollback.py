@@ -9,7 +9,7 @@ from api.errors import UserError, user_errors
 from api.risk.types import ModelVersionType
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.risk import queries as q
-from domain.risk import service
+from ml import service
 
 __all__ = ["RollbackModelInput", "RollbackModelPayload", "rollback_model_mutation"]
 

@@ -7,8 +7,8 @@ import strawberry
 from api.context import Info
 from api.errors import UserError, user_errors
 from api.platform.queries import JobType
-from api.risk.mutations.common import submit_risk_job
 from domain.errors import Conflict, InvalidInput, NotFound
+from ml.jobs import start_risk_job
 
 __all__ = ["TrainModelInput", "TrainModelPayload", "train_model_mutation"]
 
@@ -45,7 +45,7 @@ async def train_model_mutation(info: Info, input: TrainModelInput | None = None)
     data = input or TrainModelInput()
     try:
         _check(data)
-        job = await info.context.write(submit_risk_job, info.context.actor, "train", {
+        job = await info.context.write(start_risk_job, info.context.actor, "train", {
             "label_window_days": data.label_window_days, "n_cutoffs": data.n_cutoffs, "seed": data.seed,
             "promote_if_no_champion": data.promote_if_no_champion})
     except (InvalidInput, Conflict, NotFound) as exc:

@@ -9,9 +9,10 @@ import strawberry
 from api.context import Info
 from api.errors import UserError, user_errors
 from api.platform.queries import JobType
-from api.risk.mutations.common import parse_id, submit_risk_job
+from api.risk.mutations.common import parse_id
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.risk import queries as q
+from ml.jobs import start_risk_job
 
 __all__ = ["BacktestModelVersionInput", "BacktestModelVersionPayload", "backtest_model_version_mutation"]
 
@@ -35,7 +36,7 @@ def _start(session, actor, version_id: int, as_of: date, window_days: int | None
     if window_days is not None and not 1 <= window_days <= 730:
         raise InvalidInput(f"windowDays must be 1–730 days, got {window_days}", field="windowDays",
                            code="out_of_range")
-    return submit_risk_job(session, actor, "backtest", {"version_id": version_id, "as_of": as_of.isoformat(),
+    return start_risk_job(session, actor, "backtest", {"version_id": version_id, "as_of": as_of.isoformat(),
                                                         "window_days": window_days})
 
 

@@ -10,8 +10,8 @@ from api.risk.mutations.common import parse_id
 from api.risk.types import ModelVersionType
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.risk import queries as q
-from domain.risk import service
 from domain.risk.models import ModelAlias
+from ml import service
 
 __all__ = ["DemoteModelAliasInput", "PromoteModelVersionInput", "PromoteModelVersionPayload",
            "demote_model_alias_mutation", "promote_model_version_mutation"]

@@ -9,7 +9,7 @@ from api.errors import UserError, user_errors
 from api.risk.mutations.common import parse_id
 from api.risk.types import RiskRuleType
 from domain.errors import Conflict, InvalidInput, NotFound
-from domain.risk import service
+from ml import service
 
 __all__ = ["SaveRiskRuleInput", "SaveRiskRulePayload", "save_risk_rule_mutation"]
 

@@ -9,7 +9,7 @@ import strawberry
 from api.context import Info
 from api.errors import UserError, user_errors
 from domain.errors import Conflict, InvalidInput, NotFound
-from domain.risk import service
+from ml import service
 
 __all__ = ["RiskRuleTestResultType", "TestRiskRuleInput", "TestRiskRulePayload", "test_risk_rule_mutation"]
 

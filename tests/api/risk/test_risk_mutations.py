@@ -148,7 +148,7 @@ async def test_train_model_starts_a_job_that_records_a_new_version(client, actin
 
 async def test_backtest_counts_entities_per_level_and_their_outcomes(client, acting, session, db):
     from domain.identity.actor import SYSTEM
-    from domain.risk import service
+    from ml import service
 
     small_city(db, 1500)
     version = service.train_model(session, SYSTEM, seed=5)

@@ -10,9 +10,9 @@ from sqlmodel import select
 from domain.audit.models import AuditLog
 from domain.errors import Conflict, Forbidden, InvalidInput
 from domain.identity.actor import SYSTEM, Actor
-from domain.risk import service
 from domain.risk.models import ModelAlias, ModelAliasHistory
 from domain.risk.queries import alias_history
+from ml import service
 from tests.ml.builders import tiny_version
 
 GOOD = {"red": 0.8, "orange": 0.6, "yellow": 0.4, "blue": 0.2}

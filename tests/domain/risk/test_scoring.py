@@ -9,8 +9,8 @@ from sqlmodel import select
 
 from domain.errors import Conflict, InvalidInput
 from domain.identity.actor import SYSTEM
-from domain.risk import service
 from domain.risk.models import RiskRuleRevision, RiskScore, ScoringRun
+from ml import service
 from tests.ml.builders import World, tiny_version
 
 AS_OF = date(2025, 6, 30)

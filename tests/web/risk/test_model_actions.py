@@ -106,7 +106,7 @@ async def test_the_train_button_starts_a_job_and_its_panel_follows_it_to_the_new
 
 async def test_the_backtest_form_runs_a_job_and_the_result_table_appears(client, acting, session, db):
     from domain.identity.actor import SYSTEM
-    from domain.risk import service
+    from ml import service
 
     small_city(db, 1500)
     version = service.train_model(session, SYSTEM, seed=5)

@@ -44,6 +44,7 @@ __all__ = [
     "RuleTestResult",
     "backtest_model_version",
     "champion_version",
+    "check_backtest",
     "demote_alias",
     "promote_model_version",
     "rollback_model",
@@ -508,6 +509,24 @@ def score_entity(session: Session, actor: Actor, entity_id: int, *, as_of: date 
 
 # ---------------------------------------------------------------------------------------------- backtest
 
+def check_backtest(session: Session, actor: Actor, version_id: int, *, as_of: date,
+                   window_days: int | None = None) -> tuple[ModelVersion, int, date]:
+    """Refuse a backtest that cannot run (who, which version, window, date) before any work starts."""
+    from ml.training import latest_data_date
+
+    ensure_can_manage_models(actor)
+    version = _version(session, version_id)
+    _usable(version)
+    window = version.label_window_days if window_days is None else window_days
+    if window < 1:
+        raise InvalidInput("the outcome window must be at least one day", field="windowDays", code="out_of_range")
+    latest = latest_data_date(session.connection())
+    if latest is None or as_of >= latest:
+        raise InvalidInput(f"backtest date {as_of} must be before the latest data ({latest}): the outcomes after "
+                           "it must already be known", field="asOf", code="not_in_past")
+    return version, window, latest
+
+
 def backtest_model_version(session: Session, actor: Actor, version_id: int, *, as_of: date,
                            window_days: int | None = None, job_id: int | None = None) -> ScoringRun:
     """回测: score a past date with this version (its thresholds and the enabled rules), then count per level
@@ -518,19 +537,10 @@ def backtest_model_version(session: Session, actor: Actor, version_id: int, *, a
     from ml.features import compute_features
     from ml.labels import compute_labels
     from ml.scoring import LEVEL_RANK, score_population
-    from ml.training import evaluate_predictions, latest_data_date
+    from ml.training import evaluate_predictions
 
-    ensure_can_manage_models(actor)
-    version = _version(session, version_id)
-    _usable(version)
-    window = version.label_window_days if window_days is None else window_days
-    if window < 1:
-        raise InvalidInput("the outcome window must be at least one day", field="windowDays", code="out_of_range")
+    version, window, latest = check_backtest(session, actor, version_id, as_of=as_of, window_days=window_days)
     conn = session.connection()
-    latest = latest_data_date(conn)
-    if latest is None or as_of >= latest:
-        raise InvalidInput(f"backtest date {as_of} must be before the latest data ({latest}): the outcomes after "
-                           "it must already be known", field="asOf", code="not_in_past")
     started = utcnow()
     matrix = compute_features(conn, as_of)
     pop = score_population(_booster(version), version.features, version.thresholds, matrix,

@@ -11,12 +11,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from domain.errors import InvalidInput
-from domain.jobs.service import JobContext, job_handler
-from domain.risk import service
-from domain.risk.queries import DEFAULT_MODEL
+from sqlmodel import Session
 
-__all__ = ["backtest_job", "score_job", "train_job"]
+from domain.errors import InvalidInput
+from domain.identity.actor import Actor
+from domain.jobs.models import Job
+from domain.jobs.service import JobContext, job_handler, submit_job
+from domain.risk.queries import DEFAULT_MODEL, ensure_can_manage_models
+from ml import service
+
+__all__ = ["backtest_job", "score_job", "start_risk_job", "train_job"]
 
 
 def _date(params: dict[str, Any], name: str, *, required: bool = False) -> date | None:
@@ -84,3 +88,14 @@ def backtest_job(ctx: JobContext) -> dict[str, Any]:
                                              window_days=_int(p, "window_days", None), job_id=ctx.job_id)
         return {"run_id": run.id, "version_id": run.version_id, "as_of": run.as_of.isoformat(),
                 "levels": run.level_counts, **run.drift}
+
+
+def start_risk_job(session: Session, actor: Actor, kind: str, params: dict[str, Any]) -> Job:
+    """Queue a train or backtest job for someone allowed to manage models; a backtest that cannot run is
+    refused here, before it is queued, with the same error the job would give."""
+    ensure_can_manage_models(actor)
+    if kind == "backtest":
+        service.check_backtest(session, actor, _int(params, "version_id", None) or 0,
+                               as_of=_date(params, "as_of", required=True),  # type: ignore[arg-type]
+                               window_days=_int(params, "window_days", None))
+    return submit_job(session, actor, kind, params)
