@@ -5,7 +5,11 @@ A new feature adds its `<Feature>Query` / `<Feature>Mutation` to the lists below
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 
@@ -24,7 +28,9 @@ from api.supervision.mutations import SupervisionMutation
 from api.supervision.queries import SupervisionQuery
 from domain.settings import Settings
 
-__all__ = ["build_schema"]
+__all__ = ["Schema", "build_schema"]
+
+log = logging.getLogger("regwatch.graphql")
 
 QUERIES: list[type] = [PlatformQuery, RiskQuery, IdentityQuery, AuditQuery,
                        SupervisionQuery, IntegrationQuery, ReferenceQuery]
@@ -37,10 +43,18 @@ def _merge(name: str, parts: list[type]) -> type | None:
     return strawberry.type(type(name, tuple(parts), {}))
 
 
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Answers to the caller (bad input, refused access, limits) are not server errors: log them quietly.
+        Unexpected errors are logged with their traceback and request id by ErrorPolicy."""
+        for error in errors:
+            log.debug("graphql error: %s", error.message)
+
+
 def build_schema(settings: Settings, *, extra_queries: tuple[type, ...] = ()) -> strawberry.Schema:
     query = _merge("Query", [*QUERIES, *extra_queries])
     mutation = _merge("Mutation", MUTATIONS)
-    return strawberry.Schema(
+    return Schema(
         query=query,
         mutation=mutation,
         config=StrawberryConfig(auto_camel_case=True),
