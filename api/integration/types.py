@@ -103,6 +103,8 @@ class SourceStatusType:
     rejection_rate: float | None = strawberry.field(description="Rejected / received over 30 days (拒收率).")
     fresh: bool = strawberry.field(description="Every expected feed arrived in time (数据及时).")
     expected: bool = strawberry.field(description="Counted in the completion figure (纳入完成率).")
+    integration_user: str | None = strawberry.field(description="The account whose tokens write as this source "
+                                                                "(集成账号).")
     feeds: list[FeedStatusType]
     latest_batches: list[BatchSummaryType]
 
@@ -111,7 +113,7 @@ class SourceStatusType:
         return cls(
             source=DataSourceType.build(s.source), last_push_at=s.last_push_at,
             records=[RecordCountType(kind=k, count=n) for k, n in sorted(s.records.items())],
-            rejection_rate=s.rejection_rate, fresh=s.fresh, expected=s.expected,
+            rejection_rate=s.rejection_rate, fresh=s.fresh, expected=s.expected, integration_user=s.integration_user,
             feeds=[FeedStatusType(kind=f.kind, expected=f.expected, last_push_at=f.last_push_at, fresh=f.fresh)
                    for f in s.feeds],
             latest_batches=[BatchSummaryType(id=strawberry.ID(str(b.id)), kind=b.kind, status=b.status,

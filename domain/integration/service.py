@@ -180,6 +180,7 @@ class SourceStatus:
     rejected_30d: int
     fresh: bool
     expected: bool  # counted in the completion figure
+    integration_user: str | None = None  # whose tokens write as this source
     feeds: list[FeedStatus] = field(default_factory=list)
     latest_batches: list[IngestionBatch] = field(default_factory=list)
 
@@ -232,6 +233,9 @@ def integration_status(session: Session, actor: Actor, *, latest: int = 5) -> In
         partition_by=IngestionBatch.source_id, order_by=IngestionBatch.id.desc()).label("rn")).subquery())
     latest_rows = session.exec(select(IngestionBatch).join(ranked, ranked.c.id == IngestionBatch.id)
                                .where(ranked.c.rn <= latest).order_by(IngestionBatch.id.desc())).all()
+    user_ids = {s.user_id for s in sources if s.user_id is not None}
+    usernames = dict(session.execute(sa.select(User.id, User.username).where(User.id.in_(user_ids))).all()) \
+        if user_ids else {}
     batches: dict[int, list[IngestionBatch]] = {}
     for batch in latest_rows:
         batches.setdefault(batch.source_id, []).append(batch)
@@ -252,6 +256,7 @@ def integration_status(session: Session, actor: Actor, *, latest: int = 5) -> In
             source=source, last_push_at=last_any.get(source.id), records=counts.get(source.id, {}),
             received_30d=received, rejected_30d=rejected, fresh=fresh,
             expected=source.active and source.kind != "manual", feeds=feeds,
+            integration_user=usernames.get(source.user_id) if source.user_id is not None else None,
             latest_batches=batches.get(source.id, [])))
     expected = [s for s in statuses if s.expected]
     return IntegrationStatus(sources=statuses, expected=len(expected),

@@ -163,12 +163,13 @@ async def test_integration_status_and_data_sources(client, db, basics, api_token
     await gql(client, INGEST_ACTIONS, {"source": "SCJG-SYS", "records": [action(0), action(1, kind="x")]},
               api_token)
     body = await gql(client, """{ integrationStatus { completion expected connectedFresh sources { source { code }
-        fresh lastPushAt rejectionRate records { kind count } feeds { kind expected fresh }
+        integrationUser fresh lastPushAt rejectionRate records { kind count } feeds { kind expected fresh }
         latestBatches { kind accepted rejected } } } dataSources { code kind expectedFeeds } }""", token=api_token)
     status = body["data"]["integrationStatus"]
     assert (status["expected"], status["connectedFresh"]) == (2, 0)  # SCJG-SYS lacks complaints; YJGL-SYS silent
     scjg = next(s for s in status["sources"] if s["source"]["code"] == "SCJG-SYS")
     assert scjg["rejectionRate"] == 0.5 and scjg["records"] == [{"kind": "actions", "count": 1}]
+    assert scjg["integrationUser"] == "feed-a"
     assert {f["kind"]: f["fresh"] for f in scjg["feeds"]} == {"actions": True, "complaints": False}
     await gql(client, """mutation($u: String!) { ingestComplaints(source: "SCJG-SYS", records: [{externalId: "C",
         uscc: $u, receivedOn: "2025-01-01", channel: "12345", category: "价格"}]) { accepted } }""", {"u": uscc(0)},
