@@ -7,12 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.types import Info as StrawberryInfo
 
-from domain.db import Database
+from domain.db import Database, conflict_from
 from domain.identity.actor import ANONYMOUS, Actor
 from domain.settings import Settings
 
@@ -54,6 +55,9 @@ class Context:
                 result = await session.run_sync(lambda s: fn(s, *args, **kwargs))
                 await session.commit()
                 return result
+            except sa.exc.IntegrityError as exc:
+                await session.rollback()
+                raise conflict_from(exc) from exc
             except BaseException:
                 await session.rollback()
                 raise

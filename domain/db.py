@@ -14,10 +14,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlmodel import Session, SQLModel
 
+from domain.errors import Conflict
+
 __all__ = [
     "NAMING_CONVENTION",
     "Database",
     "async_url",
+    "conflict_from",
     "sqlite_pragmas",
     "sync_url",
 ]
@@ -39,6 +42,17 @@ SQLITE_PRAGMAS = {
     "foreign_keys": 1,
     "synchronous": 1,  # NORMAL
 }
+
+
+def conflict_from(exc: sa.exc.IntegrityError) -> Conflict:
+    """A uniqueness or reference violation that slipped past the domain's checks (two people acting at the same
+    moment) becomes a Conflict the caller can act on, instead of a server error."""
+    text = str(exc.orig).lower()
+    if "unique" in text or "duplicate" in text:
+        return Conflict("这条记录刚被他人同时创建或修改，请刷新后重试 "
+                        "(the record was just created or changed by someone else; reload and try again)",
+                        code="conflict")
+    return Conflict(f"数据完整性冲突，请刷新后重试 (integrity conflict: {type(exc.orig).__name__})", code="conflict")
 
 
 def sync_url(url: str) -> str:
@@ -109,6 +123,9 @@ class Database:
             try:
                 yield session
                 session.commit()
+            except sa.exc.IntegrityError as exc:
+                session.rollback()
+                raise conflict_from(exc) from exc
             except BaseException:
                 session.rollback()
                 raise
@@ -125,6 +142,9 @@ class Database:
             try:
                 yield session
                 await session.commit()
+            except sa.exc.IntegrityError as exc:
+                await session.rollback()
+                raise conflict_from(exc) from exc
             except BaseException:
                 await session.rollback()
                 raise

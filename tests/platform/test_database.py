@@ -53,3 +53,16 @@ def test_naive_timestamps_are_refused(db: Database):
     with pytest.raises(Exception, match="naive"), db.unit_of_work() as s:
         s.add(Job(kind="t", created_at=datetime(2026, 7, 1, 9, 30)))
         s.flush()
+
+
+def test_a_uniqueness_race_becomes_a_conflict_not_a_server_error(db: Database):
+    from domain.errors import Conflict
+    from domain.identity.models import Department
+
+    with db.unit_of_work() as s:
+        s.add(Department(code="SZ-RACE", name="甲"))
+    with pytest.raises(Conflict, match="reload and try again"), db.unit_of_work() as s:
+        s.add(Department(code="SZ-RACE", name="乙"))  # as if both passed the domain's check at the same moment
+        s.flush()
+    with db.unit_of_work() as s:
+        assert [d.name for d in s.exec(select(Department))] == ["甲"]
