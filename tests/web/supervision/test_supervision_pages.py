@@ -138,3 +138,21 @@ async def test_handlers_may_read_but_not_import(client, db, basics, make_user):
     assert refused.status_code == 400 and "没有权限" in refused.text
     with db.unit_of_work() as s:
         assert s.exec(select(Job)).all() == []
+
+
+async def test_sources_page_costs_the_same_whatever_the_number_of_sources(auth_client, db, basics):
+    from domain.integration.models import DataSource
+
+    with count_statements(db) as few:
+        await auth_client.get("/sources", headers=HTML)
+    with db.unit_of_work() as s:
+        s.add_all([DataSource(code=f"EXTRA-{i}", name=f"追加数据源{i}", kind="data_centre",
+                              expected_feeds=["entities"]) for i in range(6)])
+    for i in range(6):
+        with db.unit_of_work() as s:
+            ingest(s, SYSTEM, source=f"EXTRA-{i}", kind="entities", records=[
+                {"uscc": uscc(300 + i), "name": f"追加{i}", "entity_type": "enterprise"}])
+    with count_statements(db) as many:
+        response = await auth_client.get("/sources", headers=HTML)
+    assert response.text.count('data-source="EXTRA-') == 6
+    assert many.count == few.count
