@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -16,50 +16,21 @@ from domain.audit.queries import AuditFilter, list_audit, list_audit_actions
 from domain.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
 from domain.identity import departments as depts
 from domain.identity import sessions, users
-from domain.identity.actor import ANONYMOUS, ROLES, Actor
+from domain.identity.actor import ROLES
 from domain.identity.models import DEPARTMENT_LEVELS
 from domain.identity.passwords import MIN_LENGTH
 from domain.identity.policy import ROLE_LABELS, can, require
-from domain.pagination import Page, PageRequest
+from domain.pagination import PageRequest
+from web.common import PAGE_SIZE, actor_of, page_window, pager, redirect_after_post
 from web.identity.middleware import end_session, renew_session_version, safe_next, start_session
 from web.templating import flash, render
 
 __all__ = ["routes"]
 
-PAGE_SIZE = 20
-
-
-def actor_of(request: Request) -> Actor:
-    return getattr(request.state, "actor", ANONYMOUS)
 
 
 async def run(request: Request, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return await request.app.state.db.run(fn, actor_of(request), *args, **kwargs)
-
-
-def redirect_after_post(request: Request, url: str) -> Response:
-    """Post-redirect-get, for htmx (HX-Redirect) and plain forms (303) alike."""
-    if request.headers.get("hx-request") == "true":
-        return Response(status_code=200, headers={"HX-Redirect": url})
-    return RedirectResponse(url, status_code=303)
-
-
-def page_number(request: Request) -> int:
-    text = request.query_params.get("page", "1")
-    return max(1, int(text)) if text.isdigit() else 1
-
-
-def page_request(number: int) -> PageRequest:
-    start = (number - 1) * PAGE_SIZE
-    return PageRequest(first=PAGE_SIZE, after=start - 1 if start else None)
-
-
-def pager(page: Page[Any], number: int, params: dict[str, Any]) -> dict[str, Any]:
-    clean = {k: v for k, v in params.items() if v not in (None, "")}
-    pages = max(1, -(-page.total // PAGE_SIZE))
-    return {"number": number, "pages": pages, "total": page.total,
-            "prev": urlencode({**clean, "page": number - 1}) if page.has_previous else None,
-            "next": urlencode({**clean, "page": number + 1}) if page.has_next else None}
 
 
 def field_errors(exc: DomainError) -> dict[str, str]:
@@ -147,11 +118,11 @@ async def account_password(request: Request) -> Response:
 async def department_list(request: Request) -> Response:
     q = request.query_params.get("q", "")
     status = request.query_params.get("status", "")
-    number = page_number(request)
+    number, window = page_window(request)
     active = {"active": True, "inactive": False}.get(status)
-    page = await run(request, depts.list_departments, page_request(number), search=q, active=active)
+    page = await run(request, depts.list_departments, window, search=q, active=active)
     return render(request, "identity/departments.html", {
-        "page": page, "pager": pager(page, number, {"q": q, "status": status}), "q": q, "status": status,
+        "page": page, "pager": pager(request, number, page.total, target="#results"), "q": q, "status": status,
         "levels": DEPARTMENT_LEVELS, "can_manage": can(actor_of(request), "departments.manage"),
         "active": "departments", "page_title": "部门管理"}, block="results")
 
@@ -246,13 +217,12 @@ async def user_list(request: Request) -> Response:
     params = request.query_params
     q, role, status = params.get("q", ""), params.get("role", ""), params.get("status", "")
     department_id = opt_int(params.get("department"))
-    number = page_number(request)
-    page = await run(request, users.list_users, page_request(number), search=q, role=role or None,
+    number, window = page_window(request)
+    page = await run(request, users.list_users, window, search=q, role=role or None,
                      department_id=department_id, active={"active": True, "inactive": False}.get(status))
     choices = await run(request, depts.department_choices)
     return render(request, "identity/users.html", {
-        "page": page, "pager": pager(page, number, {"q": q, "role": role, "status": status,
-                                                    "department": department_id}),
+        "page": page, "pager": pager(request, number, page.total, target="#results"),
         "q": q, "role": role, "status": status, "department_id": department_id, "departments": choices,
         "roles": ROLES, "role_labels": ROLE_LABELS, "active": "users", "page_title": "用户管理"}, block="results")
 
@@ -392,17 +362,17 @@ async def audit_list(request: Request) -> Response:
     filters = AuditFilter(actor=raw["actor"], action=raw["action"], object_type=raw["object_type"],
                           object_id=raw["object_id"], date_from=_date(raw["date_from"], "date_from", problems),
                           date_to=_date(raw["date_to"], "date_to", problems))
-    number = page_number(request)
+    number, window = page_window(request)
     errors: dict[str, str] = {e.field or "_form": e.message for e in problems}
     try:
-        page = await run(request, list_audit, page_request(number), filters)
+        page = await run(request, list_audit, window, filters)
     except InvalidInput as exc:
         errors.update(field_errors(exc))
-        page = await run(request, list_audit, page_request(1), AuditFilter())
+        number, page = 1, await run(request, list_audit, PageRequest(first=PAGE_SIZE), AuditFilter())
     actions = await run(request, list_audit_actions)
     return render(request, "identity/audit.html", {
-        "page": page, "pager": pager(page, number, raw), "filters": raw, "errors": errors, "actions": actions,
-        "active": "audit", "page_title": "审计日志"}, block="results")
+        "page": page, "pager": pager(request, number, page.total, target="#results"), "filters": raw,
+        "errors": errors, "actions": actions, "active": "audit", "page_title": "审计日志"}, block="results")
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------------

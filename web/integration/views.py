@@ -15,7 +15,6 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from domain.errors import DomainError
-from domain.identity.actor import ANONYMOUS, Actor
 from domain.integration import service
 from domain.integration.models import INGEST_KINDS
 from domain.jobs import service as jobs
@@ -23,7 +22,7 @@ from domain.pagination import PageRequest
 from domain.supervision.fields import KIND_LABELS, RECORD_FIELDS
 from domain.supervision.files import FILE_FORMATS
 from domain.supervision.imports import IMPORT_JOB, submit_import
-from web.supervision.views import page_window, pager
+from web.common import actor_of, page_window, pager
 from web.templating import render
 
 __all__ = ["routes"]
@@ -31,10 +30,6 @@ __all__ = ["routes"]
 MODE_LABELS = {"partial": "部分导入（保留有效记录）", "all_or_nothing": "全部或全不（任一记录有误则全部不导入）"}
 STATUS_LABELS = {"done": "完成", "rejected": "整批拒收"}
 CHANNEL_LABELS = {"api": "接口推送", "file": "文件导入", "cli": "命令行", "demo": "演示数据"}
-
-
-def actor_of(request: Request) -> Actor:
-    return getattr(request.state, "actor", ANONYMOUS)
 
 
 def _common() -> dict:

@@ -8,18 +8,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from domain.errors import DomainError, Forbidden, NotFound
-from domain.identity.actor import ANONYMOUS
 from domain.jobs import service as jobs
 from domain.jobs.schedule import list_schedules
 from domain.schema_version import current_revision, head_revision
+from web.common import actor_of
 from web.navigation import NAVIGATION, NavItem
 from web.templating import render, templates
 
 __all__ = ["error_page", "routes"]
-
-
-def actor_of(request: Request):
-    return getattr(request.state, "actor", ANONYMOUS)
 
 
 async def home(request: Request) -> Response:

@@ -11,22 +11,19 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from domain.errors import Conflict, DomainError, InvalidInput, NotFound
-from domain.identity.actor import ANONYMOUS, Actor
+from domain.identity.actor import Actor
 from domain.jobs import service as jobs
 from domain.pagination import PageRequest
 from domain.risk import queries as q
 from domain.risk.models import LEVELS
 from ml import jobs as risk_jobs
 from ml import service
+from web.common import actor_of
 from web.templating import flash, is_htmx, render
 
 __all__ = ["routes"]
 
 PAGE_SIZE = 20
-
-
-def actor_of(request: Request) -> Actor:
-    return getattr(request.state, "actor", ANONYMOUS)
 
 
 def feature_label(name: str) -> str:

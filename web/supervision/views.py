@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from domain.identity.actor import ANONYMOUS, Actor
-from domain.pagination import PageRequest
 from domain.reference import load_industries
 from domain.reference.service import list_industries, list_regions
 from domain.supervision import service
@@ -22,38 +18,14 @@ from domain.supervision.fields import (
     INSPECTION_RESULT_LABELS,
     ITEM_KIND_LABELS,
 )
+from web.common import actor_of, page_window, pager
 from web.templating import render
 
 __all__ = ["LABELS", "page_window", "routes"]
 
-PAGE_SIZE = 20
 LABELS = {"entity_type": ENTITY_TYPE_LABELS, "status": ENTITY_STATUS_LABELS, "item_kind": ITEM_KIND_LABELS,
           "action_kind": ACTION_KIND_LABELS, "result": INSPECTION_RESULT_LABELS, "channel": COMPLAINT_CHANNEL_LABELS,
           "credit_kind": CREDIT_KIND_LABELS}
-
-
-def actor_of(request: Request) -> Actor:
-    return getattr(request.state, "actor", ANONYMOUS)
-
-
-def page_window(request: Request, size: int = PAGE_SIZE) -> tuple[int, PageRequest]:
-    """The 1-based page number asked for in ?page=, as an offset window."""
-    text = request.query_params.get("page", "1")
-    number = int(text) if text.isdigit() and int(text) > 0 else 1
-    offset = (number - 1) * size
-    return number, PageRequest(first=size, after=offset - 1 if offset else None)
-
-
-def pager(request: Request, number: int, total: int, size: int = PAGE_SIZE) -> dict:
-    params = {k: v for k, v in request.query_params.items() if k != "page" and v}
-    pages = max(1, -(-total // size))
-
-    def link(n: int) -> str:
-        return f"{request.url.path}?{urlencode({**params, 'page': n})}"
-
-    return {"number": number, "pages": pages, "total": total,
-            "previous": link(number - 1) if number > 1 else None,
-            "next": link(number + 1) if number < pages else None}
 
 
 def _reference(session):
