@@ -33,6 +33,7 @@ class Settings:
     graphql_max_tokens: int = 5000
     max_page_size: int = 200
     score_daily_at: str | None = "02:00"  # daily scoring run, local time; None = off
+    drift_psi_threshold: float = 0.2  # PSI above this flags drift on the model page
 
     @property
     def is_prod(self) -> bool:
@@ -82,6 +83,14 @@ class Settings:
         else:
             raise SettingsError(f"REGWATCH_SCORE_DAILY_AT must be HH:MM (24-hour) or off, got {daily!r}")
 
+        psi_text = env.get("REGWATCH_DRIFT_PSI_THRESHOLD", "0.2").strip()
+        try:
+            drift_psi_threshold = float(psi_text)
+        except ValueError:
+            drift_psi_threshold = -1.0
+        if not 0 < drift_psi_threshold < 10:
+            raise SettingsError(f"REGWATCH_DRIFT_PSI_THRESHOLD must be a number above 0 (e.g. 0.2), got {psi_text!r}")
+
         return cls(
             database_url=url,
             host=env.get("REGWATCH_HOST", "127.0.0.1").strip() or "127.0.0.1",
@@ -93,6 +102,7 @@ class Settings:
             session_max_age=number("REGWATCH_SESSION_MAX_AGE", 8 * 3600),
             max_page_size=number("REGWATCH_MAX_PAGE_SIZE", 200),
             score_daily_at=score_daily_at,
+            drift_psi_threshold=drift_psi_threshold,
         )
 
 

@@ -12,7 +12,6 @@ The `metrics` JSON of a version is read tolerantly (`ModelMetrics.parse`): the e
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -487,12 +486,10 @@ def latest_scoring_run(session: Session, actor: Actor, version_id: int) -> Scori
 
 
 def drift_psi_threshold() -> float:
-    text = os.environ.get("REGWATCH_DRIFT_PSI_THRESHOLD", "").strip()
-    try:
-        value = float(text) if text else DRIFT_PSI_THRESHOLD
-    except ValueError:
-        return DRIFT_PSI_THRESHOLD
-    return value if value > 0 else DRIFT_PSI_THRESHOLD
+    """REGWATCH_DRIFT_PSI_THRESHOLD, validated with the other settings at start."""
+    from domain.settings import get_settings
+
+    return get_settings().drift_psi_threshold
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ def test_dev_secret_is_generated_once_and_kept(tmp_path):
         ({"REGWATCH_ENV": "prod"}, "REGWATCH_SECRET_KEY"),
         ({"REGWATCH_SECRET_KEY": "short"}, "REGWATCH_SECRET_KEY"),
         ({"REGWATCH_MAX_PAGE_SIZE": "0"}, "REGWATCH_MAX_PAGE_SIZE"),
+        ({"REGWATCH_DRIFT_PSI_THRESHOLD": "high"}, "REGWATCH_DRIFT_PSI_THRESHOLD"),
+        ({"REGWATCH_DRIFT_PSI_THRESHOLD": "0"}, "REGWATCH_DRIFT_PSI_THRESHOLD"),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_named(tmp_path, env, names):
