@@ -78,9 +78,11 @@ class JobContext:
     params: dict[str, Any]
     on_progress: Callable[[int, int | None, str], None] | None = None
     _last_write: float = field(default=0.0)
+    last: tuple[int, int | None, str] | None = None  # the latest progress reported, written or not
 
     def progress(self, done: int, total: int | None = None, message: str = "", *, force: bool = False) -> None:
         """Record progress; written at most every half second unless forced, so hot loops can call it."""
+        self.last = (done, total, message)
         if self.on_progress:
             self.on_progress(done, total, message)
         now = time.monotonic()
@@ -157,9 +159,12 @@ def _claim(db: Database, job_id: int | None = None) -> Job | None:
         return session.get(Job, candidate)
 
 
-def _finish(db: Database, job_id: int, *, result: dict[str, Any] | None = None, error: str | None = None) -> None:
+def _finish(db: Database, job_id: int, *, result: dict[str, Any] | None = None, error: str | None = None,
+            last: tuple[int, int | None, str] | None = None) -> None:
     with db.unit_of_work() as session:
         values: dict[str, Any] = {"finished_at": utcnow(), "heartbeat_at": utcnow()}
+        if last is not None:  # the final progress may have been skipped by the write throttle
+            values.update(progress_done=last[0], progress_total=last[1], message=last[2][:500])
         if error is None:
             values.update(status="succeeded", result=result or {})
         else:
@@ -190,12 +195,12 @@ def run_job(db: Database, job: Job, *, on_progress: Callable[[int, int | None, s
             raise NotFound(f"no handler for job kind {job.kind!r}")
         result = handler(ctx) or {}
     except DomainError as exc:
-        _finish(db, job.id, error=exc.message)
+        _finish(db, job.id, error=exc.message, last=ctx.last)
     except Exception as exc:
         log.error("job %s (%s) failed\n%s", job.id, job.kind, traceback.format_exc())
-        _finish(db, job.id, error=f"{type(exc).__name__}: {exc}")
+        _finish(db, job.id, error=f"{type(exc).__name__}: {exc}", last=ctx.last)
     else:
-        _finish(db, job.id, result=result)
+        _finish(db, job.id, result=result, last=ctx.last)
     finally:
         stop.set()
         beater.join(timeout=1)

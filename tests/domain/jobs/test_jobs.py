@@ -45,6 +45,18 @@ def test_run_in_the_foreground_reports_progress_and_stores_the_result(db):
     assert job.started_at <= job.finished_at
 
 
+@jobs.job_handler("test.fast")
+def fast_job(ctx: jobs.JobContext) -> dict:
+    for i in range(1, 101):
+        ctx.progress(i, 100, f"step {i}")  # throttled: most of these are never written
+    return {}
+
+
+def test_the_last_progress_is_kept_even_when_throttled(db):
+    job = jobs.run_job_now(db, SYSTEM, "test.fast")
+    assert (job.progress_done, job.progress_total, job.message) == (100, 100, "step 100")
+
+
 def test_a_domain_error_fails_the_job_with_its_message(db):
     job = jobs.run_job_now(db, SYSTEM, "test.fail")
     assert job.status == "failed"
