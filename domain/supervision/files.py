@@ -33,31 +33,44 @@ class RecordFile:
 
 
 def detect_encoding(path: Path) -> tuple[str, int]:
-    """(encoding, line count) in one pass: UTF-8 with BOM, UTF-8 if the whole file decodes, else GB18030."""
+    """(encoding, line count) in one pass: UTF-8 with BOM, UTF-8 if the whole file decodes, else GB18030 if the
+    whole file decodes; anything else (UTF-16, binary, a mangled file) is refused with where it broke."""
     lines = 0
+    offset = 0
+    decoders: dict[str, codecs.IncrementalDecoder] = {
+        name: codecs.getincrementaldecoder(name)() for name in ("utf-8", "gb18030")}
+    failed_at: dict[str, int] = {}
     with path.open("rb") as fh:
         head = fh.read(3)
         fh.seek(0)
-        decoder: codecs.IncrementalDecoder | None = codecs.getincrementaldecoder("utf-8")()
         last = b""
         while block := fh.read(_BLOCK):
             lines += block.count(b"\n")
             last = block
-            if decoder is not None:
+            for name, decoder in list(decoders.items()):
                 try:
                     decoder.decode(block)
-                except UnicodeDecodeError:
-                    decoder = None
-        if decoder is not None:
+                except UnicodeDecodeError as exc:
+                    failed_at[name] = offset + exc.start
+                    del decoders[name]
+            if not decoders:
+                break
+            offset += len(block)
+        for name, decoder in list(decoders.items()):
             try:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
-                decoder = None
+                failed_at[name] = offset
+                del decoders[name]
     if last and not last.endswith(b"\n"):
         lines += 1
-    if head == codecs.BOM_UTF8:
-        return "utf-8-sig", lines
-    return ("utf-8" if decoder is not None else "gb18030"), lines
+    if "utf-8" in decoders:
+        return ("utf-8-sig" if head == codecs.BOM_UTF8 else "utf-8"), lines
+    if "gb18030" in decoders:
+        return "gb18030", lines
+    position = max(failed_at.values()) + 1
+    raise InvalidInput(f"无法识别文件编码（第 {position} 个字节处既不是 UTF-8 也不是 GBK/GB18030）："
+                       "请将 CSV 另存为 UTF-8 或 GBK 编码后重新上传", field="file", code="unknown_encoding")
 
 
 def _columns(kind: str, headers: list[Any]) -> list[str | None]:

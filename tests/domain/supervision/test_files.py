@@ -172,3 +172,17 @@ def test_an_import_killed_half_way_leaves_nothing_and_can_be_run_again(db, basic
         assert s.exec(select(sa.func.count()).select_from(IngestionError)).one() == 0
     again = run_import(db, path)
     assert (again.result["received"], again.result["accepted"]) == (total, total)
+
+
+@pytest.mark.parametrize("content", [
+    "统一社会信用代码,名称\n".encode("utf-16"),  # UTF-16 with its BOM, as some spreadsheet exports save
+    bytes(range(256)) * 8,  # not text at all
+])
+def test_a_file_in_neither_utf8_nor_gbk_is_refused_with_a_chinese_message(db, basics, tmp_path, content):
+    path = tmp_path / "actions.csv"
+    path.write_bytes(content)
+    with pytest.raises(InvalidInput) as info, open_records(path, "actions"):
+        pass
+    assert info.value.code == "unknown_encoding" and "UTF-8" in info.value.message and "GBK" in info.value.message
+    job = run_import(db, path)
+    assert job.status == "failed" and "无法识别文件编码" in job.error and "UnicodeDecodeError" not in job.error
