@@ -42,6 +42,10 @@ templates.env.filters["localtime"] = localtime
 LEVEL_NAMES = {"red": "红色", "orange": "橙色", "yellow": "黄色", "blue": "蓝色"}
 templates.env.filters["level_name"] = lambda level: LEVEL_NAMES.get(level, level or "—")
 
+JOB_KIND_NAMES = {"supervision.import": "数据导入", "demo": "演示数据生成", "train": "模型训练", "score": "风险评分",
+                  "backtest": "模型回测"}
+templates.env.filters["job_kind"] = lambda kind: JOB_KIND_NAMES.get(kind, kind)
+
 
 def is_htmx(request: Request) -> bool:
     """An htmx request that wants a fragment (boosted navigations want the whole page)."""

@@ -124,3 +124,20 @@ async def test_jobs_page_lists_the_timetables(auth_client, session):
     session.commit()
     html = (await auth_client.get("/jobs", headers=HTML)).text
     assert "定时任务" in html and "daily_score" in html and "每天 02:00" in html
+
+
+async def test_jobs_are_named_in_chinese_for_every_kind_the_product_registers(auth_client, session):
+    import domain.demo.service  # each of these registers its job kinds
+    import domain.supervision.imports  # noqa: F401
+    import ml.jobs  # noqa: F401
+    from domain.jobs.models import Job
+    from web.templating import JOB_KIND_NAMES
+
+    product_kinds = {k for k in jobs._HANDLERS if not k.startswith("test.")}
+    assert product_kinds <= set(JOB_KIND_NAMES), product_kinds - set(JOB_KIND_NAMES)
+    session.add(Job(kind="supervision.import", params={}, status="succeeded", created_by_name="admin"))
+    session.add(Job(kind="train", params={}, status="failed", created_by_name="admin"))
+    session.commit()
+    html = (await auth_client.get("/jobs", headers=HTML)).text
+    assert "数据导入" in html and "模型训练" in html
+    assert "supervision.import" not in html and ">train<" not in html
