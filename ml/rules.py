@@ -57,30 +57,30 @@ def _sample(names: tuple[str, ...], flag: bool) -> dict[str, Any]:
 
 
 def _types_hint(names: tuple[str, ...]) -> str:
-    return "; ".join(f"{n} is {feature(n).cel_type}" for n in names)
+    return "；".join(f"{n} 为 {feature(n).cel_type}" for n in names)
 
 
 def compile_rule(expression: str, *, field: str = "expression") -> CompiledRule:
     """Parse and check a rule; raise InvalidInput with one specific error (syntax, unknown feature, type)."""
     text = (expression or "").strip()
     if not text:
-        raise InvalidInput("the rule expression is empty", field=field, code="required")
+        raise InvalidInput("请填写规则表达式", field=field, code="required")
     try:
         tree = _ENV.compile(text)
     except celpy.CELParseError as exc:
-        where = f"line {exc.line}, column {exc.column}" if exc.line else "the expression"
+        where = f"第 {exc.line} 行第 {exc.column} 列" if exc.line else "位置未知"
         pointer = str(exc.args[0]).rstrip() if exc.args else ""
-        raise InvalidInput(f"syntax error at {where}: {pointer}", field=field, code="syntax") from exc
+        raise InvalidInput(f"表达式语法错误（{where}）：{pointer}", field=field, code="syntax") from exc
     idents = _identifiers(tree)
     unknown = sorted({n for n in idents if n not in FEATURE_NAMES and n not in ("true", "false", "null")})
     if unknown:
         errors = []
         for name in unknown:
             close = difflib.get_close_matches(name, FEATURE_NAMES, n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            errors.append(FieldError(field, "unknown_feature", f"unknown feature {name!r}{hint}"))
+            hint = f"（是否应为 {close[0]}？）" if close else ""
+            errors.append(FieldError(field, "unknown_feature", f"未登记的特征“{name}”{hint}"))
         raise InvalidInput(errors[0].message if len(errors) == 1 else
-                           f"unknown features: {', '.join(unknown)}", field=field, code="unknown_feature",
+                           f"未登记的特征：{'、'.join(unknown)}", field=field, code="unknown_feature",
                            errors=errors)
     names = tuple(n for n in FEATURE_NAMES if n in set(idents))
     program = _ENV.program(tree)
@@ -90,16 +90,15 @@ def compile_rule(expression: str, *, field: str = "expression") -> CompiledRule:
         except celpy.CELEvalError as exc:
             detail = str(exc.args[0]) if exc.args else str(exc)
             if "overload" in detail or "TypeError" in repr(exc.args[1:2]):
-                raise InvalidInput(f"types do not match in {text!r}: {_types_hint(names)} "
-                                   "(compare int features with whole numbers, strings with quoted text, "
-                                   "flags with true/false)",
+                raise InvalidInput(f"“{text}”中的类型不匹配：{_types_hint(names)}"
+                                   "（int 特征与整数比较，string 特征与带引号的文字比较，bool 特征与 true/false 比较）",
                                    field=field, code="wrong_type") from exc
             continue  # e.g. a division by zero on sample values: not a defect of the rule itself
         if isinstance(result, celpy.CELEvalError):
-            raise InvalidInput(f"types do not match in {text!r}: {_types_hint(names)}", field=field,
+            raise InvalidInput(f"“{text}”中的类型不匹配：{_types_hint(names)}", field=field,
                                code="wrong_type")
         if not isinstance(result, celtypes.BoolType):
-            raise InvalidInput(f"the rule must be true or false, but gives a {type(result).__name__}",
+            raise InvalidInput(f"规则的结果须为真或假（true/false），而不是 {type(result).__name__}",
                                field=field, code="not_boolean")
     return CompiledRule(expression=text, features=names, program=program)
 

@@ -140,7 +140,7 @@ def promote_model_version(session: Session, actor: Actor, version_id: int, *, al
     _usable(version)
     current = session.get(ModelAlias, (version.model_name, alias))
     if current is not None and current.version_id == version.id:
-        raise Conflict(f"version {version.version} is already the {alias}", field="versionId")
+        raise Conflict(f"版本 v{version.version} 已是{_ALIAS_ZH.get(alias, alias)}", field="versionId")
     previous = current.version_id if current else None
     for other in MODEL_ALIASES:
         held = session.get(ModelAlias, (version.model_name, other))
@@ -165,11 +165,11 @@ def demote_alias(session: Session, actor: Actor, alias: str = "challenger", *, r
     ensure_can_manage_models(actor)
     _check_alias(alias)
     if alias == "champion":
-        raise Conflict("the champion cannot be removed, only replaced: promote another version or roll back",
+        raise Conflict("冠军模型不能撤下，只能替换：请启用另一个版本或回滚",
                        field="alias")
     current = session.get(ModelAlias, (model_name, alias))
     if current is None:
-        raise NotFound(f"no version is the {alias}", field="alias")
+        raise NotFound(f"当前没有{_ALIAS_ZH.get(alias, alias)}", field="alias")
     version_id = current.version_id
     session.execute(sa.update(ModelAliasHistory).where(
         ModelAliasHistory.model_name == model_name, ModelAliasHistory.alias == alias,
@@ -186,13 +186,13 @@ def rollback_model(session: Session, actor: Actor, *, alias: str = "champion", r
     _check_alias(alias)
     current = session.get(ModelAlias, (model_name, alias))
     if current is None:
-        raise Conflict(f"no version is the {alias}, so there is nothing to roll back", field="alias")
+        raise Conflict(f"当前没有{_ALIAS_ZH.get(alias, alias)}，无可回滚", field="alias")
     earlier = session.exec(select(ModelAliasHistory).where(
         ModelAliasHistory.model_name == model_name, ModelAliasHistory.alias == alias,
         ModelAliasHistory.version_id != current.version_id, col(ModelAliasHistory.valid_to).is_not(None))
         .order_by(col(ModelAliasHistory.valid_to).desc(), col(ModelAliasHistory.id).desc())).first()
     if earlier is None:
-        raise Conflict(f"no earlier version held the {alias}: nothing to roll back to", field="alias")
+        raise Conflict(f"此前没有其他版本担任过{_ALIAS_ZH.get(alias, alias)}，无可回滚", field="alias")
     target = session.get(ModelVersion, earlier.version_id)
     assert target is not None
     _usable(target)
@@ -203,6 +203,10 @@ def rollback_model(session: Session, actor: Actor, *, alias: str = "champion", r
     return result
 
 
+_LEVEL_ZH = {"red": "红色", "orange": "橙色", "yellow": "黄色", "blue": "蓝色"}
+_ALIAS_ZH = {"champion": "冠军模型", "challenger": "挑战者模型"}
+
+
 def validate_thresholds(thresholds: dict[str, Any]) -> dict[str, float]:
     """Level thresholds: all four levels, each a number in [0, 1], red > orange > yellow > blue."""
     errors: list[FieldError] = []
@@ -210,31 +214,31 @@ def validate_thresholds(thresholds: dict[str, Any]) -> dict[str, float]:
     for key in thresholds:
         if key not in LEVELS:
             errors.append(FieldError(f"thresholds.{key}", "unknown_level",
-                                     f"unknown level {key!r}; levels are {', '.join(LEVELS)}"))
+                                     f"未知等级“{key}”，等级为 {', '.join(LEVELS)}"))
     for level in LEVELS:
         raw = thresholds.get(level)
         if raw is None or raw == "":
-            errors.append(FieldError(f"thresholds.{level}", "required", f"the {level} threshold is missing"))
+            errors.append(FieldError(f"thresholds.{level}", "required", f"请填写{_LEVEL_ZH[level]}阈值"))
             continue
         try:
             value = float(raw)
         except (TypeError, ValueError):
             errors.append(FieldError(f"thresholds.{level}", "not_a_number",
-                                     f"the {level} threshold {raw!r} is not a number"))
+                                     f"{_LEVEL_ZH[level]}阈值“{raw}”不是数字"))
             continue
         if not 0.0 <= value <= 1.0 or value != value:
             errors.append(FieldError(f"thresholds.{level}", "out_of_range",
-                                     f"the {level} threshold {value} is outside 0–1"))
+                                     f"{_LEVEL_ZH[level]}阈值 {value} 不在 0–1 之间"))
             continue
         clean[level] = value
     if not errors:
         for higher, lower in itertools.pairwise(LEVELS):
             if clean[higher] <= clean[lower]:
                 errors.append(FieldError(f"thresholds.{higher}", "not_ordered",
-                                         f"the {higher} threshold ({clean[higher]}) must be above the {lower} "
-                                         f"threshold ({clean[lower]})"))
+                                         f"{_LEVEL_ZH[higher]}阈值（{clean[higher]}）须高于{_LEVEL_ZH[lower]}阈值"
+                                         f"（{clean[lower]}）"))
     if errors:
-        raise InvalidInput(errors[0].message if len(errors) == 1 else f"{len(errors)} threshold problems",
+        raise InvalidInput(errors[0].message if len(errors) == 1 else f"等级阈值有 {len(errors)} 处问题",
                            field=errors[0].field, code=errors[0].code, errors=errors)
     return clean
 
@@ -300,14 +304,14 @@ def save_risk_rule(session: Session, actor: Actor, *, code: str, name: str, expr
     code = (code or "").strip()
     name = (name or "").strip()
     if not code:
-        errors.append(FieldError("code", "required", "the rule code is empty"))
+        errors.append(FieldError("code", "required", "请填写规则编码"))
     elif len(code) > 64 or not all(c.isalnum() or c in "_-." for c in code):
-        errors.append(FieldError("code", "invalid", "the rule code takes up to 64 letters, digits, _ - ."))
+        errors.append(FieldError("code", "invalid", "规则编码为至多 64 位字母、数字或 _ - ."))
     if not name:
-        errors.append(FieldError("name", "required", "the rule name is empty"))
+        errors.append(FieldError("name", "required", "请填写规则名称"))
     if min_level not in LEVELS:
         errors.append(FieldError("minLevel", "unknown_level",
-                                 f"unknown level {min_level!r}; levels are {', '.join(LEVELS)}"))
+                                 f"未知等级“{min_level}”，等级为 {', '.join(LEVELS)}"))
     try:
         compiled = compile_rule(expression)
     except InvalidInput as exc:
@@ -316,9 +320,9 @@ def save_risk_rule(session: Session, actor: Actor, *, code: str, name: str, expr
     if code and not errors:
         clash = session.exec(select(RiskRule).where(RiskRule.code == code)).first()
         if clash is not None and clash.id != rule_id:
-            errors.append(FieldError("code", "duplicate", f"another rule already uses the code {code!r}"))
+            errors.append(FieldError("code", "duplicate", f"规则编码“{code}”已被其他规则使用"))
     if errors:
-        raise InvalidInput(errors[0].message if len(errors) == 1 else f"{len(errors)} problems with the rule",
+        raise InvalidInput(errors[0].message if len(errors) == 1 else f"规则有 {len(errors)} 处问题",
                            field=errors[0].field, code=errors[0].code, errors=errors)
     assert compiled is not None
     now = utcnow()

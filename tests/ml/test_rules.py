@@ -19,13 +19,13 @@ def _error(expression: str):
 
 
 @pytest.mark.parametrize(("expression", "code", "fragment"), [
-    ("", "required", "empty"),
-    ("penalties_365d >= ", "syntax", "line 1, column"),
-    ("penalties_365d >= 2 &&& serious_violation", "syntax", "syntax error"),
-    ("penalties_356d >= 2", "unknown_feature", "did you mean penalties_365d"),
-    ("penalties_365d > 2.5", "wrong_type", "penalties_365d is int"),
-    ("industry_section == 3", "wrong_type", "industry_section is string"),
-    ("penalties_365d + 1", "not_boolean", "true or false"),
+    ("", "required", "请填写规则表达式"),
+    ("penalties_365d >= ", "syntax", "第 1 行第"),
+    ("penalties_365d >= 2 &&& serious_violation", "syntax", "表达式语法错误"),
+    ("penalties_356d >= 2", "unknown_feature", "是否应为 penalties_365d"),
+    ("penalties_365d > 2.5", "wrong_type", "penalties_365d 为 int"),
+    ("industry_section == 3", "wrong_type", "industry_section 为 string"),
+    ("penalties_365d + 1", "not_boolean", "真或假"),
 ])
 def test_each_mistake_gets_its_own_error(expression, code, fragment):
     exc = _error(expression)

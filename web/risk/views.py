@@ -38,7 +38,7 @@ def feature_label(name: str) -> str:
         return name
 
 
-# Domain errors carry English detail; the pages lead with Chinese and keep the detail (it names the value).
+# Some domain errors carry English detail (conflicts, not found): the pages lead those with Chinese.
 MESSAGES = {
     "required": "必填",
     "not_a_number": "不是数字",
@@ -60,8 +60,11 @@ MESSAGES = {
 
 
 def explain(code: str, message: str) -> str:
+    """A Chinese message as it is; English detail behind the Chinese lead for its code."""
     lead = MESSAGES.get(code)
-    return f"{lead}：{message}" if lead else message
+    if not lead or any("\u4e00" <= ch <= "\u9fff" for ch in message):
+        return message
+    return f"{lead}：{message}"
 
 
 def field_errors(exc: DomainError, *, strip: str = "") -> dict[str, str]:

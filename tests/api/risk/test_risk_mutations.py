@@ -46,7 +46,7 @@ async def test_rolling_back_with_no_earlier_champion_is_a_typed_error(client, se
     body = await gql(client, ROLLBACK)
     payload = body["data"]["rollbackModel"]
     assert payload["version"] is None
-    assert payload["errors"][0]["code"] == "conflict" and "nothing to roll back" in payload["errors"][0]["message"]
+    assert payload["errors"][0]["code"] == "conflict" and "无可回滚" in payload["errors"][0]["message"]
 
 
 async def test_promoting_an_unknown_version_or_alias_answers_with_errors(client, session):

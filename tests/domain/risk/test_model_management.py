@@ -79,10 +79,10 @@ def test_alias_history_across_promote_and_rollback(session):
 
 def test_rollback_without_an_earlier_champion_is_refused(session):
     v1 = tiny_version(session, thresholds=GOOD)
-    with pytest.raises(Conflict, match="nothing to roll back"):
+    with pytest.raises(Conflict, match="无可回滚"):
         service.rollback_model(session, SYSTEM)
     service.promote_model_version(session, SYSTEM, v1.id)
-    with pytest.raises(Conflict, match="no earlier version"):
+    with pytest.raises(Conflict, match="此前没有其他版本"):
         service.rollback_model(session, SYSTEM)
 
 

@@ -38,7 +38,7 @@ async def test_a_refused_rollback_says_why(client, session):
     response = await client.post("/models/rollback", data={"alias": "champion"}, headers=HTMX)
     assert response.status_code == 204
     page = await client.get(response.headers["hx-redirect"], headers=HTML)
-    assert "alert-danger" in page.text and "nothing to roll back" in page.text
+    assert "alert-danger" in page.text and "无可回滚" in page.text
 
 
 async def test_thresholds_are_checked_while_typing_and_saved_when_valid(client, session):
@@ -50,7 +50,12 @@ async def test_thresholds_are_checked_while_typing_and_saved_when_valid(client, 
     assert 'data-error-for="blue"' in check.text and "不是数字" in check.text
     check = await client.post(f"/models/{v.id}/thresholds/check",
                               data={"red": "0.5", "orange": "0.6", "yellow": "0.4", "blue": "0.2"}, headers=HTMX)
-    assert 'data-error-for="red"' in check.text and "红 &gt; 橙" in check.text
+    assert 'data-error-for="red"' in check.text and "红色阈值（0.5）须高于橙色阈值（0.6）" in check.text
+    out_of_range = await client.post(f"/models/{v.id}/thresholds/check",
+                                     data={"red": "1.5", "orange": "", "yellow": "0.3", "blue": "0.1"}, headers=HTMX)
+    shown = " ".join(re.findall(r'data-error-for="[a-z]+">([^<]*)<', out_of_range.text))
+    assert "红色阈值 1.5 不在 0–1 之间" in shown and "请填写橙色阈值" in shown
+    assert not re.search(r"[A-Za-z]{3,}", shown), shown  # a Chinese page gets Chinese messages, not English detail
     assert 'value="0.6"' in check.text  # what was typed stays
     saved = await client.post(f"/models/{v.id}/thresholds",
                               data={"red": "0.7", "orange": "0.5", "yellow": "0.3", "blue": "0.1"}, headers=HTMX)
