@@ -14,6 +14,7 @@ import sqlalchemy as sa
 import xgboost as xgb
 
 from domain.risk.models import LEVELS
+from ml.bulk import gc_paused
 from ml.explain import top_contributions
 from ml.features import FeatureMatrix
 from ml.rules import CompiledRule, match_rule
@@ -94,33 +95,42 @@ def score_population(booster: xgb.Booster, features: Sequence[str], thresholds: 
     model_ranks = level_ranks(scores, thresholds)
     ranks = model_ranks.copy()
     matched: dict[int, list[str]] = {}
-    for rule in rules:
-        mask = match_rule(rule.compiled, matrix)
-        ranks = np.where(mask, np.maximum(ranks, LEVEL_RANK[rule.min_level]), ranks).astype(np.int8)
-        for row in np.flatnonzero(mask).tolist():
-            matched.setdefault(row, []).append(rule.code)
+    with gc_paused():
+        for rule in rules:
+            mask = match_rule(rule.compiled, matrix)
+            ranks = np.where(mask, np.maximum(ranks, LEVEL_RANK[rule.min_level]), ranks).astype(np.int8)
+            for row in np.flatnonzero(mask).tolist():
+                matched.setdefault(row, []).append(rule.code)
     timings["rules"] = time.perf_counter() - t
     contributions: dict[int, list[list]] = {}
     if explain:
         t = time.perf_counter()
         rows = np.flatnonzero(ranks > 0)
-        for start in range(0, len(rows), CHUNK_ROWS):
-            part = rows[start:start + CHUNK_ROWS]
-            for row, items in zip(part.tolist(), top_contributions(booster, x[part], features, approx=approx),
-                                  strict=True):
-                contributions[row] = items
+        with gc_paused():
+            for start in range(0, len(rows), CHUNK_ROWS):
+                part = rows[start:start + CHUNK_ROWS]
+                contributions.update(zip(part.tolist(), top_contributions(booster, x[part], features,
+                                                                          approx=approx), strict=True))
         timings["explain"] = time.perf_counter() - t
     return ScoredPopulation(matrix.entity_ids, scores, model_ranks, ranks, matched, contributions, timings)
 
 
 def insert_scores(conn: sa.Connection, run_id: int, pop: ScoredPopulation) -> None:
     """One risk_score row per entity: PostgreSQL COPY, SQLite executemany; rows built without the ORM."""
+    with gc_paused():
+        _insert_scores(conn, run_id, pop)
+
+
+_to_json = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per row as json.dumps(...) makes
+
+
+def _insert_scores(conn: sa.Connection, run_id: int, pop: ScoredPopulation) -> None:
     ids = pop.entity_ids.tolist()
     scores = pop.scores.astype(np.float64).round(6).tolist()
     model_levels = [_RANK_LEVEL[r] for r in pop.model_ranks.tolist()]
     levels = [_RANK_LEVEL[r] for r in pop.ranks.tolist()]
     matched = {row: json.dumps(codes) for row, codes in pop.matched.items()}
-    contribs = {row: json.dumps(items, ensure_ascii=False) for row, items in pop.contributions.items()}
+    contribs = {row: _to_json(items) for row, items in pop.contributions.items()}
     rows = ((run_id, ids[i], scores[i], model_levels[i], levels[i], matched.get(i), contribs.get(i))
             for i in range(len(ids)))
     raw = conn.connection.driver_connection
