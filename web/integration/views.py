@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from domain.errors import DomainError
+from domain.identity.policy import can
 from domain.integration import service
 from domain.integration.models import INGEST_KINDS
 from domain.jobs import service as jobs
@@ -55,7 +56,7 @@ async def _import_page(request: Request, *, error: str | None = None, form: dict
         "active": "imports", "page_title": "数据导入", "sources": [s for s in sources if s.active],
         "batches": batches, "pager": pager(request, number, batches.total), "kinds": INGEST_KINDS,
         "fields": RECORD_FIELDS, "formats": FILE_FORMATS, "default_source": default_source,
-        "error": error, "form": form or {}, "job": job,
+        "error": error, "form": form or {}, "job": job, "can_ingest": can(actor, "data.ingest"),
         **_common()}, status_code=status_code)
 
 

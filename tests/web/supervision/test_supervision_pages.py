@@ -132,6 +132,8 @@ async def test_handlers_may_read_but_not_import(client, db, basics, make_user):
     make_user("handler2", ["handler"], department_id=basics["users"]["handler"].department_id)
     assert (await login(client, "handler2")).status_code == 303
     assert (await client.get("/entities", headers=HTML)).status_code == 200
+    page = (await client.get("/imports", headers=HTML)).text
+    assert 'id="import-form"' not in page and "import-not-allowed" in page  # no form they cannot use
     token = await csrf_token(client)
     refused = await client.post("/imports", data={"kind": "actions", "source": "MANUAL", "csrf_token": token},
                                 files={"file": ("a.csv", b"external_id\n", "text/csv")}, headers=HTML)
