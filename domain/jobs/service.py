@@ -167,6 +167,8 @@ def _finish(db: Database, job_id: int, *, result: dict[str, Any] | None = None, 
             values.update(progress_done=last[0], progress_total=last[1], message=last[2][:500])
         if error is None:
             values.update(status="succeeded", result=result or {})
+            if last is not None and last[1]:  # finished means all of it, whatever step reported last
+                values["progress_done"] = last[1]
         else:
             values.update(status="failed", error=error[:4000])
         session.execute(sa.update(Job).where(Job.id == job_id).values(**values))

@@ -52,6 +52,17 @@ def fast_job(ctx: jobs.JobContext) -> dict:
     return {}
 
 
+@jobs.job_handler("test.partial")
+def partial_job(ctx: jobs.JobContext) -> dict:
+    ctx.progress(2, 3, "saving scores")  # the last step reports before it does its work
+    return {}
+
+
+def test_a_finished_job_shows_all_steps_done(db):
+    job = jobs.run_job_now(db, SYSTEM, "test.partial")
+    assert (job.progress_done, job.progress_total) == (3, 3)
+
+
 def test_the_last_progress_is_kept_even_when_throttled(db):
     job = jobs.run_job_now(db, SYSTEM, "test.fast")
     assert (job.progress_done, job.progress_total, job.message) == (100, 100, "step 100")
