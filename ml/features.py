@@ -225,14 +225,12 @@ def _jit_off(conn: sa.Connection) -> Iterator[None]:
     if conn.dialect.name != "postgresql":
         yield
         return
-    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        before = cur.execute("SELECT current_setting('jit')").fetchone()[0]
-        cur.execute("SELECT set_config('jit', 'off', true)")
-        yield
-        cur.execute("SELECT set_config('jit', %s, true)", (before,))
-    finally:
-        cur.close()
+    # Through SQLAlchemy, not a raw cursor: this also runs on the async engine's adapted connection (run_sync).
+    before = conn.exec_driver_sql("SELECT current_setting('jit')").scalar()
+    conn.exec_driver_sql("SELECT set_config('jit', 'off', true)")
+    yield
+    # Local to the transaction anyway; after an error the transaction is aborted and ends with the setting.
+    conn.execute(sa.text("SELECT set_config('jit', :before, true)"), {"before": before})
 
 
 def _scatter(values: np.ndarray, entity_ids: np.ndarray, agg: np.ndarray, columns: Sequence[str]) -> None:
