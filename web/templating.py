@@ -39,6 +39,22 @@ def localtime(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 templates.env.filters["localtime"] = localtime
 
+AUDIT_ACTION_NAMES = {
+    "login": "登录", "login.failed": "登录失败", "login.locked": "登录锁定", "login.refused_locked": "锁定期间尝试登录",
+    "login.unlock": "解除登录锁定", "logout": "退出登录",
+    "user.create": "新建用户", "user.update": "修改用户", "user.deactivate": "停用用户",
+    "user.password_change": "修改密码", "user.password_reset": "重置密码",
+    "department.create": "新建部门", "department.update": "修改部门", "department.deactivate": "停用部门",
+    "token.create": "创建接口令牌", "token.revoke": "吊销接口令牌",
+    "data_source.create": "新建数据源", "job.submit": "提交后台任务", "demo.build": "生成演示数据",
+    "ingest.entities": "导入监管对象", "ingest.items": "导入监管事项", "ingest.actions": "导入监管行为",
+    "ingest.complaints": "导入投诉举报", "ingest.credit": "导入信用记录",
+    "model.train": "训练模型", "model.promote": "启用模型版本", "model.demote": "停用模型别名",
+    "model.rollback": "回滚模型", "model.thresholds": "修改等级阈值", "model.backtest": "模型回测",
+    "rule.save": "保存预警规则", "risk.score": "风险评分",
+}
+templates.env.filters["audit_action"] = lambda action: AUDIT_ACTION_NAMES.get(action, action)
+
 LEVEL_NAMES = {"red": "红色", "orange": "橙色", "yellow": "黄色", "blue": "蓝色"}
 templates.env.filters["level_name"] = lambda level: LEVEL_NAMES.get(level, level or "—")
 

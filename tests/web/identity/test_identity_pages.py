@@ -240,6 +240,7 @@ async def test_audit_page_filters_and_reports_bad_dates(auth_client, db):
     new_department(db, "DEPT-A", "部门甲")
     page = await auth_client.get("/admin/audit?action=department.create", headers=HTML)
     assert "department.create" in page.text and "code:" in page.text and "DEPT-A" in page.text
+    assert "新建部门" in page.text  # actions are named in Chinese, with the code beside them
     rows = re.findall(r"<tr>\s*<td class=\"text-nowrap\">", page.text)
     assert len(rows) == 1
     bad = await auth_client.get("/admin/audit?date_from=2026-13-01", headers=HTML)
