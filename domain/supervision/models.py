@@ -65,7 +65,9 @@ class SupervisionAction(SQLModel, table=True):
     __tablename__ = "supervision_action"
     __table_args__ = (
         sa.UniqueConstraint("source_id", "external_id"),
-        sa.Index("ix_supervision_action_entity_started", "entity_id", "started_on"),
+        # Covers the risk features' per-entity aggregation (ml.features): no table lookups (migration 0006).
+        sa.Index("ix_supervision_action_entity_started_covering", "entity_id", "started_on", "kind", "result",
+                 "decided_on", "penalty_amount"),
         sa.Index("ix_supervision_action_department_started", "department_id", "started_on"),
     )
 
