@@ -24,6 +24,7 @@ run: install
 # The suite on SQLite, then on a throwaway PostgreSQL database when one is reachable (required when CI=true).
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy api domain ml web cli regwatch_app.py
 	@echo "== test suite on SQLite =="
 	REGWATCH_TEST_BACKEND=sqlite $(BIN)/pytest -q
 	@if $(BIN)/python -c "import sys; from tests.support import pg_available; sys.exit(0 if pg_available() else 1)"; then \

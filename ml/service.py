@@ -97,6 +97,7 @@ def _assign_alias(session: Session, actor: Actor, model_name: str, alias: str, v
                              set_by_name=actor.username)
         session.add(current)
     else:
+        assert version.id is not None
         current.version_id = version.id
         current.set_at = now
         current.set_by_name = actor.username
@@ -335,9 +336,10 @@ def save_risk_rule(session: Session, actor: Actor, *, code: str, name: str, expr
         changes: dict[str, Any] = {"created": {"code": code, "expression": compiled.expression,
                                                "min_level": min_level, "enabled": enabled}}
     else:
-        rule = session.get(RiskRule, rule_id)
-        if rule is None:
+        existing = session.get(RiskRule, rule_id)
+        if existing is None:
             raise NotFound(f"rule {rule_id} does not exist", field="id")
+        rule = existing
         before = {"code": rule.code, "name": rule.name, "expression": rule.expression, "min_level": rule.min_level,
                   "description": rule.description, "enabled": rule.enabled}
         after = {"code": code, "name": name, "expression": compiled.expression, "min_level": min_level,

@@ -234,8 +234,8 @@ def integration_status(session: Session, actor: Actor, *, latest: int = 5) -> In
     latest_rows = session.exec(select(IngestionBatch).join(ranked, ranked.c.id == IngestionBatch.id)
                                .where(ranked.c.rn <= latest).order_by(IngestionBatch.id.desc())).all()
     user_ids = {s.user_id for s in sources if s.user_id is not None}
-    usernames = dict(session.execute(sa.select(User.id, User.username).where(User.id.in_(user_ids))).all()) \
-        if user_ids else {}
+    usernames: dict[int, str] = dict(
+        session.execute(sa.select(User.id, User.username).where(User.id.in_(user_ids))).all()) if user_ids else {}
     batches: dict[int, list[IngestionBatch]] = {}
     for batch in latest_rows:
         batches.setdefault(batch.source_id, []).append(batch)
