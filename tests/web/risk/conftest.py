@@ -1,21 +1,3 @@
-"""Requests in these tests act as a chosen actor: `acting.actor = VIEWER` switches it mid-test."""
+"""The risk pages are tested as a chosen actor, with the same fixtures as the risk API tests."""
 
-from __future__ import annotations
-
-from collections.abc import AsyncIterator
-
-import httpx
-import pytest
-
-from tests.api.risk.factories import ANALYST, ActAs
-
-
-@pytest.fixture
-def acting(app) -> ActAs:
-    return ActAs(app, ANALYST)
-
-
-@pytest.fixture
-async def client(acting) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=acting), base_url="http://testserver") as c:
-        yield c
+from tests.api.risk.conftest import acting, client  # noqa: F401  (fixtures)
