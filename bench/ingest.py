@@ -12,20 +12,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 
-PG_ADMIN_URL = os.environ.get("REGWATCH_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+from bench.common import create_database, drop_database
+
 CHUNK = 5_000
 KINDS = ("inspection", "penalty", "coercion", "other")
 
@@ -51,29 +50,6 @@ def records(rows: int, entities: int) -> Iterator[dict]:
         elif kind == "other":
             record.update(result=None)
         yield record
-
-
-def _create_database(backend: str, workdir: Path) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{workdir / f'bench_{uuid.uuid4().hex[:6]}.db'}"
-    name = f"regwatch_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"),
-                             isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-
-
-def _drop_database(url: str) -> None:
-    if url.startswith("sqlite"):
-        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
-        return
-    admin = sa.create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"),
-                             isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-    admin.dispose()
 
 
 def _prepare(url: str, entities: int) -> None:
@@ -155,7 +131,7 @@ def _real(url: str, rows: int, entities: int) -> dict:
 
 
 def worker(mode: str, backend: str, rows: int, entities: int, workdir: Path) -> dict:
-    url = _create_database(backend, workdir)
+    url = create_database(backend, workdir, "ingest")
     try:
         _prepare(url, entities)
         started = time.perf_counter()
@@ -169,7 +145,7 @@ def worker(mode: str, backend: str, rows: int, entities: int, workdir: Path) -> 
         return {"mode": mode, "backend": backend, "rows": rows, "seconds": seconds, "stored": stored,
                 "rows_per_s": rows / seconds, "peak_mb": peak_mb, **extra}
     finally:
-        _drop_database(url)
+        drop_database(url)
 
 
 def _spawn(mode: str, backend: str, rows: int, entities: int, workdir: Path) -> dict:

@@ -22,43 +22,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
 
-PG_ADMIN_URL = os.environ.get("REGWATCH_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+from bench.common import create_database, drop_database
+
 END = date(2026, 6, 30)
 SEED = 2026
-
-
-def _fresh(backend: str, tmp: Path, label: str) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{tmp / f'bench_score_{label}.db'}"
-    name = f"regwatch_bench_score_{label}_{uuid.uuid4().hex[:6]}"
-    admin = sa.create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"),
-                             isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-
-
-def _drop(url: str) -> None:
-    if url.startswith("sqlite"):
-        return
-    admin = sa.create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"),
-                             isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-    admin.dispose()
 
 
 def _city(url: str, entities: int) -> float:
@@ -97,7 +74,7 @@ def _train(tmp: Path, train_entities: int) -> tuple[dict, float]:
     from domain.risk.models import ModelVersion
     from ml import service
 
-    train_url = _fresh("sqlite", tmp, "train")
+    train_url = create_database("sqlite", tmp, "train")
     _city(train_url, train_entities)
     tdb = Database(train_url)
     t = time.perf_counter()
@@ -120,7 +97,7 @@ def one(backend: str, entities: int, train_entities: int, city_url: str | None =
     from ml.features import compute_features
 
     tmp = Path(tempfile.mkdtemp(prefix="regwatch_bench_score_"))
-    url = city_url or _fresh(backend, tmp, "city")
+    url = city_url or create_database(backend, tmp, "city")
     try:
         build_seconds = None
         if city_url is None or _entity_count(city_url) == 0:
@@ -184,7 +161,7 @@ def one(backend: str, entities: int, train_entities: int, city_url: str | None =
         }
     finally:
         if city_url is None:
-            _drop(url)
+            drop_database(url)
 
 
 def _row(label: str, r: dict) -> str:

@@ -45,27 +45,29 @@ def pg_available() -> bool:
         return False
 
 
-def create_database(tmp_dir: Path, label: str = "t") -> str:
-    """A fresh empty database on the backend under test; returns its URL."""
-    if backend() == "sqlite":
+def _admin_engine(admin_url: str) -> sa.Engine:
+    return sa.create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+
+
+def create_database(tmp_dir: Path, label: str = "t", *, backend: str | None = None,
+                    admin_url: str = PG_ADMIN_URL) -> str:
+    """A fresh empty database on the backend under test (or the one given); returns its URL."""
+    if (backend or globals()["backend"]()) == "sqlite":
         return f"sqlite:///{tmp_dir / f'regwatch_{label}_{uuid.uuid4().hex[:6]}.db'}"
     name = f"regwatch_test_{label}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"),
-                             isolation_level="AUTOCOMMIT")
+    admin = _admin_engine(admin_url)
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     admin.dispose()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
-def drop_database(url: str) -> None:
+def drop_database(url: str, *, admin_url: str = PG_ADMIN_URL) -> None:
     if url.startswith("sqlite"):
         return
-    name = url.rsplit("/", 1)[1]
-    admin = sa.create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"),
-                             isolation_level="AUTOCOMMIT")
+    admin = _admin_engine(admin_url)
     with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
     admin.dispose()
 
 
