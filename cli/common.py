@@ -60,6 +60,8 @@ def run_with_progress(kind: str, params: dict[str, Any] | None = None, *, actor:
             progress.update(task, completed=done, total=total, message=message)
 
         job = run_job_now(db, actor, kind, params, on_progress=on_progress)
+        if job.status == "succeeded" and job.progress_total:
+            progress.update(task, completed=job.progress_total, total=job.progress_total, message="done")
     if job.status != "succeeded":
         fail(f"job {job.id} ({kind}) failed: {job.error}")
     return job
