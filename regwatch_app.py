@@ -67,7 +67,7 @@ def _schedule_daily_scoring(db: Database, settings: Settings) -> None:
 
 
 def create_app(settings: Settings | None = None, *, run_jobs: bool = True, database: Database | None = None,
-               schema: Any = None) -> Starlette:
+               schema: Any = None, trust_preset_actor: bool = False) -> Starlette:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     db = database or Database(settings.database_url)
@@ -101,7 +101,8 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, datab
         Middleware(SchemaGuardMiddleware, database=db),
         Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie=SESSION_COOKIE,
                    max_age=settings.session_max_age, same_site="lax", https_only=settings.is_prod),
-        Middleware(IdentityMiddleware, database=db, session_max_age=settings.session_max_age),
+        Middleware(IdentityMiddleware, database=db, session_max_age=settings.session_max_age,
+                   trust_preset_actor=trust_preset_actor),
     ]
     app = Starlette(
         debug=False,

@@ -88,10 +88,13 @@ def _problem(status: int, message: str, code: str, headers: dict[str, str] | Non
 
 
 class IdentityMiddleware:
-    def __init__(self, app: ASGIApp, *, database: Database, session_max_age: int) -> None:
+    def __init__(self, app: ASGIApp, *, database: Database, session_max_age: int,
+                 trust_preset_actor: bool = False) -> None:
         self.app = app
         self.db = database
         self.max_age = session_max_age
+        # Only an app built for tests that wrap it with a chosen actor turns this on; production never does.
+        self.trust_preset_actor = trust_preset_actor
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or scope["path"].startswith(PUBLIC_PREFIXES) \
@@ -107,10 +110,8 @@ class IdentityMiddleware:
         authorization = headers.get("authorization")
         via = "anonymous"
         actor: Actor = ANONYMOUS.with_request(request_id, client_addr)
-        preset = state.get("actor")
+        preset = state.get("actor") if self.trust_preset_actor else None
         if isinstance(preset, Actor) and preset.is_authenticated:
-            # An outer layer already vouched for the caller (tests wrap the app this way); nothing in the
-            # production stack sets it before us.
             actor, via = preset, "preset"
             state.setdefault("csrf_token", session.setdefault(SESSION_CSRF, secrets.token_urlsafe(32)))
         elif authorization:

@@ -11,6 +11,14 @@ from tests.api.risk.factories import ANALYST, ActAs
 
 
 @pytest.fixture
+def app(settings, db):
+    """The app, told to trust the actor that ActAs sets in front of it (never done outside tests)."""
+    from regwatch_app import create_app
+
+    return create_app(settings, run_jobs=False, database=db, trust_preset_actor=True)
+
+
+@pytest.fixture
 def acting(app) -> ActAs:
     return ActAs(app, ANALYST)
 

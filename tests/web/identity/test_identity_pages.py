@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 from sqlmodel import select
 
@@ -245,3 +246,13 @@ async def test_audit_page_filters_and_reports_bad_dates(auth_client, db):
     assert len(rows) == 1
     bad = await auth_client.get("/admin/audit?date_from=2026-13-01", headers=HTML)
     assert bad.status_code == 200 and "日期格式应为 YYYY-MM-DD" in bad.text
+
+
+async def test_an_actor_set_in_front_of_the_app_is_not_trusted_by_default(app):
+    """Only an app built with trust_preset_actor=True (tests that choose their actor) honours one."""
+    from tests.api.risk.factories import ANALYST, ActAs
+
+    wrapped = ActAs(app, ANALYST)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=wrapped), base_url="http://testserver") as c:
+        response = await c.get("/models", headers=HTML)
+    assert response.status_code in (302, 303) and response.headers["location"].startswith("/login")

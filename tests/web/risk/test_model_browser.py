@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 def app(settings, db):
     from regwatch_app import create_app
 
-    return ActAs(create_app(settings, run_jobs=False, database=db), ANALYST)
+    return ActAs(create_app(settings, run_jobs=False, database=db, trust_preset_actor=True), ANALYST)
 
 
 async def test_charts_render_and_promote_then_rollback_through_the_page(live_server, page, session):
