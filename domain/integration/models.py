@@ -49,6 +49,8 @@ class IngestionBatch(SQLModel, table=True):
     received: int = Field(default=0)
     accepted: int = Field(default=0)
     rejected: int = Field(default=0)
+    # every error found (a record may have several); only the first MAX_STORED_ERRORS are kept as rows
+    errors_total: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     job_id: int | None = Field(default=None, foreign_key="job.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
@@ -56,13 +58,15 @@ class IngestionBatch(SQLModel, table=True):
 
 
 class IngestionError(SQLModel, table=True):
-    """One rejected record: its index in the batch, the field, a code and a message."""
+    """One rejected record: its index in the batch (0-based), its row in the file (header = row 1; None for
+    API pushes), the field, a code and a message."""
 
     __tablename__ = "ingestion_error"
 
     id: int | None = Field(default=None, primary_key=True)
     batch_id: int = Field(foreign_key="ingestion_batch.id", index=True)
     record_index: int
+    row_number: int | None = Field(default=None)
     field: str | None = Field(default=None, max_length=64)
     code: str = Field(max_length=64)
     message: str = Field(max_length=500)

@@ -12,7 +12,9 @@ from domain.types import UTCDateTime, utcnow
 
 __all__ = [
     "ACTION_KINDS",
+    "ACTION_TRIGGERS",
     "CREDIT_KINDS",
+    "DEREGISTERED_STATUSES",
     "ITEM_KINDS",
     "Complaint",
     "CreditRecord",
@@ -21,8 +23,13 @@ __all__ = [
     "SupervisionItem",
 ]
 
+# The one definition of the item/action kinds (labels in `fields.ITEM_KIND_LABELS`, same order).
 ITEM_KINDS = ("inspection", "penalty", "coercion", "other")
 ACTION_KINDS = ITEM_KINDS
+# How an inspection was triggered (检查方式/触发方式): 双随机 draw, complaint, clue or warning, routine, 专项 campaign.
+ACTION_TRIGGERS = ("random", "complaint", "clue", "routine", "campaign")
+# Statuses that take an entity off the register (吊销, 注销): `Entity.deregistered_on` is the date it happened.
+DEREGISTERED_STATUSES = ("revoked", "cancelled")
 CREDIT_KINDS = ("abnormal_operation", "serious_violation", "commendation")
 
 
@@ -50,11 +57,17 @@ class Entity(SQLModel, table=True):
     uscc: str = Field(max_length=18, unique=True)
     name: str = Field(max_length=200, index=True)
     entity_type: str = Field(max_length=32)
-    industry_code: str | None = Field(default=None, max_length=4, index=True)
+    industry_code: str | None = Field(default=None, max_length=4, index=True)  # GB/T 4754 division (or section)
+    industry_class_code: str | None = Field(default=None, max_length=4)  # the four-digit class, where given
     region_code: str | None = Field(default=None, max_length=6, index=True)
     registered_capital: Decimal | None = Field(default=None, sa_type=sa.Numeric(16, 2))  # 万元
     founded_on: date | None = Field(default=None)
     status: str = Field(default="active", max_length=16)
+    # 状态变更日期: when `status` took its current value (None: not known)
+    status_changed_on: date | None = Field(default=None)
+    # 注销/吊销日期: when the entity left the register (first revoked or cancelled); None while registered.
+    # "Registered at a cut-off d": founded_on <= d (or unknown) and (deregistered_on is None or deregistered_on > d).
+    deregistered_on: date | None = Field(default=None)
     source_id: int | None = Field(default=None, foreign_key="data_source.id")
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -84,6 +97,8 @@ class SupervisionAction(SQLModel, table=True):
     penalty_amount: Decimal | None = Field(default=None, sa_type=sa.Numeric(16, 2))  # 元
     document_number: str | None = Field(default=None, max_length=100)
     officers: str | None = Field(default=None, max_length=200)
+    # 检查方式: one of ACTION_TRIGGERS (random = 双随机抽查); None when the source did not say
+    trigger: str | None = Field(default=None, max_length=16)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
