@@ -18,6 +18,15 @@ from domain.risk.models import (
     ScoringRun,
 )
 from domain.supervision.models import Complaint, CreditRecord, Entity, SupervisionAction, SupervisionItem
+from domain.warnings.models import (
+    DeadlineSetting,
+    RiskClue,
+    RoutingRule,
+    Warning,
+    WarningCodeSequence,
+    WarningEvent,
+    WorkdayOverride,
+)
 
 __all__ = [
     "ApiToken",
@@ -25,6 +34,7 @@ __all__ = [
     "Complaint",
     "CreditRecord",
     "DataSource",
+    "DeadlineSetting",
     "Department",
     "Entity",
     "Industry",
@@ -36,13 +46,19 @@ __all__ = [
     "ModelAliasHistory",
     "ModelVersion",
     "Region",
+    "RiskClue",
     "RiskRule",
     "RiskRuleRevision",
     "RiskScore",
+    "RoutingRule",
     "ScoringRun",
     "SupervisionAction",
     "SupervisionItem",
     "User",
+    "Warning",
+    "WarningCodeSequence",
+    "WarningEvent",
+    "WorkdayOverride",
     "metadata",
 ]
 

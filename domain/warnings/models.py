@@ -1,0 +1,232 @@
+"""Risk clues (风险线索), warnings (风险预警) and their events (处置记录), routing, deadlines, working-day calendar."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from domain.types import UTCDateTime, utcnow
+
+try:  # the level vocabulary lives with the risk engine; never a copy here
+    from domain.risk.levels import LEVELS  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - until the model engineer moves it
+    from domain.risk.models import LEVELS
+
+__all__ = [
+    "CLUE_SOURCES",
+    "CLUE_STATUSES",
+    "DAY_KINDS",
+    "ENTITY_PROBLEMS",
+    "LEVELS",
+    "OPEN_STATUSES",
+    "ROUTING_KINDS",
+    "WARNING_SOURCES",
+    "WARNING_STATUSES",
+    "DeadlineSetting",
+    "RiskClue",
+    "RoutingRule",
+    "Warning",
+    "WarningCodeSequence",
+    "WarningEvent",
+    "WorkdayOverride",
+]
+
+# 线索来源: department push, 12345 / 12315 complaint hotlines, the data centre, entered by hand.
+CLUE_SOURCES = {
+    "department": "部门推送",
+    "hotline_12345": "12345 投诉举报",
+    "hotline_12315": "12315 投诉举报",
+    "data_centre": "数据中心",
+    "manual": "人工录入",
+}
+# pending 待研判; warned 已发布预警; merged 已并入预警; dismissed 已排除; duplicate 重复线索 (linked to the first)
+CLUE_STATUSES = {
+    "pending": "待研判",
+    "warned": "已发布预警",
+    "merged": "已并入预警",
+    "dismissed": "已排除",
+    "duplicate": "重复线索",
+}
+# Why a clue has no entity: a well-formed code nobody knows, or a code that fails GB 32100 validation.
+ENTITY_PROBLEMS = {"unknown": "未登记的监管对象", "invalid": "统一社会信用代码无效"}
+
+WARNING_SOURCES = {"model": "模型评分", "rule": "预警规则", "clue": "风险线索", "manual": "人工发布"}
+# The full workflow of DESIGN.md "Warning life"; the disposal transitions live in domain/disposal/.
+WARNING_STATUSES = {
+    "issued": "已下发",
+    "in_progress": "处置中",
+    "return_requested": "申请退回",
+    "feedback_submitted": "已反馈",
+    "closed": "已办结",
+    "dismissed": "已撤销",
+}
+OPEN_STATUSES = ("issued", "in_progress", "return_requested", "feedback_submitted")
+
+# Routing precedence, first match wins: supervision item, industry code prefix, district, default.
+ROUTING_KINDS = {"item": "监管事项", "industry": "行业代码前缀", "district": "行政区划", "default": "默认部门"}
+DAY_KINDS = {"working": "工作日", "calendar": "自然日"}
+
+_OPEN_SQL = "status IN ('issued', 'in_progress', 'return_requested', 'feedback_submitted')"
+
+
+class Warning(SQLModel, table=True):  # the domain word; shadows the builtin in importers only
+    """风险预警: a graded warning about an entity, routed to one responsible department."""
+
+    __tablename__ = "risk_warning"
+    __table_args__ = (
+        # Never a second open warning about one entity, even when two issues race.
+        sa.Index("uq_risk_warning_open_entity", "entity_id", unique=True,
+                 sqlite_where=sa.text(_OPEN_SQL), postgresql_where=sa.text(_OPEN_SQL)),
+        # Hot lists: a department's warnings by status, newest first; city-wide by status / by date.
+        sa.Index("ix_risk_warning_department_status_created", "department_id", "status", "created_at", "id"),
+        sa.Index("ix_risk_warning_department_created", "department_id", "created_at", "id"),
+        sa.Index("ix_risk_warning_status_created", "status", "created_at", "id"),
+        sa.Index("ix_risk_warning_created", "created_at", "id"),
+        sa.Index("ix_risk_warning_level_created", "level", "created_at", "id"),
+        sa.Index("ix_risk_warning_entity_created", "entity_id", "created_at"),
+        sa.Index("ix_risk_warning_status_disposal_due", "status", "disposal_due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, unique=True)  # YJ-<year>-<6-digit sequence>
+    entity_id: int = Field(foreign_key="entity.id")
+    level: str = Field(max_length=16)  # LEVELS
+    source: str = Field(max_length=16)  # WARNING_SOURCES
+    reasons: list[Any] = Field(default_factory=list, sa_type=sa.JSON)  # [{"text": 中文, "contribution": x}, ...]
+    explanation: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # snapshot at issue
+    score: float | None = Field(default=None)
+    model_version_id: int | None = Field(default=None, foreign_key="model_version.id")
+    scoring_run_id: int | None = Field(default=None, foreign_key="scoring_run.id")
+    department_id: int = Field(foreign_key="department.id")
+    routing_rule_id: int | None = Field(default=None, foreign_key="routing_rule.id")  # null: chosen by hand
+    status: str = Field(default="issued", max_length=24)  # WARNING_STATUSES
+    dispatched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    receipt_due_at: datetime = Field(sa_type=UTCDateTime)
+    disposal_due_at: datetime = Field(sa_type=UTCDateTime)
+    received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_by_id: int | None = Field(default=None, foreign_key="app_user.id")  # null: the scoring run
+    created_by_name: str = Field(default="system", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Optimistic concurrency: every change is UPDATE ... WHERE row_version = :seen, then row_version + 1.
+    row_version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+
+
+class WarningEvent(SQLModel, table=True):
+    """处置记录: one step of a warning's life (issue, raise, receive, return, extension, urge, feedback …)."""
+
+    __tablename__ = "warning_event"
+    __table_args__ = (sa.Index("ix_warning_event_warning_at", "warning_id", "at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    warning_id: int = Field(foreign_key="risk_warning.id")
+    kind: str = Field(max_length=32)  # issue / raise_level / merge_clue / receive / … (free vocabulary)
+    from_status: str | None = Field(default=None, max_length=24)
+    to_status: str | None = Field(default=None, max_length=24)  # null: an event that changes no state
+    actor_id: int | None = Field(default=None, foreign_key="app_user.id")
+    actor_name: str = Field(default="system", max_length=64)
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    comment: str = Field(default="", max_length=2000)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+
+
+class WarningCodeSequence(SQLModel, table=True):
+    """The last warning number used per year: `UPDATE ... SET last_value = last_value + n RETURNING` hands out
+    codes under a row lock (PostgreSQL) or the write lock (SQLite), so concurrent issues never share one."""
+
+    __tablename__ = "warning_code_sequence"
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last_value: int = Field(default=0)
+
+
+class RiskClue(SQLModel, table=True):
+    """风险线索: a lead about an entity, kept even when the entity is unknown or its code invalid."""
+
+    __tablename__ = "risk_clue"
+    __table_args__ = (
+        sa.UniqueConstraint("source", "external_id"),  # idempotent pushes; NULL external ids never collide
+        sa.Index("ix_risk_clue_status_received", "status", "received_on", "id"),
+        sa.Index("ix_risk_clue_received", "received_on", "id"),
+        sa.Index("ix_risk_clue_entity_category_received", "entity_id", "category", "received_on"),
+        sa.Index("ix_risk_clue_department_received", "reporting_department_id", "received_on", "id"),
+        sa.Index("ix_risk_clue_uscc", "uscc"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    entity_id: int | None = Field(default=None, foreign_key="entity.id")
+    uscc: str = Field(default="", max_length=32)  # as reported, even when invalid
+    entity_name: str = Field(default="", max_length=200)  # as reported
+    entity_problem: str | None = Field(default=None, max_length=16)  # ENTITY_PROBLEMS; null when matched
+    source: str = Field(max_length=32)  # CLUE_SOURCES
+    data_source_id: int | None = Field(default=None, foreign_key="data_source.id")
+    external_id: str | None = Field(default=None, max_length=64)
+    category: str = Field(max_length=64)
+    description: str = Field(default="", max_length=4000)
+    item_id: int | None = Field(default=None, foreign_key="supervision_item.id")  # supervision item involved
+    reporting_department_id: int | None = Field(default=None, foreign_key="department.id")
+    occurred_on: date | None = Field(default=None)
+    received_on: date
+    attachments: list[Any] = Field(default_factory=list, sa_type=sa.JSON)  # [{"name": ..., "url": ...}]
+    status: str = Field(default="pending", max_length=16)  # CLUE_STATUSES
+    duplicate_of_id: int | None = Field(default=None, foreign_key="risk_clue.id", index=True)
+    warning_id: int | None = Field(default=None, foreign_key="risk_warning.id", index=True)  # issued or merged
+    judged_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    judged_by_name: str | None = Field(default=None, max_length=64)
+    judged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    judgement_reason: str = Field(default="", max_length=1000)
+    created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    created_by_name: str = Field(default="system", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class RoutingRule(SQLModel, table=True):
+    """派发规则: which department a warning goes to. Kinds are tried in ROUTING_KINDS order; within a kind the
+    most specific match (longest industry prefix), then the lower priority number, wins."""
+
+    __tablename__ = "routing_rule"
+    __table_args__ = (sa.Index("ix_routing_rule_kind_priority", "kind", "priority"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # ROUTING_KINDS
+    item_id: int | None = Field(default=None, foreign_key="supervision_item.id")
+    industry_prefix: str | None = Field(default=None, max_length=4)
+    region_code: str | None = Field(default=None, max_length=6)
+    department_id: int = Field(foreign_key="department.id")
+    priority: int = Field(default=100)
+    active: bool = Field(default=True)
+    note: str = Field(default="", max_length=200)
+    updated_by_name: str = Field(default="system", max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DeadlineSetting(SQLModel, table=True):
+    """处置时限 per level: receipt and disposal deadlines in working or calendar days (absent row: defaults)."""
+
+    __tablename__ = "warning_deadline_setting"
+
+    level: str = Field(primary_key=True, max_length=16)
+    receipt_days: int = Field(default=1)
+    receipt_day_kind: str = Field(default="working", max_length=16)  # DAY_KINDS
+    disposal_days: int
+    disposal_day_kind: str = Field(default="calendar", max_length=16)
+    updated_by_name: str = Field(default="system", max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class WorkdayOverride(SQLModel, table=True):
+    """工作日调整: a day declared a workday or a holiday, over the `chinesecalendar` library (years it lacks)."""
+
+    __tablename__ = "workday_override"
+
+    day: date = Field(primary_key=True)
+    is_workday: bool
+    note: str = Field(default="", max_length=200)
+    updated_by_name: str = Field(default="system", max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
