@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import typer
@@ -14,8 +15,10 @@ from domain.identity.actor import SYSTEM, Actor
 from domain.jobs.models import Job
 from domain.jobs.service import run_job_now
 from domain.settings import Settings, SettingsError, get_settings
+from domain.types import LOCAL_TZ
 
-__all__ = ["SETUP_STEPS", "console", "database", "fail", "run_with_progress", "settings", "setup_step"]
+__all__ = ["SETUP_STEPS", "console", "database", "ensure_migrated", "fail", "local_time", "run_with_progress",
+           "settings", "setup_step"]
 
 # `regwatch setup` runs these in order; each feature registers what a first run needs (idempotent steps).
 SETUP_STEPS: list[tuple[int, str, Callable[[], None]]] = []
@@ -44,8 +47,40 @@ def settings() -> Settings:
         raise  # unreachable
 
 
-def database() -> Database:
-    return Database(settings().database_url)
+def database(*, at_head: bool = True) -> Database:
+    """The configured database; unless `at_head=False` (migrate, check-db), one behind its migrations is refused
+    with a message instead of a SQL traceback further on."""
+    db = Database(settings().database_url)
+    if at_head:
+        ensure_migrated(db)
+    return db
+
+
+def ensure_migrated(db: Database) -> None:
+    """Exit 1 with a plain message when the database is unreachable or not at the code's migration head."""
+    import sqlalchemy as sa
+
+    from domain.schema_version import current_revision, head_revision
+
+    try:
+        with db.engine.connect() as conn:
+            current = current_revision(conn)
+    except sa.exc.SQLAlchemyError as exc:
+        db.dispose()
+        fail(f"无法连接数据库（{type(exc).__name__}），请检查 REGWATCH_DATABASE_URL "
+             f"(the database is unreachable: {exc.__class__.__name__})")
+    head = head_revision()
+    if current != head:
+        db.dispose()
+        fail(f"数据库未迁移到最新版本（当前 {current or '空库'}，代码需要 {head}）：请运行 `regwatch migrate` "
+             f"(the database is behind its migrations: run `regwatch migrate`)")
+
+
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time as a person reads it: Asia/Shanghai, to the minute ("-" when there is none)."""
+    if value is None:
+        return "-"
+    return value.astimezone(LOCAL_TZ).strftime(fmt)
 
 
 def run_with_progress(kind: str, params: dict[str, Any] | None = None, *, actor: Actor = SYSTEM,

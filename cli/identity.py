@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, time, timedelta
 
+import sqlalchemy as sa
 import typer
 from rich.table import Table
 from sqlmodel import select
@@ -41,6 +42,10 @@ def register(app: typer.Typer) -> None:
     tokens_app.command("list")(tokens_list)
     tokens_app.command("revoke")(tokens_revoke)
     app.add_typer(tokens_app, name="tokens")
+
+
+class _Undo(Exception):
+    """Raised inside a unit of work to roll back what was only a check."""
 
 
 def _explain(exc: DomainError) -> None:
@@ -80,12 +85,23 @@ def users_create(
 ) -> None:
     """Create a user."""
     db = database()
+
+    def data(session) -> users.UserInput:
+        return users.UserInput(username=username, display_name=name, roles=role,
+                               department_id=_department_id(session, department))
+
+    try:  # name, roles and department first, so a typo is reported before the password is asked for
+        with db.unit_of_work() as session:
+            users.create_user(session, SYSTEM, data(session), None)
+            raise _Undo
+    except _Undo:
+        pass
+    except DomainError as exc:
+        _explain(exc)
     pw = None if no_password else _password(password, username)
     try:
         with db.unit_of_work() as session:
-            user = users.create_user(session, SYSTEM, users.UserInput(
-                username=username, display_name=name, roles=role,
-                department_id=_department_id(session, department)), pw)
+            user = users.create_user(session, SYSTEM, data(session), pw)
     except DomainError as exc:
         _explain(exc)
     console.print(f"created user [bold]{user.username}[/] (id {user.id}, roles {', '.join(user.roles)})")
@@ -224,14 +240,21 @@ def tokens_revoke(token_id: int = typer.Argument(..., help="Token id (see `regwa
 
 @setup_step(10, "admin user")
 def ensure_admin() -> None:
-    """Create `admin` when no user exists: password from REGWATCH_ADMIN_PASSWORD, or generated and shown once."""
+    """Create `admin` while no active administrator exists (whatever else — demo integration accounts — does):
+    password from REGWATCH_ADMIN_PASSWORD, or generated and shown once."""
     db = database()
+    given = os.environ.get(ADMIN_PASSWORD_ENV, "").strip()
+    password = given or generate_password()
     with db.unit_of_work() as session:
-        if session.exec(select(User.id)).first() is not None:
-            console.print("users exist; admin not created")
+        admins = [u.username for u in session.exec(select(User).where(User.active == sa.true()))
+                  if "admin" in (u.roles or [])]
+        if admins:
+            console.print(f"an administrator exists ({', '.join(sorted(admins))}); admin not created")
             return
-        given = os.environ.get(ADMIN_PASSWORD_ENV, "").strip()
-        password = given or generate_password()
+        taken = session.exec(select(User).where(User.username == "admin")).first()
+        if taken is not None:
+            fail("no active administrator, but the username admin is taken by an inactive or non-admin account: "
+                 "give a user the admin role with the GraphQL API or reactivate it, then run setup again")
         try:
             users.create_user(session, SYSTEM, users.UserInput(username="admin", display_name="系统管理员",
                                                                roles=["admin"]), password)

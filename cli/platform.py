@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from cli.common import SETUP_STEPS, console, database, fail, run_with_progress, settings
-from domain.schema_version import current_revision, head_revision, upgrade_to_head
+from cli.common import SETUP_STEPS, console, database, ensure_migrated, fail, local_time, run_with_progress, settings
+from domain.schema_version import current_revision, upgrade_to_head
 
 __all__ = ["register"]
 
@@ -31,13 +31,7 @@ def serve(
     import uvicorn
 
     cfg = settings()
-    db = database()
-    with db.engine.connect() as conn:
-        current, head = current_revision(conn), head_revision()
-    db.dispose()
-    if current != head:
-        fail(f"the database is at migration {current or '(empty)'} but the code needs {head}: "
-             "run `regwatch migrate` first")
+    database().dispose()  # refuses a database behind its migrations
     console.print(f"Regwatch on http://{host or cfg.host}:{port or cfg.port}  ({cfg.backend}, {cfg.env})")
     uvicorn.run("regwatch_app:create_app", factory=True, host=host or cfg.host, port=port or cfg.port,
                 workers=workers, reload=reload, log_level="warning", access_log=False, proxy_headers=True)
@@ -56,7 +50,7 @@ def migrate(revision: str = typer.Argument("head", help="Target revision (defaul
         upgrade_to_head(cfg.database_url)
     else:
         command.upgrade(alembic_config(cfg.database_url), revision)
-    db = database()
+    db = database(at_head=False)
     with db.engine.connect() as conn:
         console.print(f"database at migration [bold]{current_revision(conn)}[/] ({cfg.backend})")
     db.dispose()
@@ -64,13 +58,11 @@ def migrate(revision: str = typer.Argument("head", help="Target revision (defaul
 
 def check_db() -> None:
     """Exit 0 when the database is at the latest migration, 1 otherwise."""
-    db = database()
+    db = database(at_head=False)
+    ensure_migrated(db)
     with db.engine.connect() as conn:
-        current, head = current_revision(conn), head_revision()
+        console.print(f"database at head {current_revision(conn)}")
     db.dispose()
-    if current != head:
-        fail(f"database at {current or '(empty)'}, code needs {head}: run `regwatch migrate`")
-    console.print(f"database at head {head}")
 
 
 def jobs_list(limit: int = typer.Option(20, help="How many, newest first.")) -> None:
@@ -87,7 +79,7 @@ def jobs_list(limit: int = typer.Option(20, help="How many, newest first.")) -> 
     for job in rows:
         table.add_row(str(job.id), job.kind, job.status,
                       f"{job.progress_done}/{job.progress_total or '?'}", job.created_by_name,
-                      job.created_at.isoformat(timespec="seconds"))
+                      local_time(job.created_at))
     console.print(table)
 
 

@@ -47,3 +47,22 @@ def test_a_bad_setting_is_reported_by_name(tmp_path, fresh_url):
     env_result = subprocess.run([sys.executable, "-m", "cli", "check-db"], cwd=ROOT, capture_output=True, text=True,
                                 env={**os.environ, "REGWATCH_PORT": "http", "REGWATCH_VAR_DIR": str(tmp_path)})
     assert env_result.returncode == 2 and "REGWATCH_PORT" in env_result.stderr
+
+
+@pytest.mark.parametrize("command", [("users", "list"), ("jobs", "list"), ("departments", "list")])
+def test_commands_on_an_empty_database_say_to_migrate_without_a_traceback(tmp_path, fresh_url, command):
+    result = regwatch(*command, url=fresh_url, var_dir=tmp_path)
+    assert result.returncode == 1
+    text = " ".join((result.stdout + result.stderr).split())
+    assert "数据库未迁移到最新版本" in text and "regwatch migrate" in text
+    assert "Traceback" not in text and "no such table" not in text and "UndefinedTable" not in text
+
+
+def test_a_database_one_migration_behind_is_refused_until_migrated(tmp_path, fresh_url):
+    assert regwatch("migrate", "0005", url=fresh_url, var_dir=tmp_path).returncode == 0
+    behind = regwatch("jobs", "list", url=fresh_url, var_dir=tmp_path)
+    assert behind.returncode == 1 and "当前 0005" in " ".join(behind.stderr.split()), behind.stderr
+    assert regwatch("check-db", url=fresh_url, var_dir=tmp_path).returncode == 1
+    assert regwatch("migrate", url=fresh_url, var_dir=tmp_path).returncode == 0
+    listed = regwatch("jobs", "list", url=fresh_url, var_dir=tmp_path)
+    assert listed.returncode == 0, listed.stderr

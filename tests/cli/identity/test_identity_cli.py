@@ -72,3 +72,38 @@ def test_departments_users_and_tokens_from_the_console(cli_env, db):
         assert token_actor(s, token).problem == "inactive_user"
         acts = list(s.exec(select(AuditLog.action).order_by(AuditLog.id)))
     assert acts == ["department.create", "user.create", "token.create", "user.deactivate"]
+
+
+def test_the_first_run_admin_is_created_even_when_demo_integration_accounts_came_first(cli_env, db, make_user,
+                                                                                        monkeypatch, capsys):
+    """`regwatch demo` before `regwatch setup` leaves svc-* viewer accounts behind; setup still creates admin."""
+    from cli.identity import ensure_admin
+
+    make_user("svc-portal", ["viewer"], password=None)
+    monkeypatch.setenv("REGWATCH_ADMIN_PASSWORD", "First-Ops-2026!")
+    ensure_admin()
+    with db.unit_of_work() as s:
+        admin = s.exec(select(User).where(User.username == "admin")).one()
+        assert admin.roles == ["admin"] and verify_password(admin.password_hash, "First-Ops-2026!")
+    ensure_admin()
+    assert "admin not created" in capsys.readouterr().out
+
+
+def test_users_create_rejects_a_bad_role_or_missing_department_before_asking_for_a_password(cli_env, db):
+    from cli import app
+
+    def create(*args: str):
+        # no --password: a prompt would read this input; it must never be reached
+        return CliRunner().invoke(app, ["users", "create", *args], input="Secret-Pass-2026!\nSecret-Pass-2026!\n",
+                                  env={"COLUMNS": "200"})
+
+    bad_role = create("zhang", "-r", "boss")
+    assert bad_role.exit_code == 1 and "未知角色 boss" in bad_role.output and "password" not in bad_role.output
+    no_dept = create("han", "-r", "handler")
+    assert no_dept.exit_code == 1 and "必须属于一个部门" in no_dept.output and "password" not in no_dept.output
+    unknown_dept = create("han", "-r", "handler", "-d", "SZ-NONE")
+    assert unknown_dept.exit_code == 1 and "SZ-NONE" in unknown_dept.output and "password" not in unknown_dept.output
+    good = create("zhang", "-r", "analyst")
+    assert good.exit_code == 0 and "password for zhang" in good.output, good.output
+    with db.unit_of_work() as s:
+        assert [u.username for u in s.exec(select(User))] == ["zhang"]
