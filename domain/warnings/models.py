@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from domain.risk.models import RiskScore
 from domain.types import UTCDateTime, utcnow
 
 try:  # the level vocabulary lives with the risk engine; never a copy here
@@ -68,6 +69,10 @@ OPEN_STATUSES = ("issued", "in_progress", "return_requested", "feedback_submitte
 # Routing precedence, first match wins: supervision item, industry code prefix, district, default.
 ROUTING_KINDS = {"item": "监管事项", "industry": "行业代码前缀", "district": "行政区划", "default": "默认部门"}
 DAY_KINDS = {"working": "工作日", "calendar": "自然日"}
+
+# The risk list ranks one run's scores: served by (run_id, score) instead of sorting a million rows per page.
+_score_table = RiskScore.__table__  # type: ignore[attr-defined]
+sa.Index("ix_risk_score_run_score", _score_table.c.run_id, _score_table.c.score)
 
 _OPEN_SQL = "status IN ('issued', 'in_progress', 'return_requested', 'feedback_submitted')"
 
@@ -150,7 +155,7 @@ class RiskClue(SQLModel, table=True):
 
     __tablename__ = "risk_clue"
     __table_args__ = (
-        sa.UniqueConstraint("source", "external_id"),  # idempotent pushes; NULL external ids never collide
+        sa.UniqueConstraint("source_id", "external_id"),  # idempotent pushes; NULL external ids never collide
         sa.Index("ix_risk_clue_status_received", "status", "received_on", "id"),
         sa.Index("ix_risk_clue_received", "received_on", "id"),
         sa.Index("ix_risk_clue_entity_category_received", "entity_id", "category", "received_on"),
@@ -163,8 +168,8 @@ class RiskClue(SQLModel, table=True):
     uscc: str = Field(default="", max_length=32)  # as reported, even when invalid
     entity_name: str = Field(default="", max_length=200)  # as reported
     entity_problem: str | None = Field(default=None, max_length=16)  # ENTITY_PROBLEMS; null when matched
-    source: str = Field(max_length=32)  # CLUE_SOURCES
-    data_source_id: int | None = Field(default=None, foreign_key="data_source.id")
+    source: str = Field(max_length=32)  # CLUE_SOURCES: the kind of channel
+    source_id: int | None = Field(default=None, foreign_key="data_source.id")  # the system that pushed it
     external_id: str | None = Field(default=None, max_length=64)
     category: str = Field(max_length=64)
     description: str = Field(default="", max_length=4000)

@@ -5,7 +5,7 @@ Revises: 0008
 
 risk_warning with its hot-list indexes (department + status + created, status + created, level + created, entity)
 and a partial unique index that allows one open warning per entity; warning_event (the trace, 留痕);
-warning_code_sequence (YJ-<year>-<n> numbers under a row lock); risk_clue (unique per source + external id);
+warning_code_sequence (YJ-<year>-<n> numbers under a row lock); risk_clue (unique per data source + external id);
 routing_rule; warning_deadline_setting; workday_override.
 """
 
@@ -26,6 +26,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('risk_score', schema=None) as batch_op:
+        batch_op.create_index('ix_risk_score_run_score', ['run_id', 'score'], unique=False)
+
     op.create_table('warning_code_sequence',
     sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('last_value', sa.Integer(), nullable=False),
@@ -118,7 +121,7 @@ def upgrade() -> None:
     sa.Column('entity_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('entity_problem', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-    sa.Column('data_source_id', sa.Integer(), nullable=True),
+    sa.Column('source_id', sa.Integer(), nullable=True),
     sa.Column('external_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=False),
@@ -139,7 +142,7 @@ def upgrade() -> None:
     sa.Column('created_at', domain.types.UTCDateTime(), nullable=False),
     sa.Column('updated_at', domain.types.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['app_user.id'], name=op.f('fk_risk_clue_created_by_id_app_user')),
-    sa.ForeignKeyConstraint(['data_source_id'], ['data_source.id'], name=op.f('fk_risk_clue_data_source_id_data_source')),
+    sa.ForeignKeyConstraint(['source_id'], ['data_source.id'], name=op.f('fk_risk_clue_source_id_data_source')),
     sa.ForeignKeyConstraint(['duplicate_of_id'], ['risk_clue.id'], name=op.f('fk_risk_clue_duplicate_of_id_risk_clue')),
     sa.ForeignKeyConstraint(['entity_id'], ['entity.id'], name=op.f('fk_risk_clue_entity_id_entity')),
     sa.ForeignKeyConstraint(['item_id'], ['supervision_item.id'], name=op.f('fk_risk_clue_item_id_supervision_item')),
@@ -147,7 +150,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['reporting_department_id'], ['department.id'], name=op.f('fk_risk_clue_reporting_department_id_department')),
     sa.ForeignKeyConstraint(['warning_id'], ['risk_warning.id'], name=op.f('fk_risk_clue_warning_id_risk_warning')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_risk_clue')),
-    sa.UniqueConstraint('source', 'external_id', name=op.f('uq_risk_clue_source_external_id'))
+    sa.UniqueConstraint('source_id', 'external_id', name=op.f('uq_risk_clue_source_id_external_id'))
     )
     with op.batch_alter_table('risk_clue', schema=None) as batch_op:
         batch_op.create_index('ix_risk_clue_department_received', ['reporting_department_id', 'received_on', 'id'], unique=False)
@@ -213,3 +216,5 @@ def downgrade() -> None:
     op.drop_table('workday_override')
     op.drop_table('warning_deadline_setting')
     op.drop_table('warning_code_sequence')
+    with op.batch_alter_table('risk_score', schema=None) as batch_op:
+        batch_op.drop_index('ix_risk_score_run_score')
