@@ -7,13 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.types import Info as StrawberryInfo
 
-from domain.db import Database, conflict_from
+from domain.db import Database
 from domain.identity.actor import ANONYMOUS, Actor
 from domain.settings import Settings
 
@@ -32,35 +31,30 @@ class Context:
     request_id: str | None = None
     # DataLoaders by name, created lazily per request so batches never leak across callers.
     loaders: dict[str, Any] = field(default_factory=dict)
-    _session: AsyncSession | None = None
-    # Sibling fields and DataLoaders resolve concurrently; one AsyncSession must not be used by two at once.
+    _session: Session | None = None
+    # Sibling fields and DataLoaders resolve concurrently; one session must not be used by two at once. The lock
+    # is per request (one per Context), and the work itself runs in a worker thread, so requests never wait on it.
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    async def session(self) -> AsyncSession:
+    def session(self) -> Session:
         if self._session is None:
-            self._session = self.db.async_session()
+            self._session = self.db.session()
         return self._session
 
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a sync domain read on this request's session."""
+        """Run a sync domain read on this request's session (in a worker thread)."""
         async with self._lock:
-            session = await self.session()
-            return await session.run_sync(lambda s: fn(s, *args, **kwargs))
+            return await self.db.run_in(self.session(), fn, *args, work="read", **kwargs)
 
     async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a sync domain change and commit it; on any error nothing of it stays."""
+        """Run a sync domain change and commit it; on any error nothing of it stays (the database's unit of work)."""
         async with self._lock:
-            session = await self.session()
-            try:
-                result = await session.run_sync(lambda s: fn(s, *args, **kwargs))
-                await session.commit()
-                return result
-            except sa.exc.IntegrityError as exc:
-                await session.rollback()
-                raise conflict_from(exc) from exc
-            except BaseException:
-                await session.rollback()
-                raise
+            return await self.db.run_in(self.session(), fn, *args, work="commit", **kwargs)
+
+    async def dry_run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a change for its validation only; nothing of it is kept."""
+        async with self._lock:
+            return await self.db.run_in(self.session(), fn, *args, work="dry_run", **kwargs)
 
     def loader(self, name: str, factory: Callable[[], T]) -> T:
         if name not in self.loaders:
@@ -69,8 +63,8 @@ class Context:
 
     async def close(self) -> None:
         if self._session is not None:
-            await self._session.close()
-            self._session = None
+            session, self._session = self._session, None
+            await self.db.run_in(session, lambda s: s.close(), work="read")
 
 
 Info = StrawberryInfo[Context, None]

@@ -1,31 +1,48 @@
-"""Engines, sessions and the unit of work. Sync sessions for CLI and jobs; async ones on request paths.
+"""Engines, sessions and the one unit of work every channel uses (pages, GraphQL, CLI, jobs).
 
-Domain functions take a plain `Session`; request handlers reach them through
-`AsyncSession.run_sync`, so each business rule is written once.
+Domain functions take a plain sync `Session`. `Database.unit_of_work(mode)` (sync) and `Database.run(fn, work=...)`
+(from async code) are the only places that decide what happens at the end of the work:
+
+- ``"commit"`` — commit when the function returns, roll back when it raises;
+- ``"read"``   — never commit; the transaction ends with the session;
+- ``"dry_run"`` — flush (so the database checks its constraints too), then roll back: validation only.
+
+In every mode an `IntegrityError` becomes a `Conflict` (see `conflict_from`), here and nowhere else.
+`Database.run` executes the function in a worker thread on the sync engine, so CPU-heavy steps inside a domain
+function (password hashing, feature computation, parsing) never stall the event loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from typing import Any, TypeVar
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Literal, TypeVar
 
+import anyio
+import anyio.to_thread
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import Session, SQLModel
 
 from domain.errors import Conflict
 
 __all__ = [
+    "MODES",
     "NAMING_CONVENTION",
     "Database",
+    "Mode",
     "async_url",
+    "call_in",
     "conflict_from",
+    "settled",
     "sqlite_pragmas",
     "sync_url",
 ]
 
 T = TypeVar("T")
+Mode = Literal["commit", "read", "dry_run"]
+MODES: tuple[Mode, ...] = ("commit", "read", "dry_run")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -53,6 +70,34 @@ def conflict_from(exc: sa.exc.IntegrityError) -> Conflict:
                         "(the record was just created or changed by someone else; reload and try again)",
                         code="conflict")
     return Conflict(f"数据完整性冲突，请刷新后重试 (integrity conflict: {type(exc.orig).__name__})", code="conflict")
+
+
+@contextmanager
+def settled(session: Session, mode: Mode = "commit") -> Iterator[Session]:
+    """End the work done on `session` inside the block as `mode` says; the one place errors are mapped."""
+    if mode not in MODES:
+        raise ValueError(f"unknown unit-of-work mode {mode!r}")
+    try:
+        yield session
+        if mode == "commit":
+            session.commit()
+        elif mode == "dry_run":
+            session.flush()
+            session.rollback()
+    except sa.exc.IntegrityError as exc:
+        session.rollback()
+        raise conflict_from(exc) from exc
+    except BaseException:
+        if mode != "read":  # a failed read leaves nothing to undo; other readers' objects stay loaded
+            session.rollback()
+        raise
+
+
+def call_in(session: Session, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any],
+            mode: Mode = "commit") -> T:
+    """`fn(session, *args, **kwargs)` settled as `mode` (a plain function, so it can run in a worker thread)."""
+    with settled(session, mode):
+        return fn(session, *args, **kwargs)
 
 
 def sync_url(url: str) -> str:
@@ -101,9 +146,10 @@ class Database:
             kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
         self.engine = sa.create_engine(sync_url(url), **kwargs)
         _configure(self.engine)
-        self._async_engine: AsyncEngine | None = None
-        self._async_maker: async_sessionmaker[AsyncSession] | None = None
+        self._async_engine: AsyncEngine | None = None  # health probes and the schema guard only
         self._kwargs = kwargs
+        # Worker threads for request work: no more at once than the connection pool can serve.
+        self._threads = anyio.CapacityLimiter(20 if self.engine.dialect.name != "sqlite" else 15)
 
     @property
     def backend(self) -> str:
@@ -116,43 +162,31 @@ class Database:
             _configure(self._async_engine.sync_engine)
         return self._async_engine
 
+    def session(self) -> Session:
+        """A plain sync session on this database (the caller settles it, e.g. with `settled`)."""
+        return Session(self.engine, expire_on_commit=False)
+
     @contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
-        """A session whose work commits together at the end, or not at all."""
-        with Session(self.engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except sa.exc.IntegrityError as exc:
-                session.rollback()
-                raise conflict_from(exc) from exc
-            except BaseException:
-                session.rollback()
-                raise
+    def unit_of_work(self, mode: Mode = "commit") -> Iterator[Session]:
+        """A session whose work ends as `mode` says: committed together, only read, or validated and undone."""
+        with self.session() as session, settled(session, mode):
+            yield session
 
-    def async_session(self) -> AsyncSession:
-        if self._async_maker is None:
-            self._async_maker = async_sessionmaker(
-                self.async_engine, expire_on_commit=False, sync_session_class=Session)
-        return self._async_maker()
+    async def run(self, fn: Callable[..., T], *args: Any, work: Mode = "commit", **kwargs: Any) -> T:
+        """Run a sync domain function in its own unit of work, in a worker thread (never on the event loop)."""
+        return await anyio.to_thread.run_sync(
+            functools.partial(self._run_now, fn, args, kwargs, work), limiter=self._threads)
 
-    @asynccontextmanager
-    async def async_unit_of_work(self) -> AsyncIterator[AsyncSession]:
-        async with self.async_session() as session:
-            try:
-                yield session
-                await session.commit()
-            except sa.exc.IntegrityError as exc:
-                await session.rollback()
-                raise conflict_from(exc) from exc
-            except BaseException:
-                await session.rollback()
-                raise
+    def _run_now(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any], mode: Mode) -> T:
+        with self.session() as session:
+            return call_in(session, fn, args, kwargs, mode)
 
-    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a sync domain function inside one async unit of work."""
-        async with self.async_unit_of_work() as session:
-            return await session.run_sync(lambda s: fn(s, *args, **kwargs))
+    async def run_in(self, session: Session, fn: Callable[..., T], *args: Any, work: Mode = "commit",
+                     **kwargs: Any) -> T:
+        """Run a sync domain function on a session the caller keeps open (GraphQL: one per request), in a
+        worker thread; the caller makes sure no two calls use the session at once."""
+        return await anyio.to_thread.run_sync(
+            functools.partial(call_in, session, fn, args, kwargs, work), limiter=self._threads)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,8 +1,9 @@
-"""What every page module shares: the caller, page windows and pager links, post-redirect-get."""
+"""What every page module shares: the caller, the unit of work, page windows and pager links, post-redirect-get."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -11,13 +12,30 @@ from starlette.responses import RedirectResponse, Response
 from domain.identity.actor import ANONYMOUS, Actor
 from domain.pagination import PageRequest
 
-__all__ = ["PAGE_SIZE", "actor_of", "page_window", "pager", "redirect_after_post"]
+__all__ = ["PAGE_SIZE", "actor_of", "dry_run", "page_window", "pager", "read", "redirect_after_post", "run"]
 
 PAGE_SIZE = 20
+T = TypeVar("T")
 
 
 def actor_of(request: Request) -> Actor:
     return getattr(request.state, "actor", ANONYMOUS)
+
+
+async def run(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`fn(session, caller, *args)` in one committed unit of work (`Database.run`, mode "commit")."""
+    return await request.app.state.db.run(fn, actor_of(request), *args, work="commit", **kwargs)
+
+
+async def read(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`fn(session, caller, *args)` in one unit of work that only reads (mode "read": nothing is committed)."""
+    return await request.app.state.db.run(fn, actor_of(request), *args, work="read", **kwargs)
+
+
+async def dry_run(request: Request, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Run a change for its validation only (inline validation): the database checks it too, nothing is kept, and
+    a clash with someone else's simultaneous change is a Conflict like in a real save (mode "dry_run")."""
+    await request.app.state.db.run(fn, actor_of(request), *args, work="dry_run", **kwargs)
 
 
 def page_window(request: Request, size: int = PAGE_SIZE) -> tuple[int, PageRequest]:

@@ -66,3 +66,47 @@ def test_a_uniqueness_race_becomes_a_conflict_not_a_server_error(db: Database):
         s.flush()
     with db.unit_of_work() as s:
         assert [d.name for d in s.exec(select(Department))] == ["甲"]
+
+
+# ---- one unit of work, three modes (issue 10 point 3, issue 8 point 17) ------------------------------------------
+
+def _add_department(s, code: str, name: str) -> str:
+    from domain.identity.models import Department
+
+    s.add(Department(code=code, name=name))
+    return name
+
+
+def _names(db: Database) -> list[str]:
+    from domain.identity.models import Department
+
+    with db.unit_of_work("read") as s:
+        return sorted(d.name for d in s.exec(select(Department)))
+
+
+async def test_run_commits_reads_or_only_validates_by_mode(db: Database):
+    assert await db.run(_add_department, "SZ-A", "甲") == "甲"
+    assert await db.run(_add_department, "SZ-B", "乙", work="read") == "乙"
+    assert await db.run(_add_department, "SZ-C", "丙", work="dry_run") == "丙"
+    assert _names(db) == ["甲"]
+    with pytest.raises(ValueError, match="unknown unit-of-work mode"):
+        await db.run(_add_department, "SZ-D", "丁", work="maybe")
+
+
+async def test_a_dry_run_that_meets_a_simultaneous_insert_is_a_conflict_not_a_server_error(db: Database):
+    """The inline validation's dry run and the real submit of the same form racing: the dry run's insert hits the
+    unique index (both passed the domain's check) and must answer like a real save does."""
+    from domain.errors import Conflict
+
+    await db.run(_add_department, "SZ-RACE", "甲")
+    with pytest.raises(Conflict, match="reload and try again"):
+        await db.run(_add_department, "SZ-RACE", "乙", work="dry_run")
+    assert _names(db) == ["甲"]
+
+
+async def test_the_unit_of_work_runs_off_the_event_loop(db: Database):
+    import threading
+
+    loop_thread = threading.get_ident()
+    ran_on = await db.run(lambda s: threading.get_ident(), work="read")
+    assert ran_on != loop_thread

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,16 +20,12 @@ from domain.identity.models import DEPARTMENT_LEVELS
 from domain.identity.passwords import MIN_LENGTH
 from domain.identity.policy import ROLE_LABELS, can, require
 from domain.pagination import PageRequest
-from web.common import PAGE_SIZE, actor_of, page_window, pager, redirect_after_post
+from web.common import PAGE_SIZE, actor_of, dry_run, page_window, pager, redirect_after_post, run
 from web.identity.middleware import end_session, renew_session_version, safe_next, start_session
 from web.templating import flash, render
 
 __all__ = ["routes"]
 
-
-
-async def run(request: Request, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    return await request.app.state.db.run(fn, actor_of(request), *args, **kwargs)
 
 
 def field_errors(exc: DomainError) -> dict[str, str]:
@@ -376,16 +371,6 @@ async def audit_list(request: Request) -> Response:
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------------
-
-async def dry_run(request: Request, fn: Callable[..., Any], *args: Any) -> None:
-    """Run a change for its validation only (inline validation); nothing of it is kept."""
-    db = request.app.state.db
-    async with db.async_session() as session:
-        try:
-            await session.run_sync(lambda s: fn(s, actor_of(request), *args))
-        finally:
-            await session.rollback()
-
 
 def back_to(request: Request, default: str) -> str:
     current = request.headers.get("hx-current-url") or request.headers.get("referer") or ""

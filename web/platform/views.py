@@ -7,7 +7,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from domain.errors import DomainError, Forbidden, NotFound
 from domain.jobs import service as jobs
 from domain.jobs.schedule import list_schedules
 from domain.schema_version import current_revision, head_revision
@@ -101,10 +100,9 @@ async def http_exception(request: Request, exc: Exception) -> Response:
 
 
 async def domain_exception(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, DomainError)
-    status = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, Forbidden) else 400
-    status = {"conflict": 409, "unauthenticated": 401}.get(exc.code, status)
-    return error_page(request, status, exc.message)
+    from web.errors import domain_exception as by_class
+
+    return await by_class(request, exc)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
