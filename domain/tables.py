@@ -4,9 +4,23 @@ from sqlmodel import SQLModel
 
 import domain.db  # noqa: F401  (sets the naming convention first)
 from domain.audit.models import AuditLog
+from domain.disposal.models import (
+    EvidenceFile,
+    WarningAssist,
+    WarningDisposal,
+    WarningExtension,
+    WarningFeedback,
+)
 from domain.identity.models import ApiToken, Department, User
 from domain.integration.models import DataSource, IngestionBatch, IngestionError
 from domain.jobs.models import Job, JobSchedule
+from domain.notifications.models import (
+    Notification,
+    OutboxEvent,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from domain.reference.models import Industry, Region
 from domain.risk.models import (
     ModelAlias,
@@ -37,6 +51,7 @@ __all__ = [
     "DeadlineSetting",
     "Department",
     "Entity",
+    "EvidenceFile",
     "Industry",
     "IngestionBatch",
     "IngestionError",
@@ -45,6 +60,8 @@ __all__ = [
     "ModelAlias",
     "ModelAliasHistory",
     "ModelVersion",
+    "Notification",
+    "OutboxEvent",
     "Region",
     "RiskClue",
     "RiskRule",
@@ -56,8 +73,15 @@ __all__ = [
     "SupervisionItem",
     "User",
     "Warning",
+    "WarningAssist",
     "WarningCodeSequence",
+    "WarningDisposal",
     "WarningEvent",
+    "WarningExtension",
+    "WarningFeedback",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "WorkdayOverride",
     "metadata",
 ]
