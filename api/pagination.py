@@ -1,45 +1,58 @@
-"""Relay connections: one generic Connection type and one function to build it from a domain Page."""
+"""Relay connections: one generic Connection type, the request from GraphQL arguments, a Connection from a Page.
+
+`page_request(first, after, last, before, info=info)` decodes the opaque cursors and asks for the total only when
+the selection under the list field contains `totalCount` (fragments included), so an unasked count never runs.
+"""
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
 import strawberry
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
-from domain.errors import InvalidInput
 from domain.pagination import Page, PageRequest
+from domain.pagination import decode_cursor as _decode
+from domain.pagination import encode_cursor as _encode
 
-__all__ = ["Connection", "Edge", "PageInfo", "build_connection", "page_request"]
+__all__ = ["Connection", "Edge", "PageInfo", "build_connection", "decode_cursor", "encode_cursor", "page_request",
+           "selects_field"]
 
 T = TypeVar("T")
-_PREFIX = "cursor:"
 
 
 def encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"{_PREFIX}{offset}".encode()).decode()
+    """The cursor of an item by its offset (nested windows and offset-only lists)."""
+    return _encode(offset)
 
 
-def decode_cursor(cursor: str | None, field: str) -> int | None:
-    if cursor is None:
-        return None
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-        if not text.startswith(_PREFIX):
-            raise ValueError
-        offset = int(text[len(_PREFIX):])
-        if offset < 0:
-            raise ValueError
-        return offset
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{field} is not a cursor this API gave out", field=field, code="bad_cursor") from exc
+def decode_cursor(cursor: str | None, field: str) -> Any:
+    """The offset or keyset behind a cursor; InvalidInput(code="bad_cursor") for anything else."""
+    return _decode(cursor, field)
+
+
+def _names(selections: Iterable[Any], wanted: str) -> bool:
+    for sel in selections:
+        if isinstance(sel, SelectedField):
+            if sel.name == wanted:
+                return True
+        elif isinstance(sel, FragmentSpread | InlineFragment) and _names(sel.selections, wanted):
+            return True
+    return False
+
+
+def selects_field(info: Any, name: str) -> bool:
+    """Whether the current field's selection (through fragments) asks for `name` (the schema name, camelCase)."""
+    return any(_names(field.selections, name) for field in info.selected_fields)
 
 
 def page_request(first: int | None = None, after: str | None = None, last: int | None = None,
-                 before: str | None = None) -> PageRequest:
+                 before: str | None = None, *, info: Any = None) -> PageRequest:
+    """The domain's PageRequest; with `info`, the total is counted only when `totalCount` is selected."""
+    count = True if info is None else selects_field(info, "totalCount")
     return PageRequest(first=first, after=decode_cursor(after, "after"), last=last,
-                       before=decode_cursor(before, "before"))
+                       before=decode_cursor(before, "before"), count=count)
 
 
 @strawberry.type(description="Where a page sits in the whole list (分页信息).")
@@ -68,7 +81,7 @@ class Connection(Generic[T]):
 
 
 def build_connection(page: Page[Any], to_node: Callable[[Any], T]) -> Connection[T]:
-    edges = [Edge(cursor=encode_cursor(page.offset + i), node=to_node(item)) for i, item in enumerate(page.items)]
+    edges = [Edge(cursor=page.cursor(i), node=to_node(item)) for i, item in enumerate(page.items)]
     return Connection(
         edges=edges,
         page_info=PageInfo(
@@ -77,5 +90,6 @@ def build_connection(page: Page[Any], to_node: Callable[[Any], T]) -> Connection
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
-        total_count=page.total,
+        # only None when totalCount was not selected, so never read
+        total_count=page.total if page.total is not None else -1,
     )

@@ -1,53 +1,349 @@
-"""One way to page through a query: offset windows with a total, in exactly two SQL statements."""
+"""One way to page through a list: choose the window on the base table, join after, count on demand.
+
+Every list (GraphQL connections and pages alike) goes through :func:`select_page`:
+
+1. **The window is chosen on the base table alone.** ``stmt`` selects one ORM entity (``select(SupervisionAction)``)
+   with the list's filters and only the joins a filter needs (better: filter codes through scalar subqueries,
+   ``SupervisionAction.department_id == select(Department.id).where(Department.code == code).scalar_subquery()``,
+   so the planner walks the index). ``order_by`` is the list's order, ending in a unique column (``id``); the
+   statement gets that ORDER BY, the cursor predicate and ``LIMIT n + 1`` — an index on ``(filter columns,
+   order columns)`` serves it without sorting the matching rows.
+2. **The page's rows are then joined to what the page shows**: ``load(rows)`` gets the (at most ``n``) base rows
+   and returns the items, with one batched query per relation or one join on the page's ids — never a join over
+   every matching row. :func:`by_id` helps with the batched lookup.
+3. **The total is counted only when asked** (``PageRequest(count=True)``; GraphQL sets it from the selection,
+   see ``api.pagination.page_request``; pages when they show it), with ``stmt``'s filters and joins only.
+4. **Cursors are opaque keyset cursors** (the order key values of the row, base64url JSON) when every order
+   column is a plain NOT NULL column of the entity, so page 300 costs what page 1 costs and rows inserted between
+   two requests neither repeat nor vanish. Otherwise the list pages by offset (the cursors are offsets). An integer
+   ``after``/``before`` (``PageRequest(first=20, after=39)``, the pages' ``?page=3``) is an offset window on either
+   kind of list; old offset cursors keep working.
+
+Usage (a list of actions with item and department names, two statements, three with ``totalCount``)::
+
+    def list_actions(session, actor, page: PageRequest, *, department_code=None, max_size=200) -> Page[ActionRow]:
+        stmt = scope_to_department(select(SupervisionAction), actor, SupervisionAction.department_id)
+        if department_code:
+            stmt = stmt.where(SupervisionAction.department_id == select(Department.id)
+                              .where(Department.code == department_code).scalar_subquery())
+
+        def load(actions: list[SupervisionAction]) -> list[ActionRow]:
+            departments = by_id(session, Department, {a.department_id for a in actions})
+            return [ActionRow(a, departments[a.department_id].name) for a in actions]
+
+        return select_page(session, stmt, page, max_size=max_size, load=load,
+                           order_by=(SupervisionAction.started_on.desc(), SupervisionAction.id.desc()))
+
+and in GraphQL ``build_connection(page, ActionType.build)`` with ``page_request(first, after, last, before,
+info=info)``; ``page.cursors[i]`` is the opaque cursor of ``page.items[i]``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import base64
+import binascii
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 from sqlmodel import Session
 
 from domain.errors import InvalidInput
 
-__all__ = ["DEFAULT_PAGE_SIZE", "Page", "PageRequest", "fetch_page"]
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "Keyset",
+    "Page",
+    "PageRequest",
+    "by_id",
+    "count_rows",
+    "decode_cursor",
+    "encode_cursor",
+    "fetch_page",
+    "select_page",
+]
 
 T = TypeVar("T")
+U = TypeVar("U")
 DEFAULT_PAGE_SIZE = 50
+_OFFSET_PREFIX = "cursor:"
+_KEYSET_PREFIX = "k:"
+
+
+class Keyset(tuple):  # type: ignore[type-arg]
+    """A decoded keyset cursor: the order key values of the row a window starts after / ends before."""
+
+
+Position = int | Keyset  # an offset (of the row) or that row's keys
 
 
 @dataclass(frozen=True)
 class PageRequest:
-    """A window as Relay asks for it, with cursors already decoded to offsets."""
+    """A window as Relay asks for it. ``after``/``before`` are offsets (int) or decoded keyset cursors;
+    ``count`` says whether the caller shows the total (``Page.total`` is None when not)."""
 
     first: int | None = None
-    after: int | None = None  # offset of the item the window starts after
+    after: Position | None = None  # the window starts after this row
     last: int | None = None
-    before: int | None = None  # offset of the item the window ends before
+    before: Position | None = None  # the window ends before this row
+    count: bool = True
 
     def validate(self, max_size: int) -> None:
         for name, value in (("first", self.first), ("last", self.last)):
             if value is not None and value < 0:
-                raise InvalidInput(f"{name} must not be negative", field=name, code="page_size_negative")
+                raise InvalidInput(f"分页参数 {name} 为 {value}，不能为负数", field=name, code="page_size_negative")
             if value is not None and value > max_size:
-                raise InvalidInput(
-                    f"{name} is {value}, above the maximum page size of {max_size}; ask for fewer and page on",
-                    field=name, code="page_size_too_large")
+                raise InvalidInput(f"分页参数 {name} 为 {value}，超过每页上限 {max_size}；请分多页读取",
+                                   field=name, code="page_size_too_large")
 
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
     items: list[T]
-    total: int
-    offset: int  # offset of items[0]
+    total: int | None  # None when the request did not ask for it
+    offset: int | None  # offset of items[0] when known (offset windows)
     has_next: bool
     has_previous: bool
+    cursors: list[str] = field(default_factory=list)  # opaque cursor of each item (empty: offset + i)
 
+    def cursor(self, index: int) -> str:
+        if self.cursors:
+            return self.cursors[index]
+        return encode_cursor((self.offset or 0) + index)
+
+    def map(self, fn: Callable[[T], U]) -> Page[U]:
+        """The same window with each item converted."""
+        return Page([fn(item) for item in self.items], self.total, self.offset, self.has_next,  # type: ignore[arg-type]
+                    self.has_previous, self.cursors)
+
+
+# --- cursors -------------------------------------------------------------------------------------------------
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def encode_cursor(position: Position | Sequence[Any]) -> str:
+    """An opaque cursor for an offset or a row's order key values."""
+    if isinstance(position, int) and not isinstance(position, bool):
+        text = f"{_OFFSET_PREFIX}{position}"
+    else:
+        text = _KEYSET_PREFIX + json.dumps([_plain(v) for v in position], ensure_ascii=False, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, field: str = "after") -> Position | None:
+    """The offset or keyset a cursor stands for; a specific error for anything this API did not give out."""
+    if cursor is None:
+        return None
+    try:
+        text = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
+        if text.startswith(_OFFSET_PREFIX):
+            offset = int(text[len(_OFFSET_PREFIX):])
+            if offset < 0:
+                raise ValueError
+            return offset
+        if text.startswith(_KEYSET_PREFIX):
+            values = json.loads(text[len(_KEYSET_PREFIX):])
+            if not isinstance(values, list) or not values:
+                raise ValueError
+            return Keyset(values)
+        raise ValueError
+    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+        raise InvalidInput(f"{field} 不是本接口给出的游标（“{cursor[:40]}”）", field=field, code="bad_cursor") from exc
+
+
+# --- order keys ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Key:
+    expr: Any  # the column expression
+    descending: bool
+    attr: str | None  # attribute on the entity holding the value, when keyset-able
+    python_type: type | None
+
+    def ordered(self, reverse: bool) -> Any:
+        return self.expr.asc() if self.descending == reverse else self.expr.desc()
+
+
+def _keys(order_by: Sequence[Any]) -> list[_Key]:
+    keys: list[_Key] = []
+    for item in order_by:
+        expr, descending = item, False
+        if isinstance(item, UnaryExpression) and item.modifier in (operators.desc_op, operators.asc_op):
+            expr, descending = item.element, item.modifier is operators.desc_op
+        column = getattr(expr, "expression", expr)  # an ORM attribute's column
+        attr = None
+        python_type: type | None = None
+        if isinstance(column, sa.Column) or isinstance(getattr(column, "table", None), sa.Table):
+            if isinstance(column, sa.ColumnElement) and getattr(column, "nullable", True) is False:
+                attr = column.key
+            try:
+                python_type = column.type.python_type
+            except NotImplementedError:
+                python_type = None
+        keys.append(_Key(expr, descending, attr, python_type))
+    return keys
+
+
+def _coerce(value: Any, key: _Key, field: str) -> Any:
+    try:
+        if value is None:
+            raise ValueError
+        if key.python_type is datetime:
+            return datetime.fromisoformat(value)
+        if key.python_type is date:
+            return date.fromisoformat(value)
+        if key.python_type is Decimal:
+            return Decimal(value)
+        if key.python_type is int and not isinstance(value, int):
+            raise ValueError
+        if key.python_type is str and not isinstance(value, str):
+            raise ValueError
+        return value
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise InvalidInput(f"{field} 不是这个列表的游标", field=field, code="bad_cursor") from exc
+
+
+def _seek(keys: list[_Key], values: Sequence[Any], *, later: bool) -> Any:
+    """Rows strictly later (or earlier) than `values` in the order of `keys`."""
+
+    def cmp(key: _Key, value: Any) -> Any:
+        return key.expr < value if key.descending == later else key.expr > value
+
+    if len({k.descending for k in keys}) == 1:
+        row = sa.tuple_(*(k.expr for k in keys))
+        bound = sa.tuple_(*(sa.literal(v, k.expr.type) for k, v in zip(keys, values, strict=True)))
+        return (row < bound) if keys[0].descending == later else (row > bound)
+    clauses = []
+    for i, key in enumerate(keys):
+        equal = [k.expr == v for k, v in zip(keys[:i], values[:i], strict=True)]
+        clauses.append(sa.and_(*equal, cmp(key, values[i])))
+    first = keys[0]
+    leading = first.expr <= values[0] if first.descending == later else first.expr >= values[0]
+    return sa.and_(leading, sa.or_(*clauses))
+
+
+# --- the window ----------------------------------------------------------------------------------------------
+
+def count_rows(session: Session, stmt: sa.Select[Any]) -> int:
+    """Rows matching `stmt` (its filters and joins; order and limit dropped)."""
+    return session.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+
+
+def by_id(session: Session, model: Any, ids: Iterable[Any], *columns: Any) -> dict[Any, Any]:
+    """One batched lookup of `model` rows (or only `columns` of them, as rows) by id, for a page's relations."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    if columns:
+        return {row[0]: row for row in session.execute(sa.select(model.id, *columns).where(model.id.in_(wanted)))}
+    return {row.id: row for row in session.execute(sa.select(model).where(model.id.in_(wanted))).scalars()}
+
+
+def select_page(session: Session, stmt: sa.Select[Any], req: PageRequest, *, order_by: Sequence[Any],
+                max_size: int, load: Callable[[list[Any]], Sequence[T]] | None = None) -> Page[T]:
+    """The window `req` asks for, chosen on `stmt` (one entity, the filters and the joins they need) in the order
+    `order_by` (ending in a unique column); `load` turns the page's rows into its items. See the module docstring.
+
+    Statements: one for the window, whatever `load` runs on the page, one count when ``req.count``."""
+    req.validate(max_size)
+    keys = _keys(order_by)
+    keyset = all(k.attr is not None for k in keys)
+    for name, position in (("after", req.after), ("before", req.before)):
+        if isinstance(position, Keyset) and (not keyset or len(position) != len(keys)):
+            raise InvalidInput(f"{name} 不是这个列表的游标", field=name, code="bad_cursor")
+    total = count_rows(session, stmt) if req.count else None
+    offset_mode = isinstance(req.after, int) or isinstance(req.before, int)
+    if offset_mode:
+        rows, offset, has_next, has_previous = _offset_window(session, stmt, keys, req, total)
+    else:
+        rows, has_next, has_previous = _keyset_window(session, stmt, keys, req)
+        offset = None
+    cursors = [encode_cursor([getattr(row, str(k.attr)) for k in keys]) for row in rows] if keyset else []
+    if not keyset and offset is None:
+        offset = 0
+    items = list(load(rows)) if load is not None else rows
+    return Page(items=items, total=total, offset=offset, has_next=has_next, has_previous=has_previous,
+                cursors=cursors)
+
+
+def _keyset_window(session: Session, stmt: sa.Select[Any], keys: list[_Key],
+                   req: PageRequest) -> tuple[list[Any], bool, bool]:
+    backward = req.last is not None and req.first is None
+    size = (req.last if backward else req.first) or 0
+    if req.first is None and req.last is None:
+        size = DEFAULT_PAGE_SIZE
+    window = stmt
+    if isinstance(req.after, Keyset):
+        window = window.where(_seek(keys, [_coerce(v, k, "after") for k, v in zip(keys, req.after, strict=True)],
+                                    later=True))
+    if isinstance(req.before, Keyset):
+        window = window.where(_seek(keys, [_coerce(v, k, "before") for k, v in zip(keys, req.before, strict=True)],
+                                    later=False))
+    if size == 0:
+        return [], req.before is not None, req.after is not None
+    window = window.order_by(None).order_by(*(k.ordered(backward) for k in keys)).limit(size + 1)
+    rows = list(session.execute(window).scalars())
+    extra = len(rows) > size
+    rows = rows[:size]
+    if backward:
+        rows.reverse()
+        return rows, req.before is not None, extra or req.after is not None
+    has_previous = req.after is not None
+    if req.last is not None and len(rows) > req.last:
+        rows, has_previous = rows[len(rows) - req.last:], True
+    return rows, extra or req.before is not None, has_previous
+
+
+def _offset_window(session: Session, stmt: sa.Select[Any], keys: list[_Key], req: PageRequest,
+                   total: int | None) -> tuple[list[Any], int, bool, bool]:
+    if isinstance(req.after, Keyset) or isinstance(req.before, Keyset):
+        raise InvalidInput("不能同时使用偏移游标和键集游标", field="after", code="bad_cursor")
+    start = 0 if req.after is None else req.after + 1
+    end: int | None = req.before
+    if end is None and req.last is not None and req.first is None:
+        total = count_rows(session, stmt) if total is None else total
+        end = total
+    if end is not None:
+        end = max(start, end)
+    if req.first is not None:
+        end = req.first + start if end is None else min(end, start + req.first)
+    if req.last is not None and end is not None:
+        start = max(start, end - req.last)
+    if req.first is None and req.last is None:
+        end = start + DEFAULT_PAGE_SIZE if end is None else min(end, start + DEFAULT_PAGE_SIZE)
+    assert end is not None
+    size = end - start
+    rows: list[Any] = []
+    extra = False
+    if size > 0:
+        window = stmt.order_by(None).order_by(*(k.ordered(False) for k in keys)).offset(start).limit(size + 1)
+        rows = list(session.execute(window).scalars())
+        extra = len(rows) > size
+        rows = rows[:size]
+    bounded = req.before is not None and end >= req.before
+    return rows, start, extra or bounded, start > 0
+
+
+# --- the old way, until every list has moved -----------------------------------------------------------------
 
 def window(total: int, req: PageRequest) -> tuple[int, int]:
-    """[start, end) of the requested window within `total` items."""
-    start = 0 if req.after is None else min(total, req.after + 1)
-    end = total if req.before is None else max(start, min(total, req.before))
+    """[start, end) of the requested window within `total` items (offsets only)."""
+    after = req.after if isinstance(req.after, int) else None
+    before = req.before if isinstance(req.before, int) else None
+    start = 0 if after is None else min(total, after + 1)
+    end = total if before is None else max(start, min(total, before))
     if req.first is not None:
         end = min(end, start + req.first)
     if req.last is not None:
@@ -59,8 +355,10 @@ def window(total: int, req: PageRequest) -> tuple[int, int]:
 
 def fetch_page(session: Session, stmt: sa.Select[Any], req: PageRequest, *, max_size: int,
                scalars: bool = True) -> Page[Any]:
-    """Count, then fetch the window. `stmt` must carry a deterministic ORDER BY."""
+    """Deprecated (counts always, sorts the whole join): use :func:`select_page`."""
     req.validate(max_size)
+    if isinstance(req.after, Keyset) or isinstance(req.before, Keyset):
+        req = replace(req, after=None, before=None)
     total = session.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
     start, end = window(total, req)
     rows: list[Any] = []

@@ -24,7 +24,7 @@ class SupervisionQuery:
                        after: str | None = None, last: int | None = None,
                        before: str | None = None) -> Connection[EntityNode]:
         ctx = info.context
-        page = await ctx.read(service.search_entities, ctx.actor, page_request(first, after, last, before),
+        page = await ctx.read(service.search_entities, ctx.actor, page_request(first, after, last, before, info=info),
                               search=search, region_code=region_code, industry_code=industry_code, status=status,
                               max_size=ctx.settings.max_page_size)
         return build_connection(page, EntityNode.build)
@@ -39,7 +39,7 @@ class SupervisionQuery:
                                 last: int | None = None,
                                 before: str | None = None) -> Connection[SupervisionItemType]:
         ctx = info.context
-        page = await ctx.read(service.list_items, ctx.actor, page_request(first, after, last, before),
+        page = await ctx.read(service.list_items, ctx.actor, page_request(first, after, last, before, info=info),
                               department_code=department_code, kind=kind, search=search,
                               max_size=ctx.settings.max_page_size)
         return build_connection(page, SupervisionItemType.build)
@@ -56,7 +56,7 @@ class SupervisionQuery:
                                   last: int | None = None,
                                   before: str | None = None) -> Connection[SupervisionActionType]:
         ctx = info.context
-        page = await ctx.read(service.list_actions, ctx.actor, page_request(first, after, last, before),
+        page = await ctx.read(service.list_actions, ctx.actor, page_request(first, after, last, before, info=info),
                               department_code=department_code, item_code=item_code, kind=kind, date_from=date_from,
                               date_to=date_to, uscc=uscc, max_size=ctx.settings.max_page_size)
         return build_connection(page, SupervisionActionType.build)
