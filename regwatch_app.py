@@ -27,7 +27,12 @@ from web.identity import views as identity_views
 from web.identity.middleware import IdentityMiddleware
 from web.integration import views as integration_views
 from web.logging import configure_logging
-from web.middleware import RequestContextMiddleware, SchemaGuardMiddleware, SecurityHeadersMiddleware
+from web.middleware import (
+    BodyLimitMiddleware,
+    RequestContextMiddleware,
+    SchemaGuardMiddleware,
+    SecurityHeadersMiddleware,
+)
 from web.platform import views as platform_views
 from web.risk import views as risk_views
 from web.supervision import views as supervision_views
@@ -36,6 +41,7 @@ from web.templating import STATIC_DIR, templates
 __all__ = ["create_app"]
 
 SESSION_COOKIE = "regwatch_session"
+UPLOAD_PATHS = ("/imports",)  # file uploads: REGWATCH_MAX_UPLOAD_BYTES instead of REGWATCH_MAX_BODY_BYTES
 
 
 class CachedStaticFiles(StaticFiles):
@@ -98,6 +104,9 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, datab
     middleware = [
         Middleware(RequestContextMiddleware),
         Middleware(SecurityHeadersMiddleware, hsts=settings.is_prod),
+        # Body size before anything reads a byte of it (sessions, identity, CSRF, GraphQL, forms).
+        Middleware(BodyLimitMiddleware, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes,
+                   upload_paths=UPLOAD_PATHS),
         Middleware(SchemaGuardMiddleware, database=db),
         Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie=SESSION_COOKIE,
                    max_age=settings.session_max_age, same_site="lax", https_only=settings.is_prod),

@@ -44,6 +44,18 @@ class GraphQLView(GraphQL):
         request.state.graphql_context = context
         return context
 
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON that is malformed or nested too deeply for the parser is the caller's mistake: a 400, never a 500."""
+        try:
+            return json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise HTTPException(400, f"请求体不是合法的 JSON：第 {exc.lineno} 行第 {exc.colno} 列 {exc.msg} "
+                                     "(unable to parse request body as JSON)") from exc
+        except RecursionError as exc:
+            raise HTTPException(400, "请求体 JSON 嵌套过深 (request body JSON is nested too deeply)") from exc
+        except UnicodeDecodeError as exc:
+            raise HTTPException(400, "请求体不是 UTF-8 编码的 JSON (request body is not UTF-8 JSON)") from exc
+
     async def render_graphql_ide(self, request: Request) -> Response:
         return await self._render_ide(request)
 

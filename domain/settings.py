@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -34,6 +35,13 @@ class Settings:
     max_page_size: int = 200
     score_daily_at: str | None = "02:00"  # daily scoring run, local time; None = off
     drift_psi_threshold: float = 0.2  # PSI above this flags drift on the model page
+    # Hardening limits (README "Limits")
+    max_body_bytes: int = 4 * 1024 * 1024  # GraphQL and form bodies
+    max_upload_bytes: int = 256 * 1024 * 1024  # file imports (POST /imports)
+    graphql_max_cost: int = 50_000  # estimated fields a document may ask for (connections multiply by page size)
+    trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For is believed; none by default
+    job_heartbeat_seconds: float = 5.0  # a running job refreshes its heartbeat this often
+    job_stale_seconds: float = 30.0  # a running job without a heartbeat this long is marked failed
 
     @property
     def is_prod(self) -> bool:
@@ -91,7 +99,26 @@ class Settings:
         if not 0 < drift_psi_threshold < 10:
             raise SettingsError(f"REGWATCH_DRIFT_PSI_THRESHOLD must be a number above 0 (e.g. 0.2), got {psi_text!r}")
 
+        proxies = tuple(p.strip() for p in env.get("REGWATCH_TRUSTED_PROXIES", "").split(",") if p.strip())
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise SettingsError("REGWATCH_TRUSTED_PROXIES must be a comma-separated list of IP addresses or "
+                                    f"networks (e.g. 10.0.0.5,10.1.0.0/16), got {proxy!r}") from None
+        heartbeat = number("REGWATCH_JOB_HEARTBEAT_SECONDS", 5)
+        stale = number("REGWATCH_JOB_STALE_SECONDS", 30)
+        if stale < 3 * heartbeat:
+            raise SettingsError("REGWATCH_JOB_STALE_SECONDS must be at least three heartbeats "
+                                f"(3 × REGWATCH_JOB_HEARTBEAT_SECONDS = {3 * heartbeat}), got {stale}")
+
         return cls(
+            max_body_bytes=number("REGWATCH_MAX_BODY_BYTES", 4 * 1024 * 1024),
+            max_upload_bytes=number("REGWATCH_MAX_UPLOAD_BYTES", 256 * 1024 * 1024),
+            graphql_max_cost=number("REGWATCH_GRAPHQL_MAX_COST", 50_000),
+            trusted_proxies=proxies,
+            job_heartbeat_seconds=float(heartbeat),
+            job_stale_seconds=float(stale),
             database_url=url,
             host=env.get("REGWATCH_HOST", "127.0.0.1").strip() or "127.0.0.1",
             port=int(port_text),
