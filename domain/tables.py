@@ -11,6 +11,7 @@ from domain.disposal.models import (
     WarningExtension,
     WarningFeedback,
 )
+from domain.evaluation.models import EvaluationResult, EvaluationRun, Indicator, IndicatorSet
 from domain.identity.models import ApiToken, Department, User
 from domain.integration.models import DataSource, IngestionBatch, IngestionError
 from domain.jobs.models import Job, JobSchedule
@@ -22,6 +23,7 @@ from domain.notifications.models import (
     WebhookSubscription,
 )
 from domain.reference.models import Industry, Region
+from domain.reports.models import AnalysisReport
 from domain.risk.models import (
     ModelAlias,
     ModelAliasHistory,
@@ -43,6 +45,7 @@ from domain.warnings.models import (
 )
 
 __all__ = [
+    "AnalysisReport",
     "ApiToken",
     "AuditLog",
     "Complaint",
@@ -51,7 +54,11 @@ __all__ = [
     "DeadlineSetting",
     "Department",
     "Entity",
+    "EvaluationResult",
+    "EvaluationRun",
     "EvidenceFile",
+    "Indicator",
+    "IndicatorSet",
     "Industry",
     "IngestionBatch",
     "IngestionError",

@@ -1,0 +1,1 @@
+"""监管效能评价: indicator sets, scoring, evaluation runs."""

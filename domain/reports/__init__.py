@@ -1,0 +1,1 @@
+"""分析报告: generated period reports and their archive."""
