@@ -9,7 +9,8 @@ from sqlmodel import Field, SQLModel
 
 from domain.types import UTCDateTime, utcnow
 
-__all__ = ["DATA_SOURCE_KINDS", "INGEST_KINDS", "DataSource", "IngestionBatch", "IngestionError"]
+__all__ = ["BATCH_OUTCOME_LABELS", "DATA_SOURCE_KINDS", "INGEST_KINDS", "DataSource", "IngestionBatch",
+           "IngestionError", "batch_outcome"]
 
 DATA_SOURCE_KINDS = ("phase_one", "department_system", "data_centre", "manual")
 INGEST_KINDS = ("entities", "items", "actions", "complaints", "credit")
@@ -55,6 +56,22 @@ class IngestionBatch(SQLModel, table=True):
     job_id: int | None = Field(default=None, foreign_key="job.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# What a batch came to, as a person reads it at a glance (page, CLI, GraphQL `outcome`).
+BATCH_OUTCOME_LABELS = {"running": "导入中", "failed": "失败", "rejected": "整批拒收", "all_rejected": "全部拒收",
+                        "partial": "部分接收", "done": "全部接收"}
+
+
+def batch_outcome(status: str, accepted: int, rejected: int) -> str:
+    """running / failed / rejected (all-or-nothing refused) / all_rejected (nothing accepted) / partial / done."""
+    if status in ("running", "failed", "rejected"):
+        return status
+    if rejected and not accepted:
+        return "all_rejected"
+    if rejected:
+        return "partial"
+    return "done"
 
 
 class IngestionError(SQLModel, table=True):

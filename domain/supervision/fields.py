@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domain.supervision.models import ACTION_TRIGGERS, ITEM_KINDS
+
 __all__ = [
     "ACTION_KIND_LABELS",
+    "ACTION_TRIGGER_LABELS",
     "COMPLAINT_CHANNEL_LABELS",
     "CREDIT_KIND_LABELS",
     "ENTITY_STATUS_LABELS",
@@ -32,8 +35,11 @@ class FieldSpec:
 
 
 # Enum value -> Chinese label; inputs may give either.
-ITEM_KIND_LABELS = {"inspection": "检查", "penalty": "行政处罚", "coercion": "行政强制", "other": "其他"}
+# The kinds themselves are defined once, in `models.ITEM_KINDS`; these are their labels, in that order.
+ITEM_KIND_LABELS = dict(zip(ITEM_KINDS, ("检查", "行政处罚", "行政强制", "其他"), strict=True))
 ACTION_KIND_LABELS = ITEM_KIND_LABELS
+ACTION_TRIGGER_LABELS = dict(zip(ACTION_TRIGGERS, ("双随机抽查", "投诉举报", "线索核查", "日常检查", "专项检查"),
+                                 strict=True))
 ENTITY_TYPE_LABELS = {"enterprise": "企业", "individual": "个体工商户", "cooperative": "农民专业合作社",
                       "other": "其他"}
 ENTITY_STATUS_LABELS = {"active": "存续", "suspended": "停业", "revoked": "吊销", "cancelled": "注销"}
@@ -52,6 +58,9 @@ _EXTRA_ALIASES = {
     "channel": {"12345": "12345", "12315": "12315", "网上": "online"},
     "credit_kind": {"经营异常": "abnormal_operation", "严重违法失信": "serious_violation", "表彰": "commendation"},
     "kind": {"处罚": "penalty", "强制": "coercion", "检查": "inspection"},
+    "trigger": {"双随机": "random", "随机抽查": "random", "双随机一公开": "random", "投诉": "complaint",
+                "举报": "complaint", "线索": "clue", "预警": "clue", "转办": "clue", "日常": "routine",
+                "日常巡查": "routine", "专项": "campaign", "专项整治": "campaign", "专项行动": "campaign"},
 }
 
 
@@ -76,6 +85,7 @@ RECORD_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
         FieldSpec("registered_capital", "注册资本（万元）", False, ("注册资本", "注册资本(万元)")),
         FieldSpec("founded_on", "成立日期", False, ("成立时间",)),
         FieldSpec("status", "登记状态", False, ("状态", "经营状态")),
+        FieldSpec("status_changed_on", "状态变更日期", False, ("注销日期", "吊销日期", "注销/吊销日期", "状态日期")),
     ),
     "items": (
         FieldSpec("code", "监管事项编码", True, ("事项编码", "检查实施清单编码")),
@@ -96,6 +106,7 @@ RECORD_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
         FieldSpec("penalty_amount", "罚没金额（元）", False, ("罚款金额", "罚没金额", "罚款金额（元）")),
         FieldSpec("document_number", "文书编号", False, ("决定书文号", "文书号")),
         FieldSpec("officers", "执法人员", False, ("检查人员",)),
+        FieldSpec("trigger", "检查方式", False, ("触发方式", "检查来源", "任务来源")),
     ),
     "complaints": (
         FieldSpec("external_id", "投诉编号", True, ("外部编号", "工单编号", "编号")),

@@ -17,7 +17,7 @@ from typing import Any
 
 from domain.errors import InvalidInput
 from domain.supervision.fields import RECORD_FIELDS, header_map, normalise_header
-from domain.supervision.validation import BadRecord
+from domain.supervision.validation import BadRecord, FileRecord
 
 __all__ = ["FILE_FORMATS", "RecordFile", "detect_encoding", "open_records"]
 
@@ -102,12 +102,15 @@ def _columns(kind: str, headers: list[Any]) -> list[str | None]:
     return fields
 
 
-def _rows_to_records(fields: list[str | None], rows: Iterator[tuple | list]) -> Iterator[dict[str, Any]]:
+def _rows_to_records(fields: list[str | None], rows: Iterator[tuple | list]) -> Iterator[FileRecord]:
+    """Records of the data rows, each with its row in the file (header = row 1). Empty cells are left out of the
+    record: an empty cell leaves the stored value alone, like a column the file does not have."""
     pairs = [(i, name) for i, name in enumerate(fields) if name]
-    for row in rows:
+    for number, row in enumerate(rows, start=2):
         if not any(cell not in (None, "") for cell in row):
             continue  # blank lines are not records
-        yield {name: (row[i] if i < len(row) and row[i] != "" else None) for i, name in pairs}
+        yield FileRecord(number, {name: row[i] for i, name in pairs
+                                  if i < len(row) and row[i] is not None and row[i] != ""})
 
 
 @contextmanager
@@ -156,10 +159,10 @@ def _json_lines(kind: str, lines: Iterator[str]) -> Iterator[Any]:
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield BadRecord("invalid_json", f"第{number}行不是有效的 JSON：{exc.msg}")
+            yield BadRecord("invalid_json", f"第{number}行不是有效的 JSON：{exc.msg}", number)
             continue
         if not isinstance(value, dict):
-            yield BadRecord("not_an_object", f"第{number}行应为 JSON 对象")
+            yield BadRecord("not_an_object", f"第{number}行应为 JSON 对象", number)
             continue
         record: dict[str, Any] = {}
         unknown = []
@@ -170,6 +173,6 @@ def _json_lines(kind: str, lines: Iterator[str]) -> Iterator[Any]:
             else:
                 record[name] = item
         if unknown:
-            yield BadRecord("unknown_field", f"第{number}行有无法识别的字段：{'、'.join(unknown)}")
+            yield BadRecord("unknown_field", f"第{number}行有无法识别的字段：{'、'.join(unknown)}", number)
             continue
-        yield record
+        yield FileRecord(number, record)

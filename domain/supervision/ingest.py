@@ -48,8 +48,15 @@ from domain.identity.actor import Actor
 from domain.identity.policy import require, require_signed_in
 from domain.integration.models import INGEST_KINDS, DataSource, IngestionBatch, IngestionError
 from domain.supervision.fields import RECORD_FIELDS
-from domain.supervision.models import Complaint, CreditRecord, Entity, SupervisionAction, SupervisionItem
-from domain.supervision.validation import STAGE_COLUMNS, VALIDATORS, Lookups, RowError
+from domain.supervision.models import (
+    DEREGISTERED_STATUSES,
+    Complaint,
+    CreditRecord,
+    Entity,
+    SupervisionAction,
+    SupervisionItem,
+)
+from domain.supervision.validation import OPTIONAL_FIELDS, STAGE_COLUMNS, VALIDATORS, Lookups, RowError, printable
 from domain.types import UTCDateTime, local_today, utcnow
 
 __all__ = [
@@ -57,6 +64,7 @@ __all__ = [
     "INGEST_MODES",
     "MAX_RECORDS_PER_CALL",
     "MAX_RETURNED_ERRORS",
+    "MAX_STORED_ERRORS",
     "IngestResult",
     "RecordError",
     "authorise_source",
@@ -68,6 +76,7 @@ INGEST_MODES = ("partial", "all_or_nothing")
 CHANNELS = ("api", "file", "cli", "demo")
 MAX_RECORDS_PER_CALL = 10_000
 MAX_RETURNED_ERRORS = 1_000
+MAX_STORED_ERRORS = 1_000  # error rows kept per batch (the first ones, by record); the batch keeps the total
 CHUNK_SIZE = 5_000
 
 _TARGETS: dict[str, sa.Table] = {
@@ -89,12 +98,14 @@ _KEYS: dict[str, tuple[tuple[str, ...], str]] = {
 
 @dataclass(frozen=True)
 class RecordError:
-    """One problem with one record: its index in the batch (0-based), the field, a stable code, a message."""
+    """One problem with one record: its index in the batch (0-based), the field, a stable code, a message, and
+    for files the record's row in the file (header = row 1)."""
 
     index: int | None
     field: str | None
     code: str
     message: str
+    row: int | None = None
 
 
 @dataclass
@@ -105,7 +116,8 @@ class IngestResult:
     received: int
     accepted: int
     rejected: int
-    errors: list[RecordError] = field(default_factory=list)  # up to max_errors; all of them are in the batch
+    errors: list[RecordError] = field(default_factory=list)  # up to max_errors
+    errors_total: int = 0  # every error found; the batch stores the first MAX_STORED_ERRORS
 
 
 @dataclass(frozen=True)
@@ -159,12 +171,15 @@ class _Stage:
         self.backend = connection.dialect.name
         target = _TARGETS[kind]
         metadata = sa.MetaData()
-        self.columns = ("idx", *STAGE_COLUMNS[kind])
+        # idx, the target's columns, the presence mask of the optional fields, the file row
+        self.columns = ("idx", *STAGE_COLUMNS[kind], "present", "row")
         self.table = sa.Table(
             f"rw_stage_{kind}", metadata,
             sa.Column("idx", sa.Integer, nullable=False),
             *[sa.Column(name, target.c[name].type.copy() if name in target.c else sa.Integer)
               for name in STAGE_COLUMNS[kind]],
+            sa.Column("present", sa.Integer, nullable=False),
+            sa.Column("row", sa.Integer),
             prefixes=["TEMPORARY"],
         )
         self.errors = sa.Table(
@@ -173,13 +188,15 @@ class _Stage:
             sa.Column("field", sa.String(64)),
             sa.Column("code", sa.String(64), nullable=False),
             sa.Column("message", sa.String(500), nullable=False),
+            sa.Column("row", sa.Integer),
             prefixes=["TEMPORARY"],
         )
         mark = "?" if self.backend == "sqlite" else "%s"
-        self._insert_rows = (f"INSERT INTO {self.table.name} ({', '.join(self.columns)}) "
+        quoted = self._quoted = ", ".join(f'"{name}"' for name in self.columns)
+        self._insert_rows = (f"INSERT INTO {self.table.name} ({quoted}) "
                              f"VALUES ({', '.join([mark] * len(self.columns))})")
-        self._insert_errors = (f"INSERT INTO {self.errors.name} (idx, field, code, message) "
-                               f"VALUES ({mark}, {mark}, {mark}, {mark})")
+        self._insert_errors = (f'INSERT INTO {self.errors.name} (idx, field, code, message, "row") '
+                               f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})")
 
     def create(self) -> None:
         self.drop()
@@ -194,7 +211,7 @@ class _Stage:
         if rows:
             if copy and self.backend == "postgresql":
                 raw = self.connection.connection.dbapi_connection
-                copy_sql = f"COPY {self.table.name} ({', '.join(self.columns)}) FROM STDIN"
+                copy_sql = f"COPY {self.table.name} ({self._quoted}) FROM STDIN"
                 with raw.cursor() as cursor, cursor.copy(copy_sql) as out:  # type: ignore[union-attr]
                     for row in rows:
                         out.write_row(row)
@@ -202,7 +219,7 @@ class _Stage:
                 self.connection.exec_driver_sql(self._insert_rows, rows)
         if errors:
             self.connection.exec_driver_sql(
-                self._insert_errors, [(i, f, c, m[:500]) for i, f, c, m in errors])
+                self._insert_errors, [(i, f, c, printable(m)[:500], row) for i, f, c, m, row in errors])
 
     def reject_duplicates(self) -> None:
         """Keep the first of records sharing a key; the later ones become `duplicate_in_batch` errors."""
@@ -210,36 +227,57 @@ class _Stage:
         label = next(spec.label for spec in RECORD_FIELDS[self.kind] if spec.name == key)
         stage = self.table.name
         dupes = self.connection.exec_driver_sql(
-            f"SELECT s.idx, s.{key}, f.first_idx FROM {stage} s "
+            f'SELECT s.idx, s.{key}, f.first_idx, s."row", o."row" FROM {stage} s '
             f"JOIN (SELECT {key} AS k, MIN(idx) AS first_idx FROM {stage} GROUP BY {key} HAVING COUNT(*) > 1) f "
-            f"ON s.{key} = f.k WHERE s.idx > f.first_idx").all()
+            f"ON s.{key} = f.k JOIN {stage} o ON o.idx = f.first_idx WHERE s.idx > f.first_idx").all()
         if not dupes:
             return
-        self.write([], [(idx, key, "duplicate_in_batch", f"{label}：“{value}”与本批第{first + 1}条记录重复")
-                        for idx, value, first in dupes])
+        self.write([], [(idx, key, "duplicate_in_batch",
+                         f"{label}：“{value}”与文件第{first_row}行重复" if first_row is not None
+                         else f"{label}：“{value}”与本批序号{first}（从0起）的记录重复", row)
+                        for idx, value, first, row, first_row in dupes])
         self.connection.exec_driver_sql(
             f"DELETE FROM {stage} WHERE idx IN (SELECT s.idx FROM {stage} s "
             f"JOIN (SELECT {key} AS k, MIN(idx) AS first_idx FROM {stage} GROUP BY {key}) f "
             f"ON s.{key} = f.k WHERE s.idx > f.first_idx)")
 
     def merge(self, source_id: int) -> int:
-        """Upsert the staged rows into the target in one statement; returns how many."""
+        """Upsert the staged rows into the target; returns how many.
+
+        One `INSERT ... SELECT ... ON CONFLICT DO UPDATE` per distinct presence mask (a file has one): an update
+        sets the required columns and the optional ones the record carried, and leaves the others alone.
+        """
         target = _TARGETS[self.kind]
         key_columns = _KEYS[self.kind][0]
+        optional = OPTIONAL_FIELDS[self.kind]
+        optional_columns = {column for _, columns in optional for column in columns}
         values = list(STAGE_COLUMNS[self.kind])
         selected: list[Any] = [self.table.c[name] for name in values]
+        always = {name for name in values if name not in optional_columns and name not in key_columns}
         if "source_id" in target.c:
             values.append("source_id")
             selected.append(sa.literal(source_id, sa.Integer))
+            always.add("source_id")
         values.append("updated_at")
         selected.append(sa.literal(utcnow(), UTCDateTime()))
+        always.add("updated_at")
         insert = (postgresql.insert if self.backend == "postgresql" else sqlite.insert)(target)
-        # `WHERE true` keeps SQLite's parser from reading ON CONFLICT as a join constraint
-        stmt = insert.from_select(values, sa.select(*selected).where(sa.true()))
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(key_columns),
-            set_={name: stmt.excluded[name] for name in values if name not in key_columns})
-        self.connection.execute(stmt)
+        masks = self.connection.execute(sa.select(self.table.c.present).distinct()).scalars().all()
+        for mask in masks:
+            given = {name for bit, (name, _) in enumerate(optional) if mask & (1 << bit)}
+            updated = always | {column for bit, (name, columns) in enumerate(optional) if name in given
+                                for column in columns}
+            # the `WHERE` also keeps SQLite's parser from reading ON CONFLICT as a join constraint
+            stmt = insert.from_select(values, sa.select(*selected).where(self.table.c.present == mask))
+            excluded = stmt.excluded
+            set_: dict[str, Any] = {name: excluded[name] for name in values if name in updated}
+            if self.kind == "entities" and "status" in given:
+                set_["deregistered_on"] = _deregistered_on(target, excluded)
+                if "status_changed_on" not in given:  # a new status of unknown date: no stale date
+                    set_["status_changed_on"] = sa.case((target.c.status == excluded.status,
+                                                         target.c.status_changed_on), else_=None)
+            stmt = stmt.on_conflict_do_update(index_elements=list(key_columns), set_=set_)
+            self.connection.execute(stmt)
         return self.count()
 
     def count(self) -> int:
@@ -249,18 +287,34 @@ class _Stage:
         return self.connection.execute(
             sa.select(sa.func.count(sa.distinct(self.errors.c.idx)))).scalar_one()
 
+    def errors_total(self) -> int:
+        return self.connection.execute(sa.select(sa.func.count()).select_from(self.errors)).scalar_one()
+
     def first_errors(self, limit: int) -> list[RecordError]:
+        e = self.errors.c
         rows = self.connection.execute(
-            sa.select(self.errors.c.idx, self.errors.c.field, self.errors.c.code, self.errors.c.message)
-            .order_by(self.errors.c.idx, self.errors.c.field).limit(limit)).all()
+            sa.select(e.idx, e.field, e.code, e.message, e.row).order_by(e.idx, e.field).limit(limit)).all()
         return [RecordError(*row) for row in rows]
 
-    def save_errors(self, batch_id: int) -> None:
+    def save_errors(self, batch_id: int, limit: int = MAX_STORED_ERRORS) -> None:
+        """Store the first `limit` errors (by record) of the batch; the batch row keeps the total."""
         target = IngestionError.__table__
+        e = self.errors.c
+        first = (sa.select(sa.literal(batch_id, sa.Integer), e.idx, e.field, e.code, e.message, e.row)
+                 .order_by(e.idx, e.field).limit(limit))
         self.connection.execute(sa.insert(target).from_select(
-            ["batch_id", "record_index", "field", "code", "message"],
-            sa.select(sa.literal(batch_id, sa.Integer), self.errors.c.idx, self.errors.c.field, self.errors.c.code,
-                      self.errors.c.message).order_by(self.errors.c.idx)))
+            ["batch_id", "record_index", "field", "code", "message", "row_number"], first))
+
+
+def _deregistered_on(target: sa.Table, excluded: Any) -> Any:
+    """The date an entity left the register: the earliest known revocation/cancellation; none once it is back."""
+    known, new = target.c.deregistered_on, excluded.deregistered_on
+    return sa.case(
+        (excluded.status.not_in(DEREGISTERED_STATUSES), None),
+        (known.is_(None), new),
+        (new.is_(None), known),
+        (new < known, new),
+        else_=known)
 
 
 def _chunks(records: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[tuple[int, Mapping[str, Any]]]]:
@@ -269,26 +323,39 @@ def _chunks(records: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[tu
         yield chunk
 
 
-def _finish(session: Session, stage: _Stage, actor: Actor, source: _Source, *, kind: str, mode: str, channel: str,
-            file_name: str | None, received: int, job_id: int | None, max_errors: int) -> IngestResult:
-    """Upsert (unless all-or-nothing failed), then the batch row, its errors and the audit row."""
+def _open_batch(session: Session, stage: _Stage, actor: Actor, source: _Source, *, kind: str, mode: str,
+                channel: str, file_name: str | None, received: int, job_id: int | None) -> IngestionBatch:
+    """The batch row (still `running`) with its counts and its first errors; the merge comes after."""
     rejected = stage.rejected()
-    status = "rejected" if mode == "all_or_nothing" and rejected else "done"
-    accepted = stage.merge(source.id) if status == "done" else 0
-    batch = IngestionBatch(source_id=source.id, kind=kind, channel=channel, mode=mode, status=status,
-                           file_name=file_name, received=received, accepted=accepted, rejected=rejected,
-                           created_by_id=actor.user_id, job_id=job_id, finished_at=utcnow())
+    errors_total = stage.errors_total() if rejected else 0
+    batch = IngestionBatch(source_id=source.id, kind=kind, channel=channel, mode=mode, status="running",
+                           file_name=file_name, received=received, accepted=0, rejected=rejected,
+                           errors_total=errors_total, created_by_id=actor.user_id, job_id=job_id)
     session.add(batch)
     session.flush()
     assert batch.id is not None
     if rejected:
         stage.save_errors(batch.id)
-    record_audit(session, actor, f"ingest.{kind}", "ingestion_batch", batch.id,
-                 {"source": source.code, "mode": mode, "channel": channel, "file_name": file_name,
-                  "received": received, "accepted": accepted, "rejected": rejected})
-    errors = stage.first_errors(max_errors) if rejected else []
-    return IngestResult(batch_id=batch.id, kind=kind, status=status, received=received, accepted=accepted,
-                        rejected=rejected, errors=errors)
+    return batch
+
+
+def _close_batch(session: Session, stage: _Stage, actor: Actor, source: _Source, batch: IngestionBatch, *,
+                 max_errors: int) -> IngestResult:
+    """Upsert (unless all-or-nothing failed), mark the batch finished, write the audit row."""
+    assert batch.id is not None
+    status = "rejected" if batch.mode == "all_or_nothing" and batch.rejected else "done"
+    batch.accepted = stage.merge(source.id) if status == "done" else 0
+    batch.status = status
+    batch.finished_at = utcnow()
+    session.add(batch)
+    session.flush()
+    record_audit(session, actor, f"ingest.{batch.kind}", "ingestion_batch", batch.id,
+                 {"source": source.code, "mode": batch.mode, "channel": batch.channel, "file_name": batch.file_name,
+                  "received": batch.received, "accepted": batch.accepted, "rejected": batch.rejected})
+    errors = stage.first_errors(max_errors) if batch.rejected else []
+    return IngestResult(batch_id=batch.id, kind=batch.kind, status=status, received=batch.received,
+                        accepted=batch.accepted, rejected=batch.rejected, errors=errors,
+                        errors_total=batch.errors_total)
 
 
 def ingest(session: Session, actor: Actor, *, source: str, kind: str, records: Iterable[Mapping[str, Any]],
@@ -311,10 +378,22 @@ def ingest(session: Session, actor: Actor, *, source: str, kind: str, records: I
             rows, errors = validate(chunk, lookups)
             stage.write(rows, errors)
         stage.reject_duplicates()
-        return _finish(session, stage, actor, src, kind=kind, mode=mode, channel=channel, file_name=file_name,
-                       received=len(batch), job_id=None, max_errors=len(batch) * 20 + 1)
+        opened = _open_batch(session, stage, actor, src, kind=kind, mode=mode, channel=channel,
+                             file_name=file_name, received=len(batch), job_id=None)
+        return _close_batch(session, stage, actor, src, opened, max_errors=len(batch) * 20 + 1)
     finally:
         stage.drop()
+
+
+def _fail_batch(connection: sa.Connection, batch_id: int | None) -> None:
+    """Mark a batch whose merge did not happen as failed (best effort: the connection may be gone)."""
+    table = IngestionBatch.__table__
+    try:
+        connection.execute(sa.update(table).where(table.c.id == batch_id)
+                           .values(status="failed", accepted=0, finished_at=utcnow()))
+        connection.commit()
+    except Exception:
+        pass
 
 
 def ingest_stream(db: Database, actor: Actor, *, source: str, kind: str, records: Iterable[Mapping[str, Any]],
@@ -347,10 +426,20 @@ def ingest_stream(db: Database, actor: Actor, *, source: str, kind: str, records
                     on_progress(received)
             stage.reject_duplicates()
             connection.commit()
+            # The main database's write lock is held twice, briefly: for the batch row with its (capped) error
+            # rows, then for the merge. The batch is `running` in between, its records not yet visible.
+            batch: IngestionBatch | None = None
             with Session(bind=connection, expire_on_commit=False) as session:
-                result = _finish(session, stage, actor, src, kind=kind, mode=mode, channel=channel,
-                                 file_name=file_name, received=received, job_id=job_id, max_errors=max_errors)
+                batch = _open_batch(session, stage, actor, src, kind=kind, mode=mode, channel=channel,
+                                    file_name=file_name, received=received, job_id=job_id)
                 session.commit()
+                try:
+                    result = _close_batch(session, stage, actor, src, batch, max_errors=max_errors)
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    _fail_batch(connection, batch.id)
+                    raise
             return result
         except BaseException:
             connection.rollback()

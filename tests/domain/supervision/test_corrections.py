@@ -1,0 +1,286 @@
+"""Ingestion corrections (issues 8, 11, 16): partial upserts, industry notations, kind vs item, status dates,
+the inspection trigger, control characters, batch outcomes, file row numbers and the stored-error cap."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+from domain.integration.models import IngestionBatch, IngestionError, batch_outcome
+from domain.supervision import ingest as ingest_module
+from domain.supervision.files import open_records
+from domain.supervision.ingest import ingest, ingest_stream
+from domain.supervision.models import Entity, SupervisionAction
+from domain.supervision.validation import normalise_industry_code
+from tests.domain.supervision.factories import ADMIN, seed_basics, uscc
+
+
+@pytest.fixture
+def basics(session):
+    return seed_basics(session)
+
+
+def run(db, **kwargs):
+    with db.unit_of_work() as s:
+        return ingest(s, ADMIN, **kwargs)
+
+
+def entity(n: int, **fields):
+    return {"uscc": uscc(n), "name": f"苏州测试{n}号有限公司", "entity_type": "enterprise", **fields}
+
+
+def stored(db, n: int) -> Entity:
+    with db.unit_of_work() as s:
+        return s.exec(select(Entity).where(Entity.uscc == uscc(n))).one()
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    return path
+
+
+def import_file(db, path: Path, kind: str, **kwargs):
+    with open_records(path, kind) as opened:
+        return ingest_stream(db, ADMIN, source="MANUAL", kind=kind, records=opened.records, **kwargs)
+
+
+# --- 1. partial upserts -------------------------------------------------------------------------------------------
+
+FULL = {"industry_code": "C13", "region_code": "320505", "registered_capital": "500", "founded_on": "2010-05-01"}
+
+
+def test_fields_a_push_leaves_out_are_kept_and_an_explicit_null_clears(db, basics):
+    run(db, source="MANUAL", kind="entities", records=[entity(0, **FULL)])
+    result = run(db, source="MANUAL", kind="entities", records=[entity(0, name="苏州改名有限公司")])
+    assert (result.accepted, result.errors) == (1, [])
+    row = stored(db, 0)
+    assert (row.name, row.industry_code, row.region_code, row.registered_capital, row.founded_on) == (
+        "苏州改名有限公司", "13", "320505", Decimal("500.00"), date(2010, 5, 1))
+    run(db, source="MANUAL", kind="entities", records=[entity(0, registered_capital=None, status=None)])
+    row = stored(db, 0)
+    assert row.registered_capital is None and row.status == "active"  # null clears; a null status is "not given"
+    assert (row.industry_code, row.founded_on) == ("13", date(2010, 5, 1))
+
+
+def test_a_file_with_only_the_key_columns_changes_nothing_else(db, basics, tmp_path):
+    run(db, source="MANUAL", kind="entities", records=[entity(0, **FULL), entity(1, **FULL)])
+    path = write_csv(tmp_path / "e.csv", [["信用代码", "企业名称", "类型"],
+                                          [uscc(0), "苏州新名有限公司", "企业"]])
+    result = import_file(db, path, "entities")
+    assert (result.received, result.accepted, result.rejected) == (1, 1, 0)
+    row = stored(db, 0)
+    assert (row.name, row.industry_code, row.region_code, row.registered_capital, row.founded_on) == (
+        "苏州新名有限公司", "13", "320505", Decimal("500.00"), date(2010, 5, 1))
+    # an empty cell is "not given" too; a given cell changes only its own column
+    path = write_csv(tmp_path / "f.csv", [["统一社会信用代码", "名称", "主体类型", "注册资本", "成立日期"],
+                                          [uscc(1), "苏州测试1号有限公司", "企业", "", "2011-01-02"]])
+    import_file(db, path, "entities")
+    row = stored(db, 1)
+    assert (row.registered_capital, row.founded_on, row.industry_code) == (Decimal("500.00"), date(2011, 1, 2), "13")
+
+
+def test_partial_action_updates_keep_the_result_and_officers(db, basics):
+    base = {"external_id": "A-1", "kind": "inspection", "item_code": "320500-SCJG-JC-001",
+            "department_code": "SZ-SCJG", "uscc": uscc(0), "started_on": "2025-03-01"}
+    run(db, source="MANUAL", kind="actions", records=[{**base, "result": "fail", "officers": "张三",
+                                                       "trigger": "random"}])
+    run(db, source="MANUAL", kind="actions", records=[{**base, "result": "pass", "decided_on": "2025-03-05"}])
+    with db.unit_of_work() as s:
+        row = s.exec(select(SupervisionAction)).one()
+        assert (row.result, row.officers, row.trigger, row.decided_on) == ("pass", "张三", "random", date(2025, 3, 5))
+
+
+# --- 2. industry codes -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("given", "division", "class_code"), [
+    ("C13", "13", None), ("1310", "13", "1310"), ("C1310", "13", "1310"), ("13", "13", None), ("C", "C", None),
+    ("c 13", "13", None), ("131", "13", None), ("F5261", "52", "5261"), ("C-13.10", "13", "1310"),
+])
+def test_industry_codes_in_every_common_notation_store_the_division(db, basics, given, division, class_code):
+    result = run(db, source="MANUAL", kind="entities", records=[entity(0, industry_code=given)])
+    assert result.errors == []
+    row = stored(db, 0)
+    assert (row.industry_code, row.industry_class_code) == (division, class_code)
+
+
+@pytest.mark.parametrize(("given", "code", "words"), [
+    ("C99", "unknown_industry", "99"), ("99", "unknown_industry", "不存在"), ("A13", "invalid_industry", "不属于门类"),
+    ("Z", "invalid_industry", "GB/T 4754"), ("1", "invalid_industry", "GB/T 4754"),
+    ("13105", "invalid_industry", "GB/T 4754"), ("1301", "invalid_industry", "中类"),
+])
+def test_an_industry_code_that_does_not_exist_is_a_clear_error(db, basics, given, code, words):
+    result = run(db, source="MANUAL", kind="entities", records=[entity(0, industry_code=given)])
+    assert [(e.field, e.code) for e in result.errors] == [("industry_code", code)]
+    assert words in result.errors[0].message and "行业代码" in result.errors[0].message
+
+
+def test_normalise_industry_code_directly():
+    industries = {"C": None, "13": "C"}
+    assert normalise_industry_code("C1310", industries) == ("13", "1310", "")
+    assert normalise_industry_code("", industries)[2]
+
+
+# --- 3. kind vs item ---------------------------------------------------------------------------------------------
+
+def test_an_action_whose_kind_does_not_fit_its_item_is_rejected(db, basics):
+    base = {"department_code": "SZ-SCJG", "uscc": uscc(0), "started_on": "2025-03-01", "decided_on": "2025-03-02",
+            "penalty_amount": "100", "document_number": "苏市监罚〔2025〕1号"}
+    result = run(db, source="MANUAL", kind="actions", records=[
+        {**base, "external_id": "P-1", "kind": "行政处罚", "item_code": "320500-SCJG-JC-001"},
+        {**base, "external_id": "P-2", "kind": "行政处罚", "item_code": "320500-SCJG-CF-001"}])
+    assert (result.accepted, result.rejected) == (1, 1)
+    assert [(e.index, e.field, e.code) for e in result.errors] == [(0, "kind", "kind_item_mismatch")]
+    assert "检查" in result.errors[0].message and "行政处罚" in result.errors[0].message
+
+
+def test_the_sample_actions_file_is_consistent_with_its_items(db, basics):
+    root = Path(__file__).resolve().parents[3] / "docs" / "samples"
+    with open_records(root / "actions.csv", "actions") as opened:
+        records = list(opened.records)
+    with open_records(root / "items.csv", "items") as opened:
+        item_kinds = {r["code"]: r["kind"] for r in opened.records}
+    labels = {"检查": "inspection", "行政处罚": "penalty", "行政强制": "coercion", "其他": "other"}
+    for record in records:
+        kind = labels.get(record["kind"], record["kind"])
+        item_kind = labels.get(item_kinds[record["item_code"]], item_kinds[record["item_code"]])
+        assert kind == item_kind, record
+    assert any("trigger" in r for r in records)
+
+
+# --- 4. status dates ---------------------------------------------------------------------------------------------
+
+def test_deregistration_dates_are_stored_and_kept_at_the_earliest(db, basics):
+    run(db, source="MANUAL", kind="entities", records=[entity(0, founded_on="2010-01-01")])
+    assert stored(db, 0).deregistered_on is None
+    run(db, source="MANUAL", kind="entities", records=[entity(0, status="吊销", status_changed_on="2020-06-01")])
+    row = stored(db, 0)
+    assert (row.status, row.status_changed_on, row.deregistered_on) == ("revoked", date(2020, 6, 1), date(2020, 6, 1))
+    run(db, source="MANUAL", kind="entities", records=[entity(0, status="注销", status_changed_on="2022-03-01")])
+    row = stored(db, 0)
+    assert (row.status, row.status_changed_on, row.deregistered_on) == (
+        "cancelled", date(2022, 3, 1), date(2020, 6, 1))
+    # the same status again without a date keeps what is known
+    run(db, source="MANUAL", kind="entities", records=[entity(0, status="cancelled")])
+    row = stored(db, 0)
+    assert (row.status_changed_on, row.deregistered_on) == (date(2022, 3, 1), date(2020, 6, 1))
+
+
+def test_status_dates_come_from_files_under_their_chinese_headers(db, basics, tmp_path):
+    path = write_csv(tmp_path / "e.csv", [["统一社会信用代码", "名称", "主体类型", "成立日期", "登记状态", "注销日期"],
+                                          [uscc(0), "甲", "企业", "2010-01-01", "注销", "2021-09-30"],
+                                          [uscc(1), "乙", "企业", "2010-01-01", "存续", ""],
+                                          [uscc(2), "丙", "企业", "2015-01-01", "吊销", "2014-01-01"]])
+    result = import_file(db, path, "entities")
+    assert (result.accepted, result.rejected) == (2, 1)
+    assert [(e.row, e.field, e.code) for e in result.errors] == [(4, "status_changed_on", "date_order")]
+    assert stored(db, 0).deregistered_on == date(2021, 9, 30)
+    assert stored(db, 1).deregistered_on is None
+
+
+def test_a_status_date_needs_a_status(db, basics):
+    result = run(db, source="MANUAL", kind="entities", records=[entity(0, status_changed_on="2020-01-01")])
+    assert [(e.field, e.code) for e in result.errors] == [("status_changed_on", "status_required")]
+
+
+# --- trigger (issue 16) ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("given", "stored_as"), [
+    ("random", "random"), ("双随机", "random"), ("双随机抽查", "random"), ("投诉举报", "complaint"),
+    ("线索核查", "clue"), ("日常检查", "routine"), ("专项", "campaign"), (None, None)])
+def test_the_inspection_trigger_is_accepted_in_english_and_chinese(db, basics, given, stored_as):
+    record = {"external_id": "T-1", "kind": "inspection", "item_code": "320500-SCJG-JC-001",
+              "department_code": "SZ-SCJG", "uscc": uscc(0), "started_on": "2025-03-01", "result": "pass"}
+    if given is not None:
+        record["trigger"] = given
+    assert run(db, source="MANUAL", kind="actions", records=[record]).errors == []
+    with db.unit_of_work() as s:
+        assert s.exec(select(SupervisionAction.trigger)).one() == stored_as
+
+
+def test_an_unknown_trigger_is_an_error_naming_the_choices(db, basics, tmp_path):
+    path = write_csv(tmp_path / "a.csv", [
+        ["行为编号", "行为类别", "监管事项编码", "实施部门编码", "统一社会信用代码", "开始日期", "结果", "检查方式"],
+        ["T-1", "检查", "320500-SCJG-JC-001", "SZ-SCJG", uscc(0), "2025-03-01", "合格", "抽签"]])
+    result = import_file(db, path, "actions")
+    assert [(e.row, e.field, e.code) for e in result.errors] == [(2, "trigger", "invalid_enum")]
+    assert "双随机抽查" in result.errors[0].message
+
+
+# --- control characters (issue 8 #7) -----------------------------------------------------------------------------
+
+def test_control_characters_reject_that_record_only_on_either_database(db, basics, tmp_path):
+    records = [entity(0, name="苏州\x00有限公司"), entity(1), entity(2, region_code="3205\x0705"),
+               {"uscc": uscc(3) + "\x00", "name": "丁", "entity_type": "enterprise"}]
+    result = run(db, source="MANUAL", kind="entities", records=records)
+    assert (result.accepted, result.rejected) == (1, 3)
+    assert [(e.index, e.field, e.code) for e in result.errors] == [
+        (0, "name", "control_character"), (2, "region_code", "control_character"), (3, "uscc", "control_character")]
+    assert "U+0000" in result.errors[0].message and "\x00" not in result.errors[0].message
+    with db.unit_of_work() as s:
+        assert s.exec(select(sa.func.count()).select_from(Entity)).one() == 3  # the 3 seeded, entity 1 updated
+        messages = s.exec(select(IngestionError.message)).all()
+        assert len(messages) == 3 and not any("\x00" in m for m in messages)
+
+
+def test_a_nul_in_a_file_cell_or_json_key_is_a_per_record_error(db, basics, tmp_path):
+    path = tmp_path / "e.jsonl"
+    lines = [f'{{"uscc": "{uscc(0)}", "name": "a\\u0000b", "entity_type": "enterprise"}}',
+             f'{{"uscc": "{uscc(1)}", "name": "ok", "entity_type": "enterprise"}}',
+             f'{{"uscc": "{uscc(2)}", "na\\u0000me": "x", "entity_type": "enterprise"}}']
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = import_file(db, path, "entities")
+    assert (result.accepted, result.rejected) == (1, 2)
+    assert [(e.row, e.code) for e in result.errors] == [(1, "control_character"), (3, "unknown_field")]
+
+
+# --- 5. outcome and row numbers ----------------------------------------------------------------------------------
+
+def test_batch_outcomes_tell_a_failed_delivery_at_a_glance():
+    assert batch_outcome("done", 0, 4) == "all_rejected"
+    assert batch_outcome("done", 3, 1) == "partial"
+    assert batch_outcome("done", 4, 0) == "done"
+    assert batch_outcome("rejected", 0, 1) == "rejected"
+
+
+def test_errors_carry_the_file_row_with_the_header_as_row_one(db, basics, tmp_path):
+    path = write_csv(tmp_path / "e.csv", [["统一社会信用代码", "名称", "主体类型"],
+                                          [uscc(0), "甲", "企业"],
+                                          [],  # a blank line is a row of the spreadsheet, not a record
+                                          [uscc(1), "", "企业"],
+                                          [uscc(2), "丙", "企业"],
+                                          [uscc(2), "丙二", "企业"]])
+    result = import_file(db, path, "entities")
+    assert [(e.index, e.row, e.code) for e in result.errors] == [(1, 4, "required"), (3, 6, "duplicate_in_batch")]
+    assert "第5行" in result.errors[1].message
+    with db.unit_of_work() as s:
+        rows = s.exec(select(IngestionError.record_index, IngestionError.row_number)
+                      .order_by(IngestionError.record_index)).all()
+        assert rows == [(1, 4), (3, 6)]
+
+
+def test_api_pushes_have_no_row_number(db, basics):
+    result = run(db, source="MANUAL", kind="entities", records=[entity(0), entity(1, name="")])
+    assert [(e.index, e.row) for e in result.errors] == [(1, None)]
+
+
+# --- 13. stored errors are capped --------------------------------------------------------------------------------
+
+def test_stored_errors_are_capped_and_the_total_kept(db, basics, monkeypatch):
+    monkeypatch.setattr(ingest_module, "MAX_STORED_ERRORS", 50)
+    monkeypatch.setattr(ingest_module._Stage.save_errors, "__defaults__", (50,))
+    records = [{"uscc": uscc(10 + i), "name": "", "entity_type": "bogus"} for i in range(120)]
+    result = ingest_stream(db, ADMIN, source="MANUAL", kind="entities", records=iter(records))
+    assert (result.rejected, result.errors_total) == (120, 240)
+    with db.unit_of_work() as s:
+        batch = s.get(IngestionBatch, result.batch_id)
+        assert (batch.rejected, batch.errors_total, batch.status) == (120, 240, "done")
+        kept = s.exec(select(IngestionError.record_index).where(IngestionError.batch_id == batch.id)
+                      .order_by(IngestionError.record_index)).all()
+        assert len(kept) == 50 and kept[0] == 0 and kept[-1] == 24
