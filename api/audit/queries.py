@@ -47,6 +47,7 @@ class AuditQuery:
                         date_from: date | None = None, date_to: date | None = None) -> Connection[AuditEntryType]:
         filters = AuditFilter(actor=actor, action=action, object_type=object_type, object_id=object_id,
                               date_from=date_from, date_to=date_to)
-        page = await info.context.read(list_audit, info.context.actor, page_request(first, after, last, before),
-                                       filters, max_size=info.context.settings.max_page_size)
+        page = await info.context.read(list_audit, info.context.actor,
+                                       page_request(first, after, last, before, info=info), filters,
+                                       max_size=info.context.settings.max_page_size)
         return build_connection(page, AuditEntryType.from_row)

@@ -37,8 +37,8 @@ class IdentityQuery:
                           last: int | None = None, before: str | None = None, search: str | None = None,
                           active: bool | None = None) -> Connection[DepartmentType]:
         page = await info.context.read(departments.list_departments, info.context.actor,
-                                       page_request(first, after, last, before), search=search, active=active,
-                                       max_size=info.context.settings.max_page_size)
+                                       page_request(first, after, last, before, info=info), search=search,
+                                       active=active, max_size=info.context.settings.max_page_size)
         return build_connection(page, DepartmentType.from_row)
 
     @strawberry.field(description="One department (部门).")
@@ -52,7 +52,7 @@ class IdentityQuery:
                     department_id: strawberry.ID | None = None, role: str | None = None,
                     active: bool | None = None) -> Connection[UserType]:
         page = await info.context.read(
-            users.list_users, info.context.actor, page_request(first, after, last, before), search=search,
+            users.list_users, info.context.actor, page_request(first, after, last, before, info=info), search=search,
             department_id=parse_id(department_id, "departmentId") if department_id is not None else None,
             role=role, active=active, max_size=info.context.settings.max_page_size)
         return build_connection(page, lambda row: UserType.from_row(row.user, row.department))

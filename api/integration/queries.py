@@ -32,7 +32,7 @@ class IntegrationQuery:
                                 first: int | None = None, after: str | None = None, last: int | None = None,
                                 before: str | None = None) -> Connection[IngestionBatchType]:
         ctx = info.context
-        page = await ctx.read(service.list_batches, ctx.actor, page_request(first, after, last, before),
+        page = await ctx.read(service.list_batches, ctx.actor, page_request(first, after, last, before, info=info),
                               source=source, kind=kind, max_size=ctx.settings.max_page_size)
         return build_connection(page, IngestionBatchType.build)
 
@@ -44,7 +44,7 @@ class IntegrationQuery:
     async def ingestion_errors(self, info: Info, batch_id: strawberry.ID, first: int | None = None,
                                after: str | None = None) -> Connection[IngestionErrorType]:
         ctx = info.context
-        page = await ctx.read(service.batch_errors, ctx.actor, _id(batch_id), page_request(first, after),
+        page = await ctx.read(service.batch_errors, ctx.actor, _id(batch_id), page_request(first, after, info=info),
                               max_size=1000)
         return build_connection(page, IngestionErrorType.build)
 

@@ -57,7 +57,7 @@ class PlatformQuery:
                    before: str | None = None, kind: str | None = None,
                    status: str | None = None) -> Connection[JobType]:
         ctx = info.context
-        page = await ctx.read(jobs.page_jobs, ctx.actor, page_request(first, after, last, before),
+        page = await ctx.read(jobs.page_jobs, ctx.actor, page_request(first, after, last, before, info=info),
                               max_size=ctx.settings.max_page_size, kind=kind, status=status)
         return build_connection(page, JobType.from_row)
 

@@ -71,7 +71,7 @@ class RiskQuery:
                              after: str | None = None, last: int | None = None,
                              before: str | None = None) -> Connection[ModelVersionType]:
         ctx = info.context
-        page = await ctx.read(q.list_versions, ctx.actor, page_request(first, after, last, before),
+        page = await ctx.read(q.list_versions, ctx.actor, page_request(first, after, last, before, info=info),
                               model_name=model_name, max_size=ctx.settings.max_page_size)
         return build_connection(page, ModelVersionType.build)
 

@@ -12,7 +12,7 @@ from domain.audit.models import AuditLog
 from domain.errors import FieldError, InvalidInput
 from domain.identity.actor import Actor
 from domain.identity.policy import require
-from domain.pagination import Page, PageRequest, fetch_page
+from domain.pagination import Page, PageRequest, select_page
 from domain.types import LOCAL_TZ
 
 __all__ = ["AuditFilter", "list_audit", "list_audit_actions"]
@@ -57,8 +57,8 @@ def list_audit(session: Session, actor: Actor, page: PageRequest, filters: Audit
         stmt = stmt.where(AuditLog.occurred_at >= _local_midnight(f.date_from))
     if f.date_to:
         stmt = stmt.where(AuditLog.occurred_at < _local_midnight(f.date_to + timedelta(days=1)))
-    return fetch_page(session, stmt.order_by(AuditLog.occurred_at.desc(), AuditLog.id.desc()), page,
-                      max_size=max_size)
+    return select_page(session, stmt, page, order_by=(AuditLog.occurred_at.desc(), AuditLog.id.desc()),
+                       max_size=max_size)
 
 
 def list_audit_actions(session: Session, actor: Actor) -> list[str]:

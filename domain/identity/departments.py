@@ -14,7 +14,7 @@ from domain.errors import FieldError, InvalidInput, NotFound
 from domain.identity.actor import Actor
 from domain.identity.models import DEPARTMENT_LEVELS, Department
 from domain.identity.policy import require
-from domain.pagination import Page, PageRequest, fetch_page
+from domain.pagination import Page, PageRequest, select_page
 from domain.reference.models import Region
 
 __all__ = [
@@ -159,7 +159,7 @@ def list_departments(session: Session, actor: Actor, page: PageRequest, *, searc
         stmt = stmt.where(sa.or_(sa.func.lower(Department.code).like(like), sa.func.lower(Department.name).like(like)))
     if active is not None:
         stmt = stmt.where(Department.active == active)
-    return fetch_page(session, stmt.order_by(Department.code, Department.id), page, max_size=max_size)
+    return select_page(session, stmt, page, order_by=(Department.code, Department.id), max_size=max_size)
 
 
 def department_choices(session: Session, actor: Actor) -> list[Department]:

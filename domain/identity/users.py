@@ -15,7 +15,7 @@ from domain.identity.actor import ROLES, Actor
 from domain.identity.models import Department, User
 from domain.identity.passwords import check_strength, hash_password, verify_password
 from domain.identity.policy import can, require, require_signed_in, scope_to_department
-from domain.pagination import Page, PageRequest, fetch_page
+from domain.pagination import Page, PageRequest, by_id, select_page
 from domain.types import utcnow
 
 __all__ = [
@@ -234,7 +234,7 @@ def list_users(session: Session, actor: Actor, page: PageRequest, *, search: str
                max_size: int = 200) -> Page[UserRow]:
     """Users with their departments in one statement per page (no N+1)."""
     require(actor, "users.manage")
-    stmt = select(User, Department).outerjoin(Department, Department.id == User.department_id)
+    stmt = select(User)
     if search and search.strip():
         like = f"%{search.strip().lower()}%"
         stmt = stmt.where(sa.or_(sa.func.lower(User.username).like(like), sa.func.lower(User.display_name).like(like)))
@@ -247,6 +247,9 @@ def list_users(session: Session, actor: Actor, page: PageRequest, *, search: str
             raise InvalidInput(f"未知角色 {role}", field="role", code="bad_choice")
         # roles is a JSON list; a text match on the quoted name works on both SQLite and PostgreSQL
         stmt = stmt.where(sa.cast(User.roles, sa.String).like(f'%"{role}"%'))
-    page_ = fetch_page(session, stmt.order_by(User.username, User.id), page, max_size=max_size, scalars=False)
-    return Page(items=[UserRow(user=u, department=d) for u, d in page_.items], total=page_.total,
-                offset=page_.offset, has_next=page_.has_next, has_previous=page_.has_previous)
+
+    def load(rows: list[User]) -> list[UserRow]:
+        departments = by_id(session, Department, (u.department_id for u in rows))
+        return [UserRow(user=u, department=departments.get(u.department_id)) for u in rows]
+
+    return select_page(session, stmt, page, order_by=(User.username, User.id), max_size=max_size, load=load)

@@ -15,7 +15,7 @@ from domain.identity.actor import Actor
 from domain.identity.models import Department, User
 from domain.identity.policy import require, require_signed_in
 from domain.integration.models import DATA_SOURCE_KINDS, INGEST_KINDS, DataSource, IngestionBatch, IngestionError
-from domain.pagination import Page, PageRequest, fetch_page
+from domain.pagination import Page, PageRequest, select_page
 from domain.supervision.models import Complaint, CreditRecord, Entity, SupervisionAction
 from domain.types import utcnow
 
@@ -129,14 +129,24 @@ def list_batches(session: Session, actor: Actor, page: PageRequest, *, source: s
                  kind: str | None = None, max_size: int = 200) -> Page[BatchRow]:
     """Ingestion batches, newest first."""
     _require_reader(actor)
-    stmt = _batch_query().order_by(IngestionBatch.id.desc())
+    stmt = select(IngestionBatch)
     if source:
-        stmt = stmt.where(DataSource.code == source)
+        stmt = stmt.where(IngestionBatch.source_id == select(DataSource.id).where(
+            DataSource.code == source).scalar_subquery())
     if kind:
         stmt = stmt.where(IngestionBatch.kind == kind)
-    result = fetch_page(session, stmt, page, max_size=max_size, scalars=False)
-    return Page([BatchRow(*row) for row in result.items], result.total, result.offset, result.has_next,
-                result.has_previous)
+
+    def load(batches: list[IngestionBatch]) -> list[BatchRow]:
+        if not batches:
+            return []
+        names = {row[0]: row[1:] for row in session.execute(
+            sa.select(IngestionBatch.id, DataSource.code, DataSource.name, User.username)
+            .join(DataSource, DataSource.id == IngestionBatch.source_id)
+            .outerjoin(User, User.id == IngestionBatch.created_by_id)
+            .where(IngestionBatch.id.in_([b.id for b in batches])))}
+        return [BatchRow(b, *names[b.id]) for b in batches]
+
+    return select_page(session, stmt, page, order_by=(IngestionBatch.id.desc(),), max_size=max_size, load=load)
 
 
 def get_batch(session: Session, actor: Actor, batch_id: int) -> BatchRow:
@@ -150,9 +160,9 @@ def get_batch(session: Session, actor: Actor, batch_id: int) -> BatchRow:
 def batch_errors(session: Session, actor: Actor, batch_id: int, page: PageRequest, *,
                  max_size: int = 1000) -> Page[IngestionError]:
     get_batch(session, actor, batch_id)
-    stmt = select(IngestionError).where(IngestionError.batch_id == batch_id).order_by(
-        IngestionError.record_index, IngestionError.id)
-    return fetch_page(session, stmt, page, max_size=max_size)
+    stmt = select(IngestionError).where(IngestionError.batch_id == batch_id)
+    return select_page(session, stmt, page, order_by=(IngestionError.record_index, IngestionError.id),
+                       max_size=max_size)
 
 
 def iter_batch_errors(session: Session, actor: Actor, batch_id: int):

@@ -25,7 +25,7 @@ from domain.db import Database
 from domain.errors import DomainError, Forbidden, NotFound
 from domain.identity.actor import Actor
 from domain.jobs.models import Job
-from domain.pagination import Page, PageRequest, fetch_page
+from domain.pagination import Page, PageRequest, select_page
 from domain.types import utcnow
 
 __all__ = [
@@ -137,7 +137,8 @@ def list_jobs(session: Session, actor: Actor, *, kind: str | None = None, limit:
 
 def page_jobs(session: Session, actor: Actor, page: PageRequest, *, max_size: int, kind: str | None = None,
               status: str | None = None) -> Page[Job]:
-    return fetch_page(session, jobs_query(actor, kind=kind, status=status), page, max_size=max_size)
+    return select_page(session, jobs_query(actor, kind=kind, status=status), page, order_by=(Job.id.desc(),),
+                       max_size=max_size)
 
 
 def _claim(db: Database, job_id: int | None = None) -> Job | None:
