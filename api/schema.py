@@ -10,16 +10,16 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 
 from api.audit.queries import AuditQuery
 from api.errors import ErrorPolicy
-from api.identity.gate import SignedInOnly
 from api.identity.mutations import IdentityMutation
 from api.identity.queries import IdentityQuery
 from api.integration.mutations import IntegrationMutation
 from api.integration.queries import IntegrationQuery
+from api.limits import DocumentLimits
 from api.platform.queries import PlatformQuery
 from api.reference.queries import ReferenceQuery
 from api.risk.mutations import RiskMutation
@@ -60,10 +60,11 @@ def build_schema(settings: Settings, *, extra_queries: tuple[type, ...] = ()) ->
         config=StrawberryConfig(auto_camel_case=True),
         # Factories, so each request gets fresh extension instances.
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+            # Tokens are counted by the parser; depth, aliases, cost and the anonymous gate in one linear pass
+            # before validation (api/limits.py).
             lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-            SignedInOnly,
+            lambda: DocumentLimits(max_depth=settings.graphql_max_depth, max_aliases=settings.graphql_max_aliases,
+                                   max_cost=settings.graphql_max_cost),
             lambda: ErrorPolicy(mask=settings.is_prod),
         ],
     )

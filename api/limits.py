@@ -1,0 +1,240 @@
+"""Document limits checked before GraphQL validation runs: depth, aliases, cost, the anonymous gate, unknown fragments.
+
+One pass over the document, linear in its size: every fragment definition is summarised once (its depth, its
+aliases, its cost, the top-level fields it contributes) and the summary is reused wherever the fragment is spread,
+so `fragment F20 { ...F19 ...F19 }` chains cost twenty summaries, not 2^20 walks. The numbers themselves are the
+*expanded* ones (a fragment spread twice counts twice), which is what execution would do.
+
+Cost: every field costs 1; a connection (a type named `…Connection`) multiplies its children by its `first`/`last`
+argument, or by the default page size when neither is given. The cost is computed once per document, before
+execution, against `REGWATCH_GRAPHQL_MAX_COST`.
+
+When a limit is passed, or an anonymous caller asks for more than `serverInfo`, the errors are set as the
+document's pre-execution errors, so graphql-core's own validation (and its "Did you mean …" suggestions) never runs
+for it. Anonymous callers, who may not introspect, never get suggestions from validation either.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLNamedType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+)
+from strawberry.extensions import SchemaExtension
+
+from api.identity.gate import anonymous_refusals
+from domain.identity.actor import ANONYMOUS
+from domain.pagination import DEFAULT_PAGE_SIZE
+
+__all__ = ["DocumentLimits", "Summary", "summarise", "without_suggestions"]
+
+_SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
+
+
+@dataclass
+class Summary:
+    """What one selection (an operation, a fragment) asks for once expanded."""
+
+    depth: int = 0
+    aliases: int = 0
+    cost: int = 0
+    # distinct field nodes at the top of the selection (each node once, however often its fragment is spread)
+    top_fields: dict[int, FieldNode] = field(default_factory=dict)
+
+
+@dataclass
+class DocumentSummary:
+    operations: dict[str | None, Summary]
+    unknown_fragments: list[FragmentSpreadNode]
+
+
+class _Summariser:
+    def __init__(self, document: DocumentNode, schema: GraphQLSchema | None, variables: dict[str, Any] | None,
+                 default_page_size: int) -> None:
+        self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        self.schema = schema
+        self.variables = variables or {}
+        self.default_page_size = default_page_size
+        self.memo: dict[str, Summary] = {}
+        self.visiting: set[str] = set()
+        self.unknown: list[FragmentSpreadNode] = []
+
+    def _type(self, name: str | None) -> GraphQLNamedType | None:
+        return self.schema.get_type(name) if self.schema is not None and name else None
+
+    def _field_type(self, parent: GraphQLNamedType | None, name: str) -> GraphQLNamedType | None:
+        fields = getattr(parent, "fields", None)
+        if not fields or name not in fields:
+            return None
+        return get_named_type(fields[name].type)
+
+    def _multiplier(self, node: FieldNode, type_: GraphQLNamedType | None) -> int:
+        for argument in node.arguments or ():
+            if argument.name.value in ("first", "last"):
+                value = argument.value
+                if isinstance(value, IntValueNode):
+                    return max(1, int(value.value))
+                if isinstance(value, VariableNode):
+                    given = self.variables.get(value.name.value)
+                    if isinstance(given, int) and not isinstance(given, bool):
+                        return max(1, given)
+        if type_ is not None and type_.name.endswith("Connection"):
+            return self.default_page_size
+        return 1
+
+    def fragment(self, spread: FragmentSpreadNode) -> Summary:
+        name = spread.name.value
+        if name in self.memo:
+            return self.memo[name]
+        definition = self.fragments.get(name)
+        if definition is None:
+            self.unknown.append(spread)
+            return Summary()
+        if name in self.visiting:  # a cycle: graphql's NoFragmentCycles rule reports it
+            return Summary()
+        self.visiting.add(name)
+        summary = self.selection_set(definition.selection_set, self._type(definition.type_condition.name.value))
+        self.visiting.discard(name)
+        self.memo[name] = summary
+        return summary
+
+    def selection_set(self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None) -> Summary:
+        out = Summary()
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                out.top_fields[id(selection)] = selection
+                if selection.alias is not None:
+                    out.aliases += 1
+                cost, depth = 1, 0
+                if selection.selection_set is not None and not selection.name.value.startswith("__"):
+                    type_ = self._field_type(parent, selection.name.value)
+                    child = self.selection_set(selection.selection_set, type_)
+                    out.aliases += child.aliases
+                    cost += self._multiplier(selection, type_) * child.cost
+                    depth = 1 + child.depth
+                elif selection.selection_set is not None:  # introspection: counted, never deep or multiplied
+                    child = self.selection_set(selection.selection_set, None)
+                    out.aliases += child.aliases
+                    cost += child.cost
+                out.cost += cost
+                out.depth = max(out.depth, depth)
+            else:
+                if isinstance(selection, InlineFragmentNode):
+                    condition = selection.type_condition
+                    part = self.selection_set(selection.selection_set,
+                                              self._type(condition.name.value) if condition else parent)
+                else:
+                    assert isinstance(selection, FragmentSpreadNode)
+                    part = self.fragment(selection)
+                out.top_fields.update(part.top_fields)
+                out.aliases += part.aliases
+                out.cost += part.cost
+                out.depth = max(out.depth, part.depth)
+        return out
+
+
+def summarise(document: DocumentNode, schema: GraphQLSchema | None = None, variables: dict[str, Any] | None = None,
+              *, default_page_size: int = DEFAULT_PAGE_SIZE) -> DocumentSummary:
+    """Depth, aliases, cost and top-level fields of every operation in `document`, in one linear pass."""
+    walker = _Summariser(document, schema, variables, default_page_size)
+    operations: dict[str | None, Summary] = {}
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            root = None
+            if schema is not None:
+                root = {OperationType.QUERY: schema.query_type, OperationType.MUTATION: schema.mutation_type,
+                        OperationType.SUBSCRIPTION: schema.subscription_type}.get(definition.operation)
+            name = definition.name.value if definition.name else None
+            operations[name] = walker.selection_set(definition.selection_set, root)
+    for definition in walker.fragments.values():  # fragments no operation spreads still get their spreads checked
+        walker.fragment(FragmentSpreadNode(name=definition.name))
+    return DocumentSummary(operations, walker.unknown)
+
+
+def without_suggestions(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """The same errors without graphql-core's "Did you mean …?" hints (which reveal the schema)."""
+    out = []
+    for error in errors:
+        message = _SUGGESTION.sub("", error.message)
+        if message == error.message:
+            out.append(error)
+        else:
+            out.append(GraphQLError(message, nodes=error.nodes, source=error.source, positions=error.positions,
+                                    path=error.path, original_error=error.original_error,
+                                    extensions=error.extensions))
+    return out
+
+
+class DocumentLimits(SchemaExtension):
+    """Refuse, before graphql-core validates a document, what an anonymous caller may not ask for and anything over
+    the depth, alias or cost limits; strip validation suggestions for anonymous callers."""
+
+    def __init__(self, *, max_depth: int, max_aliases: int, max_cost: int) -> None:
+        super().__init__()
+        self.max_depth = max_depth
+        self.max_aliases = max_aliases
+        self.max_cost = max_cost
+
+    def on_validate(self) -> Iterator[None]:
+        ctx = self.execution_context
+        actor = getattr(ctx.context, "actor", ANONYMOUS)
+        document = ctx.graphql_document
+        if document is not None and ctx.pre_execution_errors is None:
+            errors = self._check(document, ctx.schema._schema, ctx.variables, ctx.operation_name,
+                                 anonymous=not actor.is_authenticated)
+            if errors:
+                ctx.pre_execution_errors = errors
+        yield
+        if not actor.is_authenticated and ctx.pre_execution_errors:
+            # in place: the result being returned already holds this list
+            ctx.pre_execution_errors[:] = without_suggestions(list(ctx.pre_execution_errors))
+
+    def _check(self, document: DocumentNode, schema: GraphQLSchema, variables: dict[str, Any] | None,
+               operation_name: str | None, *, anonymous: bool) -> list[GraphQLError]:
+        summary = summarise(document, schema, variables)
+        if summary.unknown_fragments:
+            return [GraphQLError(f"片段 {s.name.value} 未定义 (unknown fragment '{s.name.value}')", nodes=[s],
+                                 extensions={"code": "unknown_fragment"}) for s in summary.unknown_fragments]
+        chosen = ({operation_name: summary.operations[operation_name]}
+                  if operation_name in summary.operations else summary.operations)
+        errors: list[GraphQLError] = []
+        for name, op in chosen.items():
+            label = name or "anonymous"
+            if anonymous:
+                errors += anonymous_refusals(op.top_fields.values())
+                if errors:
+                    continue
+            if op.depth > self.max_depth:
+                errors.append(GraphQLError(
+                    f"查询嵌套过深：最多 {self.max_depth} 层，此查询 {op.depth} 层 "
+                    f"('{label}' exceeds maximum operation depth of {self.max_depth})",
+                    extensions={"code": "too_deep", "depth": op.depth, "limit": self.max_depth}))
+            if op.aliases > self.max_aliases:
+                errors.append(GraphQLError(
+                    f"别名过多：最多 {self.max_aliases} 个，此查询 {op.aliases} 个 "
+                    f"({op.aliases} aliases found. Allowed: {self.max_aliases})",
+                    extensions={"code": "too_many_aliases", "aliases": op.aliases, "limit": self.max_aliases}))
+            if op.cost > self.max_cost:
+                errors.append(GraphQLError(
+                    f"查询代价过高：估算 {op.cost}，上限 {self.max_cost}；请减小 first/last、别名或嵌套的列表 "
+                    f"(query cost {op.cost} exceeds the limit of {self.max_cost}; connections multiply their "
+                    "children by first/last or the default page size)",
+                    extensions={"code": "query_too_costly", "cost": op.cost, "limit": self.max_cost}))
+        return errors
