@@ -20,6 +20,7 @@ import numpy as np
 
 from domain.demo import profiles as P
 from domain.demo.vocabulary import ITEM_KINDS, load_departments, load_name_parts, load_supervision_items
+from domain.supervision.models import ACTION_TRIGGERS
 from domain.supervision.uscc import make_uscc_from_int
 
 __all__ = [
@@ -43,6 +44,9 @@ INSPECTION_RESULTS = ("pass", "fail", "rectify")
 CREDIT_KINDS = ("abnormal_operation", "serious_violation", "commendation")
 _KIND = {k: i for i, k in enumerate(ITEM_KINDS)}  # inspection, penalty, coercion, other
 _ENTERPRISE, _INDIVIDUAL, _COOPERATIVE = 0, 1, 2
+_TRIGGER = {k: i for i, k in enumerate(ACTION_TRIGGERS)}
+# planned inspections: about half by 双随机 draw (as the 双随机一公开 rules ask), then routine, campaign, clue
+_TRIGGER_CUM = np.cumsum(np.array([0.58, 0.0, 0.08, 0.22, 0.12]))[None, :]
 NO_DAY = -10_000_000  # "no date yet" in day columns (day numbers themselves may be negative)
 
 
@@ -92,12 +96,21 @@ class _Tables:
     item_offset: np.ndarray  # (city dept position, kind)
     item_count: np.ndarray
     item_cum: np.ndarray  # (city dept position, kind, division, slot) cumulative: items that fit the trade
+    item_fit: np.ndarray  # (item, division) -> the item may be used on an entity of that trade
     dept_source: tuple[str, ...]  # per department index: the source its actions arrive through
     complaint_cat: tuple[str, ...]
     complaint_cat_cum: np.ndarray  # (division, category)
     channels: tuple[str, ...]
     channel_cum: np.ndarray
     market_dept: np.ndarray  # per region: the market regulation department (authority of credit listings)
+
+
+def item_concerns(name: str) -> set[str]:
+    """The divisions/sections an item's name says it concerns (empty: any trade). The most specific keyword
+    wins: "医疗器械生产" (manufacturers) overrides "医疗器械" (which includes retail)."""
+    found = [(word, codes) for word, codes in P.ITEM_KEYWORDS if word in name]
+    return {code for word, codes in found if not any(word != other and word in other for other, _ in found)
+            for code in codes}
 
 
 @cache
@@ -150,13 +163,14 @@ def _tables() -> _Tables:
             item_offset[key] = pos
         item_count[key] += 1
 
+    item_fit = np.array([[not concerns or div in concerns or sec in concerns
+                          for div, sec in zip(divisions, division_section, strict=True)]
+                         for concerns in (item_concerns(item["name"]) for item in items)], dtype=bool)
     item_w = np.zeros((len(city), len(ITEM_KINDS), len(divisions), int(item_count.max())))
     for (pos, k), count in np.ndenumerate(item_count):
         for slot in range(count):
-            name = items[item_sorted[item_offset[pos, k] + slot]]["name"]
-            concerns = {code for word, codes in P.ITEM_KEYWORDS if word in name for code in codes}
-            for j, (div, sec) in enumerate(zip(divisions, division_section, strict=True)):
-                item_w[pos, k, j, slot] = 1.0 if not concerns or div in concerns or sec in concerns else 0.03
+            # the keyword table decides: an item that names a trade is never used on another trade
+            item_w[pos, k, :, slot] = item_fit[item_sorted[item_offset[pos, k] + slot]]
 
     weights = np.zeros((len(ITEM_KINDS), len(divisions), len(city)))
     for code, by_section in P.DEPARTMENT_SECTION_WEIGHTS.items():
@@ -166,6 +180,14 @@ def _tables() -> _Tables:
             for k in range(len(ITEM_KINDS)):
                 # a department acts on a trade mostly under items that concern it
                 weights[k, j, p] = w * item_w[p, k, j].max() if item_count[p, k] else 0.0
+    # a (kind, trade) no department has a fitting item for keeps the trade's departments, and `_actions`
+    # drops those acts rather than file them under an item of another trade
+    unfit = weights.sum(axis=2) == 0
+    fallback = np.zeros_like(weights)
+    for code, by_section in P.DEPARTMENT_SECTION_WEIGHTS.items():
+        for j, sec in enumerate(division_section):
+            fallback[:, j, city_pos[code]] = by_section.get(sec, 0.0) + 1e-9
+    weights = np.where(unfit[:, :, None], fallback, weights)
     dept_cum = _cumulative(weights)
 
     source_of_city = {s["department"]: s["code"] for s in P.SOURCES if s["kind"] == "department_system"}
@@ -198,7 +220,7 @@ def _tables() -> _Tables:
         district_names=tuple(parts["district_names"].get(r, "苏州市") for r in regions),
         departments=departments, city_departments=city, branch=branch, dept_cum=dept_cum,
         items=items, item_sorted=item_sorted, item_offset=item_offset, item_count=item_count,
-        item_cum=_cumulative(item_w),
+        item_cum=_cumulative(item_w), item_fit=item_fit,
         dept_source=tuple(dept_source), complaint_cat=categories, complaint_cat_cum=_cumulative(cat_w),
         channels=channels, channel_cum=channel_cum, market_dept=market,
     )
@@ -234,6 +256,7 @@ class ActionColumns:
     item: np.ndarray  # index into items
     officers: np.ndarray  # (n, 2) officer numbers within the department's pool
     doc_seq: np.ndarray  # document sequence number within (department, kind, year)
+    trigger: np.ndarray  # index into ACTION_TRIGGERS for inspections, -1 for other kinds
 
     def __len__(self) -> int:
         return len(self.entity)
@@ -322,9 +345,12 @@ class DemoCity:
         pools = []
         for d in self.tables.departments:
             size = 40 if d["code"] == "SZ-SCJG" else (24 if d["level"] == "district" else 12)
-            s = rng.integers(0, len(surnames), size)
-            g = rng.integers(0, len(given), size)
-            pools.append([surnames[a] + given[b] for a, b in zip(s, g, strict=True)])
+            names: dict[str, None] = {}  # distinct names: two officers of one action are two people
+            while len(names) < size:
+                s = rng.integers(0, len(surnames), size)
+                g = rng.integers(0, len(given), size)
+                names.update((surnames[a] + given[b], None) for a, b in zip(s, g, strict=True))
+            pools.append(list(names)[:size])
         return pools
 
     def chunks(self) -> Iterator[DemoChunk]:
@@ -470,8 +496,12 @@ class DemoCity:
         reactive_day = np.minimum(complaints.received_day[follow] + rng.integers(2, 21, len(reactive_e)),
                                   ent.closed_day[reactive_e])
         ie, iday = np.r_[routine_e, reactive_e], np.r_[routine_day, reactive_day]
+        # how each inspection came about: planned ones mostly by 双随机 draw, the rest routine patrols, special
+        # campaigns and clues (warnings, referrals); those after a complaint are complaint-triggered
+        planned = _pick(_TRIGGER_CUM, rng.random(len(routine_e)))
+        itrigger = np.r_[planned, np.full(len(reactive_e), _TRIGGER["complaint"])]
         keep = iday <= WINDOW_DAYS - 1
-        ie, iday = ie[keep], iday[keep]
+        ie, iday, itrigger = ie[keep], iday[keep], itrigger[keep]
         p_fail = _sigmoid(-3.7 + 1.5 * risk[ie, period_of(iday)])
         u = rng.random(len(ie))
         result = np.where(u < p_fail, 1, np.where(u < p_fail + 0.12 * (1 - p_fail), 2, 0))
@@ -502,6 +532,8 @@ class DemoCity:
         e, kind, day = _concat(parts_e), _concat(parts_k), _concat(parts_s)
         full_result = np.full(len(e), -1, dtype=np.int64)
         full_result[: len(ie)] = result
+        trigger = np.full(len(e), -1, dtype=np.int64)
+        trigger[: len(ie)] = itrigger
         m = len(e)
         # decision / closing day: the penalty's day is its decision; the case opened weeks before
         lag = np.select([kind == 0, kind == 1, kind == 2], [rng.integers(0, 4, m), rng.integers(15, 75, m),
@@ -527,6 +559,11 @@ class DemoCity:
         department = np.where((branch >= 0) & (rng.random(m) < 0.8), branch, city)
         slot = np.minimum(_pick(t.item_cum[pos, kind, ent.division[e]], rng.random(m)), t.item_count[pos, kind] - 1)
         item = t.item_sorted[t.item_offset[pos, kind] + slot]
+        fits = t.item_fit[item, ent.division[e]]
+        if not fits.all():  # an act no department has a fitting item for is not generated
+            e, kind, started, decided, full_result, amount, department, item, trigger = (
+                x[fits] for x in (e, kind, started, decided, full_result, amount, department, item, trigger))
+            m = len(e)
         pool = np.array([len(p) for p in self._officers])[department]
         o1 = (rng.random(m) * pool).astype(np.int64)
         o2 = (o1 + 1 + (rng.random(m) * (pool - 1)).astype(np.int64)) % pool
@@ -535,7 +572,8 @@ class DemoCity:
         cols = ActionColumns(entity=e[order], kind=kind[order], started_day=started[order],
                              decided_day=decided[order], result=full_result[order], amount=amount[order],
                              department=department[order], item=item[order],
-                             officers=np.stack([o1, o2], axis=1)[order], doc_seq=np.zeros(m, dtype=np.int64))
+                             officers=np.stack([o1, o2], axis=1)[order], doc_seq=np.zeros(m, dtype=np.int64),
+                             trigger=trigger[order])
         self._number_documents(cols)
         return cols
 
@@ -609,6 +647,7 @@ class DemoChunk:
     def entity_records(self) -> Iterator[dict]:
         e, city = self.entities, self.city
         founded = city.dates(e.founded_day)
+        changed = city.dates(np.where(e.status > 0, e.closed_day, NO_DAY))
         types, statuses = P.ENTITY_TYPES, P.STATUSES
         divisions, regions = self.tables.divisions, self.tables.regions
         for i in range(len(e)):
@@ -616,7 +655,7 @@ class DemoChunk:
                 "uscc": e.uscc[i], "name": e.name[i], "entity_type": types[e.entity_type[i]],
                 "industry_code": divisions[e.division[i]], "region_code": regions[e.region[i]],
                 "registered_capital": float(e.capital[i]), "founded_on": founded[i],
-                "status": statuses[e.status[i]],
+                "status": statuses[e.status[i]], "status_changed_on": changed[i],
             }
 
     def action_records(self, source: str | None = None) -> Iterator[dict]:
@@ -650,6 +689,7 @@ class DemoChunk:
                 "document_number": (f"{P.DEPARTMENT_ABBREVIATIONS[depts[d]['code']]}"
                                     f"{P.KIND_DOCUMENT_CHARS[kinds[k]]}〔{year}〕{a.doc_seq[i]}号"),
                 "officers": f"{pool[o1]}、{pool[o2]}",
+                "trigger": ACTION_TRIGGERS[a.trigger[i]] if a.trigger[i] >= 0 else None,
             }
 
     def complaint_records(self) -> Iterator[dict]:
