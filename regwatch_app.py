@@ -19,8 +19,8 @@ from api.schema import build_schema
 from api.view import GraphQLView
 from domain.db import Database
 from domain.errors import DomainError
+from domain.jobs.runner import JobRunner
 from domain.jobs.schedule import ensure_schedule, list_schedules
-from domain.jobs.service import JobRunner
 from domain.settings import Settings, get_settings
 from ml import jobs as risk_jobs  # noqa: F401  (registers the train/score/backtest job handlers)
 from web.identity import views as identity_views

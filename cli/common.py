@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from domain.db import Database
 from domain.identity.actor import SYSTEM, Actor
 from domain.jobs.models import Job
-from domain.jobs.service import run_job_now
+from domain.jobs.runner import run_job_now
 from domain.settings import Settings, SettingsError, get_settings
 from domain.types import LOCAL_TZ
 

@@ -9,9 +9,10 @@ from jinja2_fragments.starlette import Jinja2Blocks
 from starlette.requests import Request
 from starlette.responses import Response
 
+from domain.identity.policy import can
 from domain.platform import app_version
 from domain.types import LOCAL_TZ
-from web.navigation import NAVIGATION
+from web.navigation import NAVIGATION, visible_sections
 
 __all__ = ["STATIC_DIR", "TEMPLATES_DIR", "is_htmx", "render", "templates"]
 
@@ -28,7 +29,8 @@ def static_url(path: str) -> str:
     return f"/static/{path}?v={_VERSION}"
 
 
-templates.env.globals.update(static_url=static_url, navigation=NAVIGATION, app_version=_VERSION)
+templates.env.globals.update(static_url=static_url, navigation=NAVIGATION, app_version=_VERSION,
+                             visible_sections=visible_sections, can=can)
 
 def localtime(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A stored UTC timestamp shown in Asia/Shanghai time."""

@@ -17,6 +17,7 @@ from domain.identity.actor import ROLES, Actor
 __all__ = [
     "CITY_WIDE_ROLES",
     "PERMISSIONS",
+    "PERMISSION_LABELS",
     "ROLE_LABELS",
     "ROLE_PERMISSIONS",
     "can",
@@ -25,7 +26,9 @@ __all__ = [
     "permissions_of",
     "require",
     "require_signed_in",
+    "roles_granting",
     "scope_to_department",
+    "scope_to_own_department",
 ]
 
 S = TypeVar("S", bound=sa.Select[Any])
@@ -43,6 +46,7 @@ PERMISSIONS: dict[str, str] = {
     "clues.work": "receive, judge, merge and dismiss risk clues (city-wide)",
     "warnings.work": "issue, route, reassign, dismiss and close warnings (city-wide)",
     "warnings.handle": "receive, handle, return and give feedback on warnings (own department only)",
+    "models.read": "read model versions, metrics, backtests, thresholds, rules and scores",
     "models.manage": "train, activate and roll back models; edit rules",
     "rules.manage": "edit early-warning rules",
     "evaluations.manage": "define indicator sets and run evaluations",
@@ -50,20 +54,38 @@ PERMISSIONS: dict[str, str] = {
     "evaluations.read": "read evaluation results",
     "reports.read": "read and download analysis reports",
     "data.ingest": "push or import supervision data and clues",
+    "jobs.start": "start background jobs (a job kind may ask for more, e.g. models.manage to train)",
+    "jobs.read": "see every background job (without it: only the jobs one started)",
 }
 
-_READ = {"departments.read", "statistics.read", "evaluations.read", "reports.read"}
+# The same permissions as a staff member reads them (403 pages, disabled buttons).
+PERMISSION_LABELS: dict[str, str] = {
+    "users.manage": "管理用户", "departments.manage": "管理部门", "tokens.manage": "管理接口令牌",
+    "settings.manage": "修改系统设置", "audit.read": "查看审计日志", "departments.read": "查看部门目录",
+    "clues.work": "研判风险线索", "warnings.work": "发布和派发预警", "warnings.handle": "处置本部门预警",
+    "models.read": "查看风险模型", "models.manage": "管理风险模型", "rules.manage": "编辑预警规则",
+    "evaluations.manage": "管理效能评价", "statistics.read": "查看统计看板", "evaluations.read": "查看评价结果",
+    "reports.read": "查看分析报告", "data.ingest": "导入监管数据", "jobs.start": "启动后台任务",
+    "jobs.read": "查看全部后台任务",
+}
 
+_READ = {"departments.read", "statistics.read", "evaluations.read", "reports.read", "models.read"}
+
+# The admin question, decided once: the system administrator (系统管理员) runs accounts, departments, tokens,
+# settings and imports, and may read the models to support the analysts, but does not train, promote or roll
+# back models or edit rules — that is the analysts' (风险研判人员) work, as the product brief says.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"users.manage", "departments.manage", "tokens.manage", "settings.manage", "audit.read",
-                        "departments.read", "data.ingest"}),
+                        "departments.read", "data.ingest", "models.read", "jobs.start", "jobs.read",
+                        "statistics.read"}),
     "analyst": frozenset({"clues.work", "warnings.work", "models.manage", "rules.manage", "evaluations.manage",
-                          "data.ingest", *_READ}),
-    "handler": frozenset({"warnings.handle", "departments.read"}),
+                          "data.ingest", "jobs.start", "jobs.read", *_READ}),
+    "handler": frozenset({"warnings.handle", "departments.read", "statistics.read"}),  # own department's figures
     "viewer": frozenset(_READ),
 }
 assert set(ROLE_PERMISSIONS) == set(ROLES)
 assert all(p in PERMISSIONS for perms in ROLE_PERMISSIONS.values() for p in perms)
+assert set(PERMISSION_LABELS) == set(PERMISSIONS)
 
 # Roles whose work is city-wide; anyone else sees only rows of their own department.
 CITY_WIDE_ROLES = frozenset({"admin", "analyst", "viewer"})
@@ -81,14 +103,20 @@ def can(actor: Actor, permission: str) -> bool:
 
 def require_signed_in(actor: Actor) -> None:
     if not actor.is_authenticated:
-        raise Unauthenticated("请先登录 (sign in first)")
+        raise Unauthenticated("请先登录")
+
+
+def roles_granting(permission: str) -> list[str]:
+    """The roles that grant `permission`, in the order of ROLES."""
+    return [role for role in ROLES if permission in ROLE_PERMISSIONS[role]]
 
 
 def require(actor: Actor, permission: str) -> None:
     """Raise Unauthenticated for anonymous callers, Forbidden when no role of the actor grants `permission`."""
     require_signed_in(actor)
     if not can(actor, permission):
-        raise Forbidden(f"没有权限：需要 {permission} 权限 (permission {permission} required)", code="forbidden")
+        who = "、".join(ROLE_LABELS[r] for r in roles_granting(permission)) or "任何角色"
+        raise Forbidden(f"没有权限：“{PERMISSION_LABELS[permission]}”仅限{who}（{permission}）", code="forbidden")
 
 
 def has_city_wide_scope(actor: Actor) -> bool:
@@ -110,6 +138,12 @@ def scope_to_department(stmt: S, actor: Actor, column: Any) -> S:
     """
     if has_city_wide_scope(actor):
         return stmt
+    return scope_to_own_department(stmt, actor, column)
+
+
+def scope_to_own_department(stmt: S, actor: Actor, column: Any) -> S:
+    """Limit `stmt` to the actor's own department whatever the role (e.g. the colleagues one may look up);
+    no department: nothing."""
     if actor.department_id is None:
         return stmt.where(sa.false())
     return stmt.where(column == actor.department_id)

@@ -14,7 +14,7 @@ from domain.errors import Conflict, FieldError, InvalidInput, NotFound
 from domain.identity.actor import ROLES, Actor
 from domain.identity.models import Department, User
 from domain.identity.passwords import check_strength, hash_password, verify_password
-from domain.identity.policy import can, require, require_signed_in, scope_to_department
+from domain.identity.policy import can, require, require_signed_in, scope_to_own_department
 from domain.pagination import Page, PageRequest, by_id, select_page
 from domain.types import utcnow
 
@@ -217,16 +217,11 @@ def get_user(session: Session, actor: Actor, user_id: int) -> UserRow:
     stmt = (select(User, Department).outerjoin(Department, Department.id == User.department_id)
             .where(User.id == user_id))
     if not can(actor, "users.manage") and user_id != actor.user_id:
-        stmt = scope_to_department(stmt, _dept_only(actor), User.department_id)
+        stmt = scope_to_own_department(stmt, actor, User.department_id)
     row = session.exec(stmt).first()
     if row is None:
         raise NotFound(f"用户 {user_id} 不存在", field="id")
     return UserRow(user=row[0], department=row[1])
-
-
-def _dept_only(actor: Actor) -> Actor:
-    """The actor limited to its own department (the user directory is never city-wide for non-admins)."""
-    return Actor(actor.user_id, actor.username, frozenset({"handler"}), actor.department_id)
 
 
 def list_users(session: Session, actor: Actor, page: PageRequest, *, search: str | None = None,

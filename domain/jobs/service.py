@@ -1,20 +1,15 @@
-"""Jobs: submit, claim, report progress, finish; the runner and the CLI both go through here.
+"""Jobs: the handler registry, submitting, reading, and the context a running job reports progress through.
 
 A job handler is `fn(ctx: JobContext) -> dict` registered under a kind with `@job_handler("kind")`.
 It opens its own units of work through `ctx.db`, and reports progress through `ctx.progress`.
+Claiming, running, heartbeats and reaping live in `domain.jobs.runner`.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import socket
-import threading
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,52 +17,58 @@ from sqlmodel import Session, select
 
 from domain.audit.service import record_audit
 from domain.db import Database
-from domain.errors import DomainError, Forbidden, NotFound
+from domain.errors import NotFound
 from domain.identity.actor import Actor
+from domain.identity.policy import can, require
 from domain.jobs.models import Job
 from domain.pagination import Page, PageRequest, select_page
 from domain.types import utcnow
 
 __all__ = [
-    "HEARTBEAT_SECONDS",
-    "STALE_AFTER",
     "JobContext",
-    "JobRunner",
     "get_job",
+    "handler_of",
     "job_handler",
     "jobs_query",
     "list_jobs",
     "page_jobs",
-    "reap_interrupted_jobs",
     "registered_kinds",
-    "run_job",
-    "run_job_now",
+    "remove_job_handler",
     "submit_job",
 ]
 
-log = logging.getLogger("regwatch.jobs")
-
-HEARTBEAT_SECONDS = 5.0
-STALE_AFTER = timedelta(seconds=60)
-SCHEDULE_CHECK_SECONDS = 30.0
-
 Handler = Callable[["JobContext"], dict[str, Any] | None]
-_HANDLERS: dict[str, Handler] = {}
 
 
-def job_handler(kind: str) -> Callable[[Handler], Handler]:
+@dataclass(frozen=True)
+class _Registration:
+    handler: Handler
+    permission: str | None  # asked of whoever queues the job, beside jobs.start
+
+
+_HANDLERS: dict[str, _Registration] = {}
+
+
+def job_handler(kind: str, *, permission: str | None = None) -> Callable[[Handler], Handler]:
+    """Register `fn` as the handler of `kind`; `permission` (a policy permission) is required to queue it."""
     def register(fn: Handler) -> Handler:
-        _HANDLERS[kind] = fn
+        _HANDLERS[kind] = _Registration(fn, permission)
         return fn
     return register
+
+
+def remove_job_handler(kind: str) -> None:
+    """Forget a kind (tests that register their own kinds remove them again)."""
+    _HANDLERS.pop(kind, None)
 
 
 def registered_kinds() -> list[str]:
     return sorted(_HANDLERS)
 
 
-def _owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+def handler_of(kind: str) -> Handler | None:
+    registration = _HANDLERS.get(kind)
+    return registration.handler if registration else None
 
 
 @dataclass
@@ -98,11 +99,13 @@ class JobContext:
 
 
 def submit_job(session: Session, actor: Actor, kind: str, params: dict[str, Any] | None = None) -> Job:
-    """Queue a job for the runner."""
-    if kind not in _HANDLERS:
-        raise NotFound(f"unknown job kind {kind!r}", field="kind")
-    if not actor.is_authenticated:
-        raise Forbidden("sign in to start a job")
+    """Queue a job for the runner (jobs.start, and the kind's own permission if it names one)."""
+    require(actor, "jobs.start")
+    registration = _HANDLERS.get(kind)
+    if registration is None:
+        raise NotFound(f"未知的任务类型“{kind}”", field="kind", code="unknown_kind")
+    if registration.permission:
+        require(actor, registration.permission)
     job = Job(kind=kind, params=params or {}, created_by_id=actor.user_id, created_by_name=actor.username)
     session.add(job)
     session.flush()
@@ -111,22 +114,21 @@ def submit_job(session: Session, actor: Actor, kind: str, params: dict[str, Any]
 
 
 def get_job(session: Session, actor: Actor, job_id: int) -> Job:
+    """One job: any with jobs.read, otherwise only one the actor started (others: not found)."""
     job = session.get(Job, job_id)
-    if job is None:
-        raise NotFound(f"job {job_id} does not exist", field="id")
-    if not (actor.has_role("admin", "analyst") or job.created_by_id == actor.user_id):
-        raise NotFound(f"job {job_id} does not exist", field="id")
+    if job is None or not (can(actor, "jobs.read") or job.created_by_id == actor.user_id):
+        raise NotFound(f"任务 {job_id} 不存在", field="id")
     return job
 
 
 def jobs_query(actor: Actor, *, kind: str | None = None, status: str | None = None):
-    """Jobs the actor may see, newest first: analysts and admins see all, others their own."""
+    """Jobs the actor may see, newest first: all with jobs.read, otherwise the actor's own."""
     stmt = select(Job).order_by(Job.id.desc())
     if kind:
         stmt = stmt.where(Job.kind == kind)
     if status:
         stmt = stmt.where(Job.status == status)
-    if not actor.has_role("admin", "analyst"):
+    if not can(actor, "jobs.read"):
         stmt = stmt.where(Job.created_by_id == actor.user_id)
     return stmt
 
@@ -141,156 +143,16 @@ def page_jobs(session: Session, actor: Actor, page: PageRequest, *, max_size: in
                        max_size=max_size)
 
 
-def _claim(db: Database, job_id: int | None = None) -> Job | None:
-    """Atomically move one queued job to running; exactly one claimant wins."""
-    with db.unit_of_work() as session:
-        stmt = select(Job.id).where(Job.status == "queued").order_by(Job.id).limit(1)
-        if job_id is not None:
-            stmt = select(Job.id).where(Job.id == job_id, Job.status == "queued")
-        candidate = session.exec(stmt).first()
-        if candidate is None:
-            return None
-        now = utcnow()
-        claimed = session.execute(
-            sa.update(Job).where(Job.id == candidate, Job.status == "queued").values(
-                status="running", owner=_owner(), started_at=now, heartbeat_at=now)
-        ).rowcount
-        if claimed != 1:
-            return None
-        return session.get(Job, candidate)
 
 
-def _finish(db: Database, job_id: int, *, result: dict[str, Any] | None = None, error: str | None = None,
-            last: tuple[int, int | None, str] | None = None) -> None:
-    with db.unit_of_work() as session:
-        values: dict[str, Any] = {"finished_at": utcnow(), "heartbeat_at": utcnow()}
-        if last is not None:  # the final progress may have been skipped by the write throttle
-            values.update(progress_done=last[0], progress_total=last[1], message=last[2][:500])
-        if error is None:
-            values.update(status="succeeded", result=result or {})
-            if last is not None and last[1]:  # finished means all of it, whatever step reported last
-                values["progress_done"] = last[1]
-        else:
-            values.update(status="failed", error=error[:4000])
-        session.execute(sa.update(Job).where(Job.id == job_id).values(**values))
+_MOVED = {"JobRunner", "run_job", "run_job_now", "reap_interrupted_jobs", "HEARTBEAT_SECONDS", "STALE_AFTER",
+          "SCHEDULE_CHECK_SECONDS"}
 
 
-def run_job(db: Database, job: Job, *, on_progress: Callable[[int, int | None, str], None] | None = None) -> Job:
-    """Run a claimed job to the end in this thread, keeping its heartbeat fresh."""
-    assert job.id is not None
-    handler = _HANDLERS.get(job.kind)
-    actor = _load_actor(db, job)
-    ctx = JobContext(db=db, job_id=job.id, actor=actor, params=dict(job.params), on_progress=on_progress)
-    stop = threading.Event()
+def __getattr__(name: str) -> Any:
+    """Shim while importers move: the runner's names now live in domain.jobs.runner."""
+    if name in _MOVED or name == "_claim":
+        from domain.jobs import runner
 
-    def beat() -> None:
-        while not stop.wait(HEARTBEAT_SECONDS):
-            try:
-                with db.unit_of_work() as session:
-                    session.execute(sa.update(Job).where(Job.id == job.id).values(heartbeat_at=utcnow()))
-            except Exception:  # a missed beat is not fatal
-                log.warning("job %s heartbeat failed", job.id, exc_info=True)
-
-    beater = threading.Thread(target=beat, name=f"job-{job.id}-heartbeat", daemon=True)
-    beater.start()
-    try:
-        if handler is None:
-            raise NotFound(f"no handler for job kind {job.kind!r}")
-        result = handler(ctx) or {}
-    except DomainError as exc:
-        _finish(db, job.id, error=exc.message, last=ctx.last)
-    except Exception as exc:
-        log.error("job %s (%s) failed\n%s", job.id, job.kind, traceback.format_exc())
-        _finish(db, job.id, error=f"{type(exc).__name__}: {exc}", last=ctx.last)
-    else:
-        _finish(db, job.id, result=result, last=ctx.last)
-    finally:
-        stop.set()
-        beater.join(timeout=1)
-    with db.unit_of_work() as session:
-        done = session.get(Job, job.id)
-        assert done is not None
-        return done
-
-
-def _load_actor(db: Database, job: Job) -> Actor:
-    from domain.identity.models import User
-
-    if job.created_by_id is None:
-        from domain.identity.actor import SYSTEM
-
-        return SYSTEM
-    with db.unit_of_work() as session:
-        user = session.get(User, job.created_by_id)
-        if user is None:
-            return Actor(user_id=job.created_by_id, username=job.created_by_name)
-        return Actor(user_id=user.id, username=user.username, roles=frozenset(user.roles),
-                     department_id=user.department_id)
-
-
-def run_job_now(db: Database, actor: Actor, kind: str, params: dict[str, Any] | None = None, *,
-                on_progress: Callable[[int, int | None, str], None] | None = None) -> Job:
-    """Submit and run a job in the foreground (the CLI's way)."""
-    with db.unit_of_work() as session:
-        job = submit_job(session, actor, kind, params)
-        job_id = job.id
-    claimed = _claim(db, job_id)
-    if claimed is None:
-        raise RuntimeError(f"job {job_id} was claimed by another runner")
-    return run_job(db, claimed, on_progress=on_progress)
-
-
-def reap_interrupted_jobs(db: Database, *, stale_after: timedelta = STALE_AFTER) -> int:
-    """Mark running jobs whose heartbeat stopped (their process died or restarted) as failed."""
-    cutoff = utcnow() - stale_after
-    with db.unit_of_work() as session:
-        return session.execute(
-            sa.update(Job).where(Job.status == "running", Job.heartbeat_at < cutoff).values(
-                status="failed", finished_at=utcnow(),
-                error="interrupted: the process running this job stopped (restart or crash)")
-        ).rowcount
-
-
-class JobRunner:
-    """Runs queued jobs in background threads of this process; several processes may each run one."""
-
-    def __init__(self, db: Database, *, workers: int = 1, poll_seconds: float = 1.0) -> None:
-        self.db = db
-        self.workers = workers
-        self.poll_seconds = poll_seconds
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-
-    def start(self) -> None:
-        reap_interrupted_jobs(self.db)
-        for n in range(self.workers):
-            thread = threading.Thread(target=self._loop, name=f"job-runner-{n}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
-
-    def _loop(self) -> None:
-        last_reap = time.monotonic()
-        last_schedule_check = 0.0
-        while not self._stop.is_set():
-            try:
-                job = _claim(self.db)
-                if job is not None:
-                    run_job(self.db, job)
-                    continue
-                if time.monotonic() - last_reap > STALE_AFTER.total_seconds():
-                    reap_interrupted_jobs(self.db)
-                    last_reap = time.monotonic()
-                if time.monotonic() - last_schedule_check > SCHEDULE_CHECK_SECONDS:
-                    from domain.jobs.schedule import enqueue_due
-
-                    enqueue_due(self.db)
-                    last_schedule_check = time.monotonic()
-            except Exception:
-                log.exception("job runner loop error")
-            self._stop.wait(self.poll_seconds)
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=timeout)
-        self._threads.clear()
+        return runner.claim_job if name == "_claim" else getattr(runner, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
-from domain.errors import Forbidden, InvalidInput, NotFound
+from domain.errors import InvalidInput, NotFound
 from domain.identity.actor import Actor
-from domain.identity.policy import can, require_signed_in
+from domain.identity.policy import can, require
 from domain.pagination import Page, PageRequest, fetch_page
 from domain.risk.models import (
     LEVELS,
@@ -39,8 +39,6 @@ from domain.supervision.models import Entity
 __all__ = [
     "DEFAULT_MODEL",
     "DRIFT_PSI_THRESHOLD",
-    "MANAGE_ROLES",
-    "READ_ROLES",
     "AliasPeriod",
     "BacktestView",
     "CalibrationBin",
@@ -73,8 +71,6 @@ __all__ = [
 ]
 
 DEFAULT_MODEL = "entity_risk"
-READ_ROLES = ("admin", "analyst", "viewer")
-MANAGE_ROLES = ("admin", "analyst")
 # PSI above 0.2 is the usual "significant shift"; operators may change it with REGWATCH_DRIFT_PSI_THRESHOLD.
 DRIFT_PSI_THRESHOLD = 0.2
 MAX_SCORES = 200
@@ -83,21 +79,17 @@ MAX_SCORES = 200
 # ---- permissions -------------------------------------------------------------------------------------------
 
 def ensure_can_read_models(actor: Actor) -> None:
-    """Analysts and admins manage models, viewers read them; handlers see no model management."""
-    require_signed_in(actor)
-    if not (can_manage_models(actor) or actor.has_role(*READ_ROLES)):
-        raise Forbidden("risk model management is open to analysts, admins and viewers only")
+    """The identity policy's models.read permission (analysts, viewers, admins)."""
+    require(actor, "models.read")
 
 
 def can_manage_models(actor: Actor) -> bool:
-    """The identity policy's models.manage permission (analysts); admins too, as the product brief asks."""
-    return can(actor, "models.manage") or (actor.is_authenticated and actor.has_role("admin"))
+    """The identity policy's models.manage permission (analysts; admins do not, see domain/identity/policy.py)."""
+    return can(actor, "models.manage")
 
 
 def ensure_can_manage_models(actor: Actor) -> None:
-    ensure_can_read_models(actor)
-    if not can_manage_models(actor):
-        raise Forbidden("only analysts and admins may change risk models and rules")
+    require(actor, "models.manage")
 
 
 # ---- metrics, read tolerantly ------------------------------------------------------------------------------

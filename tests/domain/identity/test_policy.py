@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from sqlmodel import select
 
@@ -14,11 +17,12 @@ from tests.identity.support import new_department
 # The README's "Access control" table, as data: role -> the permissions it grants (and no others).
 EXPECTED = {
     "admin": {"users.manage", "departments.manage", "tokens.manage", "settings.manage", "audit.read",
-              "departments.read", "data.ingest"},
+              "departments.read", "data.ingest", "models.read", "jobs.start", "jobs.read", "statistics.read"},
     "analyst": {"clues.work", "warnings.work", "models.manage", "rules.manage", "evaluations.manage", "data.ingest",
-                "departments.read", "statistics.read", "evaluations.read", "reports.read"},
-    "handler": {"warnings.handle", "departments.read"},
-    "viewer": {"departments.read", "statistics.read", "evaluations.read", "reports.read"},
+                "departments.read", "statistics.read", "evaluations.read", "reports.read", "models.read",
+                "jobs.start", "jobs.read"},
+    "handler": {"warnings.handle", "departments.read", "statistics.read"},
+    "viewer": {"departments.read", "statistics.read", "evaluations.read", "reports.read", "models.read"},
 }
 ROWS = [(role, permission, permission in granted) for role, granted in EXPECTED.items() for permission in PERMISSIONS]
 
@@ -39,6 +43,31 @@ def test_each_role_has_exactly_its_permissions(role, permission, allowed):
     else:
         with pytest.raises(Forbidden, match=permission):
             require(actor(role), permission)
+
+
+def test_a_refusal_names_the_permission_in_chinese_and_who_has_it():
+    with pytest.raises(Forbidden) as refused:
+        require(actor("viewer"), "users.manage")
+    assert refused.value.message == "没有权限：“管理用户”仅限系统管理员（users.manage）"
+    with pytest.raises(Forbidden, match=r"仅限风险研判人员（models\.manage）"):
+        require(actor("admin"), "models.manage")  # the admin question, decided once: admins read models only
+
+
+def test_the_readme_table_is_the_table_in_code():
+    """Each README row lists permissions and ticks the roles that have them; together they are ROLE_PERMISSIONS."""
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("| permission | admin"):]
+    rows = section[:section.index("\n\n")].splitlines()[2:]
+    documented: dict[str, set[str]] = {role: set() for role in EXPECTED}
+    for line in rows:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        names = re.findall(r"`([a-z]+\.[a-z]+)`", cells[0])
+        assert names, line
+        for role, cell in zip(EXPECTED, cells[1:], strict=True):
+            if cell == "✓":
+                documented[role].update(names)
+    assert documented == EXPECTED
+    assert {p for line in rows for p in re.findall(r"`([a-z]+\.[a-z]+)`", line)} == set(PERMISSIONS)
 
 
 def test_anonymous_callers_are_asked_to_sign_in_and_unknown_permissions_are_a_bug():

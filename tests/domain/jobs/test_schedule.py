@@ -13,11 +13,14 @@ from domain.jobs import service as jobs
 from domain.jobs.models import Job, JobSchedule
 from domain.jobs.schedule import enqueue_due, ensure_schedule, next_run
 from domain.settings import Settings, SettingsError
+from tests.domain.jobs.factories import job_kinds_fixture
 
 
-@jobs.job_handler("test.scheduled")
 def scheduled_job(ctx: jobs.JobContext) -> dict:
     return {}
+
+
+_kinds = job_kinds_fixture({"test.scheduled": scheduled_job})
 
 
 def test_daily_runs_fall_at_the_local_time_of_day():
