@@ -1,0 +1,89 @@
+"""Report jobs: generate a period's report (DOCX + HTML) into the archive; the half-yearly schedule.
+
+Imported by the composition root (regwatch_app, cli) so the handlers are registered.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from domain.analysis.periods import Period, last_closed_half_year, parse_period
+from domain.identity.actor import Actor
+from domain.jobs.models import JobSchedule
+from domain.jobs.schedule import ensure_schedule
+from domain.jobs.service import JobContext, job_handler
+from domain.reports.data import gather_report_data
+from domain.reports.models import AnalysisReport
+from domain.reports.service import REPORT_JOB, SCHEDULED_REPORT_JOB, record_report, report_exists
+from domain.types import local_today, utcnow
+from reports.render import outline, render_docx, render_html
+
+__all__ = ["REPORT_SCHEDULE", "ensure_report_schedule", "generate_report"]
+
+REPORT_SCHEDULE = "half_year_report"
+
+
+def generate_report(session: Session, actor: Actor, period: Period, var_dir: str | Path, *,
+                    job_id: int | None = None, progress: Any = None) -> AnalysisReport:
+    """Gather, draw, write both files under <var_dir>/reports/<period>/, and archive the report."""
+    step = progress or (lambda *a, **k: None)
+    step(0, 4, "汇总数据")
+    data = gather_report_data(session, actor, period)
+    step(1, 4, "绘制图表")
+    sections = outline(data)
+    step(2, 4, "生成 Word 文档")
+    who = actor.username
+    docx = render_docx(data, sections, generated_by=who)
+    page = render_html(data, sections, generated_by=who)
+    step(3, 4, "归档")
+    stamp = utcnow().strftime("%Y%m%dT%H%M%S")
+    rel = Path("reports") / period.code.replace("~", "_") / f"report-{stamp}-{job_id or 'now'}"
+    base = Path(var_dir)
+    (base / rel.parent).mkdir(parents=True, exist_ok=True)
+    (base / rel.with_suffix(".docx")).write_bytes(docx)
+    (base / rel.with_suffix(".html")).write_text(page, encoding="utf-8")
+    row = record_report(session, actor, period, title=data.title, docx_path=str(rel.with_suffix(".docx")),
+                        html_path=str(rel.with_suffix(".html")), docx_bytes=len(docx), summary=data.summary(),
+                        evaluation_run_id=data.evaluation.run.id if data.evaluation else None, job_id=job_id)
+    step(4, 4, "完成")
+    return row
+
+
+def _var_dir(params: dict[str, Any]) -> str:
+    if params.get("var_dir"):
+        return str(params["var_dir"])
+    from domain.settings import get_settings
+
+    return str(get_settings().var_dir)
+
+
+@job_handler(REPORT_JOB)
+def _run_report(ctx: JobContext) -> dict[str, Any]:
+    period = parse_period(ctx.params.get("period"))
+    with ctx.db.unit_of_work() as session:
+        row = generate_report(session, ctx.actor, period, _var_dir(ctx.params), job_id=ctx.job_id,
+                              progress=lambda d, t, m: ctx.progress(d, t, m, force=True))
+        return {"report_id": row.id, "period": period.code, "docx_path": row.docx_path}
+
+
+@job_handler(SCHEDULED_REPORT_JOB)
+def _run_half_year(ctx: JobContext) -> dict[str, Any]:
+    """Daily check: once a half year has closed and has no archived report, generate it (two a year)."""
+    # "today" in the params: act as of another day (a catch-up run, tests)
+    today = date.fromisoformat(ctx.params["today"]) if ctx.params.get("today") else local_today()
+    period = last_closed_half_year(today)
+    with ctx.db.unit_of_work() as session:
+        if report_exists(session, period):
+            return {"period": period.code, "skipped": "已有该期报告"}
+        row = generate_report(session, ctx.actor, period, _var_dir(ctx.params), job_id=ctx.job_id)
+        return {"report_id": row.id, "period": period.code}
+
+
+def ensure_report_schedule(session: Session, *, var_dir: str | Path, daily_at: str = "02:30") -> JobSchedule:
+    """The half-yearly report timetable: checked daily, generates only when a closed half year lacks a report."""
+    return ensure_schedule(session, name=REPORT_SCHEDULE, kind=SCHEDULED_REPORT_JOB, daily_at=daily_at,
+                           params={"var_dir": str(var_dir)})
