@@ -18,10 +18,11 @@ class AuditLog(SQLModel, table=True):
     """审计日志: one change, by whom, when, from where, with before/after of the changed fields."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (sa.Index("ix_audit_log_object", "object_type", "object_id"),)
+    __table_args__ = (sa.Index("ix_audit_log_object", "object_type", "object_id"),
+                      sa.Index("ix_audit_log_occurred_id", "occurred_at", "id"))  # the list's order (0007)
 
     id: int | None = Field(default=None, primary_key=True)
-    occurred_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    occurred_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     actor_id: int | None = Field(default=None, index=True)
     actor_name: str = Field(max_length=64)
     action: str = Field(max_length=64, index=True)

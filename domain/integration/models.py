@@ -79,9 +79,11 @@ class IngestionError(SQLModel, table=True):
     API pushes), the field, a code and a message."""
 
     __tablename__ = "ingestion_error"
+    # a batch's errors in record order (migration 0007)
+    __table_args__ = (sa.Index("ix_ingestion_error_batch_record", "batch_id", "record_index", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    batch_id: int = Field(foreign_key="ingestion_batch.id", index=True)
+    batch_id: int = Field(foreign_key="ingestion_batch.id")
     record_index: int
     row_number: int | None = Field(default=None)
     field: str | None = Field(default=None, max_length=64)

@@ -52,10 +52,12 @@ class Entity(SQLModel, table=True):
     """监管对象: a market entity keyed by its unified social credit code (统一社会信用代码)."""
 
     __tablename__ = "entity"
+    # the entity list's order (name, id): keyset pages walk it (migration 0007)
+    __table_args__ = (sa.Index("ix_entity_name_id", "name", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     uscc: str = Field(max_length=18, unique=True)
-    name: str = Field(max_length=200, index=True)
+    name: str = Field(max_length=200)
     entity_type: str = Field(max_length=32)
     industry_code: str | None = Field(default=None, max_length=4, index=True)  # GB/T 4754 division (or section)
     industry_class_code: str | None = Field(default=None, max_length=4)  # the four-digit class, where given
@@ -81,14 +83,17 @@ class SupervisionAction(SQLModel, table=True):
         # Covers the risk features' per-entity aggregation (ml.features): no table lookups (migration 0006).
         sa.Index("ix_supervision_action_entity_started_covering", "entity_id", "started_on", "kind", "result",
                  "decided_on", "penalty_amount"),
-        sa.Index("ix_supervision_action_department_started", "department_id", "started_on"),
+        # the action list's filters + its order (started_on DESC, id DESC), scanned backwards (migration 0007)
+        sa.Index("ix_supervision_action_department_started_id", "department_id", "started_on", "id"),
+        sa.Index("ix_supervision_action_item_started_id", "item_id", "started_on", "id"),
+        sa.Index("ix_supervision_action_started_id", "started_on", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     source_id: int = Field(foreign_key="data_source.id")
     external_id: str = Field(max_length=64)
     kind: str = Field(max_length=16)
-    item_id: int | None = Field(default=None, foreign_key="supervision_item.id", index=True)
+    item_id: int | None = Field(default=None, foreign_key="supervision_item.id")
     department_id: int = Field(foreign_key="department.id")
     entity_id: int = Field(foreign_key="entity.id")
     started_on: date
