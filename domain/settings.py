@@ -35,6 +35,8 @@ class Settings:
     max_page_size: int = 200
     score_daily_at: str | None = "02:00"  # daily scoring run, local time; None = off
     drift_psi_threshold: float = 0.2  # PSI above this flags drift on the model page
+    clue_dedup_days: int = 30  # a clue about the same entity and category within this many days is a duplicate
+    warning_auto_min_level: str | None = "yellow"  # automatic issue after scoring from this level up; None = off
     # Hardening limits (README "Limits")
     max_body_bytes: int = 4 * 1024 * 1024  # GraphQL and form bodies
     max_upload_bytes: int = 256 * 1024 * 1024  # file imports (POST /imports)
@@ -112,6 +114,11 @@ class Settings:
             raise SettingsError("REGWATCH_JOB_STALE_SECONDS must be at least three heartbeats "
                                 f"(3 × REGWATCH_JOB_HEARTBEAT_SECONDS = {3 * heartbeat}), got {stale}")
 
+        auto_level = env.get("REGWATCH_WARNING_AUTO_MIN_LEVEL", "yellow").strip().lower()
+        if auto_level not in ("red", "orange", "yellow", "blue", "off", "none", ""):
+            raise SettingsError("REGWATCH_WARNING_AUTO_MIN_LEVEL must be red, orange, yellow, blue or off, "
+                                f"got {auto_level!r}")
+
         return cls(
             max_body_bytes=number("REGWATCH_MAX_BODY_BYTES", 4 * 1024 * 1024),
             max_upload_bytes=number("REGWATCH_MAX_UPLOAD_BYTES", 256 * 1024 * 1024),
@@ -130,6 +137,8 @@ class Settings:
             max_page_size=number("REGWATCH_MAX_PAGE_SIZE", 200),
             score_daily_at=score_daily_at,
             drift_psi_threshold=drift_psi_threshold,
+            clue_dedup_days=number("REGWATCH_CLUE_DEDUP_DAYS", 30),
+            warning_auto_min_level=None if auto_level in ("off", "none", "") else auto_level,
         )
 
 

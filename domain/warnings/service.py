@@ -1,0 +1,539 @@
+"""Warnings (预警发布): issue by hand or from a clue, automatic issue after each scoring run (set-based), raising an
+open warning's level, codes that are never reused, and the reads (list, detail, events) scoped by department."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
+
+from domain.audit.service import record_audit
+from domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from domain.identity.actor import Actor
+from domain.identity.models import Department
+from domain.identity.policy import can, has_city_wide_scope, require, require_signed_in, scope_to_department
+from domain.pagination import Page, PageRequest, by_id, select_page
+from domain.risk.models import ModelVersion, RiskScore, ScoringRun
+from domain.supervision.models import Entity
+from domain.types import LOCAL_TZ, utcnow
+from domain.warnings.deadlines import WorkdayCalendar, deadline_settings, deadlines_for
+from domain.warnings.models import (
+    LEVELS,
+    OPEN_STATUSES,
+    WARNING_SOURCES,
+    WARNING_STATUSES,
+    RiskClue,
+    Warning,
+    WarningCodeSequence,
+    WarningEvent,
+)
+from domain.warnings.routing import Route, route_entity, routing_columns
+
+__all__ = [
+    "AutoIssueResult",
+    "ScoreSnapshot",
+    "WarningDetail",
+    "WarningFilter",
+    "WarningRow",
+    "add_warning_event",
+    "auto_issue_warnings",
+    "ensure_can_read_warnings",
+    "get_warning",
+    "is_overdue",
+    "issue_warning",
+    "latest_score",
+    "level_rank",
+    "list_warnings",
+    "open_warning_of",
+    "raise_warning_level",
+    "reserve_codes",
+    "warning_code",
+    "warning_events",
+]
+
+SCORE_ROLES = ("champion", "on_demand")
+MAX_REASONS = 20
+
+
+def level_rank(level: str | None) -> int:
+    """0 for red … 3 for blue; anything else ranks below blue."""
+    return LEVELS.index(level) if level in LEVELS else len(LEVELS)
+
+
+def _rank_sql(column: Any) -> Any:
+    return sa.case({lvl: i for i, lvl in enumerate(LEVELS)}, value=column, else_=len(LEVELS))
+
+
+def warning_code(year: int, number: int) -> str:
+    return f"YJ-{year}-{number:06d}"
+
+
+def reserve_codes(session: Session, year: int, count: int = 1) -> int:
+    """Take `count` consecutive numbers for `year` and return the first. The row update holds a lock until the
+    transaction ends (PostgreSQL row lock, SQLite write lock), so concurrent issues never get the same number;
+    numbers of a rolled-back transaction are simply not used again."""
+    table = WarningCodeSequence.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    session.execute(insert.values(year=year, last_value=0).on_conflict_do_nothing(index_elements=["year"]))
+    last = session.execute(sa.update(table).where(table.c.year == year)
+                           .values(last_value=table.c.last_value + count)
+                           .returning(table.c.last_value)).scalar_one()
+    return int(last) - count + 1
+
+
+# ---- reads -------------------------------------------------------------------------------------------------
+
+def ensure_can_read_warnings(actor: Actor) -> None:
+    require_signed_in(actor)
+    if not (has_city_wide_scope(actor) or can(actor, "warnings.handle")):
+        raise Forbidden("没有权限查看预警", code="forbidden")
+
+
+def is_overdue(w: Warning, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    if w.status not in OPEN_STATUSES:
+        return False
+    if w.received_at is None and w.receipt_due_at < now:
+        return True
+    return w.status != "feedback_submitted" and w.disposal_due_at < now
+
+
+def _overdue_sql(now: datetime) -> Any:
+    return sa.and_(Warning.status.in_(OPEN_STATUSES), sa.or_(  # type: ignore[attr-defined]
+        sa.and_(Warning.received_at.is_(None), Warning.receipt_due_at < now),  # type: ignore[union-attr]
+        sa.and_(Warning.status != "feedback_submitted", Warning.disposal_due_at < now)))
+
+
+@dataclass(frozen=True)
+class ScoreSnapshot:
+    """An entity's latest champion (or on-demand) score, as a warning records it."""
+
+    score_id: int
+    run_id: int
+    score: float
+    level: str | None
+    model_level: str | None
+    rules_matched: list[str]
+    contributions: list[Any]
+    model_version_id: int
+    model_version: int
+    as_of: date
+
+    def explanation(self) -> dict[str, Any]:
+        return {"risk_score_id": self.score_id, "run_id": self.run_id, "as_of": self.as_of.isoformat(),
+                "model_version": self.model_version, "score": self.score, "level": self.level,
+                "model_level": self.model_level, "rules_matched": self.rules_matched,
+                "contributions": self.contributions}
+
+
+def latest_score(session: Session, entity_id: int) -> ScoreSnapshot | None:
+    row = session.execute(
+        sa.select(RiskScore, ScoringRun.as_of, ScoringRun.version_id, ModelVersion.version)
+        .join(ScoringRun, ScoringRun.id == RiskScore.run_id)
+        .join(ModelVersion, ModelVersion.id == ScoringRun.version_id)
+        .where(RiskScore.entity_id == entity_id, ScoringRun.role.in_(SCORE_ROLES))  # type: ignore[attr-defined]
+        .order_by(ScoringRun.as_of.desc(), ScoringRun.id.desc()).limit(1)).first()  # type: ignore[attr-defined]
+    if row is None:
+        return None
+    s, as_of, version_id, version = row
+    return ScoreSnapshot(s.id, s.run_id, s.score, s.level, s.model_level, list(s.rules_matched or []),
+                         list(s.contributions or []), version_id, version, as_of)
+
+
+def open_warning_of(session: Session, entity_id: int) -> Warning | None:
+    return session.exec(select(Warning).where(Warning.entity_id == entity_id,
+                                              Warning.status.in_(OPEN_STATUSES))).first()  # type: ignore[attr-defined]
+
+
+@dataclass
+class WarningFilter:
+    level: str | None = None
+    status: str | None = None
+    department_id: int | None = None
+    source: str | None = None
+    overdue: bool | None = None
+    created_from: date | None = None  # local dates, inclusive
+    created_to: date | None = None
+    entity_id: int | None = None
+    search: str | None = None  # entity name or USCC, or the warning code
+
+
+@dataclass(frozen=True)
+class WarningRow:
+    warning: Warning
+    entity_uscc: str
+    entity_name: str
+    department_name: str
+    last_event: WarningEvent | None
+    overdue: bool
+
+
+def _local_start(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=LOCAL_TZ)
+
+
+def _check_filter(f: WarningFilter) -> None:
+    errors = []
+    if f.level and f.level not in LEVELS:
+        errors.append(FieldError("level", "unknown_level", f"等级“{f.level}”不存在，可选：{'、'.join(LEVELS)}"))
+    if f.status and f.status not in WARNING_STATUSES:
+        errors.append(FieldError("status", "unknown_status", f"状态“{f.status}”不存在，可选："
+                                 + "、".join(f"{k}（{v}）" for k, v in WARNING_STATUSES.items())))
+    if f.source and f.source not in WARNING_SOURCES:
+        errors.append(FieldError("source", "unknown_source", f"来源“{f.source}”不存在，可选："
+                                 + "、".join(f"{k}（{v}）" for k, v in WARNING_SOURCES.items())))
+    if f.created_from and f.created_to and f.created_from > f.created_to:
+        errors.append(FieldError("createdFrom", "date_order", "开始日期晚于结束日期"))
+    if errors:
+        raise InvalidInput(errors[0].message, errors=errors)
+
+
+def warnings_stmt(actor: Actor, f: WarningFilter, now: datetime | None = None) -> sa.Select[Any]:
+    """The filtered base-table statement (department scope included); the hot indexes lead with these columns."""
+    ensure_can_read_warnings(actor)
+    _check_filter(f)
+    stmt = scope_to_department(select(Warning), actor, Warning.department_id)
+    if f.department_id is not None:
+        stmt = stmt.where(Warning.department_id == f.department_id)
+    if f.status:
+        stmt = stmt.where(Warning.status == f.status)
+    if f.level:
+        stmt = stmt.where(Warning.level == f.level)
+    if f.source:
+        stmt = stmt.where(Warning.source == f.source)
+    if f.entity_id is not None:
+        stmt = stmt.where(Warning.entity_id == f.entity_id)
+    if f.overdue is not None:
+        cond = _overdue_sql(now or utcnow())
+        stmt = stmt.where(cond if f.overdue else sa.not_(cond))
+    if f.created_from:
+        stmt = stmt.where(Warning.created_at >= _local_start(f.created_from))
+    if f.created_to:
+        stmt = stmt.where(Warning.created_at < _local_start(f.created_to + timedelta(days=1)))
+    text = (f.search or "").strip()
+    if text:
+        if text.upper().startswith("YJ-"):
+            stmt = stmt.where(Warning.code == text.upper())
+        else:
+            matching = sa.select(Entity.id).where(sa.or_(Entity.uscc == text.upper(),
+                                                         Entity.name.contains(text, autoescape=True)))
+            stmt = stmt.where(Warning.entity_id.in_(matching))  # type: ignore[attr-defined]
+    return stmt
+
+
+def _rows(session: Session, warnings: Sequence[Warning]) -> list[WarningRow]:
+    """What a list shows for one page of warnings: entities, departments, last events — one query each."""
+    if not warnings:
+        return []
+    entities = by_id(session, Entity, {w.entity_id for w in warnings}, Entity.uscc, Entity.name)
+    departments = by_id(session, Department, {w.department_id for w in warnings}, Department.name)
+    ids = [w.id for w in warnings]
+    last_ids = (sa.select(sa.func.max(WarningEvent.id)).where(WarningEvent.warning_id.in_(ids))  # type: ignore
+                .group_by(WarningEvent.warning_id))
+    events = {e.warning_id: e for e in session.exec(select(WarningEvent).where(
+        WarningEvent.id.in_(last_ids)))}  # type: ignore[union-attr]
+    now = utcnow()
+    out = []
+    for w in warnings:
+        e = entities.get(w.entity_id)
+        d = departments.get(w.department_id)
+        out.append(WarningRow(w, e.uscc if e else "", e.name if e else "", d.name if d else "",
+                              events.get(w.id), is_overdue(w, now)))
+    return out
+
+
+def list_warnings(session: Session, actor: Actor, req: PageRequest, f: WarningFilter | None = None, *,
+                  max_size: int = 200) -> Page[WarningRow]:
+    """风险预警列表: newest first; the window is chosen on risk_warning alone, the rest is loaded for the page."""
+    stmt = warnings_stmt(actor, f or WarningFilter())
+    return select_page(session, stmt, req, order_by=(Warning.created_at.desc(), Warning.id.desc()),  # type: ignore
+                       max_size=max_size, load=lambda ws: _rows(session, ws))
+
+
+@dataclass(frozen=True)
+class WarningDetail:
+    row: WarningRow
+    events: list[WarningEvent]
+    clues: list[RiskClue]
+    department_code: str
+    routing_rule_id: int | None
+    model_version: int | None
+    actors: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def warning(self) -> Warning:
+        return self.row.warning
+
+
+def _visible_warning(session: Session, actor: Actor, warning_id: int) -> Warning:
+    ensure_can_read_warnings(actor)
+    stmt = scope_to_department(select(Warning).where(Warning.id == warning_id), actor, Warning.department_id)
+    w = session.exec(stmt).first()
+    if w is None:
+        raise NotFound(f"预警 {warning_id} 不存在或不在本部门范围内", field="id")
+    return w
+
+
+def warning_events(session: Session, actor: Actor, warning_id: int) -> list[WarningEvent]:
+    _visible_warning(session, actor, warning_id)
+    return list(session.exec(select(WarningEvent).where(WarningEvent.warning_id == warning_id)
+                             .order_by(WarningEvent.at, WarningEvent.id)))  # type: ignore[arg-type]
+
+
+def get_warning(session: Session, actor: Actor, warning_id: int) -> WarningDetail:
+    w = _visible_warning(session, actor, warning_id)
+    row = _rows(session, [w])[0]
+    events = list(session.exec(select(WarningEvent).where(WarningEvent.warning_id == w.id)
+                               .order_by(WarningEvent.at, WarningEvent.id)))  # type: ignore[arg-type]
+    clues = list(session.exec(select(RiskClue).where(RiskClue.warning_id == w.id)
+                              .order_by(RiskClue.received_on, RiskClue.id)))  # type: ignore[arg-type]
+    dept = session.get(Department, w.department_id)
+    version = session.get(ModelVersion, w.model_version_id) if w.model_version_id else None
+    return WarningDetail(row, events, clues, dept.code if dept else "", w.routing_rule_id,
+                         version.version if version else None)
+
+
+# ---- changes -----------------------------------------------------------------------------------------------
+
+def add_warning_event(session: Session, actor: Actor, w: Warning, kind: str, *, from_status: str | None = None,
+                      to_status: str | None = None, comment: str = "", payload: dict[str, Any] | None = None,
+                      department_id: int | None = None, at: datetime | None = None) -> WarningEvent:
+    """One step of the trace (留痕); the disposal workflow records its steps the same way."""
+    event = WarningEvent(warning_id=w.id, kind=kind, from_status=from_status, to_status=to_status,
+                         actor_id=actor.user_id, actor_name=actor.username,
+                         department_id=department_id if department_id is not None else actor.department_id,
+                         at=at or utcnow(), comment=comment[:2000], payload=payload or {})
+    session.add(event)
+    return event
+
+
+def _clean_reasons(reasons: Sequence[str] | None) -> list[dict[str, Any]]:
+    out = []
+    for i, text in enumerate(reasons or []):
+        t = (text or "").strip()
+        if not t:
+            continue
+        if len(t) > 500:
+            raise InvalidInput(f"预警理由第 {i + 1} 条长度为 {len(t)} 个字符，超过上限 500", field="reasons",
+                               code="too_long")
+        out.append({"text": t})
+    if len(out) > MAX_REASONS:
+        raise InvalidInput(f"预警理由最多 {MAX_REASONS} 条，本次 {len(out)} 条", field="reasons", code="too_many")
+    return out
+
+
+def issue_warning(session: Session, actor: Actor, *, entity_id: int, level: str | None = None,
+                  reasons: Sequence[str] | None = None, department_id: int | None = None,
+                  item_id: int | None = None, source: str = "manual", comment: str = "",
+                  permission: str = "warnings.work") -> Warning:
+    """发布预警: one warning about an entity, at the given level (default: the model's latest level), to the given
+    department (default: the routing table). Refused while the entity has an open warning — raise or merge."""
+    require(actor, permission)
+    if source not in WARNING_SOURCES:
+        raise InvalidInput(f"来源“{source}”无效", field="source", code="unknown_source")
+    entity = session.get(Entity, entity_id)
+    if entity is None:
+        raise NotFound(f"监管对象 {entity_id} 不存在", field="entityId")
+    snapshot = latest_score(session, entity_id)
+    level = level or (snapshot.level if snapshot else None)
+    if level not in LEVELS:
+        raise InvalidInput(f"预警等级“{level or ''}”无效，可选：红色 red、橙色 orange、黄色 yellow、蓝色 blue"
+                           if level else "该对象尚无模型评分，请选择预警等级", field="level", code="unknown_level")
+    texts = _clean_reasons(reasons)
+    if source in ("manual", "clue") and not texts and snapshot is None:
+        raise InvalidInput("请填写预警理由（该对象尚无模型评分可作解释）", field="reasons", code="required")
+    existing = open_warning_of(session, entity_id)
+    if existing is not None:
+        raise Conflict(f"“{entity.name}”已有未办结的预警 {existing.code}（{WARNING_STATUSES[existing.status]}），"
+                       "请并入该预警或提升其等级，不能重复发布", field="entityId", code="open_warning_exists")
+    route: Route
+    if department_id is not None:
+        dept = session.get(Department, department_id)
+        if dept is None or not dept.active:
+            raise InvalidInput(f"责任部门 {department_id} 不存在或已停用", field="departmentId",
+                               code="unknown_department")
+        route = Route(department_id, None, None)
+    else:
+        route = route_entity(session, entity_id, item_id)
+        if not route.found:
+            raise Conflict("派发规则表中没有匹配的规则（也没有默认部门），请选择责任部门或先配置派发规则",
+                           field="departmentId", code="no_route")
+    now = utcnow()
+    receipt_due, disposal_due = deadlines_for(level, now, deadline_settings(session), WorkdayCalendar.load(session))
+    year = now.astimezone(LOCAL_TZ).year
+    number = reserve_codes(session, year)
+    w = Warning(code=warning_code(year, number), entity_id=entity_id, level=level, source=source,
+                reasons=texts, explanation=snapshot.explanation() if snapshot else {},
+                score=snapshot.score if snapshot else None,
+                model_version_id=snapshot.model_version_id if snapshot else None,
+                scoring_run_id=snapshot.run_id if snapshot else None,
+                department_id=route.department_id, routing_rule_id=route.rule_id, status="issued",
+                dispatched_at=now, receipt_due_at=receipt_due, disposal_due_at=disposal_due,
+                created_by_id=actor.user_id, created_by_name=actor.username, created_at=now, updated_at=now)
+    session.add(w)
+    session.flush()
+    add_warning_event(session, actor, w, "issue", to_status="issued", comment=comment,
+                      department_id=route.department_id,
+                      payload={"level": level, "source": source, "routing_rule_id": route.rule_id,
+                               "routing_kind": route.kind})
+    record_audit(session, actor, "warning.issue", "risk_warning", w.id,
+                 {"code": w.code, "entity_id": entity_id, "level": level, "source": source,
+                  "department_id": route.department_id, "routing_rule_id": route.rule_id,
+                  "receipt_due_at": receipt_due.isoformat(), "disposal_due_at": disposal_due.isoformat()})
+    session.flush()
+    return w
+
+
+def _bump(session: Session, w: Warning, values: dict[str, Any]) -> None:
+    """Optimistic update: exactly one of two simultaneous changes wins, the other is told."""
+    table = Warning.__table__  # type: ignore[attr-defined]
+    done = session.execute(sa.update(table).where(table.c.id == w.id, table.c.row_version == w.row_version)
+                           .values(**values, row_version=w.row_version + 1, updated_at=utcnow())).rowcount
+    if done != 1:
+        raise Conflict(f"预警 {w.code} 刚被他人修改，请刷新后重试", field="id", code="stale")
+    session.refresh(w)
+
+
+def raise_warning_level(session: Session, actor: Actor, warning_id: int, level: str, *, reason: str = "",
+                        permission: str = "warnings.work") -> Warning:
+    """提升等级: an open warning goes up (never down here), recorded as an event; deadlines stay as dispatched."""
+    require(actor, permission)
+    w = _visible_warning(session, actor, warning_id)
+    if level not in LEVELS:
+        raise InvalidInput(f"预警等级“{level}”无效", field="level", code="unknown_level")
+    if w.status not in OPEN_STATUSES:
+        raise Conflict(f"预警 {w.code} 已{WARNING_STATUSES[w.status]}，不能提升等级", field="id", code="not_open")
+    if level_rank(level) >= level_rank(w.level):
+        raise InvalidInput(f"新等级须高于当前等级（{w.level}）", field="level", code="not_higher")
+    before = w.level
+    _bump(session, w, {"level": level})
+    add_warning_event(session, actor, w, "raise_level", comment=reason, payload={"from": before, "to": level})
+    record_audit(session, actor, "warning.raise_level", "risk_warning", w.id, {"level": [before, level]})
+    session.flush()
+    return w
+
+
+@dataclass(frozen=True)
+class AutoIssueResult:
+    run_id: int
+    min_level: str | None
+    issued: int
+    raised: int
+    unrouted: int
+    seconds: float
+
+
+def auto_issue_warnings(session: Session, actor: Actor, run_id: int, *, min_level: str | None = "yellow",
+                        now: datetime | None = None) -> AutoIssueResult:
+    """After a scoring run: every entity at or above `min_level` with no open warning gets one; an open warning at a
+    lower level is raised (an event each). Four set-based statements whatever the number of entities, plus the
+    code reservation. Entities no routing rule covers are left out and counted (configure a default department)."""
+    import time
+
+    require(actor, "warnings.work")
+    started = time.perf_counter()
+    run = session.get(ScoringRun, run_id)
+    if run is None:
+        raise NotFound(f"评分批次 {run_id} 不存在", field="runId")
+    if min_level is None or run.role not in SCORE_ROLES:
+        return AutoIssueResult(run_id, min_level, 0, 0, 0, 0.0)
+    if min_level not in LEVELS:
+        raise InvalidInput(f"自动发布的最低等级“{min_level}”无效", field="minLevel", code="unknown_level")
+    now = now or utcnow()
+    wanted = list(LEVELS[: level_rank(min_level) + 1])
+    s = RiskScore.__table__  # type: ignore[attr-defined]
+    w = Warning.__table__  # type: ignore[attr-defined]
+    e = Entity.__table__  # type: ignore[attr-defined]
+    ev = WarningEvent.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    json_obj = sa.func.json_build_object if dialect == "postgresql" else sa.func.json_object
+
+    def as_json(column: Any) -> Any:
+        return column if dialect == "postgresql" else sa.func.json(sa.func.coalesce(column, "null"))
+
+    open_w = sa.and_(w.c.entity_id == s.c.entity_id, w.c.status.in_(OPEN_STATUSES))
+    in_run = sa.and_(s.c.run_id == run_id, s.c.level.in_(wanted))
+
+    # 1. raise: open warnings below this run's level for their entity (event first, from the same rows)
+    higher = (sa.select(w.c.id.label("warning_id"), w.c.level.label("old"), s.c.level.label("new"),
+                        w.c.department_id, s.c.score)
+              .join(s, open_w).where(in_run, _rank_sql(s.c.level) < _rank_sql(w.c.level)))
+    hi = higher.subquery()
+    raised = len(session.execute(sa.insert(ev).from_select(
+        ["warning_id", "kind", "actor_id", "actor_name", "department_id", "at", "comment", "payload"],
+        sa.select(hi.c.warning_id, sa.literal("raise_level"), sa.null(), sa.literal(actor.username),
+                  hi.c.department_id, sa.literal(now, w.c.created_at.type), sa.literal(f"评分批次 {run_id} 将等级提升"),
+                  json_obj("from", hi.c.old, "to", hi.c.new, "run_id", run_id, "score", hi.c.score)))
+        .returning(ev.c.id)).all())
+    if raised:
+        new_level = (sa.select(s.c.level).where(s.c.run_id == run_id, s.c.entity_id == w.c.entity_id)
+                     .scalar_subquery())
+        session.execute(sa.update(w).where(w.c.status.in_(OPEN_STATUSES), sa.exists(
+            sa.select(1).select_from(s).where(in_run, s.c.entity_id == w.c.entity_id,
+                                              _rank_sql(s.c.level) < _rank_sql(w.c.level))))
+            .values(level=new_level, row_version=w.c.row_version + 1, updated_at=now))
+
+    # 2. issue: entities at or above the level with no open warning and a route
+    route = routing_columns(sa.null(), e.c.industry_code, e.c.region_code)
+    candidates = (sa.select(s.c.id).join(e, e.c.id == s.c.entity_id)
+                  .where(in_run, ~sa.exists(sa.select(1).select_from(w).where(open_w))))
+    total = session.execute(sa.select(sa.func.count()).select_from(candidates.subquery())).scalar_one()
+    routed = session.execute(sa.select(sa.func.count()).select_from(
+        candidates.where(route["department_id"].is_not(None)).subquery())).scalar_one() if total else 0
+    issued = 0
+    if routed:
+        settings = deadline_settings(session)
+        calendar = WorkdayCalendar.load(session)
+        dues = {lvl: deadlines_for(lvl, now, settings, calendar) for lvl in wanted}
+        year = now.astimezone(LOCAL_TZ).year
+        first = reserve_codes(session, year, routed)
+        number = sa.func.row_number().over(order_by=(s.c.score.desc(), s.c.entity_id)) + (first - 1)
+        padded: Any = (sa.func.lpad(sa.cast(number, sa.Text), 6, "0") if dialect == "postgresql"
+                  else sa.func.substr(sa.literal("000000") + sa.cast(number, sa.Text), -6, 6))
+        if dialect != "postgresql":  # numbers past 999999 keep every digit
+            padded = sa.case((number > 999999, sa.cast(number, sa.Text)), else_=padded)
+        model_level_rank = _rank_sql(s.c.model_level)
+        version_id = run.version_id
+        select_new = (
+            sa.select(
+                sa.literal(f"YJ-{year}-") + padded, s.c.entity_id, s.c.level,
+                sa.case((model_level_rank > _rank_sql(s.c.level), "rule"), else_="model"),
+                sa.literal([], w.c.reasons.type),
+                json_obj("risk_score_id", s.c.id, "run_id", run_id, "as_of", run.as_of.isoformat(),
+                         "score", s.c.score, "level", s.c.level, "model_level", s.c.model_level,
+                         "rules_matched", as_json(s.c.rules_matched), "contributions", as_json(s.c.contributions)),
+                s.c.score, sa.literal(version_id), sa.literal(run_id),
+                route["department_id"], route["routing_rule_id"], sa.literal("issued"),
+                sa.literal(now, w.c.dispatched_at.type),
+                sa.case({lvl: sa.literal(d[0], w.c.receipt_due_at.type) for lvl, d in dues.items()}, value=s.c.level),
+                sa.case({lvl: sa.literal(d[1], w.c.disposal_due_at.type) for lvl, d in dues.items()},
+                        value=s.c.level),
+                sa.null(), sa.literal(actor.username), sa.literal(now, w.c.created_at.type),
+                sa.literal(now, w.c.updated_at.type), sa.literal(1))
+            .join(e, e.c.id == s.c.entity_id)
+            .where(in_run, ~sa.exists(sa.select(1).select_from(w).where(open_w)),
+                   route["department_id"].is_not(None)))
+        issued = len(session.execute(sa.insert(w).from_select(
+            ["code", "entity_id", "level", "source", "reasons", "explanation", "score", "model_version_id",
+             "scoring_run_id", "department_id", "routing_rule_id", "status", "dispatched_at", "receipt_due_at",
+             "disposal_due_at", "created_by_id", "created_by_name", "created_at", "updated_at", "row_version"],
+            select_new).returning(w.c.id)).all())
+        session.execute(sa.insert(ev).from_select(
+            ["warning_id", "kind", "to_status", "actor_name", "department_id", "at", "comment", "payload"],
+            sa.select(w.c.id, sa.literal("issue"), sa.literal("issued"), sa.literal(actor.username), w.c.department_id,
+                      w.c.created_at, sa.literal(f"评分批次 {run_id} 自动发布"),
+                      json_obj("level", w.c.level, "source", w.c.source, "routing_rule_id", w.c.routing_rule_id,
+                               "run_id", run_id))
+            .where(w.c.scoring_run_id == run_id, w.c.created_at == sa.literal(now, w.c.created_at.type),
+                   w.c.created_by_id.is_(None))))
+    result = AutoIssueResult(run_id, min_level, issued, raised, total - routed, round(time.perf_counter() - started, 3))
+    record_audit(session, actor, "warning.auto_issue", "scoring_run", run_id,
+                 {"min_level": min_level, "issued": issued, "raised": raised, "unrouted": total - routed})
+    session.flush()
+    return result
