@@ -77,7 +77,9 @@ _READ = {"departments.read", "statistics.read", "evaluations.read", "reports.rea
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"users.manage", "departments.manage", "tokens.manage", "settings.manage", "audit.read",
                         "departments.read", "data.ingest", "models.read", "jobs.start", "jobs.read",
-                        "statistics.read"}),
+                        "statistics.read",
+                        # the disposal workflow: admins may take every step (issue 14)
+                        "warnings.work", "warnings.handle"}),
     "analyst": frozenset({"clues.work", "warnings.work", "models.manage", "rules.manage", "evaluations.manage",
                           "data.ingest", "jobs.start", "jobs.read", *_READ}),
     "handler": frozenset({"warnings.handle", "departments.read", "statistics.read"}),  # own department's figures

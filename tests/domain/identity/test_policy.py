@@ -17,7 +17,8 @@ from tests.identity.support import new_department
 # The README's "Access control" table, as data: role -> the permissions it grants (and no others).
 EXPECTED = {
     "admin": {"users.manage", "departments.manage", "tokens.manage", "settings.manage", "audit.read",
-              "departments.read", "data.ingest", "models.read", "jobs.start", "jobs.read", "statistics.read"},
+              "departments.read", "data.ingest", "models.read", "jobs.start", "jobs.read", "statistics.read",
+              "warnings.work", "warnings.handle"},
     "analyst": {"clues.work", "warnings.work", "models.manage", "rules.manage", "evaluations.manage", "data.ingest",
                 "departments.read", "statistics.read", "evaluations.read", "reports.read", "models.read",
                 "jobs.start", "jobs.read"},

@@ -1,0 +1,560 @@
+"""Dashboard figures (风险统计): warnings grouped by level/status/department/district/industry/source, a trend,
+clue volume, disposal per department and the model's figures — each a few grouped SQL statements over the
+warnings dispatched in a period, whatever their number.
+
+Definitions (also shown under each chart):
+- a warning counts in the period it was dispatched in (local dates, Asia/Shanghai); withdrawn (dismissed)
+  warnings are counted apart and left out of the rates;
+- disposed (已处置) = feedback submitted or closed; 处理率 = disposed / warnings;
+- overdue (超期) = open and past its receipt or disposal deadline now, or closed after its disposal deadline;
+- time to receipt / to closure: median from dispatch.
+A handler sees their own department's figures; analysts, viewers and admins see the city.
+"""
+
+from __future__ import annotations
+
+import statistics as pystats
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from domain.analysis.periods import Period, parse_period
+from domain.disposal.models import WarningExtension, WarningFeedback
+from domain.errors import InvalidInput, NotFound
+from domain.identity.actor import Actor
+from domain.identity.models import Department
+from domain.identity.policy import has_city_wide_scope, require
+from domain.reference.models import Industry, Region
+from domain.risk.models import ModelAlias, ModelVersion, RiskScore, ScoringRun
+from domain.supervision.models import Entity
+from domain.types import LOCAL_TZ, utcnow
+from domain.warnings.models import (
+    CLUE_SOURCES,
+    LEVELS,
+    OPEN_STATUSES,
+    WARNING_SOURCES,
+    WARNING_STATUSES,
+    RiskClue,
+    Warning,
+    WarningEvent,
+)
+
+__all__ = [
+    "GROUP_BY",
+    "INTERVALS",
+    "DepartmentDisposal",
+    "Group",
+    "StatsFilter",
+    "TrendPoint",
+    "clue_volume",
+    "disposal_ranking",
+    "make_filter",
+    "model_statistics",
+    "warning_groups",
+    "warning_trend",
+]
+
+GROUP_BY = {"level": "预警等级", "status": "处置状态", "department": "责任部门", "district": "行政区划",
+            "industry": "行业门类", "source": "预警来源"}
+INTERVALS = {"week": "按周", "month": "按月"}
+LEVEL_LABELS = {"red": "红色", "orange": "橙色", "yellow": "黄色", "blue": "蓝色"}
+DISPOSED = ("feedback_submitted", "closed")
+W = Warning.__table__.c  # type: ignore[attr-defined]
+E = Entity.__table__.c  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class StatsFilter:
+    """What every figure is filtered by; `department_id` is already forced to the handler's own department."""
+
+    period: Period
+    department_id: int | None = None
+    region_code: str | None = None  # a county/district code (GB/T 2260)
+    industry: str | None = None  # a GB/T 4754 section letter or two-digit division
+
+    def query(self) -> dict[str, str]:
+        """The same filter as query parameters of the warnings list (drill-down) and the dashboard."""
+        return {"period": self.period.code}
+
+
+def make_filter(session: Session, actor: Actor, *, period: str | Period | None = None,
+                department_code: str | None = None, region_code: str | None = None,
+                industry: str | None = None) -> StatsFilter:
+    """Validate the dashboard's filter and apply the caller's department scope."""
+    require(actor, "statistics.read")
+    p = parse_period(period or _default_period())
+    department_id: int | None = None
+    code = (department_code or "").strip()
+    if code:
+        department_id = session.execute(sa.select(Department.id).where(Department.code == code)).scalar()
+        if department_id is None:
+            raise InvalidInput(f"部门编码“{code}”不存在", field="department_code", code="unknown_department")
+    if not has_city_wide_scope(actor):
+        if actor.department_id is None:
+            raise NotFound("账号未关联部门，没有可统计的数据")
+        if department_id is not None and department_id != actor.department_id:
+            raise NotFound(f"部门“{code}”不存在")
+        department_id = actor.department_id
+    region = (region_code or "").strip() or None
+    if region and session.get(Region, region) is None:
+        raise InvalidInput(f"行政区划代码“{region}”不存在", field="region_code", code="unknown_region")
+    ind = (industry or "").strip().upper() or None
+    if ind and session.get(Industry, ind) is None:
+        raise InvalidInput(f"行业代码“{ind}”不存在（应为门类字母 A–T 或两位大类代码）", field="industry",
+                           code="unknown_industry")
+    return StatsFilter(period=p, department_id=department_id, region_code=region, industry=ind)
+
+
+def _default_period() -> str:
+    today = datetime.now(LOCAL_TZ).date()
+    return f"{today.year}"
+
+
+def _industry_condition(industry: str) -> Any:
+    if industry.isalpha():  # a section: the entity's division belongs to it, or the section itself is stored
+        divisions = sa.select(Industry.code).where(Industry.parent_code == industry)
+        return sa.or_(E.industry_code == industry, E.industry_code.in_(divisions))
+    return E.industry_code == industry
+
+
+def _scope(f: StatsFilter) -> list[Any]:
+    """The department, district and industry filters, without the period."""
+    cond: list[Any] = []
+    if f.department_id is not None:
+        cond.append(W.department_id == f.department_id)
+    entity_cond = []
+    if f.region_code:
+        entity_cond.append(E.region_code == f.region_code)
+    if f.industry:
+        entity_cond.append(_industry_condition(f.industry))
+    if entity_cond:
+        cond.append(W.entity_id.in_(sa.select(E.id).where(*entity_cond)))
+    return cond
+
+
+def _where(f: StatsFilter, *, include_dismissed: bool = True) -> list[Any]:
+    """Warnings dispatched in the period, within the filter."""
+    lo, hi = f.period.utc_bounds()
+    cond: list[Any] = [W.dispatched_at >= lo, W.dispatched_at < hi, *_scope(f)]
+    if not include_dismissed:
+        cond.append(W.status != "dismissed")
+    return cond
+
+
+def _n(cond: Any) -> Any:
+    return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
+
+
+def overdue_condition(now: datetime) -> Any:
+    """Open and past a deadline now, or closed after the disposal deadline (the count of 超期 warnings)."""
+    open_late = sa.and_(W.status.in_(OPEN_STATUSES), sa.or_(
+        sa.and_(W.received_at.is_(None), W.receipt_due_at < now),
+        sa.and_(W.status != "feedback_submitted", W.disposal_due_at < now)))
+    return sa.or_(open_late, sa.and_(W.closed_at.is_not(None), W.closed_at > W.disposal_due_at))
+
+
+@dataclass
+class Group:
+    key: str
+    label: str
+    warnings: int = 0  # not withdrawn
+    open: int = 0
+    disposed: int = 0
+    closed: int = 0
+    overdue: int = 0
+    dismissed: int = 0
+
+    @property
+    def disposal_rate(self) -> float | None:
+        return self.disposed / self.warnings if self.warnings else None
+
+    @property
+    def overdue_rate(self) -> float | None:
+        return self.overdue / self.warnings if self.warnings else None
+
+
+def _measures(now: datetime) -> list[Any]:
+    live = W.status != "dismissed"
+    return [_n(live), _n(W.status.in_(OPEN_STATUSES)), _n(W.status.in_(DISPOSED)), _n(W.status == "closed"),
+            _n(sa.and_(live, overdue_condition(now))), _n(W.status == "dismissed")]
+
+
+def _group_column(group_by: str) -> tuple[Any, bool]:
+    """The column a grouping reads, and whether it needs the entity joined."""
+    if group_by == "level":
+        return W.level, False
+    if group_by == "status":
+        return W.status, False
+    if group_by == "department":
+        return W.department_id, False
+    if group_by == "source":
+        return W.source, False
+    if group_by == "district":
+        return E.region_code, True
+    if group_by == "industry":
+        return E.industry_code, True
+    raise InvalidInput(f"分组“{group_by}”不存在，可选：" + "、".join(f"{k}（{v}）" for k, v in GROUP_BY.items()),
+                       field="group_by", code="unknown_group")
+
+
+def warning_groups(session: Session, actor: Actor, f: StatsFilter, group_by: str, *,
+                   now: datetime | None = None) -> list[Group]:
+    """Warnings of the period grouped by one dimension, with their disposal and overdue counts (one statement)."""
+    require(actor, "statistics.read")
+    column, needs_entity = _group_column(group_by)
+    now = now or utcnow()
+    table: Any = Warning.__table__  # type: ignore[attr-defined]
+    if needs_entity:
+        table = table.join(Entity.__table__, E.id == W.entity_id)  # type: ignore[attr-defined]
+    rows = session.execute(sa.select(column, *_measures(now)).select_from(table).where(*_where(f))
+                           .group_by(column)).all()
+    counts: dict[Any, list[int]] = {key: [int(v) for v in values] for key, *values in rows}
+    if group_by == "industry":  # divisions roll up to their section letter
+        counts = _roll_up_sections(session, counts)
+    labels = _labels(session, group_by, counts.keys())
+    groups = [Group(_key(key), labels.get(key, "未填写" if key is None else str(key)), *values)
+              for key, values in counts.items()]
+    return _ordered(group_by, groups)
+
+
+def _key(key: Any) -> str:
+    return "" if key is None else str(key)
+
+
+def _roll_up_sections(session: Session, counts: dict[Any, list[int]]) -> dict[Any, list[int]]:
+    parents = dict(session.execute(sa.select(Industry.code, Industry.parent_code)
+                                   .where(Industry.code.in_([k for k in counts if k]))).all())
+    out: dict[Any, list[int]] = {}
+    for key, values in counts.items():
+        if key is None or str(key).isalpha():
+            section = key
+        elif str(key)[0].isalpha():  # a stored "C13"
+            section = str(key)[0]
+        else:
+            section = parents.get(key, key)
+        acc = out.setdefault(section, [0] * len(values))
+        for i, v in enumerate(values):
+            acc[i] += v
+    return out
+
+
+def _labels(session: Session, group_by: str, keys: Iterable[Any]) -> dict[Any, str]:
+    keys = [k for k in keys if k is not None]
+    if group_by == "level":
+        return {k: LEVEL_LABELS.get(k, k) for k in keys}
+    if group_by == "status":
+        return {k: WARNING_STATUSES.get(k, k) for k in keys}
+    if group_by == "source":
+        return {k: WARNING_SOURCES.get(k, k) for k in keys}
+    if group_by == "department":
+        return dict(session.execute(sa.select(Department.id, Department.name).where(Department.id.in_(keys))).all())
+    if group_by == "district":
+        return dict(session.execute(sa.select(Region.code, Region.name).where(Region.code.in_(keys))).all())
+    if group_by == "industry":
+        return {code: f"{code} {name}" for code, name in
+                session.execute(sa.select(Industry.code, Industry.name).where(Industry.code.in_(keys)))}
+    return {}
+
+
+def _ordered(group_by: str, groups: list[Group]) -> list[Group]:
+    if group_by == "level":
+        order = {k: i for i, k in enumerate(LEVELS)}
+        return sorted(groups, key=lambda g: order.get(g.key, len(order)))
+    if group_by == "status":
+        order = {k: i for i, k in enumerate(WARNING_STATUSES)}
+        return sorted(groups, key=lambda g: order.get(g.key, len(order)))
+    return sorted(groups, key=lambda g: (-(g.warnings + g.dismissed), g.key))
+
+
+def department_codes(session: Session, groups: list[Group]) -> dict[str, str]:
+    """Department id (a group key) -> department code, for drill-down links."""
+    ids = [int(g.key) for g in groups if g.key.isdigit()]
+    return {str(i): c for i, c in session.execute(sa.select(Department.id, Department.code)
+                                                  .where(Department.id.in_(ids)))} if ids else {}
+
+
+# --- trend ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TrendPoint:
+    start: date
+    label: str
+    issued: int = 0
+    closed: int = 0
+    overdue: int = 0
+
+
+def _local_day(session: Session, column: Any) -> Any:
+    """Days since 1970-01-01 of a UTC timestamp's Asia/Shanghai date, in SQL on either database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.func.floor((sa.extract("epoch", column) + 8 * 3600) / 86400)
+    return sa.func.cast(sa.func.floor(sa.func.julianday(column) - 2440587.5 + 8 / 24), sa.Integer)
+
+
+def _bucket(day: date, interval: str) -> date:
+    if interval == "month":
+        return day.replace(day=1)
+    return day - timedelta(days=day.weekday())
+
+
+def _bucket_label(start: date, interval: str) -> str:
+    if interval == "month":
+        return f"{start.year}-{start.month:02d}"
+    return f"{start.month:02d}-{start.day:02d}周"
+
+
+def warning_trend(session: Session, actor: Actor, f: StatsFilter, interval: str = "month", *,
+                  now: datetime | None = None) -> list[TrendPoint]:
+    """Issued, closed and overdue per week or month of the period (by dispatch, closure and deadline dates)."""
+    require(actor, "statistics.read")
+    if interval not in INTERVALS:
+        raise InvalidInput(f"时间粒度“{interval}”不存在，可选：week（按周）、month（按月）", field="interval",
+                           code="unknown_interval")
+    now = now or utcnow()
+    epoch = date(1970, 1, 1)
+    points: dict[date, TrendPoint] = {}
+    day = _bucket(f.period.start, interval)
+    while day < f.period.end:
+        points[day] = TrendPoint(day, _bucket_label(day, interval))
+        day = (day.replace(day=28) + timedelta(days=4)).replace(day=1) if interval == "month" else day + timedelta(7)
+    lo, hi = f.period.utc_bounds()
+    # each count is by its own date: dispatch, closure, deadline; the entity/department filters still apply
+    scope = _scope(f)
+    series = (
+        ("issued", W.dispatched_at, [W.dispatched_at >= lo, W.dispatched_at < hi]),
+        ("closed", W.closed_at, [W.closed_at >= lo, W.closed_at < hi]),
+        ("overdue", W.disposal_due_at, [W.disposal_due_at >= lo, W.disposal_due_at < hi, W.disposal_due_at < now,
+                                        overdue_condition(now)]),
+    )
+    for name, column, cond in series:
+        day_col = _local_day(session, column)
+        for day_number, n in session.execute(sa.select(day_col, sa.func.count()).where(
+                *cond, W.status != "dismissed", *scope).group_by(day_col)):
+            if day_number is None:
+                continue
+            key = _bucket(epoch + timedelta(days=int(day_number)), interval)
+            if key in points:
+                setattr(points[key], name, getattr(points[key], name) + int(n))
+    return list(points.values())
+
+
+# --- clues --------------------------------------------------------------------------------------------------
+
+
+def clue_volume(session: Session, actor: Actor, f: StatsFilter) -> list[Group]:
+    """Clues received in the period by source; duplicates are shown apart and counted once (in `warnings`: the
+    number of distinct clues, in `dismissed`: duplicates linked to an earlier clue)."""
+    require(actor, "statistics.read")
+    c = RiskClue.__table__.c  # type: ignore[attr-defined]
+    cond: list[Any] = [c.received_on >= f.period.start, c.received_on < f.period.end]
+    if f.department_id is not None:
+        cond.append(c.reporting_department_id == f.department_id)
+    entity_cond = []
+    if f.region_code:
+        entity_cond.append(E.region_code == f.region_code)
+    if f.industry:
+        entity_cond.append(_industry_condition(f.industry))
+    if entity_cond:
+        cond.append(c.entity_id.in_(sa.select(E.id).where(*entity_cond)))
+    rows = session.execute(sa.select(c.source, _n(c.status != "duplicate"), _n(c.status == "duplicate"),
+                                     _n(c.status.in_(("warned", "merged"))), _n(c.status == "pending"))
+                           .where(*cond).group_by(c.source)).all()
+    groups = [Group(key, CLUE_SOURCES.get(key, key), warnings=int(distinct), dismissed=int(dup),
+                    disposed=int(warned), open=int(pending)) for key, distinct, dup, warned, pending in rows]
+    return sorted(groups, key=lambda g: -g.warnings)
+
+
+# --- disposal per department --------------------------------------------------------------------------------
+
+
+@dataclass
+class DepartmentDisposal:
+    department_id: int
+    code: str
+    name: str
+    warnings: int = 0
+    disposed: int = 0
+    overdue: int = 0
+    median_receipt_hours: float | None = None
+    median_closure_days: float | None = None
+    returns_requested: int = 0
+    returns_rejected: int = 0
+    extensions_requested: int = 0
+    extensions_granted: int = 0
+    urges: int = 0
+    rank: int = 0
+
+    @property
+    def disposal_rate(self) -> float | None:
+        return self.disposed / self.warnings if self.warnings else None
+
+    @property
+    def overdue_rate(self) -> float | None:
+        return self.overdue / self.warnings if self.warnings else None
+
+
+def _median_by(session: Session, key: Any, seconds: Any, cond: list[Any]) -> dict[int, float]:
+    if session.get_bind().dialect.name == "postgresql":
+        med = sa.func.percentile_cont(0.5).within_group(seconds)
+        rows = session.execute(sa.select(key, med).where(*cond).group_by(key))
+        return {k: float(v) for k, v in rows if v is not None}
+    values: dict[int, list[float]] = defaultdict(list)
+    for k, v in session.execute(sa.select(key, seconds).where(*cond)):
+        if v is not None:
+            values[k].append(float(v))
+    return {k: pystats.median(v) for k, v in values.items()}
+
+
+def _seconds(session: Session, later: Any, earlier: Any) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.extract("epoch", later - earlier)
+    return (sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400.0
+
+
+def disposal_ranking(session: Session, actor: Actor, f: StatsFilter, *,
+                     now: datetime | None = None) -> list[DepartmentDisposal]:
+    """Per responsible department: warnings, 处理率, 超期率, median time to receipt and to closure, returns (退单)
+    requested and rejected, extensions asked and granted, urges (督办) — ranked by 处理率, then fewer overdue."""
+    require(actor, "statistics.read")
+    now = now or utcnow()
+    cond = _where(f, include_dismissed=False)
+    rows = session.execute(sa.select(W.department_id, sa.func.count(), _n(W.status.in_(DISPOSED)),
+                                     _n(overdue_condition(now))).where(*cond).group_by(W.department_id)).all()
+    if not rows:
+        return []
+    ids = [r[0] for r in rows]
+    names = {i: (code, name) for i, code, name in
+             session.execute(sa.select(Department.id, Department.code, Department.name).where(Department.id.in_(ids)))}
+    out = {dept: DepartmentDisposal(dept, *names.get(dept, ("", "")), warnings=int(n), disposed=int(d),
+                                    overdue=int(o)) for dept, n, d, o in rows}
+    receipt = _median_by(session, W.department_id, _seconds(session, W.received_at, W.dispatched_at),
+                         [*cond, W.received_at.is_not(None)])
+    closure = _median_by(session, W.department_id, _seconds(session, W.closed_at, W.dispatched_at),
+                         [*cond, W.closed_at.is_not(None)])
+    for dept, sec in receipt.items():
+        if dept in out:
+            out[dept].median_receipt_hours = sec / 3600
+    for dept, sec in closure.items():
+        if dept in out:
+            out[dept].median_closure_days = sec / 86400
+    # events of these warnings, counted by the department the event was recorded for (the one that acted)
+    ev = WarningEvent.__table__.c  # type: ignore[attr-defined]
+    in_scope = ev.warning_id.in_(sa.select(W.id).where(*cond))
+    kinds = {"return_request": "returns_requested", "return_reject": "returns_rejected", "urge": "urges"}
+    for dept, kind, n in session.execute(
+            sa.select(sa.func.coalesce(ev.department_id, W.department_id), ev.kind, sa.func.count())
+            .select_from(WarningEvent.__table__.join(Warning.__table__, W.id == ev.warning_id))  # type: ignore[attr-defined]
+            .where(in_scope, ev.kind.in_(list(kinds)))
+            .group_by(sa.func.coalesce(ev.department_id, W.department_id), ev.kind)):
+        if dept in out:
+            setattr(out[dept], kinds[kind], int(n))
+    x = WarningExtension.__table__.c  # type: ignore[attr-defined]
+    for dept, asked, granted in session.execute(
+            sa.select(x.department_id, sa.func.count(), _n(x.status == "approved"))
+            .where(x.warning_id.in_(sa.select(W.id).where(*cond))).group_by(x.department_id)):
+        if dept in out:
+            out[dept].extensions_requested, out[dept].extensions_granted = int(asked), int(granted)
+    ranked = sorted(out.values(), key=lambda d: (-(d.disposal_rate or 0), d.overdue_rate or 0, d.code))
+    rank, previous = 0, None
+    for i, d in enumerate(ranked, start=1):  # ties share a rank (1, 1, 3)
+        key = (d.disposal_rate, d.overdue_rate)
+        if key != previous:
+            rank, previous = i, key
+        d.rank = rank
+    return ranked
+
+
+# --- the model ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LevelPrecision:
+    level: str
+    label: str
+    rated: int = 0
+    confirmed: int = 0
+    partly: int = 0
+    false_alarm: int = 0
+
+    @property
+    def precision(self) -> float | None:
+        """Share of warnings whose feedback found the risk real (confirmed or partly)."""
+        return (self.confirmed + self.partly) / self.rated if self.rated else None
+
+
+@dataclass
+class RunSummary:
+    alias: str
+    version_id: int
+    version: int
+    run_id: int
+    as_of: date
+    entities: int
+    mean_score: float | None
+    level_counts: dict[str, int]
+
+
+@dataclass
+class ModelStatistics:
+    precision: list[LevelPrecision]
+    score_bins: list[tuple[float, float, int]]  # [lo, hi) and count, of the champion's latest run
+    runs: list[RunSummary] = field(default_factory=list)  # champion and challenger, latest run each
+
+
+SCORE_BINS = 20
+
+
+def model_statistics(session: Session, actor: Actor, f: StatsFilter) -> ModelStatistics:
+    """Precision of warnings by level from feedback outcomes (period's warnings, main feedback, latest round),
+    the champion's score distribution, and champion beside challenger on their latest runs."""
+    require(actor, "statistics.read")
+    fb = WarningFeedback.__table__.c  # type: ignore[attr-defined]
+    cond = _where(f, include_dismissed=False)
+    latest_round = (sa.select(fb.warning_id, sa.func.max(fb.round).label("round")).where(fb.part == "main")
+                    .group_by(fb.warning_id).subquery())
+    rows = session.execute(
+        sa.select(W.level, fb.outcome, sa.func.count())
+        .select_from(Warning.__table__.join(latest_round, latest_round.c.warning_id == W.id)  # type: ignore[attr-defined]
+                     .join(WarningFeedback.__table__, sa.and_(fb.warning_id == W.id,  # type: ignore[attr-defined]
+                                                              fb.round == latest_round.c.round, fb.part == "main")))
+        .where(*cond, fb.outcome.is_not(None)).group_by(W.level, fb.outcome)).all()
+    by_level = {lv: LevelPrecision(lv, LEVEL_LABELS[lv]) for lv in LEVELS}
+    for level, outcome, n in rows:
+        p = by_level.get(level)
+        if p is None:
+            continue
+        p.rated += int(n)
+        if outcome in ("confirmed", "partly", "false_alarm"):
+            setattr(p, outcome, getattr(p, outcome) + int(n))
+    runs: list[RunSummary] = []
+    for alias in ("champion", "challenger"):
+        row = session.execute(
+            sa.select(ScoringRun, ModelVersion.version)
+            .join(ModelAlias, ModelAlias.version_id == ScoringRun.version_id)
+            .join(ModelVersion, ModelVersion.id == ScoringRun.version_id)
+            .where(ModelAlias.alias == alias, ScoringRun.status == "succeeded",
+                   ScoringRun.role.in_(("champion", "challenger")))  # type: ignore[attr-defined]
+            .order_by(ScoringRun.as_of.desc(), ScoringRun.id.desc()).limit(1)).first()  # type: ignore[attr-defined]
+        if row is None:
+            continue
+        run, version = row
+        mean = session.execute(sa.select(sa.func.avg(RiskScore.score)).where(RiskScore.run_id == run.id)).scalar()
+        runs.append(RunSummary(alias, run.version_id, version, run.id, run.as_of, run.entities,
+                               float(mean) if mean is not None else None, dict(run.level_counts or {})))
+    bins: list[tuple[float, float, int]] = []
+    champion = next((r for r in runs if r.alias == "champion"), None)
+    if champion is not None:
+        bucket = sa.func.floor(RiskScore.score * SCORE_BINS)
+        counts = {int(b): int(n) for b, n in session.execute(
+            sa.select(bucket, sa.func.count()).where(RiskScore.run_id == champion.run_id).group_by(bucket))
+            if b is not None}
+        if SCORE_BINS in counts:  # a score of exactly 1.0 belongs to the last bin
+            counts[SCORE_BINS - 1] = counts.get(SCORE_BINS - 1, 0) + counts.pop(SCORE_BINS)
+        bins = [(i / SCORE_BINS, (i + 1) / SCORE_BINS, counts.get(i, 0)) for i in range(SCORE_BINS)]
+    return ModelStatistics(precision=list(by_level.values()), score_bins=bins, runs=runs)
