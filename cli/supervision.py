@@ -10,7 +10,13 @@ from rich.table import Table
 from cli.common import console, database, fail, run_with_progress, setup_step
 from domain.errors import DomainError
 from domain.identity.actor import SYSTEM
-from domain.integration.models import DATA_SOURCE_KINDS, INGEST_KINDS
+from domain.integration.models import (
+    BATCH_OUTCOME_LABELS,
+    DATA_SOURCE_KINDS,
+    INGEST_KINDS,
+    IngestionBatch,
+    batch_outcome,
+)
 
 __all__ = ["register"]
 
@@ -56,19 +62,26 @@ def import_file(
         fail(exc.message, 2)
     job = run_with_progress(IMPORT_JOB, params)
     result = job.result or {}
-    console.print(f"batch [bold]{result['batch_id']}[/] ({result['status']}): received {result['received']}, "
-                  f"accepted [green]{result['accepted']}[/], rejected [red]{result['rejected']}[/]"
+    outcome = batch_outcome(result["status"], result["accepted"], result["rejected"])
+    colour = {"done": "green", "partial": "yellow"}.get(outcome, "red")
+    console.print(f"batch [bold]{result['batch_id']}[/] ({result['status']}) [{colour}]{BATCH_OUTCOME_LABELS[outcome]}"
+                  f"[/]: received {result['received']}, accepted [green]{result['accepted']}[/], "
+                  f"rejected [red]{result['rejected']}[/]"
                   + (f", encoding {result['encoding']}" if result.get("encoding") else ""))
     if result["rejected"] and show_errors:
         db = database()
         with db.unit_of_work() as session:
             page = batch_errors(session, SYSTEM, result["batch_id"], PageRequest(first=show_errors))
-        table = Table("record", "field", "code", "message", title=f"first {len(page.items)} of the errors")
+            batch = session.get(IngestionBatch, result["batch_id"])
+            total = batch.errors_total if batch is not None else len(page.items)
+        table = Table("row (行)", "field", "code", "message",
+                      title=f"first {len(page.items)} of {total} errors (header = row 1)")
         for error in page.items:
-            table.add_row(str(error.record_index + 1), error.field or "", error.code, error.message)
+            row = str(error.row_number) if error.row_number is not None else f"#{error.record_index}"
+            table.add_row(row, error.field or "", error.code, error.message)
         console.print(table)
         db.dispose()
-    if result["status"] == "rejected":
+    if outcome in ("rejected", "all_rejected"):  # nothing was stored: a failed delivery
         raise typer.Exit(1)
 
 

@@ -2,6 +2,12 @@
 
 Headers may be the English snake_case field names or the Chinese labels (see `fields.RECORD_FIELDS`). Files are
 read row by row, so memory stays flat whatever their size; `total` is an estimate for progress bars.
+
+Limits: a CSV field longer than `csv.field_size_limit()` (131,072 characters; in practice an unclosed quote) or a
+malformed CSV line stops the import with the line and the likely cause. An .xlsx is checked before it is parsed:
+its members' decompressed size (`REGWATCH_MAX_XLSX_BYTES`, default 1 GiB; a member that inflates more than
+`MAX_XLSX_RATIO` times is refused as a zip bomb) and its sheet's declared cell count (`REGWATCH_MAX_XLSX_CELLS`,
+default 20,000,000), which is enforced again while reading in case the declaration lies.
 """
 
 from __future__ import annotations
@@ -9,6 +15,9 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import os
+import re
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,10 +28,98 @@ from domain.errors import InvalidInput
 from domain.supervision.fields import RECORD_FIELDS, header_map, normalise_header
 from domain.supervision.validation import BadRecord, FileRecord
 
-__all__ = ["FILE_FORMATS", "RecordFile", "detect_encoding", "open_records"]
+__all__ = ["FILE_FORMATS", "MAX_XLSX_RATIO", "RecordFile", "check_xlsx", "detect_encoding", "open_records",
+           "xlsx_limits"]
 
 FILE_FORMATS = (".csv", ".xlsx", ".jsonl")
 _BLOCK = 1 << 20
+MAX_XLSX_RATIO = 100  # decompressed / compressed size above which a large member is a zip bomb
+_RATIO_FLOOR = 10 * 1024 * 1024  # members smaller than this decompressed are not ratio-checked
+
+
+def xlsx_limits() -> tuple[int, int]:
+    """(max decompressed bytes, max cells) of an .xlsx, from REGWATCH_MAX_XLSX_BYTES / REGWATCH_MAX_XLSX_CELLS."""
+    def number(name: str, default: int) -> int:
+        text = os.environ.get(name, "").strip()
+        return int(text) if text.isdigit() and int(text) > 0 else default
+    return number("REGWATCH_MAX_XLSX_BYTES", 1 << 30), number("REGWATCH_MAX_XLSX_CELLS", 20_000_000)
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def check_xlsx(path: Path) -> None:
+    """Refuse an .xlsx whose decompressed size or declared cell count is over the limits, before parsing it."""
+    max_bytes, max_cells = xlsx_limits()
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InvalidInput("无法读取 Excel 文件：不是有效的 .xlsx（zip）文件", field="file",
+                           code="unreadable_file") from exc
+    with archive:
+        members = archive.infolist()
+        total = sum(m.file_size for m in members)
+        if total > max_bytes:
+            raise InvalidInput(f"Excel 文件解压后为 {_mb(total)}，超过上限 {_mb(max_bytes)}："
+                               "请拆分后导入，或另存为 CSV", field="file", code="xlsx_too_large")
+        for m in members:
+            if m.file_size > _RATIO_FLOOR and m.file_size > MAX_XLSX_RATIO * max(m.compress_size, 1):
+                raise InvalidInput(f"Excel 文件中的“{m.filename}”解压后为 {_mb(m.file_size)}，是压缩后的 "
+                                   f"{m.file_size // max(m.compress_size, 1)} 倍，疑似压缩炸弹，已拒绝",
+                                   field="file", code="xlsx_bomb")
+        for m in members:
+            if m.filename.startswith("xl/worksheets/") and m.filename.endswith(".xml"):
+                with archive.open(m) as fh:
+                    head = fh.read(4096)
+                found = _DIMENSION.search(head)
+                if found and found.group(3):
+                    cols = _column_number(found.group(3)) - _column_number(found.group(1)) + 1
+                    cells = cols * (int(found.group(4)) - int(found.group(2)) + 1)
+                    if cells > max_cells:
+                        raise InvalidInput(f"Excel 工作表“{m.filename.rsplit('/', 1)[-1]}”声明了 {cells:,} 个单元格，"
+                                           f"超过上限 {max_cells:,}：请拆分后导入，或另存为 CSV", field="file",
+                                           code="xlsx_too_many_cells")
+
+
+def _counted_cells(rows: Iterator[tuple], max_cells: int) -> Iterator[tuple]:
+    cells = 0
+    for row in rows:
+        cells += len(row)
+        if cells > max_cells:
+            raise InvalidInput(f"Excel 工作表的单元格超过上限 {max_cells:,}：请拆分后导入，或另存为 CSV", field="file",
+                               code="xlsx_too_many_cells")
+        yield row
+
+
+def _csv_rows(reader: Any) -> Iterator[list[str]]:
+    """The reader's rows; a malformed file stops with where and why, in Chinese, instead of `_csv.Error`."""
+    while True:
+        start = reader.line_num + 1  # the line the next record starts on
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            line = reader.line_num
+            if "field larger than field limit" in str(exc):
+                message = (f"CSV 文件第 {start} 行的记录中有一个字段超过 {csv.field_size_limit():,} 个字符"
+                           f"（一直读到第 {line} 行）：多半是引号不成对——该行某个字段以英文双引号开始却没有"
+                           f"结束的引号，其后的内容都被读进了这个字段。请检查第 {start} 行的引号后重新导入")
+            else:
+                message = f"CSV 文件第 {line} 行格式有误，无法读取：请检查该行的引号和分隔符后重新导入（{exc}）"
+            raise InvalidInput(message, field="file", code="malformed_csv") from None
+        yield row
 
 
 @dataclass
@@ -120,26 +217,27 @@ def open_records(path: Path, kind: str) -> Iterator[RecordFile]:
     if suffix == ".csv":
         encoding, lines = detect_encoding(path)
         with path.open(encoding=encoding, newline="") as fh:
-            reader = csv.reader(fh)
-            headers = next(reader, None)
+            rows = _csv_rows(csv.reader(fh))
+            headers = next(rows, None)
             if headers is None:
                 raise InvalidInput("文件为空", field="file", code="empty_file")
-            yield RecordFile(_rows_to_records(_columns(kind, headers), reader), max(0, lines - 1), encoding)
+            yield RecordFile(_rows_to_records(_columns(kind, headers), rows), max(0, lines - 1), encoding)
     elif suffix == ".xlsx":
         from openpyxl import load_workbook
 
+        check_xlsx(path)
         try:
             workbook = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:
             raise InvalidInput(f"无法读取 Excel 文件：{exc}", field="file", code="unreadable_file") from exc
         try:
             sheet = workbook.active
-            rows = sheet.iter_rows(values_only=True)
-            headers = next(rows, None)
-            if headers is None:
+            cells = _counted_cells(sheet.iter_rows(values_only=True), xlsx_limits()[1])
+            header_row = next(cells, None)
+            if header_row is None:
                 raise InvalidInput("文件为空", field="file", code="empty_file")
             total = (sheet.max_row - 1) if sheet.max_row else None
-            yield RecordFile(_rows_to_records(_columns(kind, list(headers)), rows), total)
+            yield RecordFile(_rows_to_records(_columns(kind, list(header_row)), cells), total)
         finally:
             workbook.close()
     elif suffix == ".jsonl":

@@ -75,3 +75,28 @@ def test_import_reports_counts_and_errors_and_refuses_bad_arguments(cli_env, db,
         assert s.exec(select(sa.func.count()).select_from(SupervisionAction)).one() == 2  # C-1 from two sources
         assert [b.status for b in s.exec(select(IngestionBatch).order_by(IngestionBatch.id))] == [
             "done", "rejected", "done"]
+
+
+def test_import_shows_the_outcome_and_file_rows_and_no_traceback_for_a_broken_csv(cli_env, db, session,
+                                                                                tmp_path: Path):
+    seed_basics(session)
+    header = "external_id,kind,item_code,department_code,uscc,started_on,result\n"
+    partial = tmp_path / "partial.csv"
+    partial.write_text(header + f"P-1,inspection,320500-SCJG-JC-001,SZ-SCJG,{uscc(0)},2025-01-01,pass\n\n"
+                       f"P-2,inspection,320500-SCJG-JC-001,SZ-SCJG,{uscc(0)},2025-01-01,great\n", encoding="utf-8")
+    result = regwatch("import", "--kind", "actions", "--source", "SCJG-SYS", str(partial))
+    assert result.exit_code == 0, result.output
+    assert "部分接收" in result.output
+    assert "│ 4 " in result.output or "┃ 4 " in result.output or " 4  " in result.output, result.output  # row 4
+    bad = tmp_path / "bad.csv"
+    bad.write_text(header + f"B-1,inspection,320500-SCJG-JC-001,SZ-SCJG,{uscc(0)},2025-01-01,great\n",
+                   encoding="utf-8")
+    nothing = regwatch("import", "--kind", "actions", "--source", "SCJG-SYS", str(bad))
+    assert nothing.exit_code == 1 and "全部拒收" in nothing.output, nothing.output
+    broken = tmp_path / "broken.csv"
+    broken.write_text(header + 'X-1,inspection,"320500-SCJG-JC-001,SZ-SCJG\n' + ("x" * 200 + "\n") * 1000,
+                      encoding="utf-8")
+    failed = regwatch("import", "--kind", "actions", "--source", "SCJG-SYS", str(broken))
+    assert failed.exit_code != 0
+    assert "Traceback" not in failed.output and "_csv.Error" not in failed.output, failed.output
+    assert "引号不成对" in failed.output and "第 2 行" in failed.output, failed.output

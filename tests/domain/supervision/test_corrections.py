@@ -284,3 +284,63 @@ def test_stored_errors_are_capped_and_the_total_kept(db, basics, monkeypatch):
         kept = s.exec(select(IngestionError.record_index).where(IngestionError.batch_id == batch.id)
                       .order_by(IngestionError.record_index)).all()
         assert len(kept) == 50 and kept[0] == 0 and kept[-1] == 24
+
+
+# --- 9, 12. broken CSV, oversized .xlsx ---------------------------------------------------------------------------
+
+def test_a_csv_with_an_unclosed_quote_says_where_in_chinese(tmp_path):
+    from domain.errors import InvalidInput
+
+    path = tmp_path / "q.csv"
+    path.write_text("统一社会信用代码,名称,主体类型\n" + f'{uscc(0)},"甲,企业\n' + ("y" * 300 + "\n") * 600,
+                    encoding="utf-8")
+    with pytest.raises(InvalidInput) as caught, open_records(path, "entities") as opened:
+        list(opened.records)
+    assert caught.value.code == "malformed_csv"
+    assert "第 2 行" in caught.value.message and "引号" in caught.value.message
+
+
+def _xlsx(path: Path, rows: int) -> Path:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["统一社会信用代码", "名称", "主体类型"])
+    for i in range(rows):
+        sheet.append([uscc(i), f"甲{i}", "企业"])
+    book.save(path)
+    return path
+
+
+def test_an_xlsx_zip_bomb_is_refused_before_parsing(tmp_path):
+    import time
+    import zipfile
+
+    from domain.errors import InvalidInput
+
+    path = _xlsx(tmp_path / "bomb.xlsx", 2)
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings2.xml", "<sst>" + "A" * (60 * 1024 * 1024) + "</sst>")
+    assert path.stat().st_size < 1024 * 1024
+    started = time.monotonic()
+    with pytest.raises(InvalidInput) as caught, open_records(path, "entities"):
+        pass
+    assert caught.value.code == "xlsx_bomb" and time.monotonic() - started < 2
+
+
+def test_xlsx_size_and_cell_limits_are_checked(tmp_path, monkeypatch, db, basics):
+    from domain.errors import InvalidInput
+
+    path = _xlsx(tmp_path / "e.xlsx", 20)
+    monkeypatch.setenv("REGWATCH_MAX_XLSX_CELLS", "30")
+    with pytest.raises(InvalidInput) as caught, open_records(path, "entities"):
+        pass
+    assert caught.value.code == "xlsx_too_many_cells" and "63" in caught.value.message
+    monkeypatch.setenv("REGWATCH_MAX_XLSX_CELLS", "1000")
+    monkeypatch.setenv("REGWATCH_MAX_XLSX_BYTES", "2000")
+    with pytest.raises(InvalidInput) as caught, open_records(path, "entities"):
+        pass
+    assert caught.value.code == "xlsx_too_large"
+    monkeypatch.delenv("REGWATCH_MAX_XLSX_BYTES")
+    result = import_file(db, path, "entities")  # within the limits it imports, rows numbered as in Excel
+    assert (result.accepted, result.rejected) == (20, 0)
