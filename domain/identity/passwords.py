@@ -1,9 +1,19 @@
-"""Password hashing (argon2id via argon2-cffi) and the minimum strength rule."""
+"""Password hashing (argon2id via argon2-cffi) and the minimum strength rule.
+
+Hashing is deliberately expensive (tens to hundreds of milliseconds of CPU, on several cores). Callers reach it in
+a worker thread (`Database.run`), never on the event loop; the hash itself runs in a small pool of its own threads
+(`HASH_CONCURRENCY` at most) at a lower CPU priority (nice +10 on Linux, where a thread's priority is its own), so a
+crowd of failing logins queues behind each other instead of taking the cores from every other request.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 import string
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -11,6 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from domain.errors import FieldError, InvalidInput
 
 __all__ = [
+    "HASH_CONCURRENCY",
     "MIN_LENGTH",
     "check_strength",
     "generate_password",
@@ -22,6 +33,19 @@ __all__ = [
 
 MIN_LENGTH = 10
 _HASHER = PasswordHasher()
+HASH_CONCURRENCY = max(1, (os.cpu_count() or 2) // 2)
+HASH_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    # Linux: PRIO_PROCESS with a thread id sets that thread's priority (argon2's own threads inherit it);
+    # elsewhere the hash keeps the normal priority, still off the event loop and bounded.
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_NICENESS)
+
+
+_HASHING = ThreadPoolExecutor(max_workers=HASH_CONCURRENCY, thread_name_prefix="argon2",
+                              initializer=_lower_priority)
 # A dummy hash, so a login for an unknown user costs as much as one for a known user (no timing oracle).
 _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
 
@@ -61,14 +85,15 @@ def check_strength(password: str, *, username: str | None = None, field: str = "
 
 
 def hash_password(password: str) -> str:
-    return _HASHER.hash(password)
+    return _HASHING.submit(_HASHER.hash, password).result()
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        ok = _HASHING.submit(_HASHER.verify, password_hash or _DUMMY_HASH, password).result()
     except (VerificationError, InvalidHashError):
         return False
+    return bool(ok) and password_hash is not None
 
 
 def needs_rehash(password_hash: str) -> bool:
