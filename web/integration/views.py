@@ -15,9 +15,9 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from domain.errors import DomainError
-from domain.identity.policy import can
+from domain.identity.policy import can, require
 from domain.integration import service
-from domain.integration.models import INGEST_KINDS
+from domain.integration.models import BATCH_OUTCOME_LABELS, INGEST_KINDS, batch_outcome
 from domain.jobs import service as jobs
 from domain.pagination import PageRequest
 from domain.supervision.fields import KIND_LABELS, RECORD_FIELDS
@@ -29,12 +29,13 @@ from web.templating import render
 __all__ = ["routes"]
 
 MODE_LABELS = {"partial": "部分导入（保留有效记录）", "all_or_nothing": "全部或全不（任一记录有误则全部不导入）"}
-STATUS_LABELS = {"done": "完成", "rejected": "整批拒收"}
+STATUS_LABELS = BATCH_OUTCOME_LABELS  # by `batch_outcome(...)`: 全部接收 / 部分接收 / 全部拒收 / 整批拒收 / …
 CHANNEL_LABELS = {"api": "接口推送", "file": "文件导入", "cli": "命令行", "demo": "演示数据"}
 
 
 def _common() -> dict:
     return {"kind_labels": KIND_LABELS, "status_labels": STATUS_LABELS, "channel_labels": CHANNEL_LABELS,
+            "outcome": lambda b: batch_outcome(b.status, b.accepted, b.rejected),
             "source_kind_labels": service.DATA_SOURCE_KIND_LABELS, "mode_labels": MODE_LABELS}
 
 
@@ -68,9 +69,23 @@ async def import_page(request: Request) -> Response:
     return await _import_page(request, job=job)
 
 
+def _too_large(limit: int) -> str:
+    return (f"文件超过上传上限 {limit / 1024 / 1024:.0f} MB（REGWATCH_MAX_UPLOAD_BYTES）："
+            "请拆分后分批导入，或在服务器上用命令行 regwatch import 导入")
+
+
 async def import_upload(request: Request) -> Response:
-    """Save the upload under var/imports, queue the import job, and show its progress."""
+    """Save the upload under var/imports, queue the import job, and show its progress.
+
+    Who may not ingest is refused (403) before the body is read; a body over the upload limit is refused (413)
+    from its Content-Length, or as soon as the bytes copied to disk pass the limit.
+    """
     settings = request.app.state.settings
+    require(actor_of(request), "data.ingest")
+    limit = int(getattr(settings, "max_upload_bytes", 256 * 1024 * 1024))
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return await _import_page(request, error=_too_large(limit), status_code=413)
     async with request.form(max_part_size=64 * 1024 * 1024) as form:
         values = {k: form.get(k) for k in ("kind", "source", "mode")}
         upload = form.get("file")
@@ -83,9 +98,16 @@ async def import_upload(request: Request) -> Response:
         folder = Path(settings.var_dir) / "imports"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{uuid.uuid4().hex}{suffix}"
+        written = 0
         with path.open("wb") as out:
             while chunk := await upload.read(1 << 20):
+                written += len(chunk)
+                if written > limit:
+                    break
                 out.write(chunk)
+        if written > limit:
+            path.unlink(missing_ok=True)
+            return await _import_page(request, error=_too_large(limit), form=values, status_code=413)
         file_name = upload.filename
     try:
         job = await request.app.state.db.run(
@@ -129,7 +151,7 @@ async def batch_error_report(request: Request) -> Response:
     async def lines() -> AsyncIterator[bytes]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(["第几条记录", "序号(index)", "字段", "字段名", "错误代码", "错误说明"])
+        writer.writerow(["文件行号(表头为第1行)", "序号(index，从0起)", "字段", "字段名", "错误代码", "错误说明"])
         yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
         offset = 0
         while True:
@@ -140,8 +162,8 @@ async def batch_error_report(request: Request) -> Response:
             buffer.seek(0)
             buffer.truncate()
             for e in page.items:
-                writer.writerow([e.record_index + 1, e.record_index, labels.get(e.field or "", ""), e.field or "",
-                                 e.code, e.message])
+                writer.writerow([e.row_number if e.row_number is not None else "", e.record_index,
+                                 labels.get(e.field or "", ""), e.field or "", e.code, e.message])
             yield buffer.getvalue().encode("utf-8")
             offset += len(page.items)
 

@@ -112,11 +112,12 @@ async def test_upload_runs_as_a_job_and_the_batch_lists_its_errors(auth_client, 
     assert "接收 1" in progress.text and "拒收 1" in progress.text
     batch_id = job.result["batch_id"]
     batch = await auth_client.get(f"/batches/{batch_id}", headers=HTML)
-    assert "第 2 条" in batch.text and "invalid_date" in batch.text and "行为.csv" in batch.text
+    assert "第 3 行" in batch.text and "invalid_date" in batch.text and "行为.csv" in batch.text  # header = row 1
+    assert "部分接收" in batch.text
     report = await auth_client.get(f"/batches/{batch_id}/errors.csv")
     assert report.content.startswith("\ufeff".encode())
     lines = report.content.decode("utf-8-sig").splitlines()
-    assert lines[1].startswith("2,1,开始日期,started_on,invalid_date,")
+    assert lines[1].startswith("3,1,开始日期,started_on,invalid_date,")
 
 
 async def test_upload_problems_are_shown_on_the_form(auth_client, db, basics):
@@ -128,7 +129,7 @@ async def test_upload_problems_are_shown_on_the_form(auth_client, db, basics):
         assert s.exec(select(Job)).all() == []
 
 
-async def test_handlers_may_read_but_not_import(client, db, basics, make_user):
+async def test_handlers_may_read_but_not_import(client, db, basics, make_user, settings):
     make_user("handler2", ["handler"], department_id=basics["users"]["handler"].department_id)
     assert (await login(client, "handler2")).status_code == 303
     assert (await client.get("/entities", headers=HTML)).status_code == 200
@@ -137,7 +138,27 @@ async def test_handlers_may_read_but_not_import(client, db, basics, make_user):
     token = await csrf_token(client)
     refused = await client.post("/imports", data={"kind": "actions", "source": "MANUAL", "csrf_token": token},
                                 files={"file": ("a.csv", b"external_id\n", "text/csv")}, headers=HTML)
-    assert refused.status_code == 400 and "没有权限" in refused.text
+    assert refused.status_code == 403 and "权限" in refused.text  # refused before the file is written
+    with db.unit_of_work() as s:
+        assert s.exec(select(Job)).all() == []
+    folder = settings.var_dir / "imports"
+    assert not folder.exists() or list(folder.iterdir()) == []
+
+
+async def test_an_upload_over_the_limit_is_refused_with_413(auth_client, db, basics, settings, monkeypatch):
+    import dataclasses
+
+    app = auth_client._transport.app  # type: ignore[attr-defined]
+    while not hasattr(app, "state") and hasattr(app, "app"):
+        app = app.app
+    monkeypatch.setattr(app.state, "settings", dataclasses.replace(app.state.settings, max_upload_bytes=1000)
+                        if hasattr(app.state.settings, "max_upload_bytes") else app.state.settings)
+    if not hasattr(app.state.settings, "max_upload_bytes"):
+        object.__setattr__(app.state.settings, "max_upload_bytes", 1000)
+    token = await csrf_token(auth_client)
+    response = await auth_client.post("/imports", data={"kind": "actions", "source": "SCJG-SYS", "csrf_token": token},
+                                      files={"file": ("big.csv", b"x" * 5000, "text/csv")}, headers=HTML)
+    assert response.status_code == 413 and "上传上限" in response.text
     with db.unit_of_work() as s:
         assert s.exec(select(Job)).all() == []
 
