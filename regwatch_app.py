@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.schema import build_schema
 from api.view import GraphQLView
@@ -23,6 +24,9 @@ from domain.jobs.runner import JobRunner
 from domain.jobs.schedule import ensure_schedule, list_schedules
 from domain.settings import Settings, get_settings
 from ml import jobs as risk_jobs  # noqa: F401  (registers the train/score/backtest job handlers)
+from reports import jobs as report_jobs
+from web.analysis import views as analysis_views
+from web.audit import views as audit_views
 from web.identity import views as identity_views
 from web.identity.middleware import IdentityMiddleware
 from web.integration import views as integration_views
@@ -35,6 +39,7 @@ from web.middleware import (
 )
 from web.platform import views as platform_views
 from web.risk import views as risk_views
+from web.statistics import views as statistics_views
 from web.supervision import views as supervision_views
 from web.templating import STATIC_DIR, templates
 
@@ -72,6 +77,15 @@ def _schedule_daily_scoring(db: Database, settings: Settings) -> None:
         logging.getLogger("regwatch").warning("could not update the daily scoring schedule", exc_info=True)
 
 
+def _schedule_half_year_report(db: Database, settings: Settings) -> None:
+    """The half-yearly analysis report (checked daily; generates once a closed half year lacks a report)."""
+    try:
+        with db.unit_of_work() as session:
+            report_jobs.ensure_report_schedule(session, var_dir=settings.var_dir)
+    except Exception:  # a database behind its migrations is reported by /readyz, not here
+        logging.getLogger("regwatch").warning("could not update the analysis report schedule", exc_info=True)
+
+
 def create_app(settings: Settings | None = None, *, run_jobs: bool = True, database: Database | None = None,
                schema: Any = None, trust_preset_actor: bool = False) -> Starlette:
     settings = settings or get_settings()
@@ -83,6 +97,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, datab
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if runner:
             _schedule_daily_scoring(db, settings)
+            _schedule_half_year_report(db, settings)
             runner.start()
         try:
             yield
@@ -97,11 +112,17 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, datab
         Mount("/static", CachedStaticFiles(directory=str(STATIC_DIR)), name="static"),
         *platform_views.routes,
         *identity_views.routes,
+        *audit_views.routes,
         *risk_views.routes,
         *supervision_views.routes,
         *integration_views.routes,
+        *statistics_views.routes,
+        *analysis_views.routes,
     ]
     middleware = [
+        # The client address: X-Forwarded-For is believed only from REGWATCH_TRUSTED_PROXIES (none by default).
+        *([Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))]
+          if settings.trusted_proxies else []),
         Middleware(RequestContextMiddleware),
         Middleware(SecurityHeadersMiddleware, hsts=settings.is_prod),
         # Body size before anything reads a byte of it (sessions, identity, CSRF, GraphQL, forms).

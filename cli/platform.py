@@ -21,6 +21,11 @@ def register(app: typer.Typer) -> None:
     app.add_typer(jobs_app, name="jobs")
 
 
+# uvicorn must not rewrite the client address from X-Forwarded-For on its own (by default it believes 127.0.0.1):
+# the app does it, only for REGWATCH_TRUSTED_PROXIES.
+SERVER_OPTIONS = {"proxy_headers": False}
+
+
 def serve(
     host: str = typer.Option(None, help="Address to bind (default REGWATCH_HOST, 127.0.0.1)."),
     port: int = typer.Option(None, help="Port (default REGWATCH_PORT, 8000)."),
@@ -34,7 +39,7 @@ def serve(
     database().dispose()  # refuses a database behind its migrations
     console.print(f"Regwatch on http://{host or cfg.host}:{port or cfg.port}  ({cfg.backend}, {cfg.env})")
     uvicorn.run("regwatch_app:create_app", factory=True, host=host or cfg.host, port=port or cfg.port,
-                workers=workers, reload=reload, log_level="warning", access_log=False, proxy_headers=True)
+                workers=workers, reload=reload, log_level="warning", access_log=False, **SERVER_OPTIONS)
 
 
 def migrate(revision: str = typer.Argument("head", help="Target revision (default: head).")) -> None:

@@ -1,9 +1,17 @@
 """Signing in and out, login throttling, and the session check made on every request.
 
 Throttling reads the audit trail itself (every attempt is audited anyway), so workers share it with no
-extra state: too many failures for one username, or from one address, within `LOCK_WINDOW` lock further
-attempts until the window has passed since the last counted failure. A success or an admin's unlock
-clears a username's count.
+extra state. Within `LOCK_WINDOW`:
+
+- an address with `ADDRESS_FAILURE_LIMIT` failures (any usernames) is locked for every username;
+- a username with `USER_FAILURE_LIMIT` failures (from any addresses) is locked — but only for the addresses that
+  took part in those failures. An address with no failure for that username may still sign in, so an attacker
+  who spreads guesses over several addresses cannot lock the administrator out; every address he uses gets
+  at most one guess before it is locked out of that username too, and the address limit caps the rest.
+
+A lock lasts until the window has passed since the last counted failure. A success or an admin's unlock
+clears a username's count. The address is the connection's peer, or the client named in X-Forwarded-For
+only when the peer is one of the proxies in REGWATCH_TRUSTED_PROXIES (none by default).
 """
 
 from __future__ import annotations
@@ -56,11 +64,16 @@ def _norm(username: str) -> str:
     return (username or "").strip().lower()[:64]
 
 
-def _lock_end(session: Session, where: sa.ColumnElement[bool], limit: int, since: datetime,
-              now: datetime) -> datetime | None:
+def _failures(session: Session, where: sa.ColumnElement[bool], since: datetime) -> tuple[int, datetime | None]:
     stmt = (select(sa.func.count(), sa.func.max(AuditLog.occurred_at))
             .where(AuditLog.action == "login.failed", AuditLog.occurred_at > since, where))
     count, last = session.exec(stmt).one()
+    return count, last
+
+
+def _lock_end(session: Session, where: sa.ColumnElement[bool], limit: int, since: datetime,
+              now: datetime) -> datetime | None:
+    count, last = _failures(session, where, since)
     if count >= limit and last is not None and last + LOCK_WINDOW > now:
         return last + LOCK_WINDOW
     return None
@@ -76,8 +89,13 @@ def locked_until(session: Session, username: str, client_addr: str | None, *,
         AuditLog.object_type == "login", AuditLog.object_id == name,
         AuditLog.action.in_(("login", "login.unlock")))).one()
     since = max(window_start, reset) if reset is not None else window_start
-    ends = [_lock_end(session, sa.and_(AuditLog.object_type == "login", AuditLog.object_id == name),
-                      USER_FAILURE_LIMIT, since, now)]
+    this_user = sa.and_(AuditLog.object_type == "login", AuditLog.object_id == name)
+    ends = []
+    user_end = _lock_end(session, this_user, USER_FAILURE_LIMIT, since, now)
+    # the username's lock holds only for addresses that failed on it (an unknown address counts as one that did)
+    if user_end is not None and (not client_addr or _failures(
+            session, sa.and_(this_user, AuditLog.client_addr == client_addr), since)[0] > 0):
+        ends.append(user_end)
     if client_addr:
         ends.append(_lock_end(session, AuditLog.client_addr == client_addr, ADDRESS_FAILURE_LIMIT, window_start, now))
     found = [e for e in ends if e is not None]

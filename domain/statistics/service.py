@@ -47,12 +47,16 @@ from domain.warnings.models import (
 __all__ = [
     "GROUP_BY",
     "INTERVALS",
+    "Dashboard",
     "DepartmentDisposal",
+    "FilterOptions",
     "Group",
     "StatsFilter",
     "TrendPoint",
     "clue_volume",
+    "dashboard",
     "disposal_ranking",
+    "filter_options",
     "make_filter",
     "model_statistics",
     "warning_groups",
@@ -558,3 +562,70 @@ def model_statistics(session: Session, actor: Actor, f: StatsFilter) -> ModelSta
             counts[SCORE_BINS - 1] = counts.get(SCORE_BINS - 1, 0) + counts.pop(SCORE_BINS)
         bins = [(i / SCORE_BINS, (i + 1) / SCORE_BINS, counts.get(i, 0)) for i in range(SCORE_BINS)]
     return ModelStatistics(precision=list(by_level.values()), score_bins=bins, runs=runs)
+
+
+# --- the whole dashboard in one unit of work ----------------------------------------------------------------
+
+
+@dataclass
+class FilterOptions:
+    departments: list[tuple[str, str]]  # code, name (only what the caller may pick)
+    districts: list[tuple[str, str]]  # Suzhou's counties and districts
+    sections: list[tuple[str, str]]  # GB/T 4754 sections
+
+
+@dataclass
+class Dashboard:
+    filter: StatsFilter
+    interval: str
+    groups: dict[str, list[Group]]
+    trend: list[TrendPoint]
+    clues: list[Group]
+    disposal: list[DepartmentDisposal]
+    model: ModelStatistics
+    department_codes: dict[int, str]
+    options: FilterOptions
+
+    @property
+    def totals(self) -> Group:
+        total = Group("", "合计")
+        for g in self.groups.get("level", []):
+            for name in ("warnings", "open", "disposed", "closed", "overdue", "dismissed"):
+                setattr(total, name, getattr(total, name) + getattr(g, name))
+        return total
+
+
+SUZHOU = "320500"
+
+
+def filter_options(session: Session, actor: Actor) -> FilterOptions:
+    require(actor, "statistics.read")
+    dept_stmt = sa.select(Department.code, Department.name).where(Department.active).order_by(Department.code)
+    if not has_city_wide_scope(actor):
+        dept_stmt = dept_stmt.where(Department.id == actor.department_id)
+    districts = session.execute(sa.select(Region.code, Region.name).where(Region.parent_code == SUZHOU)
+                                .order_by(Region.code)).all()
+    sections = session.execute(sa.select(Industry.code, Industry.name).where(Industry.level == "section")
+                               .order_by(Industry.code)).all()
+    return FilterOptions([tuple(r) for r in session.execute(dept_stmt)],  # type: ignore[misc]
+                         [tuple(r) for r in districts], [tuple(r) for r in sections])  # type: ignore[misc]
+
+
+def dashboard(session: Session, actor: Actor, *, period: str | Period | None = None,
+              department_code: str | None = None, region_code: str | None = None, industry: str | None = None,
+              interval: str = "month", now: datetime | None = None) -> Dashboard:
+    """Every figure of the statistics page for one filter, read in one transaction."""
+    f = make_filter(session, actor, period=period, department_code=department_code, region_code=region_code,
+                    industry=industry)
+    now = now or utcnow()
+    groups = {key: warning_groups(session, actor, f, key, now=now) for key in GROUP_BY}
+    codes = {int(k): v for k, v in department_codes(session, groups["department"]).items()}
+    if f.department_id is not None and f.department_id not in codes:
+        code = session.execute(sa.select(Department.code).where(Department.id == f.department_id)).scalar()
+        if code:
+            codes[f.department_id] = code
+    return Dashboard(filter=f, interval=interval, groups=groups,
+                     trend=warning_trend(session, actor, f, interval, now=now),
+                     clues=clue_volume(session, actor, f), disposal=disposal_ranking(session, actor, f, now=now),
+                     model=model_statistics(session, actor, f), department_codes=codes,
+                     options=filter_options(session, actor))

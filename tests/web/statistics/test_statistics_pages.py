@@ -1,0 +1,105 @@
+"""Statistics pages over HTTP: the dashboard, its tables and drill-down links, Excel export, the goal panel,
+department scoping and bad filters."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.domain.statistics.factories import City
+
+
+@pytest.fixture
+def city(db):
+    with db.unit_of_work() as s:
+        c = City(s)
+        return {"market": c.market.id, "health": c.health.id}
+
+
+async def signed_in(client, login, make_user, username, roles, department_id=None):
+    make_user(username, roles, department_id=department_id)
+    response = await login(client, username)
+    assert response.status_code == 303, response.text
+    return client
+
+
+async def test_the_dashboard_shows_every_chart_with_its_table(client, login, make_user, city):
+    await signed_in(client, login, make_user, "ana", ["analyst"])
+    r = await client.get("/statistics?period=2026H1")
+    assert r.status_code == 200
+    html = r.text
+    for key in ("level", "status", "department", "district", "industry", "source", "trend", "clues", "disposal",
+                "precision"):
+        assert f'id="chart-{key}"' in html, key
+    assert 'data-stats-chart="level"' in html and 'id="stats-chart-data"' in html
+    assert "苏州市市场监督管理局" in html and "处理率" in html
+    assert 'id="kpi-warnings">6<' in html  # six warnings of 2026H1 that were not withdrawn
+
+
+async def test_drill_down_links_carry_the_filter(client, login, make_user, city):
+    await signed_in(client, login, make_user, "ana", ["analyst"])
+    r = await client.get("/statistics?period=2026H1&region=320506")
+    assert r.status_code == 200
+    start = r.text.index('data-table="level"')
+    link = r.text[r.text.index('href="', start) + 6:]
+    link = link[:link.index('"')].replace("&amp;", "&")
+    url = urlparse(link)
+    assert url.path == "/warnings"
+    q = parse_qs(url.query)
+    assert q["created_from"] == ["2026-01-01"] and q["created_to"] == ["2026-06-30"]
+    assert q["region"] == ["320506"] and q["level"][0] in ("red", "orange", "blue")
+
+
+async def test_excel_export_reads_back_with_the_same_numbers(client, login, make_user, city):
+    await signed_in(client, login, make_user, "ana", ["analyst"])
+    r = await client.get("/statistics/export.xlsx?period=2026H1&chart=department")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in r.headers["content-disposition"]
+    wb = load_workbook(io.BytesIO(r.content))
+    ws = wb.worksheets[0]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[2][:3] == ("分组", "预警数", "已处置")
+    assert {row[0]: row[1] for row in rows[3:]} == {"苏州市市场监督管理局": 4, "苏州市卫生健康委员会": 2}
+    everything = load_workbook(io.BytesIO((await client.get("/statistics/export.xlsx?period=2026H1")).content))
+    assert len(everything.worksheets) >= 10
+    missing = await client.get("/statistics/export.xlsx?chart=nope")
+    assert missing.status_code == 404 and "不存在" in missing.text
+
+
+async def test_a_handler_sees_their_department_only(client, login, make_user, city):
+    await signed_in(client, login, make_user, "zhao", ["handler"], department_id=city["health"])
+    r = await client.get("/statistics?period=2026H1")
+    assert r.status_code == 200
+    assert "苏州市卫生健康委员会" in r.text and "苏州市市场监督管理局" not in r.text
+    assert 'id="kpi-warnings">2<' in r.text
+    other = await client.get("/statistics?period=2026H1&department=SZ-SCJG")
+    assert other.status_code == 404
+
+
+async def test_a_bad_period_is_explained_in_chinese(client, login, make_user, city):
+    await signed_in(client, login, make_user, "ana", ["analyst"])
+    r = await client.get("/statistics?period=2026H7")
+    assert r.status_code == 400
+    assert "期间“2026H7”无效" in r.text and 'id="chart-level"' in r.text
+    g = await client.get("/statistics/goals?period=%E4%B8%8A%E5%8D%8A%E5%B9%B4")
+    assert g.status_code == 400 and "无法识别" in g.text
+
+
+async def test_the_goal_panel_lists_every_goal_with_its_explanation(client, login, make_user, city):
+    await signed_in(client, login, make_user, "wang", ["viewer"])
+    r = await client.get("/statistics/goals?period=2026H1")
+    assert r.status_code == 200
+    for key in ("data_analysed", "disposal_rate", "satisfaction", "city_action_coverage", "reports_per_year",
+                "integration_completion", "risk_modules", "analysis_modules", "models_in_service"):
+        assert f'data-goal="{key}"' in r.text, key
+    assert "66.7%" in r.text  # disposal rate 4 / 6
+    assert "口径：" in r.text and "暂无数据" in r.text
+
+
+async def test_signed_out_callers_are_sent_to_sign_in(client, city):
+    r = await client.get("/statistics", headers={"accept": "text/html"})
+    assert r.status_code in (302, 303, 401)
