@@ -191,3 +191,59 @@ async def test_reference_data_is_queryable(client, db, api_token):
     assert {"code": "320583", "name": "昆山市"} in body["data"]["regions"]
     assert len(body["data"]["regions"]) == 10
     assert [i["code"] for i in body["data"]["industries"]] == list("ABCDEFGHIJKLMNOPQRST")
+
+
+INGEST_ENTITIES = """
+mutation($records: [EntityInput!]!) {
+  ingestEntities(source: "MANUAL", records: $records) {
+    status outcome outcomeLabel accepted rejected errors { index field code message }
+  }
+}"""
+
+
+async def test_an_omitted_input_field_keeps_the_stored_value_and_an_explicit_null_clears_it(client, db, basics):
+    from sqlmodel import select
+
+    from domain.supervision.models import Entity
+
+    token = new_token(db, basics["users"]["analyst"].id, "analyst")
+    base = {"uscc": uscc(0), "name": "苏州测试0号有限公司", "entityType": "enterprise"}
+    full = {**base, "industryCode": "C1310", "regionCode": "320505", "registeredCapital": "300",
+            "foundedOn": "2012-02-02"}
+    body = await gql(client, INGEST_ENTITIES, {"records": [full]}, token)
+    assert body.get("errors") is None, body
+    result = body["data"]["ingestEntities"]
+    assert (result["outcome"], result["outcomeLabel"], result["accepted"]) == ("done", "全部接收", 1)
+    body = await gql(client, INGEST_ENTITIES, {"records": [{**base, "name": "新名称"}]}, token)
+    assert body["data"]["ingestEntities"]["accepted"] == 1
+    with db.unit_of_work() as s:
+        row = s.exec(select(Entity).where(Entity.uscc == uscc(0))).one()
+        assert (row.name, row.industry_code, row.industry_class_code, row.region_code, str(row.registered_capital),
+                str(row.founded_on)) == ("新名称", "13", "1310", "320505", "300.00", "2012-02-02")
+    body = await gql(client, INGEST_ENTITIES, {"records": [{**base, "registeredCapital": None,
+                                                           "status": "注销", "statusChangedOn": "2024-01-31"}]},
+                     token)
+    assert body["data"]["ingestEntities"]["accepted"] == 1
+    with db.unit_of_work() as s:
+        row = s.exec(select(Entity).where(Entity.uscc == uscc(0))).one()
+        assert (row.registered_capital, row.region_code, row.status, str(row.deregistered_on)) == (
+            None, "320505", "cancelled", "2024-01-31")
+
+
+async def test_all_rejected_pushes_say_so_and_the_trigger_is_an_input_field(client, db, basics):
+    from sqlmodel import select
+
+    from domain.supervision.models import SupervisionAction
+
+    token = new_token(db, basics["users"]["a"].id, "feed")
+    body = await gql(client, INGEST_ACTIONS.replace("errors {", "outcome outcomeLabel errors {"), {
+        "source": "SCJG-SYS", "records": [action(0, startedOn="bad"), action(1, trigger="抽签")]}, token)
+    result = body["data"]["ingestSupervisionActions"]
+    assert (result["outcome"], result["outcomeLabel"]) == ("all_rejected", "全部拒收")
+    assert [(e["index"], e["field"]) for e in result["errors"]] == [(0, "startedOn"), (1, "trigger")]
+    body = await gql(client, INGEST_ACTIONS.replace("errors {", "outcome errors {"), {
+        "source": "SCJG-SYS", "records": [action(0, trigger="双随机"), action(1)]}, token)
+    assert body["data"]["ingestSupervisionActions"]["outcome"] == "done"
+    with db.unit_of_work() as s:
+        assert sorted(s.exec(select(SupervisionAction.external_id, SupervisionAction.trigger)).all()) == [
+            ("A-0", "random"), ("A-1", None)]
