@@ -9,7 +9,8 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from api.context import Info
-from api.pagination import Connection, Edge, PageInfo, decode_cursor, encode_cursor
+from api.pagination import Connection, Edge, PageInfo, decode_cursor, encode_cursor, selects_field
+from domain.errors import InvalidInput
 from domain.pagination import PageRequest
 from domain.supervision import service
 from domain.supervision.models import Complaint, CreditRecord, Entity, SupervisionItem
@@ -108,31 +109,44 @@ class CreditRecordType:
                    removed_on=r.removed_on, authority=r.authority, reason=r.reason)
 
 
-def _window(first: int | None, after: str | None) -> tuple[int, int]:
+def _window(info: Info, first: int | None, after: str | None) -> tuple[int, int, bool]:
+    """(offset, limit, count?) of a nested window: offset cursors (a few rows per entity), the total only when
+    `totalCount` is selected."""
     PageRequest(first=first).validate(NESTED_MAX)
     offset = decode_cursor(after, "after")
-    return (0 if offset is None else offset + 1), (20 if first is None else first)
+    if offset is not None and not isinstance(offset, int):
+        raise InvalidInput("after 不是这个列表的游标", field="after", code="bad_cursor")
+    return ((0 if offset is None else offset + 1), (20 if first is None else first),
+            selects_field(info, "totalCount"))
 
 
-def _connection(rows: list, total: int, offset: int, build) -> Connection:
-    edges = [Edge(cursor=encode_cursor(offset + i), node=build(r)) for i, r in enumerate(rows)]
+def _connection(rows: list, total: int, offset: int, limit: int, build) -> Connection:
+    """`rows` holds up to limit + 1 rows: the extra one only says there is a next page."""
+    edges = [Edge(cursor=encode_cursor(offset + i), node=build(r)) for i, r in enumerate(rows[:limit])]
     return Connection(edges=edges, total_count=total, page_info=PageInfo(
-        has_next_page=offset + len(rows) < total, has_previous_page=offset > 0,
+        has_next_page=len(rows) > limit, has_previous_page=offset > 0,
         start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))
 
 
+async def _nested(info: Info, name: str, fn, entity_id: int, first: int | None, after: str | None,
+                  build) -> Connection:
+    offset, limit, count = _window(info, first, after)
+    rows, total = await _loader(info, name, fn).load((entity_id, offset, limit + 1, count))
+    return _connection(rows, total, offset, limit, build)
+
+
 def _loader(info: Info, name: str, fn):
-    """One DataLoader per relation and window: keys are (entity id, offset, limit), one batch per window."""
+    """One DataLoader per relation and window: keys are (entity id, offset, limit, count), one batch per window."""
     ctx = info.context
 
-    async def load(keys: list[tuple[int, int, int]]) -> list[tuple[list, int]]:
-        results: dict[tuple[int, int, int], tuple[list, int]] = {}
-        windows = {(offset, limit) for _, offset, limit in keys}
-        for offset, limit in windows:
-            ids = [eid for eid, o, lim in keys if (o, lim) == (offset, limit)]
-            found = await ctx.read(fn, ctx.actor, ids, offset=offset, limit=limit)
+    async def load(keys: list[tuple[int, int, int, bool]]) -> list[tuple[list, int]]:
+        results: dict[tuple[int, int, int, bool], tuple[list, int]] = {}
+        windows = {key[1:] for key in keys}
+        for offset, limit, count in windows:
+            ids = [key[0] for key in keys if key[1:] == (offset, limit, count)]
+            found = await ctx.read(fn, ctx.actor, ids, offset=offset, limit=limit, count=count)
             for eid in ids:
-                results[(eid, offset, limit)] = found.get(eid, ([], 0))
+                results[(eid, offset, limit, count)] = found.get(eid, ([], 0))
         return [results[key] for key in keys]
 
     return ctx.loader(name, lambda: DataLoader(load_fn=load))
@@ -161,23 +175,17 @@ class EntityNode:
     @strawberry.field(description="Its supervision actions, newest first (监管行为).")
     async def actions(self, info: Info, first: int | None = None,
                       after: str | None = None) -> Connection[SupervisionActionType]:
-        offset, limit = _window(first, after)
-        rows, total = await _loader(info, "entity.actions", service.actions_for_entities).load(
-            (int(self.id), offset, limit))
-        return _connection(rows, total, offset, SupervisionActionType.build)
+        return await _nested(info, "entity.actions", service.actions_for_entities, int(self.id), first, after,
+                             SupervisionActionType.build)
 
     @strawberry.field(description="Complaints about it, newest first (投诉举报).")
     async def complaints(self, info: Info, first: int | None = None,
                          after: str | None = None) -> Connection[ComplaintType]:
-        offset, limit = _window(first, after)
-        rows, total = await _loader(info, "entity.complaints", service.complaints_for_entities).load(
-            (int(self.id), offset, limit))
-        return _connection(rows, total, offset, ComplaintType.build)
+        return await _nested(info, "entity.complaints", service.complaints_for_entities, int(self.id), first,
+                             after, ComplaintType.build)
 
     @strawberry.field(description="Its credit records, newest first (信用记录).")
     async def credit_records(self, info: Info, first: int | None = None,
                              after: str | None = None) -> Connection[CreditRecordType]:
-        offset, limit = _window(first, after)
-        rows, total = await _loader(info, "entity.credit", service.credit_for_entities).load(
-            (int(self.id), offset, limit))
-        return _connection(rows, total, offset, CreditRecordType.build)
+        return await _nested(info, "entity.credit", service.credit_for_entities, int(self.id), first, after,
+                             CreditRecordType.build)

@@ -53,7 +53,8 @@ class Entity(SQLModel, table=True):
 
     __tablename__ = "entity"
     # the entity list's order (name, id): keyset pages walk it (migration 0007)
-    __table_args__ = (sa.Index("ix_entity_name_id", "name", "id"),)
+    __table_args__ = (sa.Index("ix_entity_name_id", "name", "id"),
+                      sa.Index("ix_entity_region_name_id", "region_code", "name", "id"))
 
     id: int | None = Field(default=None, primary_key=True)
     uscc: str = Field(max_length=18, unique=True)
@@ -61,7 +62,7 @@ class Entity(SQLModel, table=True):
     entity_type: str = Field(max_length=32)
     industry_code: str | None = Field(default=None, max_length=4, index=True)  # GB/T 4754 division (or section)
     industry_class_code: str | None = Field(default=None, max_length=4)  # the four-digit class, where given
-    region_code: str | None = Field(default=None, max_length=6, index=True)
+    region_code: str | None = Field(default=None, max_length=6)
     registered_capital: Decimal | None = Field(default=None, sa_type=sa.Numeric(16, 2))  # 万元
     founded_on: date | None = Field(default=None)
     status: str = Field(default="active", max_length=16)

@@ -51,9 +51,16 @@ def search_entities(session: Session, actor: Actor, page: PageRequest, *, search
         else:
             stmt = stmt.where(Entity.name.contains(text))
     if region_code:
-        # a city or province code matches its districts too
+        # a city or province code matches its districts too: a range of codes; a district's code is one value,
+        # both served by the (region_code, name, id) index
         prefix = region_code.rstrip("0") if region_code.endswith("00") else region_code
-        stmt = stmt.where(Entity.region_code.startswith(prefix))
+        upper = _next_prefix(prefix)
+        if len(prefix) >= 6:
+            stmt = stmt.where(Entity.region_code == prefix)
+        elif prefix.isdigit() and upper:
+            stmt = stmt.where(Entity.region_code >= prefix, Entity.region_code < upper)
+        elif prefix:
+            stmt = stmt.where(Entity.region_code.startswith(prefix))
     if industry_code:
         if industry_code.isalpha():  # a section letter: its divisions too
             from domain.reference.models import Industry
@@ -66,6 +73,13 @@ def search_entities(session: Session, actor: Actor, page: PageRequest, *, search
     if status:
         stmt = stmt.where(Entity.status == status)
     return select_page(session, stmt, page, order_by=(Entity.name, Entity.id), max_size=max_size)
+
+
+def _next_prefix(prefix: str) -> str | None:
+    """The smallest digit string above every code starting with `prefix` ("3205" -> "3206", "3209" -> "321")."""
+    while prefix and prefix[-1] == "9":
+        prefix = prefix[:-1]
+    return prefix[:-1] + str(int(prefix[-1]) + 1) if prefix and prefix[-1].isdigit() else None
 
 
 def get_entity(session: Session, actor: Actor, uscc: str) -> Entity:
@@ -188,8 +202,9 @@ def list_items(session: Session, actor: Actor, page: PageRequest, *, department_
 
 
 def actions_for_entities(session: Session, actor: Actor, entity_ids: Sequence[int], *, offset: int = 0,
-                         limit: int = 20) -> dict[int, tuple[list[ActionRow], int]]:
-    """Each entity's actions (newest first) as a window, for DataLoaders; department scope applies."""
+                         limit: int = 20, count: bool = True) -> dict[int, tuple[list[ActionRow], int]]:
+    """Each entity's actions (newest first) as a window, for DataLoaders; department scope applies.
+    Without `count` the totals are not counted (-1)."""
     require_signed_in(actor)
     if not entity_ids:
         return {}
@@ -201,18 +216,21 @@ def actions_for_entities(session: Session, actor: Actor, entity_ids: Sequence[in
         .where(SupervisionAction.id.in_(base)).subquery())
     stmt = (_action_query(actor).join(ranked, ranked.c.id == SupervisionAction.id)
             .where(ranked.c.rn > offset, ranked.c.rn <= offset + limit).order_by(ranked.c.rn))
-    totals: dict[int, int] = dict(session.execute(
-        scope_to_department(sa.select(SupervisionAction.entity_id, sa.func.count())
-                            .where(SupervisionAction.entity_id.in_(entity_ids)), actor,
-                            SupervisionAction.department_id).group_by(SupervisionAction.entity_id)).all())
-    out: dict[int, tuple[list[ActionRow], int]] = {eid: ([], totals.get(eid, 0)) for eid in entity_ids}
+    totals: dict[int, int] = {}
+    if count:
+        totals = dict(session.execute(  # type: ignore[arg-type]
+            scope_to_department(sa.select(SupervisionAction.entity_id, sa.func.count())
+                                .where(SupervisionAction.entity_id.in_(entity_ids)), actor,
+                                SupervisionAction.department_id).group_by(SupervisionAction.entity_id)).all())
+    out: dict[int, tuple[list[ActionRow], int]] = {eid: ([], totals.get(eid, 0 if count else -1))
+                                                   for eid in entity_ids}
     for row in session.execute(stmt):
         out[row[0].entity_id][0].append(ActionRow(*row))
     return out
 
 
 def _simple_windows(session: Session, model: Any, date_column: Any, entity_ids: Sequence[int], offset: int,
-                    limit: int) -> dict[int, tuple[list[Any], int]]:
+                    limit: int, count: bool = True) -> dict[int, tuple[list[Any], int]]:
     if not entity_ids:
         return {}
     ranked = (sa.select(model.id, sa.func.row_number().over(
@@ -220,24 +238,26 @@ def _simple_windows(session: Session, model: Any, date_column: Any, entity_ids: 
         .where(model.entity_id.in_(entity_ids)).subquery())
     rows = session.exec(select(model).join(ranked, ranked.c.id == model.id)
                         .where(ranked.c.rn > offset, ranked.c.rn <= offset + limit).order_by(ranked.c.rn)).all()
-    totals: dict[int, int] = dict(session.execute(sa.select(model.entity_id, sa.func.count())
-                                  .where(model.entity_id.in_(entity_ids)).group_by(model.entity_id)).all())
-    out: dict[int, tuple[list[Any], int]] = {eid: ([], totals.get(eid, 0)) for eid in entity_ids}
+    totals: dict[int, int] = {}
+    if count:
+        totals = dict(session.execute(sa.select(model.entity_id, sa.func.count())  # type: ignore[arg-type]
+                                      .where(model.entity_id.in_(entity_ids)).group_by(model.entity_id)).all())
+    out: dict[int, tuple[list[Any], int]] = {eid: ([], totals.get(eid, 0 if count else -1)) for eid in entity_ids}
     for row in rows:
         out[row.entity_id][0].append(row)
     return out
 
 
 def complaints_for_entities(session: Session, actor: Actor, entity_ids: Sequence[int], *, offset: int = 0,
-                            limit: int = 20) -> dict[int, tuple[list[Complaint], int]]:
+                            limit: int = 20, count: bool = True) -> dict[int, tuple[list[Complaint], int]]:
     require_signed_in(actor)
-    return _simple_windows(session, Complaint, Complaint.received_on, entity_ids, offset, limit)
+    return _simple_windows(session, Complaint, Complaint.received_on, entity_ids, offset, limit, count)
 
 
 def credit_for_entities(session: Session, actor: Actor, entity_ids: Sequence[int], *, offset: int = 0,
-                        limit: int = 20) -> dict[int, tuple[list[CreditRecord], int]]:
+                        limit: int = 20, count: bool = True) -> dict[int, tuple[list[CreditRecord], int]]:
     require_signed_in(actor)
-    return _simple_windows(session, CreditRecord, CreditRecord.listed_on, entity_ids, offset, limit)
+    return _simple_windows(session, CreditRecord, CreditRecord.listed_on, entity_ids, offset, limit, count)
 
 
 @dataclass

@@ -11,7 +11,8 @@ bounded index scan (read backwards for DESC orders) instead of sorting every mat
   actions newest first (SZ-SCJG: 15,000 rows of 129,000 in the 100k demo city); (item_id, started_on, id) replaces
   (item_id) — an item's actions, and the per-item counts of the item list, from the index alone; (started_on, id)
   — the unfiltered list (analysts, the data centre).
-- entity: (name, id) replaces (name) — the entity list's order, ties on a name broken by id in the index.
+- entity: (name, id) replaces (name) — the entity list's order, ties on a name broken by id in the index;
+  (region_code, name, id) replaces (region_code) — a district's entities by name (a city's: a range of codes).
 - audit_log: (occurred_at, id) replaces (occurred_at) — the audit trail newest first.
 - ingestion_error: (batch_id, record_index, id) replaces (batch_id) — a batch's errors in record order.
 
@@ -38,6 +39,8 @@ _CHANGES: list[tuple[str, tuple[str, list[str]] | None, tuple[str, list[str]]]] 
      ("ix_supervision_action_item_started_id", ["item_id", "started_on", "id"])),
     ("supervision_action", None, ("ix_supervision_action_started_id", ["started_on", "id"])),
     ("entity", ("ix_entity_name", ["name"]), ("ix_entity_name_id", ["name", "id"])),
+    ("entity", ("ix_entity_region_code", ["region_code"]),
+     ("ix_entity_region_name_id", ["region_code", "name", "id"])),
     ("audit_log", ("ix_audit_log_occurred_at", ["occurred_at"]), ("ix_audit_log_occurred_id", ["occurred_at", "id"])),
     ("ingestion_error", ("ix_ingestion_error_batch_id", ["batch_id"]),
      ("ix_ingestion_error_batch_record", ["batch_id", "record_index", "id"])),
