@@ -13,6 +13,8 @@ from graphql import GraphQLError
 from strawberry.extensions import MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 
+from api.analysis.mutations import AnalysisMutation
+from api.analysis.queries import AnalysisQuery
 from api.audit.queries import AuditQuery
 from api.errors import ErrorPolicy
 from api.identity.mutations import IdentityMutation
@@ -24,6 +26,7 @@ from api.platform.queries import PlatformQuery
 from api.reference.queries import ReferenceQuery
 from api.risk.mutations import RiskMutation
 from api.risk.queries import RiskQuery
+from api.statistics.queries import StatisticsQuery
 from api.supervision.mutations import SupervisionMutation
 from api.supervision.queries import SupervisionQuery
 from domain.settings import Settings
@@ -33,8 +36,8 @@ __all__ = ["Schema", "build_schema"]
 log = logging.getLogger("regwatch.graphql")
 
 QUERIES: list[type] = [PlatformQuery, RiskQuery, IdentityQuery, AuditQuery,
-                       SupervisionQuery, IntegrationQuery, ReferenceQuery]
-MUTATIONS: list[type] = [IdentityMutation, RiskMutation, SupervisionMutation, IntegrationMutation]
+                       SupervisionQuery, IntegrationQuery, ReferenceQuery, AnalysisQuery, StatisticsQuery]
+MUTATIONS: list[type] = [IdentityMutation, RiskMutation, SupervisionMutation, IntegrationMutation, AnalysisMutation]
 
 
 def _merge(name: str, parts: list[type]) -> type | None:
