@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import demo, identity, platform, risk, supervision
+from cli import demo, identity, platform, report, risk, supervision
 
 __all__ = ["app"]
 
@@ -20,3 +20,4 @@ identity.register(app)
 demo.register(app)
 risk.register(app)
 supervision.register(app)
+report.register(app)

@@ -54,6 +54,7 @@ AUDIT_ACTION_NAMES = {
     "model.train": "训练模型", "model.promote": "启用模型版本", "model.demote": "停用模型别名",
     "model.rollback": "回滚模型", "model.thresholds": "修改等级阈值", "model.backtest": "模型回测",
     "rule.save": "保存预警规则", "risk.score": "风险评分",
+    "indicator_set.save": "保存评价指标体系", "evaluation.run": "开展效能评价", "report.generate": "生成分析报告",
 }
 templates.env.filters["audit_action"] = lambda action: AUDIT_ACTION_NAMES.get(action, action)
 
@@ -61,7 +62,8 @@ LEVEL_NAMES = {"red": "红色", "orange": "橙色", "yellow": "黄色", "blue": 
 templates.env.filters["level_name"] = lambda level: LEVEL_NAMES.get(level, level or "—")
 
 JOB_KIND_NAMES = {"supervision.import": "数据导入", "demo": "演示数据生成", "train": "模型训练", "score": "风险评分",
-                  "backtest": "模型回测"}
+                  "backtest": "模型回测", "analysis_report": "分析报告生成",
+                  "analysis_report.half_year": "半年分析报告"}
 templates.env.filters["job_kind"] = lambda kind: JOB_KIND_NAMES.get(kind, kind)
 
 

@@ -1,0 +1,75 @@
+"""Pages over real HTTP: department list → scorecard → findings → records; ranking, scorecard, comparison,
+Excel export; reports generated, listed and downloaded; a handler sees their own department only."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from openpyxl import load_workbook
+
+from domain.identity.actor import Actor
+from tests.api.risk.factories import run_queued_job
+
+
+async def test_behaviour_drill_down(client, city):
+    page = await client.get("/behaviour?period=2026H1")
+    assert page.status_code == 200
+    assert "苏州市甲局" in page.text and "苏州市乙局" in page.text and "81.8%" in page.text  # 9 of 11 analysed
+    card = await client.get("/behaviour/SZ-A?period=2026H1")
+    assert "66.7%" in card.text and "2 / 3 项事项已实施" in card.text and "处置" in card.text
+    assert "/behaviour/findings?period=2026H1&kind=missing_trace&department=SZ-A" in card.text
+    records = await client.get("/behaviour/findings?period=2026H1&kind=missing_trace&department=SZ-A")
+    assert "缺少：检查结果、决定/办结日期" in records.text and "/entities/" in records.text
+    excluded = await client.get("/behaviour/findings?period=2026H1&kind=excluded")
+    assert "未关联监管事项目录" in excluded.text and "日期矛盾" in excluded.text
+    bad = await client.get("/behaviour?period=2026H7")
+    assert bad.status_code == 400 and "期间“2026H7”无效" in bad.text
+
+
+async def test_evaluation_pages_and_export(client, city):
+    empty = await client.get("/evaluations?period=2026H1")
+    assert "尚未开展效能评价" in empty.text
+    token = empty.cookies.get("regwatch_csrf") or ""
+    ran = await client.post("/evaluations/run", data={"period": "2026H1", "csrf_token": token},
+                            headers={"X-CSRF-Token": token})
+    assert ran.status_code in (200, 303), ran.text
+    ranking = await client.get("/evaluations?period=2026H1")
+    assert "96.25" in ranking.text and "不合格" in ranking.text
+    run_id = re.search(r"/evaluations/runs/(\d+)\.xlsx", ranking.text)[1]
+    card = await client.get(f"/evaluations/runs/{run_id}/departments/SZ-A")
+    assert card.status_code == 200 and "evaluation-chart-data" in card.text and "17.83" in card.text
+    xlsx = await client.get(f"/evaluations/runs/{run_id}.xlsx")
+    ws = load_workbook(io.BytesIO(xlsx.content)).active
+    assert ws["B5"].value == "SZ-B" and ws["D5"].value == 96.25
+    compare = await client.get("/evaluations/compare?a=2025H2&b=2026H1")
+    assert "苏州市乙局" in compare.text and "2025H2 尚未开展效能评价" in compare.text.replace("\n", "")
+    sets = await client.get("/evaluations/sets")
+    assert "监管事项覆盖率" in sets.text and "合计" in sets.text
+
+
+async def test_reports_generate_list_download(client, db, city):
+    token = ""
+    started = await client.post("/reports/generate", data={"period": "2026H1", "csrf_token": token},
+                                headers={"X-CSRF-Token": token}, follow_redirects=False)
+    assert started.status_code in (200, 303), started.text
+    location = started.headers.get("location") or started.headers.get("hx-redirect")
+    job = run_queued_job(db, int(location.rsplit("/", 1)[1]))
+    assert job.status == "succeeded", job.error
+    listing = await client.get("/reports")
+    assert "苏州市监管行为分析与效能评价报告（2026年上半年）" in listing.text
+    report_id = re.search(r"/reports/(\d+)/docx", listing.text)[1]
+    docx = await client.get(f"/reports/{report_id}/docx")
+    assert docx.status_code == 200 and docx.content[:2] == b"PK" and "attachment" in docx.headers["content-disposition"]
+    page = await client.get(f"/reports/{report_id}/html")
+    assert "七、工作建议" in page.text and "style-src 'unsafe-inline'" in page.headers["content-security-policy"]
+
+
+async def test_handler_sees_their_department_only(client, acting, city):
+    acting.actor = Actor(user_id=None, username="system", roles=frozenset({"handler"}), department_id=city["b"])
+    page = await client.get("/behaviour?period=2026H1")
+    assert "苏州市乙局" in page.text and "苏州市甲局" not in page.text
+    other = await client.get("/behaviour/SZ-A?period=2026H1")
+    assert other.status_code == 404
+    reports = await client.get("/reports")
+    assert reports.status_code == 403

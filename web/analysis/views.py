@@ -1,0 +1,197 @@
+"""Analysis-evaluation pages: behaviour analysis (department list → scorecard → findings → records), evaluation
+(ranking, department scorecard with radar chart, two-period comparison, Excel export), reports (archive, generate,
+download)."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Route
+
+from domain.analysis.behaviour import analyse_behaviour
+from domain.analysis.disposal import DISPOSAL_UNAVAILABLE
+from domain.analysis.findings import FINDING_KINDS, list_findings
+from domain.analysis.periods import PERIOD_HELP, last_closed_half_year, parse_period
+from domain.analysis.rules import FIELD_LABELS, TRIGGER_LABELS
+from domain.errors import NotFound
+from domain.evaluation import service as evaluation
+from domain.evaluation.defaults import METRICS
+from domain.evaluation.export import run_to_xlsx
+from domain.identity.policy import can
+from domain.reports.service import get_report, list_reports, report_file, start_report_job
+from domain.supervision.fields import ACTION_KIND_LABELS
+from web.common import actor_of, redirect_after_post
+from web.templating import flash, render
+
+__all__ = ["routes"]
+
+REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+
+
+def _period_text(request: Request) -> str:
+    return request.query_params.get("period", "").strip() or last_closed_half_year().code
+
+
+def _common(request: Request, active: str, title: str) -> dict:
+    return {"active": active, "page_title": title, "period_help": PERIOD_HELP, "metrics": METRICS,
+            "finding_kinds": FINDING_KINDS, "unavailable": DISPOSAL_UNAVAILABLE,
+            "can_manage": can(actor_of(request), "evaluations.manage") if actor_of(request).is_authenticated else False}
+
+
+async def behaviour_list(request: Request) -> Response:
+    period = parse_period(_period_text(request))
+    analysis = await request.app.state.db.run(analyse_behaviour, actor_of(request), period, work="read")
+    return render(request, "analysis/behaviour.html", {**_common(request, "behaviour", "监管行为分析"),
+                                                        "period": period, "analysis": analysis,
+                                                        "totals": analysis.totals()})
+
+
+async def behaviour_department(request: Request) -> Response:
+    period = parse_period(_period_text(request))
+    code = request.path_params["code"]
+    analysis = await request.app.state.db.run(analyse_behaviour, actor_of(request), period, code, work="read")
+    dept = analysis.departments[0]
+    return render(request, "analysis/scorecard.html", {**_common(request, "behaviour", f"{dept.name} 监管行为"),
+                                                        "period": period, "analysis": analysis, "d": dept,
+                                                        "m": dept.metrics(), "trigger_labels": TRIGGER_LABELS})
+
+
+async def findings(request: Request) -> Response:
+    q = request.query_params
+    period = parse_period(_period_text(request))
+    kind = q.get("kind", "missing_trace")
+    department = q.get("department") or None
+    text = q.get("page", "1")
+    number = int(text) if text.isdigit() and int(text) > 0 else 1
+    size = 50
+    page = await request.app.state.db.run(list_findings, actor_of(request), period, kind, department,
+                                          limit=size, offset=(number - 1) * size, work="read")
+    pages = max(1, -(-page.total // size))
+    base = f"/behaviour/findings?period={quote(period.code)}&kind={kind}" + (
+        f"&department={quote(department)}" if department else "")
+    return render(request, "analysis/findings.html", {
+        **_common(request, "behaviour", page.label), "period": period, "page": page, "kind": kind,
+        "department": department, "number": number, "pages": pages, "base": base,
+        "kind_labels": ACTION_KIND_LABELS, "field_labels": FIELD_LABELS})
+
+
+# ---- evaluation ----------------------------------------------------------------------------------------------
+
+async def evaluation_list(request: Request) -> Response:
+    period = parse_period(_period_text(request))
+    db = request.app.state.db
+    actor = actor_of(request)
+    view = await db.run(evaluation.latest_run, actor, period, work="read")
+    runs = await db.run(evaluation.list_runs, actor, None, work="read")
+    return render(request, "analysis/evaluations.html", {**_common(request, "evaluations", "监管效能评价"),
+                                                          "period": period, "view": view, "runs": runs})
+
+
+async def evaluation_run(request: Request) -> Response:
+    form = await request.form()
+    period = parse_period(str(form.get("period", "")))
+    view = await request.app.state.db.run(evaluation.run_evaluation, actor_of(request), period)
+    flash(request, f"已完成 {period.label} 的效能评价（{len(view.results)} 个部门）。")
+    return redirect_after_post(request, f"/evaluations/runs/{view.run.id}")
+
+
+async def evaluation_detail(request: Request) -> Response:
+    view = await request.app.state.db.run(evaluation.get_run, actor_of(request), request.path_params["run_id"],
+                                          work="read")
+    title = f"效能评价 {view.run.period}"
+    return render(request, "analysis/evaluations.html", {**_common(request, "evaluations", title),
+                                                          "period": parse_period(view.run.period), "view": view,
+                                                          "runs": []})
+
+
+async def evaluation_scorecard(request: Request) -> Response:
+    view = await request.app.state.db.run(evaluation.get_run, actor_of(request), request.path_params["run_id"],
+                                          work="read")
+    code = request.path_params["code"]
+    row = next((r for r in view.results if r.department_code == code), None)
+    if row is None:
+        raise NotFound(f"部门“{code}”不在该次评价中或不在您的查看范围内")
+    inds = view.indicator_set.indicators
+    radar = {"indicators": [{"name": METRICS.get(i.metric, (i.metric,))[0], "max": 100} for i in inds],
+             "values": [round(100 * (row.result.scores.get(i.metric) or 0) / i.weight, 1) for i in inds],
+             "name": row.department_name}
+    return render(request, "analysis/eval_scorecard.html", {
+        **_common(request, "evaluations", f"{row.department_name} 效能评价"), "view": view, "row": row,
+        "radar_json": json.dumps(radar, ensure_ascii=False)})
+
+
+async def evaluation_compare(request: Request) -> Response:
+    q = request.query_params
+    b_text = q.get("b", "").strip() or last_closed_half_year().code
+    a_text = q.get("a", "").strip() or parse_period(b_text).previous().code
+    a, b, rows = await request.app.state.db.run(evaluation.compare_periods, actor_of(request), a_text, b_text,
+                                                work="read")
+    return render(request, "analysis/compare.html", {**_common(request, "evaluations", "两期评价对比"),
+                                                      "a": a, "b": b, "rows": rows, "a_text": a_text,
+                                                      "b_text": b_text})
+
+
+async def evaluation_export(request: Request) -> Response:
+    view = await request.app.state.db.run(evaluation.get_run, actor_of(request), request.path_params["run_id"],
+                                          work="read")
+    data = await _in_thread(run_to_xlsx, view)
+    name = quote(f"效能评价-{view.run.period}-{view.run.id}.xlsx")
+    return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
+
+
+async def indicator_sets(request: Request) -> Response:
+    views = await request.app.state.db.run(evaluation.list_indicator_sets, actor_of(request), include_history=True,
+                                           work="read")
+    return render(request, "analysis/indicator_sets.html", {**_common(request, "evaluations", "评价指标体系"),
+                                                             "sets": views})
+
+
+async def _in_thread(fn, *args):
+    import anyio
+
+    return await anyio.to_thread.run_sync(fn, *args)
+
+
+# ---- reports -------------------------------------------------------------------------------------------------
+
+async def report_list(request: Request) -> Response:
+    rows = await request.app.state.db.run(list_reports, actor_of(request), work="read")
+    return render(request, "analysis/reports.html", {**_common(request, "reports", "分析报告"), "reports": rows,
+                                                      "default_period": last_closed_half_year().code})
+
+
+async def report_generate(request: Request) -> Response:
+    form = await request.form()
+    job = await request.app.state.db.run(start_report_job, actor_of(request), str(form.get("period", "")),
+                                         var_dir=request.app.state.settings.var_dir)
+    flash(request, "已开始生成分析报告，完成后将出现在报告列表中。")
+    return redirect_after_post(request, f"/jobs/{job.id}")
+
+
+async def report_download(request: Request) -> Response:
+    row = await request.app.state.db.run(get_report, actor_of(request), request.path_params["report_id"], work="read")
+    path, media, name = report_file(row, request.path_params["kind"], request.app.state.settings.var_dir)
+    if request.path_params["kind"] == "html":
+        return FileResponse(path, media_type=media, headers={"Content-Security-Policy": REPORT_CSP})
+    return FileResponse(path, media_type=media, filename=name)
+
+
+routes = [
+    Route("/behaviour", behaviour_list),
+    Route("/behaviour/findings", findings),
+    Route("/behaviour/{code:str}", behaviour_department),
+    Route("/evaluations", evaluation_list),
+    Route("/evaluations/run", evaluation_run, methods=["POST"]),
+    Route("/evaluations/compare", evaluation_compare),
+    Route("/evaluations/sets", indicator_sets),
+    Route("/evaluations/runs/{run_id:int}", evaluation_detail),
+    Route("/evaluations/runs/{run_id:int}.xlsx", evaluation_export),
+    Route("/evaluations/runs/{run_id:int}/departments/{code:str}", evaluation_scorecard),
+    Route("/reports", report_list),
+    Route("/reports/generate", report_generate, methods=["POST"]),
+    Route("/reports/{report_id:int}/{kind:str}", report_download),
+]
