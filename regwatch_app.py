@@ -27,6 +27,7 @@ from ml import jobs as risk_jobs  # noqa: F401  (registers the train/score/backt
 from reports import jobs as report_jobs
 from web.analysis import views as analysis_views
 from web.audit import views as audit_views
+from web.audit import views as audit_views
 from web.identity import views as identity_views
 from web.identity.middleware import IdentityMiddleware
 from web.integration import views as integration_views
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, datab
         Mount("/static", CachedStaticFiles(directory=str(STATIC_DIR)), name="static"),
         *platform_views.routes,
         *identity_views.routes,
+        *audit_views.routes,
         *audit_views.routes,
         *risk_views.routes,
         *supervision_views.routes,

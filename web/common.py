@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from domain.identity.actor import ANONYMOUS, Actor
 from domain.pagination import PageRequest
 
-__all__ = ["PAGE_SIZE", "actor_of", "dry_run", "page_window", "pager", "read", "redirect_after_post", "run"]
+__all__ = ["PAGE_SIZE", "actor_of", "back_to", "dry_run", "page_window", "pager", "read", "redirect_after_post", "run"]
 
 PAGE_SIZE = 20
 T = TypeVar("T")
@@ -61,8 +61,26 @@ def pager(request: Request, number: int, total: int, size: int = PAGE_SIZE, *,
             "next": link(number + 1) if number < pages else None}
 
 
-def redirect_after_post(request: Request, url: str) -> Response:
-    """Post-redirect-get, for htmx (HX-Redirect) and plain forms (303) alike."""
+def redirect_after_post(request: Request, url: str, *, message: str | None = None,
+                        error: str | None = None) -> Response:
+    """Post-redirect-get, for htmx (HX-Redirect on a 200) and plain forms (303) alike — the one way every page
+    answers a successful (or refused) post; `message`/`error` are flashed on the page shown next."""
+    if message or error:
+        from web.templating import flash  # templating builds the menus; only flashing needs it here
+
+        flash(request, error or message or "", "error" if error else "success")
     if request.headers.get("hx-request") == "true":
         return Response(status_code=200, headers={"HX-Redirect": url})
     return RedirectResponse(url, status_code=303)
+
+
+def back_to(request: Request, default: str) -> str:
+    """The list page the post came from (keeping its filters and page), if it is under `default`; else `default`."""
+    from web.identity.middleware import safe_next
+
+    current = request.headers.get("hx-current-url") or request.headers.get("referer") or ""
+    parts = urlsplit(current)
+    if parts.netloc and parts.netloc != request.url.netloc:
+        return default
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return safe_next(path, default) if path.startswith(default) else default

@@ -15,7 +15,7 @@ from domain.identity.policy import require
 from domain.pagination import Page, PageRequest, select_page
 from domain.types import LOCAL_TZ
 
-__all__ = ["AuditFilter", "list_audit", "list_audit_actions"]
+__all__ = ["AuditFilter", "list_audit", "list_audit_actions", "list_audit_object_types"]
 
 
 @dataclass(frozen=True)
@@ -65,3 +65,9 @@ def list_audit_actions(session: Session, actor: Actor) -> list[str]:
     """The actions present in the trail, for the filter's choices."""
     require(actor, "audit.read")
     return list(session.exec(select(AuditLog.action).distinct().order_by(AuditLog.action)))
+
+
+def list_audit_object_types(session: Session, actor: Actor) -> list[str]:
+    """The object types present in the trail, for the filter's choices."""
+    require(actor, "audit.read")
+    return list(session.exec(select(AuditLog.object_type).distinct().order_by(AuditLog.object_type)))

@@ -162,7 +162,10 @@ def list_departments(session: Session, actor: Actor, page: PageRequest, *, searc
     return select_page(session, stmt, page, order_by=(Department.code, Department.id), max_size=max_size)
 
 
-def department_choices(session: Session, actor: Actor) -> list[Department]:
-    """Active departments, for pickers."""
+def department_choices(session: Session, actor: Actor, *, include_inactive: bool = False) -> list[Department]:
+    """Active departments, for pickers (all of them, to name departments in history)."""
     require(actor, "departments.read")
-    return list(session.exec(select(Department).where(Department.active == sa.true()).order_by(Department.code)))
+    stmt = select(Department).order_by(Department.code)
+    if not include_inactive:
+        stmt = stmt.where(Department.active == sa.true())
+    return list(session.exec(stmt))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,8 +27,10 @@ __all__ = [
     "create_user",
     "deactivate_user",
     "get_user",
+    "is_integration_account",
     "list_users",
     "reset_password",
+    "sign_in_locks",
     "update_user",
 ]
 
@@ -56,10 +59,47 @@ class UserInput:
 
 @dataclass(frozen=True)
 class UserRow:
-    """A user with its department, loaded together for lists."""
+    """A user with its department (loaded together for lists) and, if sign-in is locked, when the lock ends."""
 
     user: User
     department: Department | None
+    locked_until: datetime | None = None
+
+    @property
+    def is_integration_account(self) -> bool:
+        return is_integration_account(self.user)
+
+
+def is_integration_account(user: User) -> bool:
+    """接口账号: an account without a password, used by a connected system through API tokens (e.g. svc-*)."""
+    return user.password_hash is None
+
+
+def sign_in_locks(session: Session, usernames: list[str], *, now: datetime | None = None) -> dict[str, datetime]:
+    """When sign-in is locked for each of `usernames` that is locked now (the rule of domain.identity.sessions).
+
+    One query finds the names with enough recent failures to be locked at all; only those (usually none) are
+    then asked the full rule, so a page of users costs one statement, not one per user.
+    """
+    # function-level import: sessions imports this module (actor_for_user)
+    from domain.audit.models import AuditLog
+    from domain.identity import sessions
+
+    if not usernames:
+        return {}
+    now = now or utcnow()
+    suspects = session.exec(
+        select(AuditLog.object_id)
+        .where(AuditLog.action == "login.failed", AuditLog.object_type == "login",
+               AuditLog.object_id.in_(usernames), AuditLog.occurred_at > now - sessions.LOCK_WINDOW)
+        .group_by(AuditLog.object_id)
+        .having(sa.func.count() >= sessions.USER_FAILURE_LIMIT)).all()
+    out: dict[str, datetime] = {}
+    for name in suspects:
+        until = sessions.locked_until(session, name, None, now=now)
+        if until is not None and name is not None:
+            out[name] = until
+    return out
 
 
 def _snapshot(user: User) -> dict[str, Any]:
@@ -120,9 +160,19 @@ def create_user(session: Session, actor: Actor, data: UserInput, password: str |
     values = {"roles": [], "display_name": "", **data.given()}
     values.setdefault("username", "")
     values.pop("active", None)
-    clean = _validate(session, values, current=None)
+    errors: list[FieldError] = []
+    clean: dict[str, Any] = {}
+    try:
+        clean = _validate(session, values, current=None)
+    except InvalidInput as exc:  # collected with the password's problems, so the form shows them all at once
+        errors.extend(exc.errors)
     if password:
-        check_strength(password, username=clean["username"])
+        try:
+            check_strength(password, username=(values.get("username") or "").strip().lower())
+        except InvalidInput as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise InvalidInput("用户信息有误：" + "；".join(e.message for e in errors), errors=errors)
     user = User(**clean, password_hash=hash_password(password) if password else None)
     session.add(user)
     session.flush()
@@ -221,13 +271,15 @@ def get_user(session: Session, actor: Actor, user_id: int) -> UserRow:
     row = session.exec(stmt).first()
     if row is None:
         raise NotFound(f"用户 {user_id} 不存在", field="id")
-    return UserRow(user=row[0], department=row[1])
+    locks = sign_in_locks(session, [row[0].username]) if can(actor, "users.manage") else {}
+    return UserRow(user=row[0], department=row[1], locked_until=locks.get(row[0].username))
 
 
 def list_users(session: Session, actor: Actor, page: PageRequest, *, search: str | None = None,
                department_id: int | None = None, role: str | None = None, active: bool | None = None,
-               max_size: int = 200) -> Page[UserRow]:
-    """Users with their departments in one statement per page (no N+1)."""
+               integration: bool | None = None, max_size: int = 200) -> Page[UserRow]:
+    """Users with their departments in one statement per page (no N+1), and their sign-in locks in one more;
+    `integration` True/False: only integration accounts (接口账号) / only staff."""
     require(actor, "users.manage")
     stmt = select(User)
     if search and search.strip():
@@ -237,6 +289,8 @@ def list_users(session: Session, actor: Actor, page: PageRequest, *, search: str
         stmt = stmt.where(User.department_id == department_id)
     if active is not None:
         stmt = stmt.where(User.active == active)
+    if integration is not None:
+        stmt = stmt.where(User.password_hash.is_(None) if integration else User.password_hash.is_not(None))
     if role:
         if role not in ROLES:
             raise InvalidInput(f"未知角色 {role}", field="role", code="bad_choice")
@@ -245,6 +299,8 @@ def list_users(session: Session, actor: Actor, page: PageRequest, *, search: str
 
     def load(rows: list[User]) -> list[UserRow]:
         departments = by_id(session, Department, (u.department_id for u in rows))
-        return [UserRow(user=u, department=departments.get(u.department_id)) for u in rows]
+        locks = sign_in_locks(session, [u.username for u in rows])
+        return [UserRow(user=u, department=departments.get(u.department_id), locked_until=locks.get(u.username))
+                for u in rows]
 
     return select_page(session, stmt, page, order_by=(User.username, User.id), max_size=max_size, load=load)
