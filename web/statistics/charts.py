@@ -77,23 +77,25 @@ def warnings_url(f: StatsFilter, department_codes: dict[int, str] | None = None,
     return "/warnings?" + urlencode(params)
 
 
-GROUP_COLUMNS = [Column("label", "分组", "text"), Column("warnings", "预警数"), Column("disposed", "已处置"),
+GROUP_COLUMNS = [Column("label", "分组", "text"), Column("warnings", "预警数"), Column("all", "含已撤销"),
+                 Column("disposed", "已处置"),
                  Column("disposal_rate", "处理率", "pct"), Column("overdue", "超期"),
                  Column("overdue_rate", "超期率", "pct"), Column("dismissed", "已撤销")]
 
 
 def group_chart(key: str, title: str, kind: str, note: str, groups: list[Group], f: StatsFilter,
                 param: str | None, dept_codes: dict[int, str], *, colour_by_key: dict[str, str] | None = None,
-                key_to_param: dict[str, str] | None = None) -> Chart:
+                key_to_param: dict[str, str] | None = None, series: str = "warnings") -> Chart:
     rows = []
     for g in groups:
         value = (key_to_param or {}).get(g.key, g.key)
         url = warnings_url(f, dept_codes, **({param: value} if param and value else {}))
-        rows.append({"key": g.key, "label": g.label, "warnings": g.warnings, "disposed": g.disposed,
+        rows.append({"key": g.key, "label": g.label, "warnings": g.warnings, "all": g.warnings + g.dismissed,
+                     "disposed": g.disposed,
                      "disposal_rate": g.disposal_rate, "overdue": g.overdue, "overdue_rate": g.overdue_rate,
                      "dismissed": g.dismissed, "url": url,
                      "colour": (colour_by_key or {}).get(g.key)})
-    return Chart(key, title, kind, note, GROUP_COLUMNS, rows, series=["warnings"])
+    return Chart(key, title, kind, note, GROUP_COLUMNS, rows, series=[series])
 
 
 def trend_chart(points: list[TrendPoint], f: StatsFilter, interval: str, dept_codes: dict[int, str]) -> Chart:

@@ -62,7 +62,7 @@ async def test_excel_export_reads_back_with_the_same_numbers(client, login, make
     wb = load_workbook(io.BytesIO(r.content))
     ws = wb.worksheets[0]
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[2][:3] == ("分组", "预警数", "已处置")
+    assert rows[2][:4] == ("分组", "预警数", "含已撤销", "已处置")
     assert {row[0]: row[1] for row in rows[3:]} == {"苏州市市场监督管理局": 4, "苏州市卫生健康委员会": 2}
     everything = load_workbook(io.BytesIO((await client.get("/statistics/export.xlsx?period=2026H1")).content))
     assert len(everything.worksheets) >= 10
