@@ -42,6 +42,7 @@ from web.platform import views as platform_views
 from web.risk import views as risk_views
 from web.statistics import views as statistics_views
 from web.supervision import views as supervision_views
+from web.warnings import views as warning_views
 from web.templating import STATIC_DIR, templates
 
 __all__ = ["create_app"]
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, datab
         *audit_views.routes,
         *risk_views.routes,
         *supervision_views.routes,
+        *warning_views.routes,
         *integration_views.routes,
         *statistics_views.routes,
         *analysis_views.routes,

@@ -38,11 +38,11 @@ class NavSection:
 NAVIGATION: tuple[NavSection, ...] = (
     NavSection("风险预警", (
         NavItem("clues", "线索", "/clues", "风险线索接收：部门推送、投诉举报、数据中心与手工录入的线索，去重并关联监管对象。",
-                permissions=("clues.work",)),
+                built=True, permissions=("clues.work",)),
         NavItem("analysis", "研判", "/analysis", "风险分析研判：模型评分与规则给出等级和解释，研判人员确认、降级或排除。",
-                permissions=("clues.work",)),
+                built=True, permissions=("clues.work", "models.read")),
         NavItem("warnings", "预警", "/warnings", "预警发布：分级预警（红橙黄蓝）派发至责任部门并设定期限。",
-                permissions=("warnings.work", "warnings.handle")),
+                built=True, permissions=("warnings.work", "warnings.handle")),
         NavItem("disposal", "处置", "/disposal", "风险处置反馈：部门签收、处置、反馈、退回与办结的全流程留痕。",
                 permissions=("warnings.handle", "warnings.work")),
         NavItem("models", "模型", "/models", "风险模型管理：模型版本、训练、指标、回测、启用与回滚、阈值与规则。", built=True,

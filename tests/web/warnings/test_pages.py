@@ -1,0 +1,115 @@
+"""Clue, judgement, warning, risk list and routing pages over real HTTP (ASGI), as analyst and as handler."""
+
+import io
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import select
+
+from domain.warnings.models import RiskClue, Warning
+from tests.domain.warnings.support import build_city, score
+
+HTML = {"accept": "text/html"}
+HTMX = {"hx-request": "true"}
+
+
+@pytest.fixture
+def city(db, acting):
+    with db.unit_of_work() as session:
+        c = build_city(session)
+        e = c.entities
+        score(session, c.run, e[0], 0.93, "red", rules=["R001"])
+        score(session, c.run, e[1], 0.66, "orange")
+        score(session, c.run, e[2], 0.30, "blue")
+    acting.actor = c.analyst
+    return c
+
+
+async def test_manual_clue_then_judgement_into_an_orange_warning(client, db, city):
+    form = {"uscc": city.entities[1].uscc, "source": "manual", "category": "食品安全",
+            "description": "群众反映销售过期食品", "received_on": date.today().isoformat()}
+    check = await client.post("/clues", data={**form, "category": "", "_validate": "1"}, headers=HTMX)
+    assert check.status_code == 200 and 'data-error-for="category"' in check.text and "必填" in check.text
+    with db.unit_of_work() as s:
+        assert s.exec(select(RiskClue)).all() == []  # validation keeps nothing
+    saved = await client.post("/clues", data=form, headers=HTML)
+    assert saved.status_code == 303
+    clue_url = saved.headers["location"]
+    page = await client.get(clue_url)
+    assert "研判结论" in page.text and "派发规则建议：苏州市市场监督管理局（默认部门）" in page.text
+    with db.unit_of_work() as s:  # the new clue's entity was scored on demand by the champion
+        from domain.risk.models import RiskScore, ScoringRun
+
+        run = s.exec(select(ScoringRun).where(ScoringRun.role == "on_demand")).one()
+        assert s.exec(select(RiskScore).where(RiskScore.run_id == run.id)).one().entity_id == city.entities[1].id
+    assert "模型建议：" in page.text
+    judged = await client.post(f"{clue_url}/judge", data={"decision": "issue", "level": "orange",
+                                                           "department_id": str(city.market.id),
+                                                           "reasons": "群众举报\n近90天检查不合格"}, headers=HTML)
+    assert judged.status_code == 303 and judged.headers["location"].startswith("/warnings/")
+    detail = await client.get(judged.headers["location"])
+    assert "YJ-" in detail.text and "群众举报" in detail.text and 'id="warning-actions"' in detail.text
+    listing = await client.get("/warnings", params={"level": "orange"})
+    with db.unit_of_work() as s:
+        w = s.exec(select(Warning)).one()
+    assert w.code in listing.text and 'data-due="disposal"' in listing.text
+
+
+async def test_dismissing_without_a_reason_is_refused_in_chinese(client, db, city):
+    with db.unit_of_work() as s:
+        clue = RiskClue(uscc=city.entities[0].uscc, entity_id=city.entities[0].id, source="manual", category="a",
+                        description="b", received_on=date(2026, 3, 1))
+        s.add(clue)
+        s.flush()
+        clue_id = clue.id
+    response = await client.post(f"/clues/{clue_id}/judge", data={"decision": "dismiss"}, headers=HTML)
+    assert response.status_code == 422 and "排除线索须填写理由" in response.text
+
+
+async def test_risk_list_filters_and_exports_the_view(client, city):
+    page = await client.get("/analysis", params={"level": "red"})
+    assert page.status_code == 200
+    assert city.entities[0].name in page.text and city.entities[1].name not in page.text
+    assert "近90天检查不合格次数 2（+0.42）" in page.text
+    fragment = await client.get("/analysis", params={"search": city.entities[1].name}, headers=HTMX)
+    assert fragment.text.lstrip().startswith('<div id="risk-results">') and city.entities[1].name in fragment.text
+    export = await client.get("/analysis/export.xlsx", params={"level": "red"})
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("排名", "监管对象", "统一社会信用代码")
+    assert [r[2] for r in rows[1:]] == [city.entities[0].uscc] and rows[1][6] == "红色"
+    bad = await client.get("/analysis", params={"score_min": "x"})
+    assert bad.status_code == 200 and "最低评分" in bad.text
+
+
+async def test_handlers_see_only_their_department(client, db, acting, city):
+    from domain.warnings.service import issue_warning
+
+    with db.unit_of_work() as s:
+        mine = issue_warning(s, city.analyst, entity_id=city.entities[0].id, level="red", reasons=["a"],
+                             department_id=city.health.id)
+        other = issue_warning(s, city.analyst, entity_id=city.entities[1].id, level="red", reasons=["b"])
+        mine_code, other_code, other_id = mine.code, other.code, other.id
+    acting.actor = city.handler
+    listing = await client.get("/warnings")
+    assert mine_code in listing.text and other_code not in listing.text
+    assert (await client.get(f"/warnings/{other_id}", headers=HTML)).status_code == 404
+    risk = await client.get("/analysis")
+    assert city.entities[0].name in risk.text and city.entities[1].name not in risk.text
+
+
+async def test_routing_page_saves_rules_and_previews(client, db, city):
+    from domain.warnings.service import issue_warning
+
+    with db.unit_of_work() as s:
+        issue_warning(s, city.analyst, entity_id=city.entities[0].id, level="red", reasons=["a"])
+    bad = await client.post("/warnings/routing", data={"kind": "district", "department_code": "WZ-SCJG",
+                                                        "region_code": "3205"}, headers=HTML)
+    assert bad.status_code == 422 and "应为6位数字代码" in bad.text
+    ok = await client.post("/warnings/routing", data={"kind": "district", "department_code": "WZ-SCJG",
+                                                       "region_code": "320505"}, headers=HTML)
+    assert ok.status_code == 303
+    page = await client.get("/warnings/routing")
+    assert "行政区划 320505" in page.text and "吴中区市场监督管理局" in page.text
+    assert 'class="table-warning"' in page.text  # the open warning would now go elsewhere
