@@ -99,3 +99,6 @@ class Notification(SQLModel, table=True):
     body: str = Field(default="", max_length=2000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+import domain.notifications.outbox  # noqa: E402, F401  (the outbox listener goes wherever the tables go)

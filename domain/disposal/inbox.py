@@ -1,0 +1,210 @@
+"""The department inbox (处置工作台): tabs by where a warning stands, filters, sorting, keyset pages, tab counts,
+bulk receive and the Excel export. Handlers see their own department's warnings (responsible or assisting);
+analysts, admins and leads see every department's or one chosen."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from domain.disposal.models import WarningAssist, WarningDisposal
+from domain.disposal.overdue import overdue_condition
+from domain.disposal.service import STALE_MESSAGE, receive_warning
+from domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from domain.identity.actor import Actor
+from domain.identity.models import Department
+from domain.identity.policy import can, has_city_wide_scope, require_signed_in
+from domain.pagination import Page, PageRequest, by_id, select_page
+from domain.supervision.models import Entity
+from domain.types import LOCAL_TZ, utcnow
+from domain.warnings.models import LEVELS, Warning
+
+__all__ = ["SORTS", "TABS", "InboxFilter", "InboxRow", "bulk_receive", "inbox_counts", "inbox_page",
+           "inbox_rows_for_export"]
+
+# tab -> (label, statuses); 已超期 is derived from the deadlines, across the open statuses
+TABS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "pending": ("待签收", ("issued",)),
+    "in_progress": ("处置中", ("in_progress", "return_requested")),
+    "review": ("待审核", ("feedback_submitted",)),
+    "done": ("已办结", ("closed", "dismissed")),
+    "overdue": ("已超期", ("issued", "in_progress", "return_requested")),
+}
+SORTS = {
+    "newest": ("最新下发", (Warning.created_at.desc(), Warning.id.desc())),
+    "oldest": ("最早下发", (Warning.created_at.asc(), Warning.id.asc())),
+    "due": ("处置期限最近", (Warning.disposal_due_at.asc(), Warning.id.asc())),
+}
+MAX_BULK = 200
+
+
+@dataclass
+class InboxFilter:
+    tab: str = "pending"
+    level: str | None = None
+    created_from: date | None = None  # local dates, inclusive
+    created_to: date | None = None
+    search: str | None = None  # entity name / USCC / warning code
+    department_id: int | None = None  # city-wide roles only
+    sort: str = "newest"
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    warning: Warning
+    entity_name: str
+    entity_uscc: str
+    department_name: str
+    overdue: bool
+    assisting: bool  # the actor's department assists on it
+    urge_count: int
+    escalated: bool
+
+
+def _ensure_reader(actor: Actor) -> None:
+    require_signed_in(actor)
+    if not (has_city_wide_scope(actor) or can(actor, "warnings.handle")):
+        raise Forbidden("没有权限查看处置工作台", code="forbidden")
+
+
+def _check(f: InboxFilter) -> None:
+    errors: list[FieldError] = []
+    if f.tab not in TABS:
+        errors.append(FieldError("tab", "bad_choice", f"页签“{f.tab}”不存在，可选：{'、'.join(TABS)}"))
+    if f.level and f.level not in LEVELS:
+        errors.append(FieldError("level", "bad_choice", f"等级“{f.level}”不存在，可选：{'、'.join(LEVELS)}"))
+    if f.sort not in SORTS:
+        errors.append(FieldError("sort", "bad_choice", f"排序“{f.sort}”不存在，可选：{'、'.join(SORTS)}"))
+    if f.created_from and f.created_to and f.created_from > f.created_to:
+        errors.append(FieldError("createdFrom", "date_order", "开始日期晚于结束日期"))
+    if errors:
+        raise InvalidInput(errors[0].message, errors=errors)
+
+
+def _local_start(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=LOCAL_TZ)
+
+
+def _base(actor: Actor, f: InboxFilter, *, with_tab: bool, now: datetime) -> sa.Select[Any]:
+    """Filters on risk_warning alone (department, status, level, dates), so (department_id, status, created_at, id)
+    serves the window."""
+    stmt = select(Warning)
+    if has_city_wide_scope(actor):
+        if f.department_id is not None:
+            stmt = stmt.where(Warning.department_id == f.department_id)
+    elif actor.department_id is None:
+        stmt = stmt.where(sa.false())
+    else:
+        assisting = select(WarningAssist.warning_id).where(WarningAssist.department_id == actor.department_id)
+        stmt = stmt.where(sa.or_(Warning.department_id == actor.department_id, Warning.id.in_(assisting)))
+    if with_tab:
+        statuses = TABS[f.tab][1]
+        stmt = stmt.where(Warning.status.in_(statuses))
+        if f.tab == "overdue":
+            stmt = stmt.where(overdue_condition(now))
+    if f.level:
+        stmt = stmt.where(Warning.level == f.level)
+    if f.created_from:
+        stmt = stmt.where(Warning.created_at >= _local_start(f.created_from))
+    if f.created_to:
+        stmt = stmt.where(Warning.created_at < _local_start(f.created_to + timedelta(days=1)))
+    text = (f.search or "").strip()
+    if text:
+        if text.upper().startswith("YJ-"):
+            stmt = stmt.where(Warning.code == text.upper())
+        else:
+            matching = sa.select(Entity.id).where(sa.or_(Entity.uscc == text.upper(),
+                                                         Entity.name.contains(text, autoescape=True)))
+            stmt = stmt.where(Warning.entity_id.in_(matching))
+    return stmt
+
+
+def _load(session: Session, actor: Actor, warnings: Sequence[Warning], now: datetime) -> list[InboxRow]:
+    if not warnings:
+        return []
+    entities = by_id(session, Entity, {w.entity_id for w in warnings}, Entity.name, Entity.uscc)
+    departments = by_id(session, Department, {w.department_id for w in warnings}, Department.name)
+    ids = [w.id for w in warnings]
+    disposal = {d.warning_id: d for d in session.exec(select(WarningDisposal).where(
+        WarningDisposal.warning_id.in_(ids))).all()}
+    overdue_ids = set(session.exec(select(Warning.id).where(Warning.id.in_(ids), overdue_condition(now))).all())
+    rows = []
+    for w in warnings:
+        e = entities.get(w.entity_id)
+        d = departments.get(w.department_id)
+        disp = disposal.get(w.id)
+        rows.append(InboxRow(w, e.name if e else "", e.uscc if e else "", d.name if d else "", w.id in overdue_ids,
+                             actor.department_id is not None and w.department_id != actor.department_id
+                             and not has_city_wide_scope(actor),
+                             disp.urge_count if disp else 0, bool(disp and disp.escalated_at)))
+    return rows
+
+
+def inbox_page(session: Session, actor: Actor, req: PageRequest, f: InboxFilter | None = None, *,
+               max_size: int = 200, now: datetime | None = None) -> Page[InboxRow]:
+    _ensure_reader(actor)
+    f = f or InboxFilter()
+    _check(f)
+    now = now or utcnow()
+    return select_page(session, _base(actor, f, with_tab=True, now=now), req, order_by=SORTS[f.sort][1],
+                       max_size=max_size, load=lambda ws: _load(session, actor, ws, now))
+
+
+def inbox_counts(session: Session, actor: Actor, f: InboxFilter | None = None, *,
+                 now: datetime | None = None) -> dict[str, int]:
+    """Every tab's count under the same filters: one grouped count by status, one count of the overdue."""
+    _ensure_reader(actor)
+    f = f or InboxFilter()
+    _check(f)
+    now = now or utcnow()
+    base = _base(actor, f, with_tab=False, now=now).subquery()
+    by_status = dict(session.execute(sa.select(base.c.status, sa.func.count()).group_by(base.c.status)).all())
+    overdue_base = _base(actor, f, with_tab=False, now=now).where(Warning.status.in_(TABS["overdue"][1]),
+                                                                   overdue_condition(now))
+    overdue = session.execute(sa.select(sa.func.count()).select_from(overdue_base.subquery())).scalar_one()
+    counts = {tab: sum(by_status.get(s, 0) for s in statuses) for tab, (_, statuses) in TABS.items()
+              if tab != "overdue"}
+    counts["overdue"] = overdue
+    return counts
+
+
+def inbox_rows_for_export(session: Session, actor: Actor, f: InboxFilter, *, limit: int = 10000,
+                          now: datetime | None = None) -> list[InboxRow]:
+    """The current view, whole (capped), for the Excel export."""
+    _ensure_reader(actor)
+    _check(f)
+    now = now or utcnow()
+    stmt = _base(actor, f, with_tab=True, now=now).order_by(*SORTS[f.sort][1]).limit(limit)
+    return _load(session, actor, list(session.exec(stmt).all()), now)
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    received: list[str]
+    failed: list[tuple[str, str]]  # (code or id, why)
+
+
+def bulk_receive(session: Session, actor: Actor, warning_ids: Sequence[int]) -> BulkResult:
+    """批量签收: each warning received on its own savepoint, so one that changed meanwhile does not stop the rest."""
+    ids = list(dict.fromkeys(warning_ids))
+    if not ids:
+        raise InvalidInput("请先勾选要签收的预警", field="ids", code="required")
+    if len(ids) > MAX_BULK:
+        raise InvalidInput(f"一次最多签收 {MAX_BULK} 条（勾选了 {len(ids)} 条）", field="ids", code="too_many")
+    received: list[str] = []
+    failed: list[tuple[str, str]] = []
+    for wid in ids:
+        try:
+            with session.begin_nested():
+                w = receive_warning(session, actor, wid)
+            received.append(w.code)
+        except (Conflict, Forbidden, NotFound, InvalidInput) as exc:
+            w2 = session.get(Warning, wid)
+            message = exc.message if exc.code != "stale" else STALE_MESSAGE
+            failed.append((w2.code if w2 is not None and not isinstance(exc, NotFound) else str(wid), message))
+    return BulkResult(received, failed)

@@ -1,0 +1,98 @@
+"""Overdue (超期) is derived, never a state; the sweep records one `overdue` event per deadline and escalates:
+notices to the department's lead users (领导/考核人员 of that department) and to the analysts, and the warning is
+marked escalated so the dashboard raises it. Runs as the scheduled job "disposal_overdue_sweep"."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
+
+from domain.audit.service import record_audit
+from domain.disposal.models import WarningDisposal
+from domain.identity.actor import SYSTEM
+from domain.jobs.service import JobContext, job_handler
+from domain.notifications.outbox import notify_users, users_of_departments, users_with_role
+from domain.types import LOCAL_TZ, utcnow
+from domain.warnings.models import Warning, WarningEvent
+
+__all__ = ["SWEEP_JOB", "SWEEP_MINUTES", "overdue_condition", "sweep_overdue"]
+
+SWEEP_JOB = "disposal_overdue_sweep"
+SWEEP_MINUTES = 10
+RECEIPT_OPEN = ("issued", "return_requested")  # not yet received: the receipt clock runs from dispatch
+DISPOSAL_OPEN = ("issued", "in_progress", "return_requested")  # feedback not yet given
+
+
+def receipt_overdue(now: datetime) -> Any:
+    return sa.and_(Warning.status.in_(RECEIPT_OPEN), Warning.received_at.is_(None), Warning.receipt_due_at < now)
+
+
+def disposal_overdue(now: datetime) -> Any:
+    return sa.and_(Warning.status.in_(DISPOSAL_OPEN), Warning.disposal_due_at < now)
+
+
+def overdue_condition(now: datetime) -> Any:
+    """SQL: the warning is past its receipt or disposal deadline (the inbox's 已超期 tab)."""
+    return sa.or_(receipt_overdue(now), disposal_overdue(now))
+
+
+def _ensure_rows(session: Session, ids: list[int]) -> None:
+    if not ids:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = utcnow()
+    session.execute(insert(WarningDisposal.__table__).values(  # type: ignore[attr-defined]
+        [{"warning_id": i, "urge_count": 0, "feedback_round": 0, "rework_count": 0, "return_reason": "",
+          "updated_at": now} for i in ids]).on_conflict_do_nothing(index_elements=["warning_id"]))
+
+
+def sweep_overdue(session: Session, now: datetime | None = None, *, escalate: bool = True) -> dict[str, int]:
+    """Record what became overdue since the last sweep; idempotent (the mark per deadline is a conditional update,
+    so two sweeps at once record each deadline once)."""
+    now = now or utcnow()
+    found: dict[str, int] = {"receipt": 0, "disposal": 0, "notices": 0}
+    analysts = users_with_role(session, ["analyst"])
+    for which, condition, due_col, mark_col in (
+            ("receipt", receipt_overdue(now), Warning.receipt_due_at, WarningDisposal.receipt_overdue_for),
+            ("disposal", disposal_overdue(now), Warning.disposal_due_at, WarningDisposal.disposal_overdue_for)):
+        stmt = (select(Warning).outerjoin(WarningDisposal, WarningDisposal.warning_id == Warning.id)
+                .where(condition, sa.or_(mark_col.is_(None), mark_col != due_col)).order_by(Warning.id).limit(5000))
+        rows = list(session.exec(stmt).all())
+        _ensure_rows(session, [w.id for w in rows])
+        for w in rows:
+            due = getattr(w, due_col.key)
+            values: dict[str, Any] = {mark_col.key: due, "updated_at": now}
+            if escalate:
+                values["escalated_at"] = now
+            won = session.execute(sa.update(WarningDisposal).where(
+                WarningDisposal.warning_id == w.id, sa.or_(mark_col.is_(None), mark_col != due)).values(**values)
+            ).rowcount
+            if won != 1:
+                continue
+            found[which] += 1
+            label = "签收" if which == "receipt" else "处置"
+            local = due.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+            session.add(WarningEvent(warning_id=w.id, kind="overdue", actor_name=SYSTEM.username, at=now,
+                                     comment=f"已超过{label}期限（{local}）",
+                                     payload={"deadline": which, "due_at": due.isoformat(), "escalated": escalate}))
+            leads = users_of_departments(session, [w.department_id], ["viewer"])
+            found["notices"] += notify_users(session, [*leads, *analysts], "overdue",
+                                             f"预警 {w.code} 已超过{label}期限", f"{label}期限：{local}", w.id)
+            record_audit(session, SYSTEM, "warning.overdue", "risk_warning", w.id,
+                         {"deadline": which, "due_at": due.isoformat()})
+        session.flush()
+    return found
+
+
+@job_handler(SWEEP_JOB)
+def _sweep_job(ctx: JobContext) -> dict[str, Any]:
+    now = datetime.fromisoformat(ctx.params["now"]) if ctx.params.get("now") else None
+    with ctx.db.unit_of_work() as session:
+        result = sweep_overdue(session, now)
+    ctx.progress(1, 1, f"超期签收 {result['receipt']} 条，超期处置 {result['disposal']} 条", force=True)
+    return result

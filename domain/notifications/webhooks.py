@@ -1,0 +1,377 @@
+"""Outbound webhooks: subscriptions, the outbox dispatcher, signed delivery with retries and a log.
+
+Every delivery is a POST of a JSON body with these headers:
+
+- ``X-Regwatch-Event``: the event kind (receive, feedback, close, overdue …)
+- ``X-Regwatch-Timestamp``: Unix seconds when this attempt was signed
+- ``X-Regwatch-Signature``: ``sha256=`` + hex HMAC-SHA256 of ``"<timestamp>.<body>"`` with the subscription secret
+- ``Idempotency-Key``: the same on every retry of one event to one subscription (a receiver drops repeats)
+
+A receiver checks the signature with `verify_signature` (or the same three lines) and rejects old timestamps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from domain.audit.service import record_audit
+from domain.db import Database
+from domain.errors import FieldError, InvalidInput, NotFound
+from domain.identity.actor import Actor
+from domain.identity.models import Department
+from domain.identity.policy import require
+from domain.notifications.bus import bus
+from domain.notifications.models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from domain.pagination import Page, PageRequest, fetch_page
+from domain.types import utcnow
+
+__all__ = [
+    "CHANNEL",
+    "MAX_ATTEMPTS",
+    "DeliveryStats",
+    "SubscriptionInput",
+    "backoff",
+    "create_subscription",
+    "deliver_due",
+    "delivery_body",
+    "dispatch_outbox",
+    "list_subscriptions",
+    "outbox_message",
+    "page_deliveries",
+    "sign",
+    "update_subscription",
+    "verify_signature",
+]
+
+log = logging.getLogger("regwatch.webhooks")
+
+CHANNEL = "regwatch_events"  # PostgreSQL NOTIFY channel
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_MAX = timedelta(hours=1)
+TIMEOUT_SECONDS = 10.0
+LEASE = timedelta(seconds=60)  # a claimed delivery is retried by another process if this one dies mid-attempt
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait after the n-th failed attempt: 30 s, 1 min, 2 min … at most an hour."""
+    return min(BACKOFF_BASE * (2 ** max(0, attempts - 1)), BACKOFF_MAX)
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify_signature(secret: str, timestamp: str, body: bytes, signature: str, *, tolerance: int = 300,
+                     now: float | None = None) -> bool:
+    """What a receiver does: the timestamp is recent and the signature matches (compared in constant time)."""
+    try:
+        ts = int(timestamp)
+    except (TypeError, ValueError):
+        return False
+    if abs((now or time.time()) - ts) > tolerance:
+        return False
+    return hmac.compare_digest(sign(secret, ts, body), signature or "")
+
+
+# ---- subscriptions ---------------------------------------------------------------------------------------------
+
+@dataclass
+class SubscriptionInput:
+    name: str | None = None
+    url: str | None = None
+    secret: str | None = None
+    event_kinds: list[str] | None = None
+    department_ids: list[int] | None = None
+    active: bool | None = None
+
+
+def _validate(session: Session, data: SubscriptionInput, *, creating: bool) -> dict[str, Any]:
+    from domain.disposal.events import EVENT_KINDS
+
+    errors: list[FieldError] = []
+    values: dict[str, Any] = {}
+    if data.name is not None or creating:
+        name = (data.name or "").strip()
+        if not name:
+            errors.append(FieldError("name", "required", "请填写接收系统名称"))
+        elif len(name) > 100:
+            errors.append(FieldError("name", "too_long", f"接收系统名称最多 100 个字符（当前 {len(name)} 个）"))
+        values["name"] = name
+    if data.url is not None or creating:
+        url = (data.url or "").strip()
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            errors.append(FieldError("url", "bad_url", f"推送地址须为 http:// 或 https:// 开头的完整网址，收到“{url}”"))
+        elif len(url) > 500:
+            errors.append(FieldError("url", "too_long", "推送地址最多 500 个字符"))
+        values["url"] = url
+    if data.secret is not None:
+        if len(data.secret) < 16:
+            errors.append(FieldError("secret", "too_short", f"签名密钥至少 16 个字符（当前 {len(data.secret)} 个）"))
+        values["secret"] = data.secret
+    elif creating:
+        values["secret"] = secrets.token_urlsafe(32)
+    if data.event_kinds is not None:
+        unknown = [k for k in data.event_kinds if k not in EVENT_KINDS]
+        if unknown:
+            errors.append(FieldError("eventKinds", "bad_choice",
+                                     f"未知的事件类型：{'、'.join(unknown)}（可选：{'、'.join(EVENT_KINDS)}）"))
+        values["event_kinds"] = sorted(set(data.event_kinds))
+    if data.department_ids is not None:
+        ids = sorted(set(data.department_ids))
+        found = set(session.exec(select(Department.id).where(Department.id.in_(ids))).all()) if ids else set()
+        missing = [str(i) for i in ids if i not in found]
+        if missing:
+            errors.append(FieldError("departmentIds", "not_found", f"部门不存在：{'、'.join(missing)}"))
+        values["department_ids"] = ids
+    if data.active is not None:
+        values["active"] = data.active
+    if "name" in values and not errors:
+        taken = session.exec(select(WebhookSubscription.id).where(WebhookSubscription.name == values["name"])).first()
+        if taken is not None:
+            errors.append(FieldError("name", "duplicate", f"接收系统名称“{values['name']}”已被使用"))
+    if errors:
+        raise InvalidInput(errors[0].message, errors=errors)
+    return values
+
+
+def _audit_view(sub: WebhookSubscription) -> dict[str, Any]:
+    return {"name": sub.name, "url": sub.url, "event_kinds": sub.event_kinds, "department_ids": sub.department_ids,
+            "active": sub.active}  # never the secret
+
+
+def create_subscription(session: Session, actor: Actor, data: SubscriptionInput) -> WebhookSubscription:
+    require(actor, "webhooks.manage")
+    values = _validate(session, data, creating=True)
+    sub = WebhookSubscription(**values, created_by_name=actor.username)
+    session.add(sub)
+    session.flush()
+    record_audit(session, actor, "webhook.create", "webhook_subscription", sub.id, _audit_view(sub))
+    return sub
+
+
+def update_subscription(session: Session, actor: Actor, subscription_id: int,
+                        data: SubscriptionInput) -> WebhookSubscription:
+    require(actor, "webhooks.manage")
+    sub = session.get(WebhookSubscription, subscription_id)
+    if sub is None:
+        raise NotFound(f"推送订阅 {subscription_id} 不存在", field="id")
+    if data.name is not None and data.name.strip() == sub.name:
+        data.name = None
+    values = _validate(session, data, creating=False)
+    before = _audit_view(sub)
+    for key, value in values.items():
+        setattr(sub, key, value)
+    sub.updated_at = utcnow()
+    session.flush()
+    record_audit(session, actor, "webhook.update", "webhook_subscription", sub.id,
+                 {"before": before, "after": _audit_view(sub), "secret_changed": "secret" in values})
+    return sub
+
+
+def list_subscriptions(session: Session, actor: Actor) -> list[WebhookSubscription]:
+    require(actor, "webhooks.manage")
+    return list(session.exec(select(WebhookSubscription).order_by(WebhookSubscription.id)).all())
+
+
+def page_deliveries(session: Session, actor: Actor, page: PageRequest, *, max_size: int,
+                    subscription_id: int | None = None, status: str | None = None) -> Page[Any]:
+    """The delivery log, newest first: each delivery with its subscription's name."""
+    require(actor, "webhooks.manage")
+    stmt = (select(WebhookDelivery, WebhookSubscription.name)
+            .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+            .order_by(WebhookDelivery.id.desc()))
+    if subscription_id is not None:
+        stmt = stmt.where(WebhookDelivery.subscription_id == subscription_id)
+    if status:
+        stmt = stmt.where(WebhookDelivery.status == status)
+    return fetch_page(session, stmt, page, max_size=max_size, scalars=False)
+
+
+def attempts_of(session: Session, actor: Actor, delivery_ids: list[int]) -> dict[int, list[WebhookAttempt]]:
+    require(actor, "webhooks.manage")
+    out: dict[int, list[WebhookAttempt]] = {i: [] for i in delivery_ids}
+    if delivery_ids:
+        for row in session.exec(select(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(delivery_ids))
+                                .order_by(WebhookAttempt.id)).all():
+            out[row.delivery_id].append(row)
+    return out
+
+
+# ---- the dispatcher: outbox -> deliveries + live messages ------------------------------------------------------
+
+def outbox_message(row: OutboxEvent) -> dict[str, Any]:
+    """What live subscribers and webhooks get for one outbox row (JSON-ready)."""
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "warningId": row.warning_id,
+        "eventId": row.event_id,
+        "departmentId": row.department_id,
+        "departments": list(row.departments or []),
+        "at": row.created_at.isoformat(),
+        **{k: v for k, v in (row.payload or {}).items() if k not in ("id", "kind")},
+    }
+
+
+def _matches(sub: WebhookSubscription, row: OutboxEvent) -> bool:
+    if sub.event_kinds and row.kind not in sub.event_kinds:
+        return False
+    return not sub.department_ids or bool(set(sub.department_ids).intersection(row.departments or []))
+
+
+def dispatch_outbox(db: Database, *, limit: int = 200, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Turn undispatched outbox rows into webhook deliveries and live messages, in one transaction.
+
+    On PostgreSQL the rows are locked with SKIP LOCKED (several processes may dispatch at once) and each message
+    goes out with NOTIFY on commit, so every process's listener hears it; on SQLite the messages are published to
+    this process's bus after the commit. Returns the messages.
+    """
+    now = now or utcnow()
+    postgres = db.backend == "postgresql"
+    with db.unit_of_work() as session:
+        stmt = (select(OutboxEvent).where(OutboxEvent.dispatched_at.is_(None)).order_by(OutboxEvent.id)
+                .limit(limit))
+        if postgres:
+            stmt = stmt.with_for_update(skip_locked=True)
+        rows = list(session.exec(stmt).all())
+        if not rows:
+            return []
+        subs = list(session.exec(select(WebhookSubscription).where(WebhookSubscription.active)).all())
+        deliveries = [
+            {"subscription_id": sub.id, "outbox_id": row.id, "idempotency_key": f"rw-{row.id}-{sub.id}",
+             "kind": row.kind, "status": "pending", "attempts": 0, "next_attempt_at": now, "last_error": "",
+             "created_at": now}
+            for row in rows for sub in subs if _matches(sub, row)]
+        if deliveries:
+            session.execute(sa.insert(WebhookDelivery), deliveries)
+        session.execute(sa.update(OutboxEvent).where(OutboxEvent.id.in_([r.id for r in rows]))
+                        .values(dispatched_at=now))
+        messages = [outbox_message(r) for r in rows]
+        if postgres:
+            for message in messages:
+                text = json.dumps(message, ensure_ascii=False, default=str)
+                if len(text.encode()) > 7900:  # NOTIFY's payload limit: listeners fetch the rest by id
+                    text = json.dumps({k: message[k] for k in ("id", "kind", "warningId", "departmentId",
+                                                                "departments", "at")})
+                session.execute(sa.select(sa.func.pg_notify(CHANNEL, text)))
+    if not postgres:
+        for message in messages:
+            bus.publish(message)
+    return messages
+
+
+# ---- delivery --------------------------------------------------------------------------------------------------
+
+def delivery_body(row: OutboxEvent, idempotency_key: str) -> bytes:
+    message = outbox_message(row)
+    body = {"deliveryId": idempotency_key, "event": row.kind, "occurredAt": message["at"], "data": message}
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, default=str).encode()
+
+
+@dataclass
+class DeliveryStats:
+    attempted: int = 0
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def deliver_due(db: Database, *, limit: int = 50, now: datetime | None = None,
+                client: httpx.Client | None = None) -> DeliveryStats:
+    """Attempt every due delivery once: claim it (a lease, so two processes never send one at once), POST it
+    signed, record the attempt, then mark it delivered or schedule the retry (back-off), giving up after
+    MAX_ATTEMPTS."""
+    now = now or utcnow()
+    stats = DeliveryStats()
+    with db.unit_of_work() as session:
+        due = session.execute(
+            select(WebhookDelivery.id, WebhookDelivery.next_attempt_at)
+            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(limit)).all()
+    jobs: list[tuple[int, str, str, str, bytes, int]] = []
+    for delivery_id, seen in due:
+        with db.unit_of_work() as session:
+            won = session.execute(sa.update(WebhookDelivery).where(
+                WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending",
+                WebhookDelivery.next_attempt_at == seen).values(next_attempt_at=now + LEASE)).rowcount
+            if won != 1:
+                continue
+            delivery = session.get(WebhookDelivery, delivery_id)
+            assert delivery is not None
+            sub = session.get(WebhookSubscription, delivery.subscription_id)
+            outbox = session.get(OutboxEvent, delivery.outbox_id)
+            assert sub is not None and outbox is not None
+            jobs.append((delivery_id, sub.url, sub.secret, delivery.idempotency_key,
+                         delivery_body(outbox, delivery.idempotency_key), delivery.attempts))
+    own_client = client is None
+    http = client or httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False)
+    try:
+        for delivery_id, url, secret, key, body, attempts in jobs:
+            stats.attempted += 1
+            ts = int(time.time())
+            headers = {"content-type": "application/json; charset=utf-8", "user-agent": "regwatch-webhook/1",
+                       "x-regwatch-event": json.loads(body)["event"], "x-regwatch-timestamp": str(ts),
+                       "x-regwatch-signature": sign(secret, ts, body), "idempotency-key": key,
+                       "x-regwatch-delivery": key}
+            started = time.monotonic()
+            code: int | None = None
+            error = ""
+            try:
+                response = http.post(url, content=body, headers=headers)
+                code = response.status_code
+                if not 200 <= code < 300:
+                    error = f"接收方返回 HTTP {code}"
+            except httpx.HTTPError as exc:
+                error = f"连接失败：{type(exc).__name__}: {exc}"[:500]
+            elapsed = int((time.monotonic() - started) * 1000)
+            done_at = utcnow()
+            with db.unit_of_work() as session:
+                session.add(WebhookAttempt(delivery_id=delivery_id, at=done_at, status_code=code, error=error,
+                                           duration_ms=elapsed))
+                values: dict[str, Any] = {"attempts": attempts + 1, "last_status_code": code, "last_error": error}
+                if not error:
+                    values.update(status="delivered", delivered_at=done_at)
+                    stats.delivered += 1
+                elif attempts + 1 >= MAX_ATTEMPTS:
+                    values.update(status="dead")
+                    stats.dead += 1
+                    stats.errors.append(error)
+                else:
+                    values.update(next_attempt_at=done_at + backoff(attempts + 1))
+                    stats.failed += 1
+                    stats.errors.append(error)
+                session.execute(sa.update(WebhookDelivery).where(WebhookDelivery.id == delivery_id).values(**values))
+    finally:
+        if own_client:
+            http.close()
+    return stats
+
+
+def retry_now(session: Session, actor: Actor, delivery_id: int) -> WebhookDelivery:
+    """Send a given-up (or waiting) delivery again at once (delivery log page)."""
+    require(actor, "webhooks.manage")
+    delivery = session.get(WebhookDelivery, delivery_id)
+    if delivery is None:
+        raise NotFound(f"投递 {delivery_id} 不存在", field="id")
+    if delivery.status == "delivered":
+        raise InvalidInput("该投递已送达，无需重发", field="id", code="already_delivered")
+    delivery.status, delivery.next_attempt_at = "pending", utcnow()
+    record_audit(session, actor, "webhook.retry", "webhook_delivery", delivery.id, {})
+    return delivery
