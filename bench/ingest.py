@@ -36,9 +36,9 @@ def records(rows: int, entities: int) -> Iterator[dict]:
     start = date(2024, 1, 1)
     codes = [make_uscc_from_int("320505", n) for n in range(entities)]
     for i in range(rows):
-        kind = KINDS[i % 4]
+        kind = KINDS[i % 4]  # under an item of the same kind (item n has kind n % 4)
         started = start + timedelta(days=i % 600)
-        record = {"external_id": f"BENCH-{i:08d}", "kind": kind, "item_code": f"ITEM-{i % 150:03d}",
+        record = {"external_id": f"BENCH-{i:08d}", "kind": kind, "item_code": f"ITEM-{(i % 37) * 4 + i % 4:03d}",
                   "department_code": f"DEPT-{i % 25:02d}", "uscc": codes[(i * 7919) % entities],
                   "started_on": started.isoformat(), "decided_on": (started + timedelta(days=5)).isoformat(),
                   "result": "fail" if i % 9 == 0 else "pass", "penalty_amount": None,

@@ -30,11 +30,13 @@ from domain.errors import Conflict
 __all__ = [
     "MODES",
     "NAMING_CONVENTION",
+    "Busy",
     "Database",
     "Mode",
     "async_url",
     "call_in",
     "conflict_from",
+    "is_busy",
     "settled",
     "sqlite_pragmas",
     "sync_url",
@@ -59,6 +61,23 @@ SQLITE_PRAGMAS = {
     "foreign_keys": 1,
     "synchronous": 1,  # NORMAL
 }
+
+
+class Busy(Conflict):
+    """The database stayed locked by another writer (SQLite, e.g. a large import's final merge) for longer than the
+    busy timeout: nothing was written; the same request can simply be sent again."""
+
+    code = "busy"
+
+    def __init__(self) -> None:
+        super().__init__(f"数据库正忙（另一项写入仍在进行，已等待 {SQLITE_PRAGMAS['busy_timeout'] // 1000} 秒），"
+                         "本次未做任何修改，请稍后重试 (database busy: nothing was changed; retry)", code="busy")
+
+
+def is_busy(exc: sa.exc.OperationalError) -> bool:
+    """SQLite's "database is locked" / "database table is locked" (SQLITE_BUSY, SQLITE_LOCKED)."""
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "database table is locked" in text or "database is busy" in text
 
 
 def conflict_from(exc: sa.exc.IntegrityError) -> Conflict:
@@ -87,6 +106,11 @@ def settled(session: Session, mode: Mode = "commit") -> Iterator[Session]:
     except sa.exc.IntegrityError as exc:
         session.rollback()
         raise conflict_from(exc) from exc
+    except sa.exc.OperationalError as exc:
+        session.rollback()
+        if is_busy(exc):
+            raise Busy() from exc
+        raise
     except BaseException:
         if mode != "read":  # a failed read leaves nothing to undo; other readers' objects stay loaded
             session.rollback()

@@ -344,3 +344,39 @@ def test_xlsx_size_and_cell_limits_are_checked(tmp_path, monkeypatch, db, basics
     monkeypatch.delenv("REGWATCH_MAX_XLSX_BYTES")
     result = import_file(db, path, "entities")  # within the limits it imports, rows numbered as in Excel
     assert (result.accepted, result.rejected) == (20, 0)
+
+
+# --- 15. a write that meets a long merge ------------------------------------------------------------------------
+
+def test_a_write_that_meets_the_write_lock_gets_a_retryable_busy_error_without_sql(db, basics):
+    import sqlite3
+
+    from sqlmodel import Session
+
+    from domain.audit.service import record_audit
+    from domain.db import Busy, settled
+
+    if db.backend != "sqlite":
+        pytest.skip("PostgreSQL writers wait on row locks, not a database-wide write lock")
+    locker = sqlite3.connect(db.engine.url.database, isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")  # as the merge of a large import does
+    try:
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA busy_timeout = 200")
+            with pytest.raises(Busy) as caught, Session(bind=connection) as session, settled(session):
+                record_audit(session, ADMIN, "test.write", "test", 1, {})
+            connection.exec_driver_sql("PRAGMA busy_timeout = 10000")
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert caught.value.code == "busy" and "重试" in caught.value.message
+    assert "INSERT" not in caught.value.message and "locked" not in caught.value.message
+
+
+def test_a_stream_import_reports_how_long_it_held_the_write_lock(db, basics):
+    records = [entity(i) for i in range(50)]
+    result = ingest_stream(db, ADMIN, source="MANUAL", kind="entities", records=iter(records))
+    assert set(result.timings) == {"stage", "open", "merge"} and result.accepted == 50
+    with db.unit_of_work() as s:
+        batch = s.get(IngestionBatch, result.batch_id)
+        assert (batch.status, batch.accepted, batch.finished_at is not None) == ("done", 50, True)
