@@ -34,9 +34,11 @@ from web.integration import views as integration_views
 from web.logging import configure_logging
 from web.middleware import (
     BodyLimitMiddleware,
+    InputGuardMiddleware,
     RequestContextMiddleware,
     SchemaGuardMiddleware,
     SecurityHeadersMiddleware,
+    ServerErrorGuard,
 )
 from web.platform import views as platform_views
 from web.risk import views as risk_views
@@ -129,6 +131,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, datab
           if settings.trusted_proxies else []),
         Middleware(RequestContextMiddleware),
         Middleware(SecurityHeadersMiddleware, hsts=settings.is_prod),
+        Middleware(ServerErrorGuard, respond=platform_views.server_error),  # a 500 keeps the two above
         # Body size before anything reads a byte of it (sessions, identity, CSRF, GraphQL, forms).
         Middleware(BodyLimitMiddleware, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes,
                    upload_paths=UPLOAD_PATHS),
@@ -137,6 +140,8 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, datab
                    max_age=settings.session_max_age, same_site="lax", https_only=settings.is_prod),
         Middleware(IdentityMiddleware, database=db, session_max_age=settings.session_max_age,
                    trust_preset_actor=trust_preset_actor),
+        # Control characters in the path, query or form fields, over-long searches: a 400 naming the field.
+        Middleware(InputGuardMiddleware, respond=platform_views.error_page),
     ]
     app = Starlette(
         debug=False,

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
+    ArgumentNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -31,9 +32,13 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    StringValueNode,
+    ValueNode,
     VariableNode,
     get_named_type,
 )
@@ -42,8 +47,9 @@ from strawberry.extensions import SchemaExtension
 from api.identity.gate import anonymous_refusals
 from domain.identity.actor import ANONYMOUS
 from domain.pagination import DEFAULT_PAGE_SIZE
+from domain.text import SEARCH_MAX_LENGTH, control_character_message, search_too_long_message
 
-__all__ = ["DocumentLimits", "Summary", "summarise", "without_suggestions"]
+__all__ = ["DocumentLimits", "Summary", "summarise", "text_problems", "without_suggestions"]
 
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
 
@@ -168,6 +174,90 @@ def summarise(document: DocumentNode, schema: GraphQLSchema | None = None, varia
     return DocumentSummary(operations, walker.unknown)
 
 
+# Pushed records are judged by the importer one by one (a bad record is rejected, the rest kept), not refused whole.
+_RECORD_ARGUMENTS = ("records",)
+_SEARCH_ARGUMENTS = frozenset({"search"})
+
+
+def _fields(selection_set: SelectionSetNode | None) -> Iterator[FieldNode]:
+    """Every field node under `selection_set` once (fragment definitions are walked on their own)."""
+    if selection_set is None:
+        return
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            yield selection
+            yield from _fields(selection.selection_set)
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _fields(selection.selection_set)
+
+
+def _value_problems(value: Any, label: str, field: str, *, search: bool) -> str | None:
+    if isinstance(value, str):
+        problem = control_character_message(value, label, field)
+        if problem is None and search:
+            problem = search_too_long_message(value, "搜索内容", field, SEARCH_MAX_LENGTH)
+        return problem
+    if isinstance(value, dict):
+        for key, item in value.items():
+            problem = _value_problems(item, f"{label}.{key} ", f"{field}.{key}", search=search)
+            if problem:
+                return problem
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            problem = _value_problems(item, f"{label}[{index}] ", f"{field}[{index}]", search=search)
+            if problem:
+                return problem
+    return None
+
+
+def _literal(node: ValueNode) -> Any:
+    if isinstance(node, StringValueNode):
+        return node.value
+    if isinstance(node, ListValueNode):
+        return [_literal(v) for v in node.values]
+    if isinstance(node, ObjectValueNode):
+        return {f.name.value: _literal(f.value) for f in node.fields}
+    return None
+
+
+def text_problems(document: DocumentNode, variables: dict[str, Any] | None) -> list[GraphQLError]:
+    """Control characters in any string argument or variable, and over-long `search` arguments, as errors that
+    name the argument (pushed records excepted: the importer rejects those one record at a time)."""
+    errors: list[GraphQLError] = []
+    exempt: set[str] = set()
+    search_variables: set[str] = set()
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode):
+            continue
+        for node in _fields(definition.selection_set):
+            for argument in node.arguments or ():
+                name = argument.name.value
+                is_records = node.name.value.startswith("ingest") and name in _RECORD_ARGUMENTS
+                if isinstance(argument.value, VariableNode):
+                    (exempt if is_records else search_variables if name in _SEARCH_ARGUMENTS else set()).add(
+                        argument.value.name.value)
+                    continue
+                if is_records:
+                    continue
+                problem = _value_problems(_literal(argument.value), f"参数 {name} ", name,
+                                          search=name in _SEARCH_ARGUMENTS)
+                if problem:
+                    errors.append(_text_error(problem, argument, name))
+    for name, value in (variables or {}).items():
+        if name in exempt:
+            continue
+        problem = _value_problems(value, f"变量 ${name} ", f"${name}", search=name in search_variables)
+        if problem:
+            errors.append(_text_error(problem, None, f"${name}"))
+    return errors
+
+
+def _text_error(message: str, node: ArgumentNode | None, field: str) -> GraphQLError:
+    code = "search_too_long" if "search text longer" in message else "control_character"
+    return GraphQLError(message, nodes=[node] if node is not None else None,
+                        extensions={"code": code, "field": field})
+
+
 def without_suggestions(errors: list[GraphQLError]) -> list[GraphQLError]:
     """The same errors without graphql-core's "Did you mean …?" hints (which reveal the schema)."""
     out = []
@@ -209,18 +299,22 @@ class DocumentLimits(SchemaExtension):
     def _check(self, document: DocumentNode, schema: GraphQLSchema, variables: dict[str, Any] | None,
                operation_name: str | None, *, anonymous: bool) -> list[GraphQLError]:
         summary = summarise(document, schema, variables)
-        if summary.unknown_fragments:
-            return [GraphQLError(f"片段 {s.name.value} 未定义 (unknown fragment '{s.name.value}')", nodes=[s],
-                                 extensions={"code": "unknown_fragment"}) for s in summary.unknown_fragments]
         chosen = ({operation_name: summary.operations[operation_name]}
                   if operation_name in summary.operations else summary.operations)
         errors: list[GraphQLError] = []
+        if anonymous:
+            for op in chosen.values():
+                errors += anonymous_refusals(op.top_fields.values())
+            if errors:
+                return errors
+        problems = text_problems(document, variables)
+        if problems:
+            return problems
+        if summary.unknown_fragments:
+            return [GraphQLError(f"片段 {s.name.value} 未定义 (unknown fragment '{s.name.value}')", nodes=[s],
+                                 extensions={"code": "unknown_fragment"}) for s in summary.unknown_fragments]
         for name, op in chosen.items():
             label = name or "anonymous"
-            if anonymous:
-                errors += anonymous_refusals(op.top_fields.values())
-                if errors:
-                    continue
             if op.depth > self.max_depth:
                 errors.append(GraphQLError(
                     f"查询嵌套过深：最多 {self.max_depth} 层，此查询 {op.depth} 层 "

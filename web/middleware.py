@@ -1,4 +1,5 @@
-"""ASGI middleware: request id and access log, security headers, the request body limit, the schema-version guard."""
+"""ASGI middleware: request id and access log, security headers, 500s that keep both, the request body limit, the
+schema-version guard, and the check of text from the address bar and forms."""
 
 from __future__ import annotations
 
@@ -6,15 +7,23 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qsl, unquote
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from domain.text import SEARCH_MAX_LENGTH, control_character_message, search_too_long_message
 
 __all__ = [
     "BodyLimitMiddleware",
     "BodyTooLarge",
+    "InputGuardMiddleware",
     "RequestContextMiddleware",
     "SecurityHeadersMiddleware",
+    "ServerErrorGuard",
     "content_security_policy",
 ]
 
@@ -229,3 +238,121 @@ class BodyLimitMiddleware:
                     "headers": [(b"content-type", b"application/json; charset=utf-8"),
                                 (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
+
+
+ErrorResponder = Callable[[Request, int, str], Response]
+SEARCH_PARAMS = frozenset({"q", "search", "actor", "object_id"})
+
+
+class InputGuardMiddleware:
+    """Text from the address bar and from forms, checked once for every page before a view sees it: a control
+    character (NUL and the like) in the path, a query parameter or a form field, or a search string longer than
+    `SEARCH_MAX_LENGTH`, is a 400 that names the field — the same on both databases, never a 500.
+
+    GraphQL checks its own arguments and variables (api/limits.py); multipart bodies (file uploads) are the
+    importer's to judge, row by row.
+    """
+
+    EXEMPT = ("/graphql", "/static/")
+
+    def __init__(self, app: ASGIApp, *, respond: ErrorResponder) -> None:
+        self.app = app
+        self.respond = respond
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(self.EXEMPT):
+            await self.app(scope, receive, send)
+            return
+        problem = self._address_problem(scope)
+        content_type = dict(scope["headers"]).get(b"content-type", b"")
+        if problem is None and content_type.startswith(b"application/x-www-form-urlencoded"):
+            body = await _read_all(receive)
+            problem = _form_problem(body)
+            receive = _replaying(body, receive)
+        if problem is not None:
+            log.info("refused input: %s %s (%s)", scope.get("method"), scope["path"], problem)
+            await self.respond(Request(scope, receive), 400, problem)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _address_problem(scope: Scope) -> str | None:
+        path = scope.get("raw_path", b"").decode("latin-1") or scope["path"]
+        problem = control_character_message(unquote(path), "访问地址", "path")
+        if problem:
+            return problem
+        query = scope.get("query_string", b"").decode("latin-1")
+        for name, value in parse_qsl(query, keep_blank_values=True, encoding="utf-8", errors="replace"):
+            problem = control_character_message(value, f"参数 {name} ", name) or control_character_message(
+                name, "参数名", "parameter name")
+            if problem is None and name in SEARCH_PARAMS:
+                problem = search_too_long_message(value, "搜索内容", name, SEARCH_MAX_LENGTH)
+            if problem:
+                return problem
+        return None
+
+
+def _form_problem(body: bytes) -> str | None:
+    for name, value in parse_qsl(body.decode("latin-1"), keep_blank_values=True, encoding="utf-8",
+                                 errors="replace"):
+        problem = control_character_message(value, f"字段 {name} ", name)
+        if problem:
+            return problem
+    return None
+
+
+async def _read_all(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+class ServerErrorGuard:
+    """An unexpected exception becomes the 500 page here, inside the request-id and security-header middleware, so
+    a 500 carries them like every other response; the exception is logged with the request id."""
+
+    def __init__(self, app: ASGIApp, *, respond: Callable[[Request, Exception], Awaitable[Response]]) -> None:
+        self.app = app
+        self.respond = respond
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watching_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching_send)
+        except Exception as exc:
+            request_id = scope.get("state", {}).get("request_id")
+            log.error("unexpected error (request %s) %s %s", request_id, scope.get("method"), scope.get("path"),
+                      exc_info=exc)
+            if started:
+                raise
+            response = await self.respond(Request(scope, receive), exc)
+            await response(scope, receive, send)
