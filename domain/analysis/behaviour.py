@@ -27,7 +27,7 @@ from domain.analysis.rules import (
 from domain.errors import Forbidden, NotFound
 from domain.identity.actor import Actor
 from domain.identity.models import Department
-from domain.identity.policy import can, require_signed_in, scope_to_department
+from domain.identity.policy import can, has_city_wide_scope, require_signed_in, scope_to_department
 from domain.supervision.models import Complaint, SupervisionAction, SupervisionItem
 from domain.types import local_today
 
@@ -51,7 +51,8 @@ A = SupervisionAction
 def require_analysis_read(actor: Actor) -> None:
     """Evaluators and analysts read every department; a department handler reads their own department's."""
     require_signed_in(actor)
-    if not (can(actor, "evaluations.read") or can(actor, "warnings.handle")):
+    own_department = can(actor, "warnings.handle") and not has_city_wide_scope(actor)
+    if not (can(actor, "evaluations.read") or own_department):
         raise Forbidden("没有权限：需要 evaluations.read 权限 (permission evaluations.read required)", code="forbidden")
 
 

@@ -9,6 +9,7 @@
     var el = document.querySelector('[data-chart="radar"]');
     if (!source || !el || !window.echarts) { return; }
     var d = JSON.parse(source.textContent);
+    el.style.height = "360px";  // CSP forbids inline style attributes; CSSOM is allowed
     var chart = window.echarts.init(el);
     chart.setOption({
       tooltip: {},
