@@ -156,7 +156,7 @@ def _audit_view(sub: WebhookSubscription) -> dict[str, Any]:
 
 
 def create_subscription(session: Session, actor: Actor, data: SubscriptionInput) -> WebhookSubscription:
-    require(actor, "webhooks.manage")
+    require(actor, "settings.manage")
     values = _validate(session, data, creating=True)
     sub = WebhookSubscription(**values, created_by_name=actor.username)
     session.add(sub)
@@ -167,7 +167,7 @@ def create_subscription(session: Session, actor: Actor, data: SubscriptionInput)
 
 def update_subscription(session: Session, actor: Actor, subscription_id: int,
                         data: SubscriptionInput) -> WebhookSubscription:
-    require(actor, "webhooks.manage")
+    require(actor, "settings.manage")
     sub = session.get(WebhookSubscription, subscription_id)
     if sub is None:
         raise NotFound(f"推送订阅 {subscription_id} 不存在", field="id")
@@ -185,14 +185,14 @@ def update_subscription(session: Session, actor: Actor, subscription_id: int,
 
 
 def list_subscriptions(session: Session, actor: Actor) -> list[WebhookSubscription]:
-    require(actor, "webhooks.manage")
+    require(actor, "settings.manage")
     return list(session.exec(select(WebhookSubscription).order_by(WebhookSubscription.id)).all())
 
 
 def page_deliveries(session: Session, actor: Actor, page: PageRequest, *, max_size: int,
                     subscription_id: int | None = None, status: str | None = None) -> Page[Any]:
     """The delivery log, newest first: each delivery with its subscription's name."""
-    require(actor, "webhooks.manage")
+    require(actor, "settings.manage")
     stmt = (select(WebhookDelivery, WebhookSubscription.name)
             .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
             .order_by(WebhookDelivery.id.desc()))
@@ -204,7 +204,7 @@ def page_deliveries(session: Session, actor: Actor, page: PageRequest, *, max_si
 
 
 def attempts_of(session: Session, actor: Actor, delivery_ids: list[int]) -> dict[int, list[WebhookAttempt]]:
-    require(actor, "webhooks.manage")
+    require(actor, "settings.manage")
     out: dict[int, list[WebhookAttempt]] = {i: [] for i in delivery_ids}
     if delivery_ids:
         for row in session.exec(select(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(delivery_ids))
@@ -366,7 +366,7 @@ def deliver_due(db: Database, *, limit: int = 50, now: datetime | None = None,
 
 def retry_now(session: Session, actor: Actor, delivery_id: int) -> WebhookDelivery:
     """Send a given-up (or waiting) delivery again at once (delivery log page)."""
-    require(actor, "webhooks.manage")
+    require(actor, "settings.manage")
     delivery = session.get(WebhookDelivery, delivery_id)
     if delivery is None:
         raise NotFound(f"投递 {delivery_id} 不存在", field="id")
