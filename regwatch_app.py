@@ -95,7 +95,8 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, datab
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     db = database or Database(settings.database_url)
-    runner = JobRunner(db) if run_jobs else None
+    runner = JobRunner(db, heartbeat_seconds=settings.job_heartbeat_seconds,
+                       stale_seconds=settings.job_stale_seconds) if run_jobs else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

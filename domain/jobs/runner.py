@@ -42,8 +42,11 @@ __all__ = [
 
 log = logging.getLogger("regwatch.jobs")
 
+# Defaults of REGWATCH_JOB_HEARTBEAT_SECONDS and REGWATCH_JOB_STALE_SECONDS (domain.settings); the server's runner
+# uses the settings. A job whose process died is marked failed by any running runner within the stale limit plus one
+# heartbeat (runners look for stale jobs every heartbeat), or by the next one to start.
 HEARTBEAT_SECONDS = 5.0
-STALE_AFTER = timedelta(seconds=60)
+STALE_AFTER = timedelta(seconds=30)
 SCHEDULE_CHECK_SECONDS = 30.0
 
 
@@ -85,8 +88,9 @@ def _finish(db: Database, job_id: int, *, result: dict[str, Any] | None = None, 
         session.execute(sa.update(Job).where(Job.id == job_id).values(**values))
 
 
-def run_job(db: Database, job: Job, *, on_progress: Callable[[int, int | None, str], None] | None = None) -> Job:
-    """Run a claimed job to the end in this thread, keeping its heartbeat fresh."""
+def run_job(db: Database, job: Job, *, on_progress: Callable[[int, int | None, str], None] | None = None,
+            heartbeat_seconds: float = HEARTBEAT_SECONDS) -> Job:
+    """Run a claimed job to the end in this thread, keeping its heartbeat fresh (every `heartbeat_seconds`)."""
     assert job.id is not None
     handler = handler_of(job.kind)
     actor = _load_actor(db, job)
@@ -94,7 +98,7 @@ def run_job(db: Database, job: Job, *, on_progress: Callable[[int, int | None, s
     stop = threading.Event()
 
     def beat() -> None:
-        while not stop.wait(HEARTBEAT_SECONDS):
+        while not stop.wait(heartbeat_seconds):
             try:
                 with db.unit_of_work() as session:
                     session.execute(sa.update(Job).where(Job.id == job.id).values(heartbeat_at=utcnow()))
@@ -160,15 +164,19 @@ def reap_interrupted_jobs(db: Database, *, stale_after: timedelta = STALE_AFTER)
 class JobRunner:
     """Runs queued jobs in background threads of this process; several processes may each run one."""
 
-    def __init__(self, db: Database, *, workers: int = 1, poll_seconds: float = 1.0) -> None:
+    def __init__(self, db: Database, *, workers: int = 1, poll_seconds: float = 1.0,
+                 heartbeat_seconds: float = HEARTBEAT_SECONDS,
+                 stale_seconds: float = STALE_AFTER.total_seconds()) -> None:
         self.db = db
         self.workers = workers
         self.poll_seconds = poll_seconds
+        self.heartbeat_seconds = heartbeat_seconds
+        self.stale_after = timedelta(seconds=stale_seconds)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        reap_interrupted_jobs(self.db)
+        reap_interrupted_jobs(self.db, stale_after=self.stale_after)
         for n in range(self.workers):
             thread = threading.Thread(target=self._loop, name=f"job-runner-{n}", daemon=True)
             thread.start()
@@ -181,10 +189,10 @@ class JobRunner:
             try:
                 job = claim_job(self.db)
                 if job is not None:
-                    run_job(self.db, job)
+                    run_job(self.db, job, heartbeat_seconds=self.heartbeat_seconds)
                     continue
-                if time.monotonic() - last_reap > STALE_AFTER.total_seconds():
-                    reap_interrupted_jobs(self.db)
+                if time.monotonic() - last_reap > self.heartbeat_seconds:
+                    reap_interrupted_jobs(self.db, stale_after=self.stale_after)
                     last_reap = time.monotonic()
                 if time.monotonic() - last_schedule_check > SCHEDULE_CHECK_SECONDS:
                     enqueue_due(self.db)
