@@ -31,6 +31,7 @@ from web.audit import views as audit_views
 from web.identity import views as identity_views
 from web.identity.middleware import IdentityMiddleware
 from web.integration import views as integration_views
+from web.jobs import views as job_views
 from web.logging import configure_logging
 from web.middleware import (
     BodyLimitMiddleware,
@@ -118,7 +119,9 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, datab
         *platform_views.routes,
         *identity_views.routes,
         *audit_views.routes,
+        *job_views.routes,
         *audit_views.routes,
+        *job_views.routes,
         *risk_views.routes,
         *supervision_views.routes,
         *warning_views.routes,

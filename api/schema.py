@@ -21,6 +21,7 @@ from api.identity.mutations import IdentityMutation
 from api.identity.queries import IdentityQuery
 from api.integration.mutations import IntegrationMutation
 from api.integration.queries import IntegrationQuery
+from api.jobs.queries import JobsQuery
 from api.limits import DocumentLimits
 from api.platform.queries import PlatformQuery
 from api.reference.queries import ReferenceQuery
@@ -35,7 +36,7 @@ __all__ = ["Schema", "build_schema"]
 
 log = logging.getLogger("regwatch.graphql")
 
-QUERIES: list[type] = [PlatformQuery, RiskQuery, IdentityQuery, AuditQuery,
+QUERIES: list[type] = [PlatformQuery, JobsQuery, RiskQuery, IdentityQuery, AuditQuery,
                        SupervisionQuery, IntegrationQuery, ReferenceQuery, AnalysisQuery, StatisticsQuery]
 MUTATIONS: list[type] = [IdentityMutation, RiskMutation, SupervisionMutation, IntegrationMutation, AnalysisMutation]
 

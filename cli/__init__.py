@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import demo, identity, platform, report, risk, supervision
+from cli import demo, identity, jobs, platform, report, risk, supervision
 
 __all__ = ["app"]
 
@@ -16,6 +16,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 platform.register(app)
+jobs.register(app)
 identity.register(app)
 demo.register(app)
 risk.register(app)

@@ -6,20 +6,12 @@ import strawberry
 
 from api.context import Info
 from api.identity.types import DepartmentType, UserType
+from api.ids import parse_id
 from api.pagination import Connection, build_connection, page_request
 from domain.errors import Unauthenticated
 from domain.identity import departments, users
 
-__all__ = ["IdentityQuery", "parse_id"]
-
-
-def parse_id(value: strawberry.ID, field: str = "id") -> int:
-    from domain.errors import InvalidInput
-
-    try:
-        return int(str(value))
-    except ValueError as exc:
-        raise InvalidInput(f"{field} must be a numeric id, got {value!r}", field=field, code="bad_id") from exc
+__all__ = ["IdentityQuery", "parse_id"]  # parse_id: re-exported from api.ids while importers move
 
 
 @strawberry.type

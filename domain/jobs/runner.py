@@ -109,13 +109,13 @@ def run_job(db: Database, job: Job, *, on_progress: Callable[[int, int | None, s
     beater.start()
     try:
         if handler is None:
-            raise NotFound(f"no handler for job kind {job.kind!r}")
+            raise NotFound(f"没有处理“{job.kind}”类任务的程序（本版本不再支持此类任务）")
         result = handler(ctx) or {}
     except DomainError as exc:
         _finish(db, job.id, error=exc.message, last=ctx.last)
     except Exception as exc:
         log.error("job %s (%s) failed\n%s", job.id, job.kind, traceback.format_exc())
-        _finish(db, job.id, error=f"{type(exc).__name__}: {exc}", last=ctx.last)
+        _finish(db, job.id, error=f"任务意外出错，详情见服务日志（{type(exc).__name__}: {exc}）", last=ctx.last)
     else:
         _finish(db, job.id, result=result, last=ctx.last)
     finally:
@@ -157,7 +157,7 @@ def reap_interrupted_jobs(db: Database, *, stale_after: timedelta = STALE_AFTER)
         return session.execute(
             sa.update(Job).where(Job.status == "running", Job.heartbeat_at < cutoff).values(
                 status="failed", finished_at=utcnow(),
-                error="interrupted: the process running this job stopped (restart or crash)")
+                error="任务已中断：运行它的进程已停止（重启或崩溃），请重新发起 (interrupted)")
         ).rowcount
 
 

@@ -1,4 +1,4 @@
-"""Platform pages: home, health, readiness, jobs, module placeholders and error pages."""
+"""Platform pages: home, health, readiness, module placeholders and error pages (jobs: web/jobs)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from domain.jobs import service as jobs
-from domain.jobs.schedule import list_schedules
 from domain.schema_version import current_revision, head_revision
 from web.common import actor_of
 from web.navigation import NAVIGATION, NavItem
@@ -40,21 +38,6 @@ async def readyz(request: Request) -> Response:
                              "detail": "the database is not at the latest migration: run `regwatch migrate`"},
                             status_code=503)
     return JSONResponse({"status": "ready", "database": "ok", "migration": current})
-
-
-async def job_list(request: Request) -> Response:
-    db = request.app.state.db
-    rows = await db.run(jobs.list_jobs, actor_of(request))
-    schedules = await db.run(list_schedules)
-    return render(request, "platform/jobs.html", {"jobs": rows, "schedules": schedules, "active": "jobs",
-                                                  "page_title": "后台任务"}, block="job_table")
-
-
-async def job_detail(request: Request) -> Response:
-    job_id = request.path_params["job_id"]
-    job = await request.app.state.db.run(jobs.get_job, actor_of(request), job_id)
-    return render(request, "platform/job.html", {"job": job, "active": "jobs", "page_title": f"任务 {job_id}"},
-                  block="progress")
 
 
 def placeholder(item: NavItem):
@@ -117,7 +100,5 @@ routes = [
     Route("/", home),
     Route("/healthz", healthz),
     Route("/readyz", readyz),
-    Route("/jobs", job_list),
-    Route("/jobs/{job_id:int}", job_detail),
     *_placeholder_routes(),
 ]

@@ -8,7 +8,7 @@ import strawberry
 
 from api.context import Info
 from api.errors import UserError, user_errors
-from api.identity.queries import parse_id
+from api.ids import parse_id
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.identity.tokens import create_token
 

@@ -6,8 +6,8 @@ import strawberry
 
 from api.context import Info
 from api.errors import UserError, user_errors
-from api.identity.queries import parse_id
 from api.identity.types import UserType
+from api.ids import parse_id
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.identity import users
 

@@ -79,7 +79,7 @@ def test_a_domain_error_fails_the_job_with_its_message(db):
 
 def test_an_unexpected_error_fails_the_job_with_its_type(db):
     job = runner.run_job_now(db, SYSTEM, "test.crash")
-    assert (job.status, job.error) == ("failed", "ZeroDivisionError: division by zero")
+    assert (job.status, job.error) == ("failed", "任务意外出错，详情见服务日志（ZeroDivisionError: division by zero）")
 
 
 def test_unknown_kinds_are_refused(session):
@@ -160,4 +160,4 @@ def test_a_job_whose_process_stopped_is_marked_failed_not_left_running(db):
     with db.unit_of_work() as s:
         statuses = dict(s.execute(sa.select(Job.id, Job.status)).all())
         assert statuses == {stale_id: "failed", fresh_id: "running"}
-        assert "interrupted" in s.get(Job, stale_id).error
+        assert s.get(Job, stale_id).error.startswith("任务已中断：运行它的进程已停止")
