@@ -118,6 +118,8 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[float], *, hor
     else:
         bars = ax.bar(list(labels), shown, color=colours)
     ax.bar_label(bars, fmt="%.1f%%" if percent else "%g", fontsize=8, padding=2)
+    if percent:
+        (ax.set_xlim if horizontal else ax.set_ylim)(0, 110)
     ax.set_title(title, fontsize=12)
     if unit:
         (ax.set_xlabel if horizontal else ax.set_ylabel)(unit)

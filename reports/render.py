@@ -76,9 +76,9 @@ def outline(data: ReportData) -> list[Section]:
         ["投诉举报按期答复率", pct(a.city.complaint_timeliness)],
         ["数据纳入分析率", pct(a.data_coverage)]])
     if a.departments:
-        s1.image("图1 各部门监管事项覆盖率与全过程留痕率", bar_chart(
-            "各部门全过程留痕率", [d.name for d in a.departments],
-            [d.metrics()["trace_completeness"] or 0 for d in a.departments], horizontal=True, percent=True))
+        s1.image("图1 各部门监管事项覆盖率", bar_chart(
+            "各部门监管事项覆盖率", [d.name for d in a.departments],
+            [d.metrics()["item_coverage"] or 0 for d in a.departments], horizontal=True, percent=True))
 
     w = data.warnings
     if w is None:

@@ -16,7 +16,7 @@ from domain.analysis.disposal import DISPOSAL_UNAVAILABLE
 from domain.analysis.findings import FINDING_KINDS, list_findings
 from domain.analysis.periods import PERIOD_HELP, last_closed_half_year, parse_period
 from domain.analysis.rules import FIELD_LABELS, TRIGGER_LABELS
-from domain.errors import NotFound
+from domain.errors import InvalidInput, NotFound
 from domain.evaluation import service as evaluation
 from domain.evaluation.defaults import METRICS
 from domain.evaluation.export import run_to_xlsx
@@ -150,6 +150,80 @@ async def indicator_sets(request: Request) -> Response:
                                                              "sets": views})
 
 
+def _parse_bands(text: str, n: int) -> list[dict]:
+    """"0.7:100, 0.5:70" -> bands; a Chinese error naming the indicator row for anything else."""
+    bands = []
+    for part in [p for p in text.replace("，", ",").split(",") if p.strip()]:
+        bound, sep, percent = part.replace("：", ":").partition(":")
+        try:
+            if not sep:
+                raise ValueError
+            bands.append({"bound": float(bound), "percent": float(percent)})
+        except ValueError as exc:
+            raise InvalidInput(f"第 {n + 1} 项指标的分段“{part.strip()}”格式应为 界值:得分比例，如 0.7:100",
+                               field=f"indicators[{n}].bands", code="bad_bands") from exc
+    return bands
+
+
+def _set_form(form) -> dict:
+    indicators, n = [], 0
+    while f"metric_{n}" in form:
+        if str(form.get(f"metric_{n}", "")).strip():
+            rule = str(form.get(f"rule_{n}", "linear"))
+            indicators.append({
+                "metric": str(form.get(f"metric_{n}")), "weight": form.get(f"weight_{n}"),
+                "target": form.get(f"target_{n}"), "floor": form.get(f"floor_{n}"),
+                "direction": str(form.get(f"direction_{n}", "higher")), "rule": rule,
+                "bands": _parse_bands(str(form.get(f"bands_{n}", "")), len(indicators)) if rule == "bands" else []})
+        n += 1
+    grades, n = [], 0
+    while f"grade_{n}" in form:
+        if str(form.get(f"grade_{n}", "")).strip():
+            grades.append({"grade": str(form.get(f"grade_{n}")).strip(), "min": form.get(f"grade_min_{n}")})
+        n += 1
+    return {"code": str(form.get("code", "")), "name": str(form.get("name", "")),
+            "description": str(form.get("description", "")), "indicators": indicators, "grade_bands": grades}
+
+
+def _form_rows(values: dict) -> dict:
+    rows = [dict(i, bands_text=", ".join(f"{b['bound']:g}:{b['percent']:g}" for b in i.get("bands") or []))
+            for i in values["indicators"]]
+    rows += [{"metric": "", "weight": "", "target": "", "floor": "", "direction": "higher", "rule": "linear",
+              "bands_text": ""} for _ in range(3)]
+    grades = [*values["grade_bands"], {"grade": "", "min": ""}]
+    return {**values, "rows": rows, "grades": grades}
+
+
+async def indicator_set_edit(request: Request) -> Response:
+    code = request.path_params["code"]
+    views = await request.app.state.db.run(evaluation.list_indicator_sets, actor_of(request), work="read")
+    current = next((v for v in views if v.set.code == code), None)
+    if current is None:
+        raise NotFound(f"指标体系“{code}”不存在")
+    values = {"code": code, "name": current.set.name, "description": current.set.description,
+              "grade_bands": current.set.grade_bands,
+              "indicators": [{"metric": i.metric, "weight": f"{i.weight:g}", "target": f"{i.target:g}",
+                              "floor": f"{i.floor:g}", "direction": i.direction, "rule": i.rule, "bands": i.bands}
+                             for i in current.indicators]}
+    return render(request, "analysis/indicator_set_form.html", {
+        **_common(request, "evaluations", f"修改指标体系 {current.set.name}"), "form": _form_rows(values),
+        "current": current, "errors": []})
+
+
+async def indicator_set_save(request: Request) -> Response:
+    values: dict = {"code": request.path_params["code"], "name": "", "description": "", "indicators": [],
+                    "grade_bands": []}
+    try:
+        values = _set_form(await request.form())
+        saved = await request.app.state.db.run(evaluation.save_indicator_set, actor_of(request), **values)
+    except InvalidInput as exc:
+        return render(request, "analysis/indicator_set_form.html", {
+            **_common(request, "evaluations", "修改指标体系"), "form": _form_rows(values), "current": None,
+            "errors": exc.errors}, status_code=400)
+    flash(request, f"已保存“{saved.set.name}”第 {saved.set.version} 版。")
+    return redirect_after_post(request, "/evaluations/sets")
+
+
 async def _in_thread(fn, *args):
     import anyio
 
@@ -188,6 +262,8 @@ routes = [
     Route("/evaluations/run", evaluation_run, methods=["POST"]),
     Route("/evaluations/compare", evaluation_compare),
     Route("/evaluations/sets", indicator_sets),
+    Route("/evaluations/sets/{code:str}/edit", indicator_set_edit),
+    Route("/evaluations/sets/{code:str}", indicator_set_save, methods=["POST"]),
     Route("/evaluations/runs/{run_id:int}", evaluation_detail),
     Route("/evaluations/runs/{run_id:int}.xlsx", evaluation_export),
     Route("/evaluations/runs/{run_id:int}/departments/{code:str}", evaluation_scorecard),

@@ -73,3 +73,29 @@ async def test_handler_sees_their_department_only(client, acting, city):
     assert other.status_code == 404
     reports = await client.get("/reports")
     assert reports.status_code == 403
+
+
+async def test_indicator_set_edited_on_the_page(client, city):
+    form = await client.get("/evaluations/sets/default/edit")
+    assert form.status_code == 200 and 'name="weight_0" value="20"' in form.text
+    fields = dict(re.findall(r'name="((?:weight|target|floor)_\d+)" value="([^"]*)"', form.text))
+    data = {"code": "default", "name": "默认指标体系（修订）", "description": "", "csrf_token": ""}
+    for n in range(12):
+        metric = re.search(rf'name="metric_{n}".*?<option value="([a-z_]+)" selected', form.text, re.S)
+        data[f"metric_{n}"] = metric[1] if metric and n < 9 else ""
+        for key in ("weight", "target", "floor"):
+            data[f"{key}_{n}"] = fields.get(f"{key}_{n}", "")
+        data[f"direction_{n}"] = "lower" if data[f"metric_{n}"] == "warning_overdue_rate" else "higher"
+        data[f"rule_{n}"] = "bands" if data[f"metric_{n}"] == "random_share" else "linear"
+        data[f"bands_{n}"] = "0.7:100, 0.5:70, 0.3:40" if data[f"rule_{n}"] == "bands" else ""
+    for n, (grade, low) in enumerate([("优秀", 90), ("良好", 75), ("合格", 60), ("不合格", 0)]):
+        data[f"grade_{n}"], data[f"grade_min_{n}"] = grade, str(low)
+    bad = await client.post("/evaluations/sets/default", data={**data, "weight_0": "25", "bands_4": "0.7-100"})
+    assert bad.status_code == 400
+    assert "分段“0.7-100”格式应为" in bad.text
+    bad = await client.post("/evaluations/sets/default", data={**data, "weight_0": "25"})
+    assert bad.status_code == 400 and "各项指标权重之和须为 100，当前为 105" in bad.text
+    good = await client.post("/evaluations/sets/default", data={**data, "weight_0": "25", "weight_1": "15"})
+    assert good.status_code in (200, 303)
+    sets = await client.get("/evaluations/sets")
+    assert "默认指标体系（修订）" in sets.text and "第 2 版" in sets.text
