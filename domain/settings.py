@@ -38,7 +38,7 @@ class Settings:
     clue_dedup_days: int = 30  # a clue about the same entity and category within this many days is a duplicate
     warning_auto_min_level: str | None = "yellow"  # automatic issue after scoring from this level up; None = off
     # Hardening limits (README "Limits")
-    max_body_bytes: int = 4 * 1024 * 1024  # GraphQL and form bodies
+    max_body_bytes: int = 8 * 1024 * 1024  # GraphQL and form bodies
     max_upload_bytes: int = 256 * 1024 * 1024  # file imports (POST /imports)
     graphql_max_cost: int = 50_000  # estimated fields a document may ask for (connections multiply by page size)
     trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For is believed; none by default
@@ -120,7 +120,10 @@ class Settings:
                                 f"got {auto_level!r}")
 
         return cls(
-            max_body_bytes=number("REGWATCH_MAX_BODY_BYTES", 4 * 1024 * 1024),
+            max_body_bytes=number("REGWATCH_MAX_BODY_BYTES", 8 * 1024 * 1024),
+            graphql_max_depth=number("REGWATCH_GRAPHQL_MAX_DEPTH", 12),
+            graphql_max_aliases=number("REGWATCH_GRAPHQL_MAX_ALIASES", 30),
+            graphql_max_tokens=number("REGWATCH_GRAPHQL_MAX_TOKENS", 5000),
             max_upload_bytes=number("REGWATCH_MAX_UPLOAD_BYTES", 256 * 1024 * 1024),
             graphql_max_cost=number("REGWATCH_GRAPHQL_MAX_COST", 50_000),
             trusted_proxies=proxies,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from pathlib import Path
 
 import httpx
 import pytest
@@ -116,3 +117,13 @@ async def test_anonymous_callers_get_no_schema_suggestions_signed_in_callers_do(
     assert "Did you mean" not in top.text and top.json()["errors"][0]["extensions"]["code"] == "unauthenticated"
     signed_in = await _post(client, "{ serverInfo { versio } }", headers=bearer(api_token))
     assert "Did you mean 'version'?" in signed_in.json()["errors"][0]["message"]
+
+
+def test_the_readme_cost_example_costs_what_the_readme_says(settings):
+    from api.schema import build_schema
+
+    schema = build_schema(settings)
+    query = "{ entities(first: 20) { edges { node { uscc actions(first: 5) { edges { node { id } } } } } } }"
+    assert summarise(parse(query), schema._schema).operations[None].cost == 381
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert query in readme and "= 381" in readme
