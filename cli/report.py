@@ -28,6 +28,12 @@ def register(app: typer.Typer) -> None:
         db = database()
         job = run_with_progress("analysis_report", {"period": code, "var_dir": str(cfg.var_dir)}, db=db)
         result = job.result or {}
-        console.print(f"分析报告已生成：编号 {result.get('report_id')}，期间 {result.get('period')}")
-        console.print(str(cfg.var_dir / result.get("docx_path", "")))
-        console.print(str(cfg.var_dir / str(result.get("docx_path", "")).replace(".docx", ".html")))
+        from domain.reports.models import AnalysisReport
+
+        with db.unit_of_work() as session:
+            row = session.get(AnalysisReport, result.get("report_id"))
+            assert row is not None
+            docx, html = cfg.var_dir / row.docx_path, cfg.var_dir / row.html_path
+        console.print(f"分析报告已生成：编号 {row.id}，期间 {row.period}")
+        console.print(str(docx))
+        console.print(str(html))

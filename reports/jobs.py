@@ -82,7 +82,7 @@ def _var_dir(params: dict[str, Any]) -> str:
 def _run_report(ctx: JobContext) -> dict[str, Any]:
     period = parse_period(ctx.params.get("period"))
     row = _generate_in_steps(ctx, period)
-    return {"report_id": row.id, "period": period.code, "docx_path": row.docx_path}
+    return {"report_id": row.id, "period": period.code}
 
 
 @job_handler(SCHEDULED_REPORT_JOB)
