@@ -10,12 +10,13 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxTokensLimiter
+from strawberry.extensions import MaxTokensLimiter, ParserCache
 from strawberry.schema.config import StrawberryConfig
 
 from api.analysis.mutations import AnalysisMutation
 from api.analysis.queries import AnalysisQuery
 from api.audit.queries import AuditQuery
+from api.caching import ValidatedQueries
 from api.errors import ErrorPolicy
 from api.identity.mutations import IdentityMutation
 from api.identity.queries import IdentityQuery
@@ -70,5 +71,9 @@ def build_schema(settings: Settings, *, extra_queries: tuple[type, ...] = ()) ->
             lambda: DocumentLimits(max_depth=settings.graphql_max_depth, max_aliases=settings.graphql_max_aliases,
                                    max_cost=settings.graphql_max_cost),
             lambda: ErrorPolicy(mask=settings.is_prod),
+            # after the limits: a query text that passed graphql-core's validation once is not validated again,
+            # and its parse is reused (api/caching.py; bounded LRUs)
+            lambda: ParserCache(maxsize=256),
+            ValidatedQueries,
         ],
     )

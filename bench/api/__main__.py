@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.api", description=__doc__)
     parser.add_argument("--entities", type=int, default=100_000)
     parser.add_argument("--city-url", help="a PostgreSQL database to reuse (built there when empty)")
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved runs per server (medians reported)")
     parser.add_argument("--concurrency", default="1,4")
     parser.add_argument("--only", help="comma-separated substrings of query names to run")

@@ -234,17 +234,30 @@ def regwatch(db_url: str, port: int) -> Iterator[str]:
 
 
 def session_cookie(regwatch_url: str) -> str:
-    """Sign in through the login form as the bench admin; the Cookie header a browser would send."""
+    """Sign in through the login form as the bench admin; the Cookie header a browser would send. (Production
+    cookies are Secure, which httpx would not send back over plain HTTP, so they are carried by hand.)"""
+
+    def cookies(response: httpx.Response, jar: dict[str, str]) -> dict[str, str]:
+        for header in response.headers.get_list("set-cookie"):
+            name, _, rest = header.partition("=")
+            jar[name.strip()] = rest.split(";", 1)[0]
+        return jar
+
+    def header(jar: dict[str, str]) -> str:
+        return "; ".join(f"{k}={v}" for k, v in jar.items())
+
     with httpx.Client(base_url=regwatch_url, timeout=30) as client:
-        page = client.get("/login", headers={"accept": "text/html"}, follow_redirects=True)
+        page = client.get("/login", headers={"accept": "text/html"})
+        jar = cookies(page, {})
         match = re.search(r'name="csrf[-_]token" (?:content|value)="([^"]+)"', page.text)
         if not match:
             raise RuntimeError("no CSRF token on the login page")
         answer = client.post("/login", data={"username": BENCH_USER, "password": BENCH_PASSWORD, "next": "/",
-                                             "csrf_token": match.group(1)}, headers={"accept": "text/html"})
+                                             "csrf_token": match.group(1)},
+                             headers={"accept": "text/html", "cookie": header(jar)})
         if answer.status_code != 303:
-            raise RuntimeError(f"sign-in failed: {answer.status_code}")
-        return "; ".join(f"{c.name}={c.value}" for c in client.cookies.jar)
+            raise RuntimeError(f"sign-in failed: {answer.status_code} {answer.text[:200]}")
+        return header(cookies(answer, jar))
 
 
 # --- load ----------------------------------------------------------------------------------------------------
@@ -281,19 +294,21 @@ def _lua_string(text: str) -> str:
     return f"[{level}[{text}]{level}]"
 
 
-def wrk(url: str, *, connections: int, duration: float, body: str | None = None,
+def wrk(url: str, *, connections: int, duration: int, body: str | None = None,
         headers: dict[str, str] | None = None) -> Measure:
     lines = []
     if body is not None:
         lines += ['wrk.method = "POST"', f"wrk.body = {_lua_string(body)}"]
     for name, value in (headers or {}).items():
-        lines.append(f"wrk.headers[{_lua_string(name)}] = {_lua_string(value)}")
+        lines.append(f"wrk.headers[ {_lua_string(name)} ] = {_lua_string(value)}")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write("\n".join(lines) + "\n" + _LUA_DONE)
     try:
-        out = subprocess.run(["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s",
-                              "--timeout", "30s", "-s", script.name, url],
-                             capture_output=True, text=True, check=True).stdout
+        done = subprocess.run(["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s",
+                               "--timeout", "30s", "-s", script.name, url], capture_output=True, text=True)
+        if done.returncode != 0 or "WRKJSON " not in done.stdout:
+            raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
+        out = done.stdout
     finally:
         os.unlink(script.name)
     data = json.loads(out.split("WRKJSON ", 1)[1].splitlines()[0])
@@ -374,7 +389,7 @@ def check_pair(ctx: Context, pair: QueryPair) -> tuple[str, str]:
     return rq, pq
 
 
-def measure(ctx: Context, pairs: list[QueryPair], pages: list[Text], *, concurrency: list[int], duration: float,
+def measure(ctx: Context, pairs: list[QueryPair], pages: list[Text], *, concurrency: list[int], duration: int,
             rounds: int, counter: StatementCounter | None, cookie: str | None) -> list[Row]:
     rows: list[Row] = []
     gql_headers = {"content-type": "application/json", "accept": "application/json"}
