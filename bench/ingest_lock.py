@@ -63,8 +63,10 @@ def main() -> None:
                 thread = threading.Thread(target=_writer, args=(db, stop, latencies, failures), daemon=True)
                 thread.start()
                 started = time.perf_counter()
-                result = ingest_stream(db, SYSTEM, source="BENCH", kind="actions",
-                                       records=records(args.rows, args.entities), channel="cli")
+                rows = records(args.rows, args.entities)
+                if run == "update":  # every record changed, so every row is rewritten
+                    rows = ({**r, "officers": "王五、赵六"} for r in rows)
+                result = ingest_stream(db, SYSTEM, source="BENCH", kind="actions", records=rows, channel="cli")
                 total = time.perf_counter() - started
                 time.sleep(0.2)
                 stop.set()

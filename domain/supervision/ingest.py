@@ -273,7 +273,10 @@ class _Stage:
             updated = always | {column for bit, (name, columns) in enumerate(optional) if name in given
                                 for column in columns}
             # the `WHERE` also keeps SQLite's parser from reading ON CONFLICT as a join constraint
-            stmt = insert.from_select(values, sa.select(*selected).where(self.table.c.present == mask))
+            # in key order, so the unique index (the one every row is looked up in) grows by appending
+            ordered = sa.select(*selected).where(self.table.c.present == mask).order_by(
+                *[self.table.c[_KEYS[self.kind][1]]])
+            stmt = insert.from_select(values, ordered)
             excluded = stmt.excluded
             set_: dict[str, Any] = {name: excluded[name] for name in values if name in updated}
             if self.kind == "entities" and "status" in given:
@@ -281,7 +284,10 @@ class _Stage:
                 if "status_changed_on" not in given:  # a new status of unknown date: no stale date
                     set_["status_changed_on"] = sa.case((target.c.status == excluded.status,
                                                          target.c.status_changed_on), else_=None)
-            stmt = stmt.on_conflict_do_update(index_elements=list(key_columns), set_=set_)
+            # a row that would not change is left as it is: re-sending a file rewrites nothing (nor its indexes)
+            changed = sa.or_(*[target.c[name].is_distinct_from(excluded[name]) for name in set_
+                               if name != "updated_at"])
+            stmt = stmt.on_conflict_do_update(index_elements=list(key_columns), set_=set_, where=changed)
             self.connection.execute(stmt)
         return self.count()
 

@@ -204,47 +204,59 @@ def list_items(session: Session, actor: Actor, page: PageRequest, *, department_
 def actions_for_entities(session: Session, actor: Actor, entity_ids: Sequence[int], *, offset: int = 0,
                          limit: int = 20, count: bool = True) -> dict[int, tuple[list[ActionRow], int]]:
     """Each entity's actions (newest first) as a window, for DataLoaders; department scope applies.
-    Without `count` the totals are not counted (-1)."""
+
+    One statement: the window and each entity's total come from window functions over those entities' rows (the
+    (entity_id, started_on, ...) index); a count query runs only for an entity whose window came back empty
+    after an offset. Without `count` an unknown total is -1."""
     require_signed_in(actor)
     if not entity_ids:
         return {}
-    base = scope_to_department(select(SupervisionAction.id).where(SupervisionAction.entity_id.in_(entity_ids)),
-                               actor, SupervisionAction.department_id)
-    ranked = (sa.select(SupervisionAction.id, sa.func.row_number().over(
-        partition_by=SupervisionAction.entity_id,
-        order_by=(SupervisionAction.started_on.desc(), SupervisionAction.id.desc())).label("rn"))
-        .where(SupervisionAction.id.in_(base)).subquery())
-    stmt = (_action_query(actor).join(ranked, ranked.c.id == SupervisionAction.id)
+    ranked = scope_to_department(sa.select(
+        SupervisionAction.id,
+        sa.func.row_number().over(partition_by=SupervisionAction.entity_id,
+                                  order_by=(SupervisionAction.started_on.desc(), SupervisionAction.id.desc()))
+        .label("rn"),
+        sa.func.count().over(partition_by=SupervisionAction.entity_id).label("n"))
+        .where(SupervisionAction.entity_id.in_(entity_ids)), actor, SupervisionAction.department_id).subquery()
+    stmt = (_action_query(actor).add_columns(ranked.c.n).join(ranked, ranked.c.id == SupervisionAction.id)
             .where(ranked.c.rn > offset, ranked.c.rn <= offset + limit).order_by(ranked.c.rn))
+    out: dict[int, tuple[list[ActionRow], int]] = {}
+    for row in session.execute(stmt):
+        rows, _ = out.setdefault(row[0].entity_id, ([], row[-1]))
+        rows.append(ActionRow(*row[:-1]))
+    missing = [eid for eid in entity_ids if eid not in out]
     totals: dict[int, int] = {}
-    if count:
+    if missing and offset and count:
         totals = dict(session.execute(  # type: ignore[arg-type]
             scope_to_department(sa.select(SupervisionAction.entity_id, sa.func.count())
-                                .where(SupervisionAction.entity_id.in_(entity_ids)), actor,
+                                .where(SupervisionAction.entity_id.in_(missing)), actor,
                                 SupervisionAction.department_id).group_by(SupervisionAction.entity_id)).all())
-    out: dict[int, tuple[list[ActionRow], int]] = {eid: ([], totals.get(eid, 0 if count else -1))
-                                                   for eid in entity_ids}
-    for row in session.execute(stmt):
-        out[row[0].entity_id][0].append(ActionRow(*row))
+    for eid in missing:
+        out[eid] = ([], totals.get(eid, 0) if (count or not offset) else -1)
     return out
 
 
 def _simple_windows(session: Session, model: Any, date_column: Any, entity_ids: Sequence[int], offset: int,
                     limit: int, count: bool = True) -> dict[int, tuple[list[Any], int]]:
+    """Like actions_for_entities: window and totals in one statement."""
     if not entity_ids:
         return {}
     ranked = (sa.select(model.id, sa.func.row_number().over(
-        partition_by=model.entity_id, order_by=(date_column.desc(), model.id.desc())).label("rn"))
+        partition_by=model.entity_id, order_by=(date_column.desc(), model.id.desc())).label("rn"),
+        sa.func.count().over(partition_by=model.entity_id).label("n"))
         .where(model.entity_id.in_(entity_ids)).subquery())
-    rows = session.exec(select(model).join(ranked, ranked.c.id == model.id)
-                        .where(ranked.c.rn > offset, ranked.c.rn <= offset + limit).order_by(ranked.c.rn)).all()
+    out: dict[int, tuple[list[Any], int]] = {}
+    for row, n in session.execute(select(model, ranked.c.n).join(ranked, ranked.c.id == model.id)
+                                  .where(ranked.c.rn > offset, ranked.c.rn <= offset + limit)
+                                  .order_by(ranked.c.rn)):
+        out.setdefault(row.entity_id, ([], n))[0].append(row)
+    missing = [eid for eid in entity_ids if eid not in out]
     totals: dict[int, int] = {}
-    if count:
+    if missing and offset and count:
         totals = dict(session.execute(sa.select(model.entity_id, sa.func.count())  # type: ignore[arg-type]
-                                      .where(model.entity_id.in_(entity_ids)).group_by(model.entity_id)).all())
-    out: dict[int, tuple[list[Any], int]] = {eid: ([], totals.get(eid, 0 if count else -1)) for eid in entity_ids}
-    for row in rows:
-        out[row.entity_id][0].append(row)
+                                      .where(model.entity_id.in_(missing)).group_by(model.entity_id)).all())
+    for eid in missing:
+        out[eid] = ([], totals.get(eid, 0) if (count or not offset) else -1)
     return out
 
 
@@ -273,6 +285,7 @@ def entity_timeline(session: Session, actor: Actor, entity_id: int, *, limit: in
     """An entity's actions, complaints and credit records as one dated list, newest first."""
     from domain.supervision.fields import (
         ACTION_KIND_LABELS,
+        ACTION_TRIGGER_LABELS,
         COMPLAINT_CHANNEL_LABELS,
         CREDIT_KIND_LABELS,
         INSPECTION_RESULT_LABELS,
@@ -287,7 +300,8 @@ def entity_timeline(session: Session, actor: Actor, entity_id: int, *, limit: in
         result = INSPECTION_RESULT_LABELS.get(a.result or "", a.result or "")
         tone = {"penalty": "danger", "coercion": "warning"}.get(a.kind, "danger" if a.result == "fail" else "success")
         detail = "；".join(x for x in (
-            row.department_name, row.item_name or "", f"结果：{result}" if result else "",
+            row.department_name, row.item_name or "",
+            ACTION_TRIGGER_LABELS.get(a.trigger, "") if a.trigger else "", f"结果：{result}" if result else "",
             f"罚没金额：{a.penalty_amount} 元" if a.penalty_amount is not None else "",
             f"文书：{a.document_number}" if a.document_number else "") if x)
         events.append(TimelineEvent(a.started_on, "action", ACTION_KIND_LABELS.get(a.kind, a.kind), detail, tone))

@@ -179,3 +179,17 @@ async def test_sources_page_costs_the_same_whatever_the_number_of_sources(auth_c
         response = await auth_client.get("/sources", headers=HTML)
     assert response.text.count('data-source="EXTRA-') == 6
     assert many.count == few.count
+
+
+async def test_entity_detail_shows_the_trigger_the_class_and_the_deregistration_date(auth_client, db, basics):
+    with db.unit_of_work() as s:
+        ingest(s, SYSTEM, source="MANUAL", kind="entities", records=[
+            {"uscc": uscc(2), "name": "苏州测试2号有限公司", "entity_type": "enterprise", "industry_code": "C1310",
+             "status": "吊销", "status_changed_on": "2025-05-06"}])
+        ingest(s, SYSTEM, source="SCJG-SYS", kind="actions", records=[
+            {"external_id": "T-1", "kind": "inspection", "item_code": "320500-SCJG-JC-001",
+             "department_code": "SZ-SCJG", "uscc": uscc(2), "started_on": "2025-03-01", "result": "pass",
+             "trigger": "双随机"}])
+    text = (await auth_client.get(f"/entities/{uscc(2)}", headers=HTML)).text
+    assert "双随机抽查" in text and "小类 1310" in text
+    assert "吊销（2025-05-06 起）" in text and "2025-05-06 起不在册" in text
