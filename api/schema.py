@@ -31,6 +31,8 @@ from api.risk.queries import RiskQuery
 from api.statistics.queries import StatisticsQuery
 from api.supervision.mutations import SupervisionMutation
 from api.supervision.queries import SupervisionQuery
+from api.warnings.mutations import WarningsMutation
+from api.warnings.queries import WarningsQuery
 from domain.settings import Settings
 
 __all__ = ["Schema", "build_schema"]
@@ -38,8 +40,10 @@ __all__ = ["Schema", "build_schema"]
 log = logging.getLogger("regwatch.graphql")
 
 QUERIES: list[type] = [PlatformQuery, JobsQuery, RiskQuery, IdentityQuery, AuditQuery,
-                       SupervisionQuery, IntegrationQuery, ReferenceQuery, AnalysisQuery, StatisticsQuery]
-MUTATIONS: list[type] = [IdentityMutation, RiskMutation, SupervisionMutation, IntegrationMutation, AnalysisMutation]
+                       SupervisionQuery, IntegrationQuery, ReferenceQuery, AnalysisQuery, StatisticsQuery,
+                       WarningsQuery]
+MUTATIONS: list[type] = [IdentityMutation, RiskMutation, SupervisionMutation, IntegrationMutation, AnalysisMutation,
+                          WarningsMutation]
 
 
 def _merge(name: str, parts: list[type]) -> type | None:

@@ -14,9 +14,9 @@ from api.risk.types import (
     RiskModelType,
     RiskRuleRevisionType,
     RiskRuleType,
-    RiskScoreType,
     ScoringRunType,
 )
+from api.warnings.types import RiskScoreNode as RiskScoreItem
 from domain.risk import queries as q
 
 __all__ = ["ModelComparisonType", "ModelDriftType", "RiskQuery"]
@@ -111,12 +111,21 @@ class RiskQuery:
         runs = await info.context.read(q.list_backtests, info.context.actor, _id(version_id, "versionId"))
         return [BacktestType.build(b) for b in runs]
 
-    @strawberry.field(description="An entity's risk scores, newest first (风险评分).")
-    async def risk_scores(self, info: Info, uscc: str, first: int = 10,
-                          include_shadow: bool = False) -> list[RiskScoreType]:
-        scores = await info.context.read(q.risk_scores_of_entity, info.context.actor, uscc, first=first,
-                                         include_shadow=include_shadow)
-        return [RiskScoreType.build(s) for s in scores]
+    @strawberry.field(description="The risk list (风险对象): the champion's latest run, highest score first, with "
+                                  "filters; an entity's history is entity.riskScores. Handlers see entities with a "
+                                  "warning assigned to their department.")
+    async def risk_scores(self, info: Info, first: int | None = None, after: str | None = None,
+                          level: str | None = None, region_code: str | None = None,
+                          industry_section: str | None = None, department_id: strawberry.ID | None = None,
+                          score_min: float | None = None, score_max: float | None = None, rule: str | None = None,
+                          has_open_warning: bool | None = None, search: str | None = None,
+                          uscc: str | None = None) -> Connection[RiskScoreItem]:
+        from api.warnings.queries import risk_scores_connection
+
+        return await risk_scores_connection(
+            info, first=first, after=after, level=level, region_code=region_code, industry_section=industry_section,
+            department_id=department_id, score_min=score_min, score_max=score_max, rule=rule,
+            has_open_warning=has_open_warning, search=search, uscc=uscc)
 
     @strawberry.field(description="Early-warning rules, enabled first (预警规则).")
     async def risk_rules(self, info: Info) -> list[RiskRuleType]:

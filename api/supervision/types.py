@@ -10,6 +10,7 @@ from strawberry.dataloader import DataLoader
 
 from api.context import Info
 from api.pagination import Connection, Edge, PageInfo, decode_cursor, encode_cursor, selects_field
+from api.risk.types import RiskScoreType
 from domain.errors import InvalidInput
 from domain.pagination import PageRequest
 from domain.supervision import service
@@ -171,6 +172,19 @@ class EntityNode:
                    industry_code=e.industry_code, region_code=e.region_code,
                    registered_capital=e.registered_capital, founded_on=e.founded_on, status=e.status,
                    updated_at=e.updated_at)
+
+    @strawberry.field(description="Its latest risk score from the champion (or scored on demand), null before any "
+                                  "(当前风险评分).")
+    async def risk_score(self, info: Info) -> RiskScoreType | None:
+        from api.warnings.types import entity_risk_score
+
+        return await entity_risk_score(info, int(self.id))
+
+    @strawberry.field(description="Its risk scores over past runs, newest first (历次风险评分).")
+    async def risk_scores(self, info: Info, first: int = 10) -> list[RiskScoreType]:
+        from api.warnings.types import entity_risk_scores
+
+        return await entity_risk_scores(info, int(self.id), first)
 
     @strawberry.field(description="Its supervision actions, newest first (监管行为).")
     async def actions(self, info: Info, first: int | None = None,

@@ -393,7 +393,7 @@ def create_clue(session: Session, actor: Actor, data: ClueInput, *, dedup_days: 
     values, errors = validate_clue(data, _Lookups.load(session, [data]), default_source="manual", today=today,
                                    require_external_id=False)
     if errors:
-        raise InvalidInput(errors[0].message, errors=errors)
+        raise InvalidInput(errors[0].message, field=errors[0].field, code=errors[0].code, errors=errors)
     if values["external_id"]:
         raise InvalidInput("手工录入的线索不填写线索编号（编号用于系统推送去重）", field="external_id",
                            code="not_allowed")
@@ -451,7 +451,7 @@ def _check_clue_filter(f: ClueFilter) -> None:
     if f.received_from and f.received_to and f.received_from > f.received_to:
         errors.append(FieldError("receivedFrom", "date_order", "开始日期晚于结束日期"))
     if errors:
-        raise InvalidInput(errors[0].message, errors=errors)
+        raise InvalidInput(errors[0].message, field=errors[0].field, code=errors[0].code, errors=errors)
 
 
 def clues_stmt(actor: Actor, f: ClueFilter) -> sa.Select[Any]:

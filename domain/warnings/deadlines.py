@@ -129,7 +129,7 @@ def save_deadline_setting(session: Session, actor: Actor, level: str, *, receipt
             errors.append(FieldError(name, "invalid_enum", f"“{kind}”不是有效的计日方式，可选：working（工作日）、"
                                                             "calendar（自然日）"))
     if errors:
-        raise InvalidInput(errors[0].message, errors=errors)
+        raise InvalidInput(errors[0].message, field=errors[0].field, code=errors[0].code, errors=errors)
     row = session.get(DeadlineSetting, level)
     before = deadline_settings(session)[level]
     if row is None:

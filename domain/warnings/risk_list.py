@@ -85,7 +85,7 @@ def _check(f: RiskFilter) -> None:
     if f.region_code and not (len(f.region_code) == 6 and f.region_code.isdigit()):
         errors.append(FieldError("regionCode", "invalid_region", f"行政区划“{f.region_code}”应为6位数字代码"))
     if errors:
-        raise InvalidInput(errors[0].message, errors=errors)
+        raise InvalidInput(errors[0].message, field=errors[0].field, code=errors[0].code, errors=errors)
 
 
 def scores_stmt(session: Session, actor: Actor, f: RiskFilter) -> sa.Select[Any] | None:
@@ -252,3 +252,34 @@ def entity_risk(session: Session, actor: Actor, entity_id: int, *, history: int 
     depts = by_id(session, Department, {w.department_id for w in warnings}, Department.name)
     return EntityRisk(entity, latest_score(session, entity_id), points, clues, warnings,
                       {k: v.name for k, v in depts.items()})
+
+
+def scores_for_entities(session: Session, actor: Actor, entity_ids: Sequence[int], *,
+                        limit: int = 10) -> dict[int, list[Any]]:
+    """Each entity's latest `limit` champion / on-demand scores, newest first, in one statement (GraphQL's nested
+    entity.riskScore / entity.riskScores). Out-of-scope entities get an empty list."""
+    from domain.risk.queries import RiskScoreView
+
+    _ensure_can_read_scores(actor)
+    ids = sorted(set(entity_ids))
+    if not ids:
+        return {}
+    limit = max(1, min(limit, 200))
+    rank = sa.func.row_number().over(partition_by=RiskScore.entity_id,
+                                     order_by=(ScoringRun.as_of.desc(), ScoringRun.id.desc())).label("rn")
+    inner = (sa.select(RiskScore.id.label("score_id"), RiskScore.entity_id, ScoringRun.id.label("run_id"), rank)
+             .join(ScoringRun, ScoringRun.id == RiskScore.run_id)
+             .where(RiskScore.entity_id.in_(ids), ScoringRun.role.in_(SCORE_ROLES)))  # type: ignore[attr-defined]
+    scoped = _scoped_entities(actor)
+    if scoped is not None:
+        inner = inner.where(RiskScore.entity_id.in_(scoped))  # type: ignore[attr-defined]
+    sub = inner.subquery()
+    rows = session.execute(
+        sa.select(RiskScore, ScoringRun, ModelVersion.version, ModelVersion.model_name, Entity.uscc, Entity.name)
+        .join(sub, sub.c.score_id == RiskScore.id).join(ScoringRun, ScoringRun.id == sub.c.run_id)
+        .join(ModelVersion, ModelVersion.id == ScoringRun.version_id).join(Entity, Entity.id == RiskScore.entity_id)
+        .where(sub.c.rn <= limit).order_by(RiskScore.entity_id, sub.c.rn)).all()
+    out: dict[int, list[Any]] = {i: [] for i in ids}
+    for score, run, number, name, uscc, entity_name in rows:
+        out[score.entity_id].append(RiskScoreView(score, run, number, name, uscc, entity_name))
+    return out

@@ -165,7 +165,7 @@ def _validated(session: Session, data: RoutingRuleInput) -> dict[str, Any]:
     if len(values["note"]) > 200:
         errors.append(FieldError("note", "too_long", "说明超过 200 个字符"))
     if errors:
-        raise InvalidInput(errors[0].message, errors=errors)
+        raise InvalidInput(errors[0].message, field=errors[0].field, code=errors[0].code, errors=errors)
     return values
 
 

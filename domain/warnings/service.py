@@ -172,6 +172,8 @@ class WarningRow:
     department_name: str
     last_event: WarningEvent | None
     overdue: bool
+    entity: Entity | None = None
+    department_code: str = ""
 
 
 def _local_start(day: date) -> datetime:
@@ -191,7 +193,7 @@ def _check_filter(f: WarningFilter) -> None:
     if f.created_from and f.created_to and f.created_from > f.created_to:
         errors.append(FieldError("createdFrom", "date_order", "开始日期晚于结束日期"))
     if errors:
-        raise InvalidInput(errors[0].message, errors=errors)
+        raise InvalidInput(errors[0].message, field=errors[0].field, code=errors[0].code, errors=errors)
 
 
 def warnings_stmt(actor: Actor, f: WarningFilter, now: datetime | None = None) -> sa.Select[Any]:
@@ -231,8 +233,8 @@ def _rows(session: Session, warnings: Sequence[Warning]) -> list[WarningRow]:
     """What a list shows for one page of warnings: entities, departments, last events — one query each."""
     if not warnings:
         return []
-    entities = by_id(session, Entity, {w.entity_id for w in warnings}, Entity.uscc, Entity.name)
-    departments = by_id(session, Department, {w.department_id for w in warnings}, Department.name)
+    entities = by_id(session, Entity, {w.entity_id for w in warnings})
+    departments = by_id(session, Department, {w.department_id for w in warnings}, Department.code, Department.name)
     ids = [w.id for w in warnings]
     last_ids = (sa.select(sa.func.max(WarningEvent.id)).where(WarningEvent.warning_id.in_(ids))  # type: ignore
                 .group_by(WarningEvent.warning_id))
@@ -244,7 +246,7 @@ def _rows(session: Session, warnings: Sequence[Warning]) -> list[WarningRow]:
         e = entities.get(w.entity_id)
         d = departments.get(w.department_id)
         out.append(WarningRow(w, e.uscc if e else "", e.name if e else "", d.name if d else "",
-                              events.get(w.id), is_overdue(w, now)))
+                              events.get(w.id), is_overdue(w, now), e, d.code if d else ""))
     return out
 
 
@@ -343,8 +345,13 @@ def issue_warning(session: Session, actor: Actor, *, entity_id: int, level: str 
     snapshot = latest_score(session, entity_id)
     level = level or (snapshot.level if snapshot else None)
     if level not in LEVELS:
-        raise InvalidInput(f"预警等级“{level or ''}”无效，可选：红色 red、橙色 orange、黄色 yellow、蓝色 blue"
-                           if level else "该对象尚无模型评分，请选择预警等级", field="level", code="unknown_level")
+        if level:
+            message = f"预警等级“{level}”无效，可选：红色 red、橙色 orange、黄色 yellow、蓝色 blue"
+        elif snapshot is not None:
+            message = f"该对象最新评分 {snapshot.score:.3f} 低于蓝色阈值，没有模型等级，请选择预警等级"
+        else:
+            message = "该对象尚无模型评分，请选择预警等级"
+        raise InvalidInput(message, field="level", code="unknown_level")
     texts = _clean_reasons(reasons)
     if source in ("manual", "clue") and not texts and snapshot is None:
         raise InvalidInput("请填写预警理由（该对象尚无模型评分可作解释）", field="reasons", code="required")
