@@ -56,7 +56,8 @@ class DepartmentBehaviourType:
     data_coverage: float | None = strawberry.field(description="数据纳入分析率 (0–1).")
     trace_complete: int
     trace_completeness: float | None = strawberry.field(description="全过程留痕率 (0–1).")
-    inspections: int
+    inspections: int = strawberry.field(description="Inspections analysed (检查次数).")
+    inspections_due: int = strawberry.field(description="Inspections decided, or undecided past 20 days (应办结).")
     inspection_timeliness: float | None = strawberry.field(description="检查结果及时率 (≤20 days).")
     inspection_avg_days: float | None
     penalties: int
@@ -81,9 +82,10 @@ class DepartmentBehaviourType:
             department_code=d.code, department_name=d.name, level=d.level, items=d.items,
             items_covered=d.items_covered, item_coverage=m["item_coverage"], collected=d.collected, used=d.actions,
             excluded=d.excluded, data_coverage=m["data_coverage"], trace_complete=d.trace_complete,
-            trace_completeness=m["trace_completeness"], inspections=d.inspections,
+            trace_completeness=m["trace_completeness"], inspections=d.inspections_all,
             inspection_timeliness=m["inspection_timeliness"], inspection_avg_days=m["inspection_avg_days"],
-            penalties=d.penalties, penalty_timeliness=m["penalty_timeliness"], penalty_avg_days=m["penalty_avg_days"],
+            inspections_due=d.inspections, penalties=d.penalties, penalty_timeliness=m["penalty_timeliness"],
+            penalty_avg_days=m["penalty_avg_days"],
             random_inspections=d.random_inspections, random_share=m["random_share"], problem_rate=m["problem_rate"],
             random_problem_rate=m["random_problem_rate"], penalties_without_follow_up=d.penalties_without_follow_up,
             follow_up_rate=m["follow_up_rate"], items_never_exercised=d.items_never_exercised,

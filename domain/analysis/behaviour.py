@@ -37,6 +37,7 @@ __all__ = [
     "DepartmentBehaviour",
     "analyse_behaviour",
     "days_between",
+    "due_for_timeliness",
     "plus_days",
     "present",
     "require_analysis_read",
@@ -109,7 +110,8 @@ class DepartmentBehaviour:
     collected: int = 0
     actions: int = 0  # used
     trace_complete: int = 0
-    inspections: int = 0
+    inspections: int = 0  # those whose timeliness can be judged: decided, or past the time limit undecided
+    inspections_all: int = 0  # every inspection used (random share, problem rate)
     inspections_timely: int = 0
     inspection_days_sum: float = 0.0
     inspections_decided: int = 0
@@ -149,7 +151,7 @@ class DepartmentBehaviour:
             "penalty_timeliness": _ratio(self.penalties_timely, self.penalties),
             "inspection_avg_days": _ratio(self.inspection_days_sum, self.inspections_decided),
             "penalty_avg_days": _ratio(self.penalty_days_sum, self.penalties_decided),
-            "random_share": _ratio(self.random_inspections, self.inspections),
+            "random_share": _ratio(self.random_inspections, self.inspections_all),
             "problem_rate": _ratio(self.problems, self.inspections_with_result),
             "random_problem_rate": _ratio(self.random_problems, self.random_with_result),
             "follow_up_rate": _ratio(self.penalties_due_follow_up - self.penalties_without_follow_up,
@@ -221,6 +223,7 @@ class BehaviourAnalysis:
         disposal = [d.disposal for d in self.departments if d.disposal is not None]
         for d in self.departments:
             for name in ("items", "items_covered", "collected", "actions", "trace_complete", "inspections",
+                         "inspections_all",
                          "inspections_timely", "inspection_days_sum", "inspections_decided", "penalties",
                          "penalties_timely", "penalty_days_sum", "penalties_decided", "random_inspections",
                          "trigger_known", "inspections_with_result", "problems", "random_with_result",
@@ -264,10 +267,12 @@ def analyse_behaviour(session: Session, actor: Actor, period: str | Period, depa
         return BehaviourAnalysis(period=period, as_of=as_of, departments=[])
     in_period = [A.started_on >= period.start, A.started_on < period.end, A.department_id.in_(ids)]
     used = used_condition()
-    insp = sa.and_(used, A.kind == "inspection")
-    pen = sa.and_(used, A.kind == "penalty")
+    # timeliness counts an undecided action only once its time limit has run out by `as_of`
+    insp = sa.and_(used, A.kind == "inspection", due_for_timeliness(session, "inspection", as_of))
+    pen = sa.and_(used, A.kind == "penalty", due_for_timeliness(session, "penalty", as_of))
+    insp_all = sa.and_(used, A.kind == "inspection")
     span = days_between(session, A.decided_on, A.started_on)
-    has_result = sa.and_(insp, A.result.is_not(None), sa.func.trim(A.result) != "")
+    has_result = sa.and_(insp_all, A.result.is_not(None), sa.func.trim(A.result) != "")
     problem = A.result.in_(("fail", "rectify"))
     random = A.trigger == "random"
     stmt = sa.select(
@@ -278,7 +283,7 @@ def analyse_behaviour(session: Session, actor: Actor, period: str | Period, depa
         _n(pen), _n(sa.and_(pen, A.decided_on.is_not(None), span <= TIMELINESS_LIMIT_DAYS["penalty"])),
         sa.func.coalesce(sa.func.sum(sa.case((sa.and_(pen, A.decided_on.is_not(None)), span), else_=0)), 0),
         _n(sa.and_(pen, A.decided_on.is_not(None))),
-        _n(sa.and_(insp, random)), _n(sa.and_(insp, A.trigger.is_not(None))),
+        _n(sa.and_(insp_all, random)), _n(sa.and_(insp_all, A.trigger.is_not(None))), _n(insp_all),
         _n(has_result), _n(sa.and_(has_result, problem)),
         _n(sa.and_(has_result, random)), _n(sa.and_(has_result, random, problem)),
     ).where(*in_period).group_by(A.department_id)
@@ -286,7 +291,7 @@ def analyse_behaviour(session: Session, actor: Actor, period: str | Period, depa
         row = rows[r[0]]
         (row.collected, row.actions, row.trace_complete, row.inspections, row.inspections_timely,
          days_i, row.inspections_decided, row.penalties, row.penalties_timely, days_p, row.penalties_decided,
-         row.random_inspections, row.trigger_known, row.inspections_with_result, row.problems,
+         row.random_inspections, row.trigger_known, row.inspections_all, row.inspections_with_result, row.problems,
          row.random_with_result, row.random_problems) = (int(v) if i not in (5, 9) else v for i, v in enumerate(r[1:]))
         row.inspection_days_sum, row.penalty_days_sum = float(days_i or 0), float(days_p or 0)
 
@@ -320,6 +325,12 @@ def analyse_behaviour(session: Session, actor: Actor, period: str | Period, depa
     kept = [r for r in rows.values() if include_idle or department_code or r.items or r.collected]
     return BehaviourAnalysis(period=period, as_of=as_of, departments=sorted(kept, key=lambda r: r.code), city=city,
                              disposal_available=disposal is not None)
+
+
+def due_for_timeliness(session: Session, kind: str, as_of: date, alias: Any = A) -> Any:
+    """Decided, or undecided with its time limit (rules.TIMELINESS_LIMIT_DAYS) already past on `as_of`."""
+    return sa.or_(alias.decided_on.is_not(None),
+                  plus_days(session, alias.started_on, TIMELINESS_LIMIT_DAYS[kind]) < as_of)
 
 
 def _follow_up_stmt(session: Session, period: Period, as_of: date, ids: list[int]) -> Any:

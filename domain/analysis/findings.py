@@ -18,6 +18,7 @@ from sqlmodel import Session
 from domain.analysis.behaviour import (
     A,
     days_between,
+    due_for_timeliness,
     plus_days,
     require_analysis_read,
     scoped_departments,
@@ -94,6 +95,8 @@ def list_findings(session: Session, actor: Actor, period: str | Period, kind: st
     if kind not in FINDING_KINDS:
         raise InvalidInput(f"发现类别“{kind}”无效，可选：{'、'.join(f'{k}（{v}）' for k, v in FINDING_KINDS.items())}",
                            field="kind", code="bad_kind")
+    if offset < 0:
+        raise InvalidInput(f"起始位置不能为负数，收到 {offset}", field="offset", code="out_of_range")
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"每页条数须在 1–{MAX_LIMIT} 之间，收到 {limit}", field="limit", code="out_of_range")
     period = parse_period(period)
@@ -107,7 +110,8 @@ def list_findings(session: Session, actor: Actor, period: str | Period, kind: st
     elif kind == "late":
         span = days_between(session, A.decided_on, A.started_on)
         where = [*in_period, used_condition(), sa.or_(*[
-            sa.and_(A.kind == k, sa.or_(A.decided_on.is_(None), span > TIMELINESS_LIMIT_DAYS[k]))
+            sa.and_(A.kind == k, due_for_timeliness(session, k, as_of),
+                    sa.or_(A.decided_on.is_(None), span > TIMELINESS_LIMIT_DAYS[k]))
             for k in ("inspection", "penalty")])]
     elif kind == "excluded":
         where = [*in_period, ~used_condition()]

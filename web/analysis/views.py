@@ -166,7 +166,8 @@ def _parse_bands(text: str, n: int) -> list[dict]:
 
 
 def _set_form(form) -> dict:
-    indicators, n = [], 0
+    indicators: list[dict] = []
+    n = 0
     while f"metric_{n}" in form:
         if str(form.get(f"metric_{n}", "")).strip():
             rule = str(form.get(f"rule_{n}", "linear"))
@@ -176,7 +177,8 @@ def _set_form(form) -> dict:
                 "direction": str(form.get(f"direction_{n}", "higher")), "rule": rule,
                 "bands": _parse_bands(str(form.get(f"bands_{n}", "")), len(indicators)) if rule == "bands" else []})
         n += 1
-    grades, n = [], 0
+    grades: list[dict] = []
+    n = 0
     while f"grade_{n}" in form:
         if str(form.get(f"grade_{n}", "")).strip():
             grades.append({"grade": str(form.get(f"grade_{n}")).strip(), "min": form.get(f"grade_min_{n}")})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from domain.analysis.behaviour import analyse_behaviour
@@ -61,6 +63,17 @@ def test_follow_up_window_still_open_is_not_counted(session):
     # on 2026-07-01 a4's window (to 07-13) and a5's (undecided until 08-10) are still open
     assert (a.penalties_due_follow_up, a.penalties_without_follow_up) == (0, 0)
     assert a.metrics()["follow_up_rate"] is None
+
+
+def test_an_undecided_action_within_its_time_limit_is_not_late_yet(session):
+    build_city(session)
+    a = analyse_behaviour(session, VIEWER, "2026Q1", "SZ-A", as_of=date(2026, 3, 15)
+                          ).department("SZ-A")
+    # a3 (started 03-01, undecided) is due on 03-21: not judged on 03-15; a1 timely, a2 late
+    assert (a.inspections_all, a.inspections, a.inspections_timely) == (3, 2, 1)
+    assert a.metrics()["random_share"] == pytest.approx(2 / 3)
+    late = list_findings(session, VIEWER, "2026Q1", "late", as_of=date(2026, 3, 15))
+    assert [r.external_id for r in late.rows] == ["a2"]
 
 
 def test_findings_link_to_the_records(session):
