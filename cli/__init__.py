@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import demo, identity, jobs, platform, report, risk, supervision
+from cli import demo, identity, jobs, platform, report, risk, supervision, warnings
 
 __all__ = ["app"]
 
@@ -22,3 +22,4 @@ demo.register(app)
 risk.register(app)
 supervision.register(app)
 report.register(app)
+warnings.register(app)

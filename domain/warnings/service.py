@@ -45,6 +45,7 @@ __all__ = [
     "ensure_can_read_warnings",
     "get_warning",
     "is_overdue",
+    "issue_after_scoring",
     "issue_warning",
     "latest_score",
     "level_rank",
@@ -544,3 +545,15 @@ def auto_issue_warnings(session: Session, actor: Actor, run_id: int, *, min_leve
                  {"min_level": min_level, "issued": issued, "raised": raised, "unrouted": total - routed})
     session.flush()
     return result
+
+
+def issue_after_scoring(db: Any, actor: Actor, run_ids: list[int]) -> AutoIssueResult | None:
+    """The scoring job's after-commit step: automatic issue from the champion run (the first id), in its own unit
+    of work, at the configured minimum level (REGWATCH_WARNING_AUTO_MIN_LEVEL; off = nothing)."""
+    from domain.settings import get_settings
+
+    min_level = get_settings().warning_auto_min_level
+    if not min_level or not run_ids:
+        return None
+    with db.unit_of_work() as session:
+        return auto_issue_warnings(session, actor, run_ids[0], min_level=min_level)

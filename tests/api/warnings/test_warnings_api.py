@@ -67,7 +67,8 @@ async def test_judge_into_a_warning_then_read_it_nested(client, city):
     assert payload["errors"] == [] and payload["warning"]["level"] == "orange"
     assert payload["warning"]["department"]["code"] == "SZ-SCJG" and payload["clue"]["status"] == "warned"
     detail = await gql(client, """query($id: ID!) { riskWarning(id: $id) { code reasons score explanation
-      entity { uscc riskScore { role } riskScores { role } } clues { id status } events { kind toStatus actorName } } }""",
+      entity { uscc riskScore { role } riskScores { role } } clues { id status }
+      events { kind toStatus actorName } } }""",
                        {"id": payload["warning"]["id"]})
     w = detail["data"]["riskWarning"]
     assert w["reasons"][0] == "群众举报" and w["entity"]["uscc"] == city.entities[2].uscc

@@ -1,0 +1,48 @@
+"""regwatch warnings: routing, deadlines, working-day overrides, automatic issue — what an operator types and reads."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from domain.settings import reset_settings
+from domain.warnings.models import DeadlineSetting, Warning, WorkdayOverride
+from tests.domain.warnings.support import build_city, score
+
+
+def regwatch(*args: str):
+    from cli import app
+
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
+
+
+@pytest.fixture
+def cli_env(monkeypatch, database_url, tmp_path, db):
+    monkeypatch.setenv("REGWATCH_DATABASE_URL", database_url)
+    monkeypatch.setenv("REGWATCH_VAR_DIR", str(tmp_path))
+    reset_settings()
+    yield
+    reset_settings()
+
+
+def test_routing_deadlines_workdays_and_auto_issue(cli_env, db):
+    with db.unit_of_work() as s:
+        city = build_city(s)
+        score(s, city.run, city.entities[0], 0.9, "red")
+        run_id = city.run.id
+    added = regwatch("warnings", "route", "district", "WZ-SCJG", "--value", "320505")
+    assert added.exit_code == 0, added.output
+    listed = regwatch("warnings", "routing")
+    assert "行政区划 320505" in listed.output and "默认部门" in listed.output
+    bad = regwatch("warnings", "route", "district", "WZ-SCJG", "--value", "32")
+    assert bad.exit_code == 1 and "应为6位数字代码" in bad.output
+    assert regwatch("warnings", "deadline", "red", "--disposal", "5", "--disposal-kind", "working").exit_code == 0
+    assert "5 工作日" in regwatch("warnings", "deadlines").output
+    assert regwatch("warnings", "workday", "2031-01-04", "--holiday", "--note", "调整").exit_code == 0
+    issued = regwatch("warnings", "auto-issue", str(run_id))
+    assert issued.exit_code == 0 and "新发布 1" in issued.output
+    with db.unit_of_work() as s:
+        assert s.get(DeadlineSetting, "red").disposal_day_kind == "working"
+        assert s.exec(select(WorkdayOverride)).one().is_workday is False
+        assert s.exec(select(Warning)).one().department_id == city.wuzhong.id
