@@ -88,26 +88,26 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
-# ---- people: see tests/identity/support.py -------------------------------------------------------------------
-# admin_user      an active admin "admin" (password tests.identity.support.PASSWORD), committed
+# ---- people: tests/domain/identity/factories.py (making them), tests/web/identity/factories.py (signing in) --
+# admin_user      an active admin "admin" (password tests.domain.identity.factories.PASSWORD), committed
 # make_user       make_user("ana", ["analyst"], department_id=...) -> User, committed
 # make_department make_department("SZ-X", "名称") -> Department, committed
 # login           await login(client, "ana") signs a client in through the login form (CSRF included)
 # auth_client     `client` signed in as admin_user (session cookie; htmx/form posts need X-CSRF-Token or csrf_token)
 # csrf            await csrf(client) -> the CSRF token of that client's session
-# api_token       a bearer token of admin_user; send it with tests.identity.support.bearer(api_token)
+# api_token       a bearer token of admin_user; send it with tests.api.identity.factories.bearer(api_token)
 
 
 @pytest.fixture
 def make_user(db):
-    from tests.identity.support import new_user
+    from tests.domain.identity.factories import new_user
 
     return lambda username, roles=("admin",), **kw: new_user(db, username, roles, **kw)
 
 
 @pytest.fixture
 def make_department(db):
-    from tests.identity.support import new_department
+    from tests.domain.identity.factories import new_department
 
     return lambda code="SZ-SCJG", name="苏州市市场监督管理局", **kw: new_department(db, code, name, **kw)
 
@@ -119,14 +119,14 @@ def admin_user(make_user):
 
 @pytest.fixture
 def login():
-    from tests.identity.support import login as sign_in
+    from tests.web.identity.factories import login as sign_in
 
     return sign_in
 
 
 @pytest.fixture
 def csrf():
-    from tests.identity.support import csrf_token
+    from tests.web.identity.factories import csrf_token
 
     return csrf_token
 
@@ -141,7 +141,7 @@ async def auth_client(client, admin_user, login) -> AsyncIterator[httpx.AsyncCli
 
 @pytest.fixture
 def api_token(db, admin_user) -> str:
-    from tests.identity.support import new_token
+    from tests.domain.identity.factories import new_token
 
     return new_token(db, admin_user.id, "test integration")
 

@@ -12,7 +12,8 @@ from domain.identity.actor import SYSTEM
 from domain.identity.tokens import revoke_token
 from domain.identity.users import deactivate_user
 from domain.types import utcnow
-from tests.identity.support import bearer, new_department, new_token, new_user
+from tests.api.identity.factories import bearer
+from tests.domain.identity.factories import new_department, new_token, new_user
 
 
 async def gql(client, query, variables=None, headers=None):

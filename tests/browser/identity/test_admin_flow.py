@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import expect
 
-from tests.identity.support import PASSWORD
+from tests.domain.identity.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

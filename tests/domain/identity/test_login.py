@@ -18,7 +18,7 @@ from domain.identity.sessions import (
 )
 from domain.identity.users import deactivate_user
 from domain.types import utcnow
-from tests.identity.support import PASSWORD, new_user
+from tests.domain.identity.factories import PASSWORD, new_user
 
 
 def attempt(db, username, password, *, addr="10.0.0.1", now=None):

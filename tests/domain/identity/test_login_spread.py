@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from domain.identity.sessions import USER_FAILURE_LIMIT, login
 from domain.types import utcnow
-from tests.identity.support import PASSWORD, new_user
+from tests.domain.identity.factories import PASSWORD, new_user
 
 
 def attempt(db, username, password, *, addr, now):

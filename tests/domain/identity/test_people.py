@@ -20,7 +20,7 @@ from domain.identity.users import (
     reset_password,
     update_user,
 )
-from tests.identity.support import PASSWORD, new_department, new_user
+from tests.domain.identity.factories import PASSWORD, new_department, new_user
 
 
 def audit_rows(db, action: str | None = None) -> list[AuditLog]:

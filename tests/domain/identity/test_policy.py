@@ -12,7 +12,7 @@ from domain.errors import Forbidden, Unauthenticated
 from domain.identity.actor import ANONYMOUS, SYSTEM, Actor
 from domain.identity.policy import PERMISSIONS, ROLE_PERMISSIONS, can, require, scope_to_department
 from domain.supervision.models import SupervisionItem
-from tests.identity.support import new_department
+from tests.domain.identity.factories import new_department
 
 # The README's "Access control" table, as data: role -> the permissions it grants (and no others).
 EXPECTED = {

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from tests.identity.support import login, new_department, new_user
+from tests.domain.identity.factories import new_department, new_user
+from tests.web.identity.factories import login
 
 HTML = {"accept": "text/html"}
 

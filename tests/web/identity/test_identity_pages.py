@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import httpx
 import pytest
 from sqlmodel import select
@@ -13,8 +11,9 @@ from domain.identity.actor import SYSTEM
 from domain.identity.models import Department, User
 from domain.identity.sessions import USER_FAILURE_LIMIT
 from domain.identity.users import deactivate_user
-from tests.identity.support import PASSWORD, csrf_token, login, new_department, new_user
+from tests.domain.identity.factories import PASSWORD, new_department, new_user
 from tests.support import count_statements
+from tests.web.identity.factories import csrf_token, login
 
 HTML = {"accept": "text/html"}
 
