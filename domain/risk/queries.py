@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 from domain.errors import InvalidInput, NotFound
 from domain.identity.actor import Actor
 from domain.identity.policy import can, require
-from domain.pagination import Page, PageRequest, fetch_page
+from domain.pagination import Page, PageRequest, select_page
 from domain.risk.models import (
     LEVELS,
     ModelAlias,
@@ -332,10 +332,12 @@ def list_versions(session: Session, actor: Actor, req: PageRequest | None = None
                   model_name: str = DEFAULT_MODEL, max_size: int = 200) -> Page[VersionView]:
     """Versions newest first, each with its current aliases: three statements whatever the page size."""
     ensure_can_read_models(actor)
-    page = fetch_page(session, _versions_stmt(model_name), req or PageRequest(), max_size=max_size)
-    aliases = _aliases_by_version(session, [v.id for v in page.items])
-    return Page(items=[VersionView(v, aliases.get(v.id, ())) for v in page.items], total=page.total,
-                offset=page.offset, has_next=page.has_next, has_previous=page.has_previous)
+    def load(versions: list[ModelVersion]) -> list[VersionView]:
+        aliases = _aliases_by_version(session, [v.id for v in versions])
+        return [VersionView(v, aliases.get(v.id, ())) for v in versions]
+
+    return select_page(session, _versions_stmt(model_name), req or PageRequest(), max_size=max_size, load=load,
+                       order_by=(ModelVersion.version.desc(), ModelVersion.id.desc()))
 
 
 def get_version(session: Session, actor: Actor, version_id: int) -> VersionView:

@@ -54,11 +54,11 @@ def search_entities(session: Session, actor: Actor, page: PageRequest, *, search
         # a city or province code matches its districts too: a range of codes; a district's code is one value,
         # both served by the (region_code, name, id) index
         prefix = region_code.rstrip("0") if region_code.endswith("00") else region_code
-        upper = _next_prefix(prefix)
+        bound = _next_prefix(prefix)
         if len(prefix) >= 6:
             stmt = stmt.where(Entity.region_code == prefix)
-        elif prefix.isdigit() and upper:
-            stmt = stmt.where(Entity.region_code >= prefix, Entity.region_code < upper)
+        elif prefix.isdigit() and bound:
+            stmt = stmt.where(Entity.region_code >= prefix, Entity.region_code < bound)
         elif prefix:
             stmt = stmt.where(Entity.region_code.startswith(prefix))
     if industry_code:
