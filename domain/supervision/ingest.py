@@ -273,10 +273,7 @@ class _Stage:
             updated = always | {column for bit, (name, columns) in enumerate(optional) if name in given
                                 for column in columns}
             # the `WHERE` also keeps SQLite's parser from reading ON CONFLICT as a join constraint
-            # in key order, so the unique index (the one every row is looked up in) grows by appending
-            ordered = sa.select(*selected).where(self.table.c.present == mask).order_by(
-                *[self.table.c[_KEYS[self.kind][1]]])
-            stmt = insert.from_select(values, ordered)
+            stmt = insert.from_select(values, sa.select(*selected).where(self.table.c.present == mask))
             excluded = stmt.excluded
             set_: dict[str, Any] = {name: excluded[name] for name in values if name in updated}
             if self.kind == "entities" and "status" in given:
