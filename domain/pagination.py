@@ -44,7 +44,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -65,7 +65,6 @@ __all__ = [
     "count_rows",
     "decode_cursor",
     "encode_cursor",
-    "fetch_page",
     "select_page",
 ]
 
@@ -334,35 +333,3 @@ def _offset_window(session: Session, stmt: sa.Select[Any], keys: list[_Key], req
         rows = rows[:size]
     bounded = req.before is not None and end >= req.before
     return rows, start, extra or bounded, start > 0
-
-
-# --- the old way, until every list has moved -----------------------------------------------------------------
-
-def window(total: int, req: PageRequest) -> tuple[int, int]:
-    """[start, end) of the requested window within `total` items (offsets only)."""
-    after = req.after if isinstance(req.after, int) else None
-    before = req.before if isinstance(req.before, int) else None
-    start = 0 if after is None else min(total, after + 1)
-    end = total if before is None else max(start, min(total, before))
-    if req.first is not None:
-        end = min(end, start + req.first)
-    if req.last is not None:
-        start = max(start, end - req.last)
-    if req.first is None and req.last is None:
-        end = min(end, start + DEFAULT_PAGE_SIZE)
-    return start, end
-
-
-def fetch_page(session: Session, stmt: sa.Select[Any], req: PageRequest, *, max_size: int,
-               scalars: bool = True) -> Page[Any]:
-    """Deprecated (counts always, sorts the whole join): use :func:`select_page`."""
-    req.validate(max_size)
-    if isinstance(req.after, Keyset) or isinstance(req.before, Keyset):
-        req = replace(req, after=None, before=None)
-    total = session.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
-    start, end = window(total, req)
-    rows: list[Any] = []
-    if end > start:
-        result = session.execute(stmt.offset(start).limit(end - start))
-        rows = list(result.scalars() if scalars else result.all())
-    return Page(items=rows, total=total, offset=start, has_next=end < total, has_previous=start > 0)

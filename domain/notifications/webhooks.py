@@ -35,7 +35,7 @@ from domain.identity.models import Department
 from domain.identity.policy import require
 from domain.notifications.bus import bus
 from domain.notifications.models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
-from domain.pagination import Page, PageRequest, fetch_page
+from domain.pagination import Page, PageRequest, by_id, select_page
 from domain.types import utcnow
 
 __all__ = [
@@ -193,14 +193,18 @@ def page_deliveries(session: Session, actor: Actor, page: PageRequest, *, max_si
                     subscription_id: int | None = None, status: str | None = None) -> Page[Any]:
     """The delivery log, newest first: each delivery with its subscription's name."""
     require(actor, "settings.manage")
-    stmt = (select(WebhookDelivery, WebhookSubscription.name)
-            .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
-            .order_by(WebhookDelivery.id.desc()))
+    stmt = select(WebhookDelivery)
     if subscription_id is not None:
         stmt = stmt.where(WebhookDelivery.subscription_id == subscription_id)
     if status:
         stmt = stmt.where(WebhookDelivery.status == status)
-    return fetch_page(session, stmt, page, max_size=max_size, scalars=False)
+
+    def load(deliveries: list[WebhookDelivery]) -> list[tuple[WebhookDelivery, str]]:
+        names = by_id(session, WebhookSubscription, (d.subscription_id for d in deliveries),
+                      WebhookSubscription.name)
+        return [(d, names[d.subscription_id][1]) for d in deliveries]
+
+    return select_page(session, stmt, page, order_by=(WebhookDelivery.id.desc(),), max_size=max_size, load=load)
 
 
 def attempts_of(session: Session, actor: Actor, delivery_ids: list[int]) -> dict[int, list[WebhookAttempt]]:
