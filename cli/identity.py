@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from sqlmodel import select
 
-from cli.common import console, database, fail, setup_step
+from cli.common import console, database, fail, local_time, setup_step
 from domain.errors import DomainError
 from domain.identity import departments as depts
 from domain.identity import tokens as toks
@@ -116,12 +116,14 @@ def users_list(
     with db.unit_of_work() as session:
         page = users.list_users(session, SYSTEM, PageRequest(first=10_000), search=search,
                                 active=None if include_inactive else True, max_size=10_000)
-    table = Table("id", "username", "name", "department", "roles", "active", "last login")
+    table = Table("id", "username", "name", "department", "roles", "kind", "state", "last login")
     for row in page.items:
         u = row.user
+        state = ("inactive" if not u.active else f"locked until {local_time(row.locked_until)}" if row.locked_until
+                 else "active")
         table.add_row(str(u.id), u.username, u.display_name, row.department.code if row.department else "-",
-                      ",".join(u.roles), "yes" if u.active else "no",
-                      u.last_login_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if u.last_login_at else "-")
+                      ",".join(u.roles), "接口账号 integration" if row.is_integration_account else "staff", state,
+                      local_time(u.last_login_at))
     console.print(table)
 
 
@@ -215,15 +217,12 @@ def tokens_list(user: str = typer.Option(None, "--user", "-u", help="Only this u
         rows = toks.list_tokens(session, SYSTEM, user_id=_user(session, user).id if user else None)
     table = Table("id", "user", "name", "prefix", "created", "expires", "last used", "status")
 
-    def fmt(value: datetime | None) -> str:
-        return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if value else "-"
-
     now = datetime.now(UTC)
     for token, owner in rows:
         status = ("revoked" if token.revoked_at else "expired" if token.expires_at and token.expires_at <= now
                   else "user inactive" if not owner.active else "active")
-        table.add_row(str(token.id), owner.username, token.name, token.prefix + "…", fmt(token.created_at),
-                      fmt(token.expires_at), fmt(token.last_used_at), status)
+        table.add_row(str(token.id), owner.username, token.name, token.prefix + "…", local_time(token.created_at),
+                      local_time(token.expires_at), local_time(token.last_used_at), status)
     console.print(table)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
@@ -107,3 +109,18 @@ def test_users_create_rejects_a_bad_role_or_missing_department_before_asking_for
     assert good.exit_code == 0 and "password for zhang" in good.output, good.output
     with db.unit_of_work() as s:
         assert [u.username for u in s.exec(select(User))] == ["zhang"]
+
+
+def test_users_list_tells_integration_accounts_and_locks_apart_in_local_time(cli_env, db, make_user):
+    from domain.identity.sessions import USER_FAILURE_LIMIT, login
+
+    make_user("svc-portal", ["viewer"], password=None)
+    make_user("lead", ["viewer"])
+    with db.unit_of_work() as s:
+        for _ in range(USER_FAILURE_LIMIT):
+            login(s, "lead", "wrong")
+    listing = regwatch("users", "list").output
+    portal = next(line for line in listing.splitlines() if "svc-portal" in line)
+    lead = next(line for line in listing.splitlines() if " lead " in line)
+    assert "接口账号" in portal and "staff" in lead
+    assert re.search(r"locked until \d{4}-\d{2}-\d{2} \d{2}:\d{2}", lead), lead
