@@ -7,7 +7,7 @@ from datetime import date
 import typer
 from rich.table import Table
 
-from cli.common import console, database, fail, run_with_progress, setup_step
+from cli.common import console, database, fail, local_time, run_with_progress, setup_step
 from domain.errors import DomainError
 from domain.identity.actor import SYSTEM
 from ml import jobs as _risk_jobs  # noqa: F401  (registers train/score/backtest)
@@ -92,7 +92,7 @@ def models_list(limit: int = typer.Option(20, help="How many versions, newest fi
         v, m = view.version, view.version.metrics or {}
         table.add_row(str(v.id), str(v.version), ", ".join(view.aliases), f"{m.get('roc_auc', 0):.4f}",
                       f"{m.get('baseline_roc_auc', 0):.4f}", f"{m.get('pr_auc', 0):.4f}",
-                      v.created_at.isoformat(timespec="seconds"), v.trained_by_name)
+                      local_time(v.created_at), v.trained_by_name)
     console.print(table)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from cli.common import console, database, fail, run_with_progress, setup_step
+from cli.common import console, database, fail, local_time, run_with_progress, setup_step
 from domain.errors import DomainError
 from domain.identity.actor import SYSTEM
 from domain.integration.models import (
@@ -108,7 +108,7 @@ def sources_list() -> None:
     for s in status.sources:
         rate = f"{s.rejection_rate:.1%}" if s.rejection_rate is not None else "—"
         table.add_row(s.source.code, s.source.name, s.source.kind,
-                      s.last_push_at.isoformat(timespec="seconds") if s.last_push_at else "never",
+                      local_time(s.last_push_at) if s.last_push_at else "never",
                       ", ".join(f"{k} {n}" for k, n in sorted(s.records.items())) or "—", rate,
                       "yes" if s.fresh else "no")
     console.print(table)
