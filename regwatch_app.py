@@ -12,7 +12,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -28,6 +28,7 @@ from reports import jobs as report_jobs
 from web.analysis import views as analysis_views
 from web.audit import views as audit_views
 from web.audit import views as audit_views
+from web.disposal import views as disposal_views
 from web.identity import views as identity_views
 from web.identity.middleware import IdentityMiddleware
 from web.integration import views as integration_views
@@ -51,7 +52,8 @@ from web.templating import STATIC_DIR, templates
 __all__ = ["create_app"]
 
 SESSION_COOKIE = "regwatch_session"
-UPLOAD_PATHS = ("/imports",)  # file uploads: REGWATCH_MAX_UPLOAD_BYTES instead of REGWATCH_MAX_BODY_BYTES
+# file uploads: REGWATCH_MAX_UPLOAD_BYTES instead of REGWATCH_MAX_BODY_BYTES
+UPLOAD_PATHS = ("/imports", *disposal_views.UPLOAD_PATHS)
 
 
 class CachedStaticFiles(StaticFiles):
@@ -101,13 +103,17 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, datab
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        pump = None
         if runner:
             _schedule_daily_scoring(db, settings)
             _schedule_half_year_report(db, settings)
             runner.start()
+            pump = disposal_views.start_background(db)  # outbox -> webhooks and live subscribers
         try:
             yield
         finally:
+            if pump:
+                pump.stop()
             if runner:
                 runner.stop()
             await db.adispose()
@@ -115,6 +121,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, datab
     graphql = GraphQLView(schema or build_schema(settings), render_ide=render_graphiql)
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-transport-ws)
         Mount("/static", CachedStaticFiles(directory=str(STATIC_DIR)), name="static"),
         *platform_views.routes,
         *identity_views.routes,
@@ -125,6 +132,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, datab
         *risk_views.routes,
         *supervision_views.routes,
         *warning_views.routes,
+        *disposal_views.routes,
         *integration_views.routes,
         *statistics_views.routes,
         *analysis_views.routes,

@@ -17,6 +17,9 @@ from api.analysis.mutations import AnalysisMutation
 from api.analysis.queries import AnalysisQuery
 from api.audit.queries import AuditQuery
 from api.caching import ValidatedQueries
+from api.disposal.mutations import DisposalMutation
+from api.disposal.queries import DisposalQuery
+from api.disposal.subscriptions import DisposalSubscription
 from api.errors import ErrorPolicy
 from api.identity.mutations import IdentityMutation
 from api.identity.queries import IdentityQuery
@@ -41,9 +44,10 @@ log = logging.getLogger("regwatch.graphql")
 
 QUERIES: list[type] = [PlatformQuery, JobsQuery, RiskQuery, IdentityQuery, AuditQuery,
                        SupervisionQuery, IntegrationQuery, ReferenceQuery, AnalysisQuery, StatisticsQuery,
-                       WarningsQuery]
+                       WarningsQuery, DisposalQuery]
 MUTATIONS: list[type] = [IdentityMutation, RiskMutation, SupervisionMutation, IntegrationMutation, AnalysisMutation,
-                          WarningsMutation]
+                          WarningsMutation, DisposalMutation]
+SUBSCRIPTIONS: list[type] = [DisposalSubscription]
 
 
 def _merge(name: str, parts: list[type]) -> type | None:
@@ -63,9 +67,11 @@ class Schema(strawberry.Schema):
 def build_schema(settings: Settings, *, extra_queries: tuple[type, ...] = ()) -> strawberry.Schema:
     query = _merge("Query", [*QUERIES, *extra_queries])
     mutation = _merge("Mutation", MUTATIONS)
+    subscription = _merge("Subscription", SUBSCRIPTIONS)
     return Schema(
         query=query,
         mutation=mutation,
+        subscription=subscription,
         config=StrawberryConfig(auto_camel_case=True),
         # Factories, so each request gets fresh extension instances.
         extensions=[

@@ -44,7 +44,7 @@ NAVIGATION: tuple[NavSection, ...] = (
         NavItem("warnings", "预警", "/warnings", "预警发布：分级预警（红橙黄蓝）派发至责任部门并设定期限。",
                 built=True, permissions=("warnings.work", "warnings.handle")),
         NavItem("disposal", "处置", "/disposal", "风险处置反馈：部门签收、处置、反馈、退回与办结的全流程留痕。",
-                permissions=("warnings.handle", "warnings.work")),
+                built=True, permissions=("warnings.handle", "warnings.work")),
         NavItem("models", "模型", "/models", "风险模型管理：模型版本、训练、指标、回测、启用与回滚、阈值与规则。", built=True,
                 permissions=("models.read",)),
         NavItem("statistics", "统计", "/statistics", "风险统计展示：统计看板与绩效目标面板。", built=True,

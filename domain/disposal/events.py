@@ -6,7 +6,7 @@ __all__ = ["EVENT_KINDS", "event_label"]
 
 EVENT_KINDS = {
     # the warnings engineer's steps
-    "issue": "下发预警",
+    "issue": "发布预警",
     "raise_level": "提升等级",
     "merge_clue": "并入线索",
     # disposal
