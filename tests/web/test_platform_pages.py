@@ -135,3 +135,10 @@ async def test_unknown_pages_get_a_404_in_the_layout(auth_client):
 async def test_api_style_clients_get_json_errors(auth_client):
     response = await auth_client.get("/no/such/page", headers={"accept": "application/json"})
     assert response.status_code == 404 and response.json()["error"] == "页面不存在"
+
+
+async def test_a_viewer_is_offered_no_import_button(client, make_user, login):
+    make_user("lead", ["viewer"])
+    assert (await login(client, "lead")).status_code == 303
+    html = (await client.get("/sources", headers=HTML)).text
+    assert "数据源与集成对接状态" in html and 'href="/imports"' not in html
