@@ -12,6 +12,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from domain.supervision.models import ITEM_KINDS  # the one definition of the item kinds
+
 __all__ = [
     "DATA_DIR",
     "ITEM_KINDS",
@@ -22,7 +24,6 @@ __all__ = [
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
-ITEM_KINDS = ("inspection", "penalty", "coercion", "other")
 
 
 @cache

@@ -16,6 +16,7 @@ from domain.jobs.service import JobContext, job_handler, submit_job
 from domain.supervision.fields import KIND_LABELS
 from domain.supervision.files import FILE_FORMATS, open_records
 from domain.supervision.ingest import INGEST_MODES, authorise_source, ingest_stream
+from domain.supervision.validation import printable
 
 __all__ = ["IMPORT_JOB", "import_params", "run_import", "submit_import"]
 
@@ -30,7 +31,7 @@ def import_params(*, kind: str, source: str, path: Path, file_name: str | None =
                            code="invalid_kind")
     if mode not in INGEST_MODES:
         raise InvalidInput(f"未知的导入模式“{mode}”", field="mode", code="invalid_mode")
-    name = file_name or path.name
+    name = printable(file_name or path.name)[:255]  # an upload's name is the client's to choose
     if Path(name).suffix.lower() not in FILE_FORMATS:
         raise InvalidInput(f"不支持的文件格式“{Path(name).suffix or name}”，请使用 {' / '.join(FILE_FORMATS)}",
                            field="file", code="unsupported_format")

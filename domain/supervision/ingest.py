@@ -57,7 +57,15 @@ from domain.supervision.models import (
     SupervisionAction,
     SupervisionItem,
 )
-from domain.supervision.validation import OPTIONAL_FIELDS, STAGE_COLUMNS, VALIDATORS, Lookups, RowError, printable
+from domain.supervision.validation import (
+    CONTROL_CHARACTERS,
+    OPTIONAL_FIELDS,
+    STAGE_COLUMNS,
+    VALIDATORS,
+    Lookups,
+    RowError,
+    printable,
+)
 from domain.types import UTCDateTime, local_today, utcnow
 
 __all__ = [
@@ -137,6 +145,9 @@ def authorise_source(connection: sa.Connection, actor: Actor, code: str) -> _Sou
     An integration user of one source can never write as another, whatever else it holds.
     """
     require_signed_in(actor)
+    if not isinstance(code, str) or CONTROL_CHARACTERS.search(code):
+        raise InvalidInput(f"数据源编码“{printable(str(code))}”含有不可见的控制字符", field="source",
+                           code="control_character")
     table = DataSource.__table__
     row = connection.execute(
         sa.select(table.c.id, table.c.code, table.c.user_id, table.c.active).where(table.c.code == code)).first()
@@ -337,7 +348,8 @@ def _open_batch(session: Session, stage: _Stage, actor: Actor, source: _Source, 
     rejected = stage.rejected()
     errors_total = stage.errors_total() if rejected else 0
     batch = IngestionBatch(source_id=source.id, kind=kind, channel=channel, mode=mode, status="running",
-                           file_name=file_name, received=received, accepted=0, rejected=rejected,
+                           file_name=printable(file_name)[:255] if file_name else None,
+                           received=received, accepted=0, rejected=rejected,
                            errors_total=errors_total, created_by_id=actor.user_id, job_id=job_id)
     session.add(batch)
     session.flush()
@@ -414,6 +426,11 @@ def ingest_stream(db: Database, actor: Actor, *, source: str, kind: str, records
     after each chunk. Any error (bad file, interrupt) leaves the database exactly as it was.
     """
     _check_arguments(kind, mode, channel)
+    if kind == "clues":  # 风险线索: the clues' own validation, idempotency and deduplication
+        from domain.warnings.clue_import import ingest_clue_stream
+
+        return ingest_clue_stream(db, actor, source=source, records=records, mode=mode, channel=channel,
+                                  file_name=file_name, job_id=job_id, on_progress=on_progress, max_errors=max_errors)
     started = time.perf_counter()
     with db.engine.connect() as connection:
         src = authorise_source(connection, actor, source)

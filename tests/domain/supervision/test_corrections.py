@@ -380,3 +380,26 @@ def test_a_stream_import_reports_how_long_it_held_the_write_lock(db, basics):
     with db.unit_of_work() as s:
         batch = s.get(IngestionBatch, result.batch_id)
         assert (batch.status, batch.accepted, batch.finished_at is not None) == ("done", 50, True)
+
+
+def test_a_nul_in_the_source_or_the_file_name_is_refused_or_made_printable(db, basics, tmp_path):
+    from domain.errors import InvalidInput
+    from domain.supervision.imports import import_params
+
+    with pytest.raises(InvalidInput) as caught:
+        run(db, source="MAN\x00UAL", kind="entities", records=[entity(0)])
+    assert caught.value.code == "control_character" and "\x00" not in caught.value.message
+    params = import_params(kind="entities", source="MANUAL", path=tmp_path / "x.csv", file_name="a\x00b.csv")
+    assert params["file_name"] == "a<U+0000>b.csv"
+    result = run(db, source="MANUAL", kind="entities", records=[entity(0)], file_name="e\x01.csv")
+    with db.unit_of_work() as s:
+        assert s.get(IngestionBatch, result.batch_id).file_name == "e<U+0001>.csv"
+
+
+def test_item_kinds_have_one_definition():
+    from domain.demo import vocabulary
+    from domain.supervision import fields, models
+
+    assert vocabulary.ITEM_KINDS is models.ITEM_KINDS
+    assert tuple(fields.ITEM_KIND_LABELS) == models.ITEM_KINDS == models.ACTION_KINDS
+    assert tuple(fields.ACTION_TRIGGER_LABELS) == models.ACTION_TRIGGERS
