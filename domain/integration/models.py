@@ -13,7 +13,7 @@ __all__ = ["BATCH_OUTCOME_LABELS", "DATA_SOURCE_KINDS", "INGEST_KINDS", "DataSou
            "IngestionError", "batch_outcome"]
 
 DATA_SOURCE_KINDS = ("phase_one", "department_system", "data_centre", "manual")
-INGEST_KINDS = ("entities", "items", "actions", "complaints", "credit")
+INGEST_KINDS = ("entities", "items", "actions", "complaints", "credit", "clues")
 
 
 class DataSource(SQLModel, table=True):

@@ -49,7 +49,7 @@ COMPLAINT_CHANNEL_LABELS = {"12345": "12345热线", "12315": "12315热线", "let
 CREDIT_KIND_LABELS = {"abnormal_operation": "经营异常名录", "serious_violation": "严重违法失信名单",
                       "commendation": "守信激励"}
 KIND_LABELS = {"entities": "监管对象", "items": "监管事项", "actions": "监管行为", "complaints": "投诉举报",
-               "credit": "信用记录"}
+               "credit": "信用记录", "clues": "风险线索"}
 
 _EXTRA_ALIASES = {
     "entity_type": {"个体": "individual", "合作社": "cooperative", "公司": "enterprise"},
@@ -125,6 +125,20 @@ RECORD_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
         FieldSpec("removed_on", "移出日期", False, ("移出时间",)),
         FieldSpec("authority", "作出决定机关", False, ("决定机关", "认定机关")),
         FieldSpec("reason", "列入原因", False, ("原因", "事由")),
+    ),
+    # 风险线索: validated by domain.warnings.clues (unknown or invalid codes are kept and flagged, not rejected)
+    "clues": (
+        FieldSpec("external_id", "线索编号", True, ("外部编号", "编号", "工单编号")),
+        FieldSpec("uscc", "统一社会信用代码", False, ("社会信用代码", "信用代码")),
+        FieldSpec("entity_name", "监管对象名称", False, ("对象名称", "企业名称", "被反映单位")),
+        FieldSpec("source", "线索来源", False, ("来源",)),
+        FieldSpec("category", "线索类别", True, ("类别", "问题类别")),
+        FieldSpec("description", "线索描述", True, ("描述", "内容", "反映内容")),
+        FieldSpec("item_code", "监管事项编码", False, ("事项编码",)),
+        FieldSpec("reporting_department_code", "报送部门编码", False, ("报送部门",)),
+        FieldSpec("occurred_on", "发生日期", False, ("发生时间",)),
+        FieldSpec("received_on", "接收日期", False, ("接收时间", "受理日期")),
+        FieldSpec("attachments", "附件", False, ("附件地址",)),
     ),
 }
 

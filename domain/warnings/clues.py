@@ -57,6 +57,7 @@ __all__ = [
     "judgement_view",
     "link_duplicates",
     "list_clues",
+    "submit_clue_inputs",
     "submit_clues",
     "validate_clue",
 ]
@@ -321,6 +322,19 @@ def submit_clues(session: Session, actor: Actor, source: str, records: Sequence[
         raise InvalidInput(f"一次最多提交 {MAX_CLUES_PER_CALL} 条线索，本次 {len(records)} 条；请分批提交",
                            field="clues", code="too_many_records")
     inputs = [r if isinstance(r, ClueInput) else ClueInput.from_mapping(r) for r in records]
+    result = submit_clue_inputs(session, actor, ds, inputs, dedup_days=dedup_days, today=today)
+    record_audit(session, actor, "clue.submit", "data_source", ds.id,
+                 {"source": ds.code, "received": result.received, "created": result.created,
+                  "updated": result.updated, "unchanged": result.unchanged, "rejected": result.rejected,
+                  "duplicates": result.duplicates,
+                  "clue_ids": [o.clue_id for o in result.outcomes if o.result == "created"][:200]})
+    session.flush()
+    return result
+
+
+def submit_clue_inputs(session: Session, actor: Actor, ds: DataSource, inputs: Sequence[ClueInput], *,
+                       dedup_days: int = 30, today: date | None = None) -> ClueSubmission:
+    """The shared core of a push and a file chunk (the caller authorised the source and writes the audit)."""
     today = today or local_today()
     lookups = _Lookups.load(session, inputs)
     default_source = _KIND_TO_SOURCE.get(ds.kind, "department")
@@ -370,17 +384,13 @@ def submit_clues(session: Session, actor: Actor, source: str, records: Sequence[
     if new_ids:
         for cid, dup, eid in session.execute(sa.select(RiskClue.id, RiskClue.duplicate_of_id,
                                                        RiskClue.entity_id)
-                                                     .where(RiskClue.id.in_(new_ids))).all():  # type: ignore
+                                             .where(RiskClue.id.in_(new_ids))).all():  # type: ignore
             if dup is not None:
                 dup_of[cid] = dup
             elif eid is not None:
                 entity_ids.add(eid)
         outcomes = [ClueOutcome(o.index, o.clue_id, o.result, dup_of.get(o.clue_id or -1), o.errors)
                     for o in outcomes]
-    record_audit(session, actor, "clue.submit", "data_source", ds.id,
-                 {"source": ds.code, "received": len(inputs), **counts, "duplicates": duplicates,
-                  "clue_ids": new_ids[:200]})
-    session.flush()
     return ClueSubmission(ds.code, len(inputs), counts["created"], counts["updated"], counts["unchanged"],
                           counts["rejected"], duplicates, outcomes, sorted(entity_ids))
 
