@@ -180,11 +180,19 @@ def main() -> None:
     parser.add_argument("--entities", type=int, default=1_000_000)
     parser.add_argument("--warnings", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--city-url", help="measure an existing database (built by an earlier --keep run)")
+    parser.add_argument("--keep", action="store_true", help="keep the built database and print its URL")
     args = parser.parse_args()
+    if args.city_url:
+        print(f"{'query':44} {'p50 ms':>8} {'p95 ms':>8}  target p95 ≤ 200 ms")
+        for name, p50, p95 in measure(args.city_url, args.repeat):
+            print(f"{name:44} {p50:8.1f} {p95:8.1f}")
+        return
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     with tempfile.TemporaryDirectory(prefix="regwatch-bench-stats-") as tmp:
         for backend in backends:
-            url = create_database(backend, Path(tmp), "stats")
+            url = create_database(backend, Path(tempfile.mkdtemp(prefix="regwatch-stats-")) if args.keep
+                                  else Path(tmp), "stats")
             try:
                 upgrade_to_head(url)
                 t0 = time.perf_counter()
@@ -196,7 +204,10 @@ def main() -> None:
                     flag = "" if p95 <= 200 or "whole" in name or "goals" in name else "  ABOVE TARGET"
                     print(f"{name:44} {p50:8.1f} {p95:8.1f}{flag}")
             finally:
-                drop_database(url)
+                if args.keep:
+                    print(f"kept: {url}")
+                else:
+                    drop_database(url)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from domain.risk.models import (
     RiskScore,
     ScoringRun,
 )
+from domain.statistics.models import STATISTICS_INDEXES  # noqa: F401  (the dashboard's indexes on risk_warning)
 from domain.supervision.models import Complaint, CreditRecord, Entity, SupervisionAction, SupervisionItem
 from domain.warnings.models import (
     DeadlineSetting,

@@ -3,7 +3,8 @@
 Two sources, feedback first: (1) warning feedback outcomes (risk confirmed / false alarm) where they
 exist; (2) the historical outcome — a penalty or a failed inspection decided (or, without a decision
 date, started) in (cut-off, cut-off + window] — so a first model trains before any feedback exists.
-Feedback does not exist yet: `_FEEDBACK_SOURCES` is where its grouped query goes.
+Feedback labels come from `ml/labels_feedback.py` (closed warnings' accepted feedback), registered in
+`_FEEDBACK_SOURCES`.
 """
 
 from __future__ import annotations
@@ -53,3 +54,7 @@ def compute_labels(conn: sa.Connection, cutoff: date, window_days: int, entity_i
 
 # fn(conn, params, entity_ids, y, source): overwrite y and set source="feedback" where feedback exists.
 _FEEDBACK_SOURCES: list[Callable[..., None]] = []
+
+from ml.labels_feedback import feedback_labels  # noqa: E402  (warning feedback outcomes, issue 14)
+
+_FEEDBACK_SOURCES.append(feedback_labels)

@@ -512,6 +512,34 @@ class ModelStatistics:
 
 
 SCORE_BINS = 20
+# A finished run's scores never change: its mean and histogram are read once per process (keyed by the database,
+# the run and when it finished, so a run id reused after the tables were emptied is never mistaken for another).
+_RUN_SCORES: dict[tuple[str, int, Any], tuple[float | None, list[int]]] = {}
+_RUN_SCORES_MAX = 64
+
+
+def _run_scores(session: Session, run: Any) -> tuple[float | None, list[int]]:
+    """(mean score, counts per SCORE_BINS bin) of one succeeded scoring run — one grouped statement."""
+    key = (str(session.get_bind().url), run.id, run.finished_at)
+    cached = _RUN_SCORES.get(key)
+    if cached is not None:
+        return cached
+    bucket = sa.func.floor(RiskScore.score * SCORE_BINS)
+    counts = [0] * SCORE_BINS
+    total, weighted = 0, 0.0
+    for b, n, score_sum in session.execute(
+            sa.select(bucket, sa.func.count(), sa.func.sum(RiskScore.score))
+            .where(RiskScore.run_id == run.id).group_by(bucket)):
+        if b is None:
+            continue
+        counts[min(max(int(b), 0), SCORE_BINS - 1)] += int(n)  # a score of exactly 1.0 belongs to the last bin
+        total, weighted = total + int(n), weighted + float(score_sum or 0)
+    result = (weighted / total if total else None, counts)
+    if run.finished_at is not None and run.status == "succeeded":
+        if len(_RUN_SCORES) >= _RUN_SCORES_MAX:
+            _RUN_SCORES.pop(next(iter(_RUN_SCORES)))
+        _RUN_SCORES[key] = result
+    return result
 
 
 def model_statistics(session: Session, actor: Actor, f: StatsFilter) -> ModelStatistics:
@@ -548,19 +576,14 @@ def model_statistics(session: Session, actor: Actor, f: StatsFilter) -> ModelSta
         if row is None:
             continue
         run, version = row
-        mean = session.execute(sa.select(sa.func.avg(RiskScore.score)).where(RiskScore.run_id == run.id)).scalar()
-        runs.append(RunSummary(alias, run.version_id, version, run.id, run.as_of, run.entities,
-                               float(mean) if mean is not None else None, dict(run.level_counts or {})))
+        summary = _run_scores(session, run)
+        runs.append(RunSummary(alias, run.version_id, version, run.id, run.as_of, run.entities, summary[0],
+                               dict(run.level_counts or {})))
     bins: list[tuple[float, float, int]] = []
     champion = next((r for r in runs if r.alias == "champion"), None)
     if champion is not None:
-        bucket = sa.func.floor(RiskScore.score * SCORE_BINS)
-        counts = {int(b): int(n) for b, n in session.execute(
-            sa.select(bucket, sa.func.count()).where(RiskScore.run_id == champion.run_id).group_by(bucket))
-            if b is not None}
-        if SCORE_BINS in counts:  # a score of exactly 1.0 belongs to the last bin
-            counts[SCORE_BINS - 1] = counts.get(SCORE_BINS - 1, 0) + counts.pop(SCORE_BINS)
-        bins = [(i / SCORE_BINS, (i + 1) / SCORE_BINS, counts.get(i, 0)) for i in range(SCORE_BINS)]
+        counts = _run_scores(session, session.get(ScoringRun, champion.run_id))[1]
+        bins = [(i / SCORE_BINS, (i + 1) / SCORE_BINS, counts[i]) for i in range(SCORE_BINS)]
     return ModelStatistics(precision=list(by_level.values()), score_bins=bins, runs=runs)
 
 
