@@ -181,14 +181,15 @@ _SEARCH_ARGUMENTS = frozenset({"search"})
 
 def _fields(selection_set: SelectionSetNode | None) -> Iterator[FieldNode]:
     """Every field node under `selection_set` once (fragment definitions are walked on their own)."""
-    if selection_set is None:
-        return
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            yield selection
-            yield from _fields(selection.selection_set)
-        elif isinstance(selection, InlineFragmentNode):
-            yield from _fields(selection.selection_set)
+    stack = [selection_set] if selection_set is not None else []
+    while stack:  # iterative: nested generators would pass every field up through every level
+        for selection in stack.pop().selections:
+            if isinstance(selection, FieldNode):
+                yield selection
+                if selection.selection_set is not None:
+                    stack.append(selection.selection_set)
+            elif isinstance(selection, InlineFragmentNode):
+                stack.append(selection.selection_set)
 
 
 def _value_problems(value: Any, label: str, field: str, *, search: bool) -> str | None:
