@@ -76,7 +76,8 @@ def main() -> None:
                 during = [s for when, s in latencies if when >= merge_from - 0.05]
                 p50 = statistics.median(s for _, s in latencies) * 1000
                 print(f"{args.backend} {run} {args.rows:,} rows: accepted {result.accepted:,} in {total:.1f} s — "
-                      f"stage {t['stage']:.1f} s, open {t['open']:.2f} s, merge (write lock) {t['merge']:.1f} s")
+                      f"stage {t['stage']:.1f} s, open {t['open']:.2f} s, merge (write lock) {t['merge']:.1f} s "
+                      f"({t['merge_cpu']:.1f} s CPU)")
                 print(f"  concurrent writer: {len(latencies)} writes, p50 {p50:.0f} ms, "
                       f"max {max(s for _, s in latencies) * 1000:.0f} ms; during the merge max "
                       f"{max(during, default=0) * 1000:.0f} ms; failures {len(failures)}"

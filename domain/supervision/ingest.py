@@ -129,7 +129,8 @@ class IngestResult:
     errors: list[RecordError] = field(default_factory=list)  # up to max_errors
     errors_total: int = 0  # every error found; the batch stores the first MAX_STORED_ERRORS
     # seconds per phase of `ingest_stream`: stage (read, validate, stage), open (batch row and errors: a short
-    # write), merge (the upsert: the only long hold of the database's write lock)
+    # write), merge (the upsert: the only long hold of the database's write lock); merge_cpu is the process's CPU
+    # time during the merge (wall time above it is waiting for a CPU or the disk)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -463,7 +464,7 @@ def ingest_stream(db: Database, actor: Actor, *, source: str, kind: str, records
                 batch = _open_batch(session, stage, actor, src, kind=kind, mode=mode, channel=channel,
                                     file_name=file_name, received=received, job_id=job_id)
                 session.commit()
-                opened = time.perf_counter()
+                opened, opened_cpu = time.perf_counter(), time.process_time()
                 try:
                     result = _close_batch(session, stage, actor, src, batch, max_errors=max_errors)
                     session.commit()
@@ -472,7 +473,7 @@ def ingest_stream(db: Database, actor: Actor, *, source: str, kind: str, records
                     _fail_batch(connection, batch.id)
                     raise
             result.timings = {"stage": staged - started, "open": opened - staged,
-                              "merge": time.perf_counter() - opened}
+                              "merge": time.perf_counter() - opened, "merge_cpu": time.process_time() - opened_cpu}
             return result
         except BaseException:
             connection.rollback()
