@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api.warnings.reasons import reasons_of, warning_reasons
-from domain.errors import DomainError, InvalidInput
+from domain.errors import DomainError, Forbidden, InvalidInput
 from domain.identity.models import Department
 from domain.identity.policy import can
 from domain.reference.service import list_industries, list_regions
@@ -178,8 +178,13 @@ async def risk_export(request: Request) -> Response:
 async def entity_risk_fragment(request: Request) -> Response:
     """The risk part of an entity page (current score, explanation, history chart, clues, warnings)."""
     db = request.app.state.db
-    info = await db.run(risk_list.entity_risk, actor_of(request), int(request.path_params["entity_id"]),
-                        work="read")
+    try:
+        info = await db.run(risk_list.entity_risk, actor_of(request), int(request.path_params["entity_id"]),
+                            work="read")
+    except Forbidden:
+        if request.headers.get("hx-request") == "true":  # the entity page's slot stays empty for this reader
+            return Response("", media_type="text/html")
+        raise
     reasons = reasons_of(info.current.contributions, info.current.rules_matched, top=8) if info.current else []
     chart = {"dates": [p.as_of.isoformat() for p in info.history], "scores": [round(p.score, 4) for p in info.history],
              "levels": [p.level for p in info.history]}
@@ -339,12 +344,13 @@ async def clue_judge(request: Request) -> Response:
 def _warning_filter(request: Request) -> tuple[warning_service.WarningFilter, dict[str, str]]:
     q = request.query_params
     raw = {k: q.get(k, "").strip() for k in ("level", "status", "department", "source", "overdue", "created_from",
-                                             "created_to", "search")}
+                                             "created_to", "search", "region", "industry")}
     f = warning_service.WarningFilter(
         level=raw["level"] or None, status=raw["status"] or None, department_id=_int_param(raw["department"]),
         source=raw["source"] or None, overdue={"yes": True, "no": False}.get(raw["overdue"]),
         created_from=_date_param(raw["created_from"], "createdFrom", "开始日期"),
-        created_to=_date_param(raw["created_to"], "createdTo", "结束日期"), search=raw["search"] or None)
+        created_to=_date_param(raw["created_to"], "createdTo", "结束日期"), search=raw["search"] or None,
+        region_code=raw["region"] or None, industry=raw["industry"] or None)  # from the statistics drill-down
     return f, raw
 
 

@@ -113,3 +113,15 @@ async def test_routing_page_saves_rules_and_previews(client, db, city):
     page = await client.get("/warnings/routing")
     assert "行政区划 320505" in page.text and "吴中区市场监督管理局" in page.text
     assert 'class="table-warning"' in page.text  # the open warning would now go elsewhere
+
+
+async def test_entity_page_loads_its_risk_panel(client, db, acting, city):
+    e = city.entities[0]
+    page = await client.get(f"/entities/{e.uscc}")
+    assert f'hx-get="/analysis/entities/{e.id}"' in page.text
+    panel = await client.get(f"/analysis/entities/{e.id}", headers=HTMX)
+    assert panel.text.lstrip().startswith('<div id="entity-risk"') and "0.930" in panel.text
+    assert "命中规则：R001" in panel.text and "score-history-data" in panel.text
+    acting.actor = city.handler  # no warning of theirs about this entity: the slot stays empty
+    assert (await client.get(f"/analysis/entities/{e.id}", headers=HTMX)).text == ""
+    assert (await client.get(f"/analysis/entities/{e.id}", headers=HTML)).status_code == 403
