@@ -233,7 +233,7 @@ color:#222;line-height:1.6;padding:0 1rem}
 h2{border-left:4px solid #1565c0;padding-left:.5rem;margin-top:2rem}
 table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem;font-size:.9rem}
 th,td{border:1px solid #bbb;padding:.25rem .5rem;text-align:left}th{background:#e3ecf7}
-figure{text-align:center;margin:1rem 0}figure img{max-width:100%}figcaption{font-size:.9rem;color:#555}
+figure{text-align:center;margin:1rem 0}figure img{max-width:min(100%,680px)}figcaption{font-size:.9rem;color:#555}
 @media print{body{margin:0;max-width:none}h2{page-break-after:avoid}table,figure{page-break-inside:avoid}
 .no-print{display:none}}
 """
