@@ -43,8 +43,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import zlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -195,6 +196,17 @@ def _keys(order_by: Sequence[Any]) -> list[_Key]:
     return keys
 
 
+def _tag(keys: list[_Key]) -> int:
+    """Which order a keyset cursor belongs to (its first value), so one list's cursor is refused by another."""
+    text = ",".join(f"{getattr(k.expr, 'table', None) is not None and k.expr.table.name}.{k.attr}"
+                    f"{' desc' if k.descending else ''}" for k in keys)
+    return zlib.crc32(text.encode()) & 0xFFFF
+
+
+def _values(position: Position | None) -> Position | None:
+    return Keyset(position[1:]) if isinstance(position, Keyset) else position
+
+
 def _coerce(value: Any, key: _Key, field: str) -> Any:
     try:
         if value is None:
@@ -259,9 +271,11 @@ def select_page(session: Session, stmt: sa.Select[Any], req: PageRequest, *, ord
     req.validate(max_size)
     keys = _keys(order_by)
     keyset = all(k.attr is not None for k in keys)
+    tag = _tag(keys)
     for name, position in (("after", req.after), ("before", req.before)):
-        if isinstance(position, Keyset) and (not keyset or len(position) != len(keys)):
+        if isinstance(position, Keyset) and (not keyset or len(position) != len(keys) + 1 or position[0] != tag):
             raise InvalidInput(f"{name} 不是这个列表的游标", field=name, code="bad_cursor")
+    req = replace(req, after=_values(req.after), before=_values(req.before))
     total = count_rows(session, stmt) if req.count else None
     offset_mode = isinstance(req.after, int) or isinstance(req.before, int)
     if offset_mode:
@@ -269,7 +283,7 @@ def select_page(session: Session, stmt: sa.Select[Any], req: PageRequest, *, ord
     else:
         rows, has_next, has_previous = _keyset_window(session, stmt, keys, req)
         offset = None
-    cursors = [encode_cursor([getattr(row, str(k.attr)) for k in keys]) for row in rows] if keyset else []
+    cursors = [encode_cursor([tag, *(getattr(row, str(k.attr)) for k in keys)]) for row in rows] if keyset else []
     if not keyset and offset is None:
         offset = 0
     items = list(load(rows)) if load is not None else rows

@@ -147,8 +147,8 @@ def list_actions(session: Session, actor: Actor, page: PageRequest, *, departmen
         stmt = stmt.where(SupervisionAction.department_id == select(Department.id).where(
             Department.code == department_code).scalar_subquery())
     if item_code:
-        stmt = stmt.where(SupervisionAction.item_id.in_(select(SupervisionItem.id).where(
-            SupervisionItem.code == item_code)))
+        stmt = stmt.where(SupervisionAction.item_id == select(SupervisionItem.id).where(
+            SupervisionItem.code == item_code).scalar_subquery())
     if kind:
         stmt = stmt.where(SupervisionAction.kind == kind)
     if date_from:

@@ -1,0 +1,230 @@
+"""Lists over GraphQL (issue 9): a fixed number of statements whatever the page size, the total counted only when
+`totalCount` is selected, keyset cursors that survive inserts between pages, and (PostgreSQL) plans that walk
+the list's index instead of sorting a department's rows."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from domain.audit.models import AuditLog
+from domain.supervision.models import Entity, SupervisionAction
+from tests.domain.supervision.factories import seed_basics, uscc
+from tests.identity.support import bearer
+from tests.support import backend, count_statements
+
+
+@pytest.fixture
+def basics(session):
+    return seed_basics(session, entities=3)
+
+
+def add_actions(session, basics, n: int, *, start: int = 0, department: int = 0, day0: date = date(2025, 1, 1),
+                step: int = 1) -> None:
+    dept, source = basics["departments"][department], basics["sources"][2]
+    entities, items = basics["entities"], basics["items"]
+    session.add_all([SupervisionAction(
+        source_id=source.id, external_id=f"X-{department}-{start + i}", kind="inspection", department_id=dept.id,
+        entity_id=entities[i % len(entities)].id, item_id=items[i % 2].id if i % 5 else None,
+        started_on=day0 + timedelta(days=(i * step) % 400)) for i in range(n)])
+    session.commit()
+
+
+async def gql(client, query, token, variables=None):
+    response = await client.post("/graphql", json={"query": query, "variables": variables or {}},
+                                 headers=bearer(token))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+ACTIONS = """query($first: Int, $after: String) { supervisionActions(departmentCode: "SZ-SCJG", first: $first,
+    after: $after) { %s nodes { id externalId itemName departmentName entityName startedOn }
+    pageInfo { hasNextPage hasPreviousPage endCursor } } }"""
+
+LISTS = {
+    "supervisionActions": 'supervisionActions(departmentCode: "SZ-SCJG", first: $n) { totalCount nodes { externalId '
+                          "itemCode itemName departmentName uscc entityName sourceCode } }",
+    "entities": "entities(first: $n) { totalCount nodes { uscc name } }",
+    "supervisionItems": "supervisionItems(first: $n) { totalCount nodes { code departmentName actionCount } }",
+    "users": "users(first: $n) { totalCount nodes { username department { code } } }",
+    "auditLog": "auditLog(first: $n) { totalCount nodes { action actorName } }",
+    "departments": "departments(first: $n) { totalCount nodes { code } }",
+    "entity.actions": 'entity(uscc: "%s") { actions(first: $n) { totalCount nodes { externalId itemName } } '
+                      "complaints(first: $n) { totalCount } creditRecords(first: $n) { totalCount } }",
+}
+
+
+@pytest.mark.parametrize("name", list(LISTS))
+async def test_a_page_costs_the_same_statements_whatever_its_size(client, db, session, basics, api_token, name):
+    add_actions(session, basics, 60)
+    session.add_all([Entity(uscc=uscc(500 + i), name=f"追加企业{i:02d}", entity_type="enterprise") for i in range(40)])
+    session.commit()
+    body = LISTS[name] % uscc(0) if "%s" in LISTS[name] else LISTS[name]
+    query = "query($n: Int) { " + body + " }"
+    counts = []
+    for size in (3, 40):  # both pages hold rows with each relation
+        await gql(client, query, api_token, {"n": size})  # warm
+        with count_statements(db) as counter:
+            data = await gql(client, query, api_token, {"n": size})
+        counts.append(counter.count)
+        assert data
+    assert counts[0] == counts[1], counts
+
+
+async def test_the_total_is_counted_only_when_totalCount_is_selected(client, db, session, basics, api_token):
+    add_actions(session, basics, 30)
+    await gql(client, ACTIONS % "", api_token, {"first": 10})  # warm (the token's first use is recorded)
+    with count_statements(db) as without:
+        data = await gql(client, ACTIONS % "", api_token, {"first": 10})
+    assert len(data["supervisionActions"]["nodes"]) == 10
+    assert not any("count(" in s.lower() for s in without.statements), without.statements
+    with count_statements(db) as with_total:
+        data = await gql(client, ACTIONS % "totalCount", api_token, {"first": 10})
+    assert data["supervisionActions"]["totalCount"] == 30
+    assert with_total.count == without.count + 1
+    # through a fragment too
+    fragment = """query { supervisionActions(departmentCode: "SZ-SCJG", first: 5) { ...counted nodes { id } } }
+        fragment counted on SupervisionActionConnection { totalCount }"""
+    response = await client.post("/graphql", json={"query": fragment}, headers=bearer(api_token))
+    body = response.json()
+    if "errors" in body:  # the connection type's name differs: use an inline fragment instead
+        fragment = """query { supervisionActions(departmentCode: "SZ-SCJG", first: 5) { ... { totalCount }
+            nodes { id } } }"""
+        body = (await client.post("/graphql", json={"query": fragment}, headers=bearer(api_token))).json()
+    assert body["data"]["supervisionActions"]["totalCount"] == 30
+    # nested windows carry their totals in the window's own statement: no count query, asked or not
+    nested = 'query { entity(uscc: "%s") { actions(first: 2) { %s nodes { id } } complaints { %s nodes { id } } } }'
+    counts = []
+    for total in ("", "totalCount"):
+        with count_statements(db) as counter:
+            data = await gql(client, nested % (uscc(0), total, total), api_token)
+        assert not any(s.lower().lstrip().startswith("select count(") for s in counter.statements)
+        counts.append(counter.count)
+    assert counts[0] == counts[1] and data["entity"]["actions"]["totalCount"] == 10
+
+
+async def test_keyset_cursors_neither_skip_nor_repeat_rows_inserted_between_pages(client, session, basics,
+                                                                                   api_token):
+    add_actions(session, basics, 25)
+    original = [row.external_id for row in session.execute(
+        sa.select(SupervisionAction.external_id).where(SupervisionAction.department_id == basics["departments"][0].id)
+        .order_by(SupervisionAction.started_on.desc(), SupervisionAction.id.desc()))]
+    seen: list[str] = []
+    after = None
+    for n in range(20):
+        data = (await gql(client, ACTIONS % "", api_token, {"first": 4, "after": after}))["supervisionActions"]
+        seen += [node["externalId"] for node in data["nodes"]]
+        assert data["pageInfo"]["hasPreviousPage"] == (after is not None)
+        if not data["pageInfo"]["hasNextPage"]:
+            break
+        after = data["pageInfo"]["endCursor"]
+        # newer, older and same-day rows arrive between two requests
+        add_actions(session, basics, 3, start=1000 + 3 * n, day0=date(2024, 12, 30), step=200)
+    assert len(seen) == len(set(seen))
+    assert [x for x in seen if x in set(original)] == original
+    assert "2025" not in (after or "") and after is not None
+
+
+async def test_last_and_before_keep_their_page_info(client, session, basics, api_token):
+    add_actions(session, basics, 9)
+    query = """query($last: Int, $before: String) { supervisionActions(departmentCode: "SZ-SCJG", last: $last,
+        before: $before) { nodes { externalId } pageInfo { hasNextPage hasPreviousPage startCursor } } }"""
+    tail = (await gql(client, query, api_token, {"last": 4}))["supervisionActions"]
+    assert len(tail["nodes"]) == 4 and tail["pageInfo"]["hasPreviousPage"] and not tail["pageInfo"]["hasNextPage"]
+    before = (await gql(client, query, api_token, {"last": 10, "before": tail["pageInfo"]["startCursor"]}))
+    page = before["supervisionActions"]
+    assert len(page["nodes"]) == 5 and not page["pageInfo"]["hasPreviousPage"] and page["pageInfo"]["hasNextPage"]
+    everything = [n["externalId"] for n in (await gql(client, ACTIONS % "", api_token, {"first": 20}))
+                  ["supervisionActions"]["nodes"]]
+    assert [n["externalId"] for n in page["nodes"] + tail["nodes"]] == everything
+
+
+async def test_a_cursor_from_another_list_is_refused_with_a_clear_error(client, session, basics, api_token):
+    add_actions(session, basics, 3)
+    cursor = (await gql(client, ACTIONS % "", api_token, {"first": 1}))["supervisionActions"]["pageInfo"]["endCursor"]
+    response = await client.post("/graphql", json={
+        "query": "query($a: String) { entities(first: 2, after: $a) { nodes { uscc } } }", "variables": {"a": cursor}},
+        headers=bearer(api_token))
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "bad_cursor" and "游标" in error["message"]
+
+
+# --- PostgreSQL plans ----------------------------------------------------------------------------------------
+
+def _plans(db, session, run) -> list[str]:
+    """EXPLAIN of every SELECT `run(session)` sends (same parameters)."""
+    sent: list[tuple[str, object]] = []
+
+    def listener(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            sent.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        run(session)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listener)
+    conn = session.connection()
+    return ["\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql, params)) for sql, params in sent]
+
+
+@pytest.mark.skipif(backend() != "postgresql", reason="PostgreSQL plans")
+def test_hot_lists_walk_their_index_instead_of_sorting(db, session, basics):
+    from domain.audit.queries import list_audit
+    from domain.identity.actor import SYSTEM
+    from domain.pagination import PageRequest, decode_cursor
+    from domain.supervision.service import list_actions, search_entities
+
+    dept_a, dept_b = (d.id for d in basics["departments"])
+    source, item = basics["sources"][2].id, basics["items"][0].id
+    conn = session.connection()
+    conn.execute(sa.text("""INSERT INTO entity (uscc, name, entity_type, region_code, status, updated_at)
+        SELECT 'E' || lpad(g::text, 17, '0'), '企业' || lpad((g * 7919 % 20000)::text, 5, '0'), 'enterprise',
+               CASE WHEN g % 4 = 0 THEN '320506' ELSE '320505' END, 'active', now()
+        FROM generate_series(1, 20000) g"""))
+    first_entity = basics["entities"][0].id
+    conn.execute(sa.text("""INSERT INTO supervision_action (source_id, external_id, kind, item_id, department_id,
+            entity_id, started_on, updated_at)
+        SELECT :source, 'G-' || g, 'inspection', CASE WHEN g % 3 = 0 THEN :item END,
+               CASE WHEN g % 5 = 0 THEN :a ELSE :b END, :entity, DATE '2024-01-01' + (g % 700), now()
+        FROM generate_series(1, 30000) g"""), {"source": source, "item": item, "a": dept_a, "b": dept_b,
+                                               "entity": first_entity})
+    conn.execute(sa.text("""INSERT INTO audit_log (occurred_at, actor_name, action, object_type, changes)
+        SELECT now() - (g || ' minutes')::interval, 'system', 'x.test', 'x', '{}'
+        FROM generate_series(1, 20000) g"""))
+    session.commit()
+    for table in ("entity", "supervision_action", "audit_log"):
+        session.connection().exec_driver_sql(f"ANALYZE {table}")
+
+    def no_sort(plans: list[str], index: str) -> None:
+        window = next(p for p in plans if "Limit" in p)
+        assert index in window, window
+        assert "Sort" not in window, window
+
+    first = None
+
+    def actions(s):
+        nonlocal first
+        first = list_actions(s, SYSTEM, PageRequest(first=50), department_code="SZ-SCJG")
+
+    no_sort(_plans(db, session, actions), "ix_supervision_action_department_started_id")
+    assert first is not None and first.total == 6000
+    no_sort(_plans(db, session, lambda s: list_actions(s, SYSTEM, PageRequest(
+        first=50, after=decode_cursor(first.cursors[-1]), count=False), department_code="SZ-SCJG")),
+        "ix_supervision_action_department_started_id")
+    no_sort(_plans(db, session, lambda s: list_actions(s, SYSTEM, PageRequest(first=50, count=False),
+                                                       item_code=basics["items"][0].code)),
+            "ix_supervision_action_item_started_id")
+    no_sort(_plans(db, session, lambda s: list_actions(s, SYSTEM, PageRequest(first=50, count=False))),
+            "ix_supervision_action_started_id")
+    no_sort(_plans(db, session, lambda s: search_entities(s, SYSTEM, PageRequest(first=50, count=False))),
+            "ix_entity_name_id")
+    no_sort(_plans(db, session, lambda s: search_entities(s, SYSTEM, PageRequest(first=50, count=False),
+                                                          region_code="320506")), "ix_entity_region_name_id")
+    no_sort(_plans(db, session, lambda s: list_audit(s, SYSTEM, PageRequest(first=50, count=False))),
+            "ix_audit_log_occurred_id")
+    assert session.execute(sa.select(sa.func.count()).select_from(AuditLog)).scalar_one() >= 20000
