@@ -64,6 +64,9 @@ class SupervisionActionType:
     penalty_amount: Decimal | None = strawberry.field(description="Fines and confiscations in yuan (罚没金额).")
     document_number: str | None = strawberry.field(description="Document number (文书编号).")
     officers: str | None = strawberry.field(description="Officers (执法人员).")
+    trigger: str | None = strawberry.field(
+        description="How the inspection was triggered (检查方式): random (双随机抽查) / complaint / clue / routine / "
+                    "campaign (专项); null if unknown.")
     updated_at: datetime
 
     @classmethod
@@ -74,7 +77,7 @@ class SupervisionActionType:
                    department_code=row.department_code, department_name=row.department_name, uscc=row.entity_uscc,
                    entity_name=row.entity_name, started_on=a.started_on, decided_on=a.decided_on, result=a.result,
                    penalty_amount=a.penalty_amount, document_number=a.document_number, officers=a.officers,
-                   updated_at=a.updated_at)
+                   trigger=a.trigger, updated_at=a.updated_at)
 
 
 @strawberry.type(name="Complaint", description="A complaint about an entity (投诉举报).")
@@ -164,6 +167,11 @@ class EntityNode:
     registered_capital: Decimal | None = strawberry.field(description="In 10,000 yuan (注册资本，万元).")
     founded_on: date | None = strawberry.field(description="Founding date (成立日期).")
     status: str = strawberry.field(description="active / suspended / revoked / cancelled (登记状态).")
+    industry_class_code: str | None = strawberry.field(description="GB/T 4754-2017 four-digit class, where the "
+                                                                   "source gave one (行业小类).")
+    status_changed_on: date | None = strawberry.field(description="When the status took effect (状态变更日期).")
+    deregistered_on: date | None = strawberry.field(description="When it left the register: the earliest 吊销/注销 "
+                                                               "date; null while registered (注销/吊销日期).")
     updated_at: datetime
 
     @classmethod
@@ -171,7 +179,8 @@ class EntityNode:
         return cls(id=strawberry.ID(str(e.id)), uscc=e.uscc, name=e.name, entity_type=e.entity_type,
                    industry_code=e.industry_code, region_code=e.region_code,
                    registered_capital=e.registered_capital, founded_on=e.founded_on, status=e.status,
-                   updated_at=e.updated_at)
+                   industry_class_code=e.industry_class_code, status_changed_on=e.status_changed_on,
+                   deregistered_on=e.deregistered_on, updated_at=e.updated_at)
 
     @strawberry.field(description="Its latest risk score from the champion (or scored on demand), null before any "
                                   "(当前风险评分).")

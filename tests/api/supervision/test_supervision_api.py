@@ -247,3 +247,18 @@ async def test_all_rejected_pushes_say_so_and_the_trigger_is_an_input_field(clie
     with db.unit_of_work() as s:
         assert sorted(s.exec(select(SupervisionAction.external_id, SupervisionAction.trigger)).all()) == [
             ("A-0", "random"), ("A-1", None)]
+
+
+async def test_entities_and_actions_read_back_the_new_fields(client, db, basics):
+    token = new_token(db, basics["users"]["analyst"].id, "analyst")
+    await gql(client, INGEST_ENTITIES, {"records": [{"uscc": uscc(1), "name": "乙", "entityType": "enterprise",
+                                                     "industryCode": "C1310", "status": "revoked",
+                                                     "statusChangedOn": "2024-05-01"}]}, token)
+    feed = new_token(db, basics["users"]["a"].id, "feed")
+    await gql(client, INGEST_ACTIONS, {"source": "SCJG-SYS", "records": [action(1, trigger="专项")]}, feed)
+    body = await gql(client, """query($u: String!) { entity(uscc: $u) { industryCode industryClassCode status
+        statusChangedOn deregisteredOn actions(first: 5) { nodes { externalId trigger } } } }""", {"u": uscc(1)}, token)
+    entity = body["data"]["entity"]
+    assert (entity["industryCode"], entity["industryClassCode"], entity["statusChangedOn"],
+            entity["deregisteredOn"]) == ("13", "1310", "2024-05-01", "2024-05-01")
+    assert entity["actions"]["nodes"] == [{"externalId": "A-1", "trigger": "campaign"}]
