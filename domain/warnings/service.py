@@ -18,6 +18,7 @@ from domain.identity.actor import Actor
 from domain.identity.models import Department
 from domain.identity.policy import can, has_city_wide_scope, require, require_signed_in, scope_to_department
 from domain.pagination import Page, PageRequest, by_id, select_page
+from domain.reference.models import Industry
 from domain.risk.models import ModelVersion, RiskScore, ScoringRun
 from domain.supervision.models import Entity
 from domain.types import LOCAL_TZ, utcnow
@@ -163,6 +164,8 @@ class WarningFilter:
     created_to: date | None = None
     entity_id: int | None = None
     search: str | None = None  # entity name or USCC, or the warning code
+    region_code: str | None = None  # the entity's county/district (statistics drill-down)
+    industry: str | None = None  # the entity's GB/T 4754 section letter or division (statistics drill-down)
 
 
 @dataclass(frozen=True)
@@ -212,6 +215,18 @@ def warnings_stmt(actor: Actor, f: WarningFilter, now: datetime | None = None) -
         stmt = stmt.where(Warning.source == f.source)
     if f.entity_id is not None:
         stmt = stmt.where(Warning.entity_id == f.entity_id)
+    entity_cond = []
+    if f.region_code:
+        entity_cond.append(Entity.region_code == f.region_code)
+    if f.industry:
+        code = f.industry.strip().upper()
+        if code.isalpha():  # a section: its divisions, or the section itself where that is what was stored
+            divisions = sa.select(Industry.code).where(Industry.parent_code == code)
+            entity_cond.append(sa.or_(Entity.industry_code == code, Entity.industry_code.in_(divisions)))
+        else:
+            entity_cond.append(Entity.industry_code == code)
+    if entity_cond:
+        stmt = stmt.where(Warning.entity_id.in_(sa.select(Entity.id).where(*entity_cond)))  # type: ignore[attr-defined]
     if f.overdue is not None:
         cond = _overdue_sql(now or utcnow())
         stmt = stmt.where(cond if f.overdue else sa.not_(cond))

@@ -67,8 +67,8 @@ class Chart:
 def warnings_url(f: StatsFilter, department_codes: dict[int, str] | None = None, **extra: Any) -> str:
     """The warnings list filtered like the figure: the period's dates, the dashboard's filters, and the slice."""
     params: dict[str, Any] = {"created_from": f.period.start.isoformat(), "created_to": f.period.last_day.isoformat()}
-    if f.department_id is not None and department_codes is not None and f.department_id in department_codes:
-        params["department"] = department_codes[f.department_id]
+    if f.department_id is not None:  # the warnings list filters by department id
+        params["department"] = str(f.department_id)
     if f.region_code:
         params["region"] = f.region_code
     if f.industry:
@@ -131,7 +131,7 @@ def disposal_chart(ranking: list[DepartmentDisposal], f: StatsFilter) -> Chart:
              "receipt_hours": d.median_receipt_hours, "closure_days": d.median_closure_days,
              "returns_requested": d.returns_requested, "returns_rejected": d.returns_rejected,
              "extensions_requested": d.extensions_requested, "extensions_granted": d.extensions_granted,
-             "urges": d.urges, "url": warnings_url(f, codes, department=d.code)} for d in ranking]
+             "urges": d.urges, "url": warnings_url(f, codes, department=str(d.department_id))} for d in ranking]
     return Chart("disposal", "部门处置情况排名", "bar",
                  "处理率 = 已反馈或已办结 / 下发预警（不含已撤销）；"
                  "超期 = 尚未处置且已过签收或处置期限，或办结晚于处置期限；"

@@ -66,14 +66,13 @@ def period_choices(today: date | None = None) -> list[tuple[str, str]]:
 def charts_of(d: service.Dashboard) -> list[Chart]:
     f, codes = d.filter, d.department_codes
     groups = d.groups
-    dept_param = {k: v for k, v in ((str(i), c) for i, c in codes.items())}
     return [
         group_chart("level", "预警等级分布", "pie", "期间内下发的预警按等级统计（不含已撤销）。",
                     groups["level"], f, "level", codes, colour_by_key=LEVEL_COLOURS),
         group_chart("status", "处置状态", "bar", "期间内下发的预警的当前状态；“已撤销”单独计数。",
                     groups["status"], f, "status", codes, series="all"),
         group_chart("department", "各责任部门预警数", "hbar", "按预警的责任部门统计。",
-                    groups["department"], f, "department", codes, key_to_param=dept_param),
+                    groups["department"], f, "department", codes),
         group_chart("district", "各行政区划预警数", "bar", "按监管对象登记的行政区划（县级）统计。",
                     groups["district"], f, "region", codes),
         group_chart("industry", "各行业门类预警数", "hbar", "按监管对象所属国民经济行业（GB/T 4754）门类统计。",

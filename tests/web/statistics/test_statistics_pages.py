@@ -4,6 +4,7 @@ department scoping and bad filters."""
 from __future__ import annotations
 
 import io
+import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -103,3 +104,18 @@ async def test_the_goal_panel_lists_every_goal_with_its_explanation(client, logi
 async def test_signed_out_callers_are_sent_to_sign_in(client, city):
     r = await client.get("/statistics", headers={"accept": "text/html"})
     assert r.status_code in (302, 303, 401)
+
+
+async def test_a_drill_down_link_opens_the_matching_warnings(client, login, make_user, city):
+    await signed_in(client, login, make_user, "ana", ["analyst"])
+    r = await client.get("/statistics?period=2026H1")
+    start = r.text.index('data-table="district"')
+    rows = r.text[start:r.text.index("</table>", start)]
+    link = next(part.split('"')[0] for part in rows.split('href="')[1:] if "region=320506" in part)
+    listed = await client.get(link.replace("&amp;", "&"))
+    assert listed.status_code == 200
+    codes = set(re.findall(r'data-warning="(YJ-[0-9-]+)"', listed.text))
+    # 320506 holds the shop (m2, m4) and the clinic (h1, h2); m5 (320508) and the 2025 warning are left out
+    assert len(codes) == 4, codes
+    industry = await client.get("/warnings?industry=Q&created_from=2026-01-01&created_to=2026-06-30")
+    assert len(set(re.findall(r'data-warning="(YJ-[0-9-]+)"', industry.text))) == 2  # the clinic
