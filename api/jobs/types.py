@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 import strawberry
 
@@ -31,4 +32,4 @@ class JobType:
         return cls(id=strawberry.ID(str(job.id)), kind=job.kind, status=job.status, progress_done=job.progress_done,
                    progress_total=job.progress_total, message=job.message, error=job.error,
                    created_by=job.created_by_name, created_at=job.created_at, started_at=job.started_at,
-                   finished_at=job.finished_at, result=job.result)
+                   finished_at=job.finished_at, result=cast(strawberry.scalars.JSON, job.result))

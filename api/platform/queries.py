@@ -23,4 +23,5 @@ class PlatformQuery:
     @strawberry.field(description="Version, database backend and migration head (服务信息).")
     async def server_info(self, info: Info) -> ServerInfoType:
         data = await info.context.read(server_info)
-        return ServerInfoType(**data)
+        return ServerInfoType(version=str(data["version"]), database_backend=str(data["database_backend"]),
+                              migration_head=data["migration_head"])

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.audit.models import AuditLog
 from domain.errors import FieldError, InvalidInput
@@ -45,29 +45,30 @@ def list_audit(session: Session, actor: Actor, page: PageRequest, filters: Audit
     f.validate()
     stmt = select(AuditLog)
     if f.actor and f.actor.strip():
-        stmt = stmt.where(sa.func.lower(AuditLog.actor_name) == f.actor.strip().lower())
+        stmt = stmt.where(sa.func.lower(col(AuditLog.actor_name)) == f.actor.strip().lower())
     if f.action and f.action.strip():
         action = f.action.strip()
-        stmt = stmt.where(AuditLog.action.startswith(action) if action.endswith(".") else AuditLog.action == action)
+        column = col(AuditLog.action)
+        stmt = stmt.where(column.startswith(action) if action.endswith(".") else column == action)
     if f.object_type and f.object_type.strip():
-        stmt = stmt.where(AuditLog.object_type == f.object_type.strip())
+        stmt = stmt.where(col(AuditLog.object_type) == f.object_type.strip())
     if f.object_id and f.object_id.strip():
-        stmt = stmt.where(AuditLog.object_id == f.object_id.strip())
+        stmt = stmt.where(col(AuditLog.object_id) == f.object_id.strip())
     if f.date_from:
-        stmt = stmt.where(AuditLog.occurred_at >= _local_midnight(f.date_from))
+        stmt = stmt.where(col(AuditLog.occurred_at) >= _local_midnight(f.date_from))
     if f.date_to:
-        stmt = stmt.where(AuditLog.occurred_at < _local_midnight(f.date_to + timedelta(days=1)))
-    return select_page(session, stmt, page, order_by=(AuditLog.occurred_at.desc(), AuditLog.id.desc()),
+        stmt = stmt.where(col(AuditLog.occurred_at) < _local_midnight(f.date_to + timedelta(days=1)))
+    return select_page(session, stmt, page, order_by=(col(AuditLog.occurred_at).desc(), col(AuditLog.id).desc()),
                        max_size=max_size)
 
 
 def list_audit_actions(session: Session, actor: Actor) -> list[str]:
     """The actions present in the trail, for the filter's choices."""
     require(actor, "audit.read")
-    return list(session.exec(select(AuditLog.action).distinct().order_by(AuditLog.action)))
+    return list(session.exec(select(col(AuditLog.action)).distinct().order_by(col(AuditLog.action))))
 
 
 def list_audit_object_types(session: Session, actor: Actor) -> list[str]:
     """The object types present in the trail, for the filter's choices."""
     require(actor, "audit.read")
-    return list(session.exec(select(AuditLog.object_type).distinct().order_by(AuditLog.object_type)))
+    return list(session.exec(select(col(AuditLog.object_type)).distinct().order_by(col(AuditLog.object_type))))

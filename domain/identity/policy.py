@@ -31,7 +31,7 @@ __all__ = [
     "scope_to_own_department",
 ]
 
-S = TypeVar("S", bound=sa.Select[Any])
+S = TypeVar("S", bound=sa.Select)  # type: ignore[type-arg]  # any row shape: Select[User], Select[User, Department]
 
 ROLE_LABELS = {"admin": "系统管理员", "analyst": "风险研判人员", "handler": "部门处置人员", "viewer": "领导/考核人员"}
 

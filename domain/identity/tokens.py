@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.audit.service import record_audit
 from domain.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -72,10 +72,10 @@ def create_token(session: Session, actor: Actor, user_id: int, name: str,
 
 def list_tokens(session: Session, actor: Actor, *, user_id: int | None = None) -> list[tuple[ApiToken, User]]:
     require(actor, "tokens.manage")
-    stmt = select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+    stmt = select(ApiToken, User).join(User, col(User.id) == col(ApiToken.user_id))
     if user_id is not None:
         stmt = stmt.where(ApiToken.user_id == user_id)
-    return [(t, u) for t, u in session.exec(stmt.order_by(ApiToken.id))]
+    return [(t, u) for t, u in session.exec(stmt.order_by(col(ApiToken.id)))]
 
 
 def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
@@ -104,8 +104,8 @@ class TokenCheck:
 def token_actor(session: Session, raw: str, *, request_id: str | None = None,
                 client_addr: str | None = None) -> TokenCheck:
     """Resolve a bearer token to its user, re-read now: a revoked, expired or deactivated one fails at once."""
-    row = session.exec(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-                       .where(ApiToken.token_hash == hash_token(raw.strip()))).first()
+    row = session.exec(select(ApiToken, User).join(User, col(User.id) == col(ApiToken.user_id))
+                       .where(col(ApiToken.token_hash) == hash_token(raw.strip()))).first()
     if row is None:
         return TokenCheck(None, "unknown")
     token, user = row
@@ -117,5 +117,5 @@ def token_actor(session: Session, raw: str, *, request_id: str | None = None,
     if not user.active:
         return TokenCheck(None, "inactive_user")
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_GRANULARITY:
-        session.execute(sa.update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+        session.execute(sa.update(ApiToken).where(col(ApiToken.id) == token.id).values(last_used_at=now))
     return TokenCheck(actor_for_user(user, request_id=request_id, client_addr=client_addr))

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.audit.service import diff, record_audit
 from domain.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -89,14 +89,14 @@ def sign_in_locks(session: Session, usernames: list[str], *, now: datetime | Non
         return {}
     now = now or utcnow()
     suspects = session.exec(
-        select(AuditLog.object_id)
-        .where(AuditLog.action == "login.failed", AuditLog.object_type == "login",
-               AuditLog.object_id.in_(usernames), AuditLog.occurred_at > now - sessions.LOCK_WINDOW)
-        .group_by(AuditLog.object_id)
+        select(col(AuditLog.object_id))
+        .where(col(AuditLog.action) == "login.failed", col(AuditLog.object_type) == "login",
+               col(AuditLog.object_id).in_(usernames), col(AuditLog.occurred_at) > now - sessions.LOCK_WINDOW)
+        .group_by(col(AuditLog.object_id))
         .having(sa.func.count() >= sessions.USER_FAILURE_LIMIT)).all()
     out: dict[str, datetime] = {}
     for name in suspects:
-        until = sessions.locked_until(session, name, None, now=now)
+        until = sessions.locked_until(session, name, None, now=now) if name is not None else None
         if until is not None and name is not None:
             out[name] = until
     return out
@@ -190,8 +190,8 @@ def _load(session: Session, user_id: int) -> User:
 
 
 def _active_admins(session: Session) -> list[int]:
-    rows = session.exec(select(User.id, User.roles).where(User.active == sa.true())).all()
-    return [uid for uid, roles in rows if "admin" in (roles or [])]
+    rows = session.exec(select(col(User.id), col(User.roles)).where(col(User.active) == sa.true())).all()
+    return [uid for uid, roles in rows if uid is not None and "admin" in (roles or [])]
 
 
 def update_user(session: Session, actor: Actor, user_id: int, data: UserInput) -> User:
@@ -264,8 +264,8 @@ def change_own_password(session: Session, actor: Actor, current_password: str, n
 def get_user(session: Session, actor: Actor, user_id: int) -> UserRow:
     """Admins see anyone; others see themselves and colleagues of their own department (others: not found)."""
     require_signed_in(actor)
-    stmt = (select(User, Department).outerjoin(Department, Department.id == User.department_id)
-            .where(User.id == user_id))
+    stmt = (select(User, Department).outerjoin(Department, col(Department.id) == col(User.department_id))
+            .where(col(User.id) == user_id))
     if not can(actor, "users.manage") and user_id != actor.user_id:
         stmt = scope_to_own_department(stmt, actor, User.department_id)
     row = session.exec(stmt).first()
@@ -290,7 +290,8 @@ def list_users(session: Session, actor: Actor, page: PageRequest, *, search: str
     if active is not None:
         stmt = stmt.where(User.active == active)
     if integration is not None:
-        stmt = stmt.where(User.password_hash.is_(None) if integration else User.password_hash.is_not(None))
+        hash_ = col(User.password_hash)
+        stmt = stmt.where(hash_.is_(None) if integration else hash_.is_not(None))
     if role:
         if role not in ROLES:
             raise InvalidInput(f"未知角色 {role}", field="role", code="bad_choice")

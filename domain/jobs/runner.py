@@ -15,10 +15,10 @@ import time
 import traceback
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 
 from domain.db import Database
 from domain.errors import DomainError, NotFound
@@ -57,17 +57,17 @@ def _owner() -> str:
 def claim_job(db: Database, job_id: int | None = None) -> Job | None:
     """Atomically move one queued job to running; exactly one claimant wins."""
     with db.unit_of_work() as session:
-        stmt = select(Job.id).where(Job.status == "queued").order_by(Job.id).limit(1)
+        stmt = select(col(Job.id)).where(col(Job.status) == "queued").order_by(col(Job.id)).limit(1)
         if job_id is not None:
-            stmt = select(Job.id).where(Job.id == job_id, Job.status == "queued")
+            stmt = select(col(Job.id)).where(col(Job.id) == job_id, col(Job.status) == "queued")
         candidate = session.exec(stmt).first()
         if candidate is None:
             return None
         now = utcnow()
-        claimed = session.execute(
-            sa.update(Job).where(Job.id == candidate, Job.status == "queued").values(
+        claimed = cast("sa.CursorResult[Any]", session.execute(
+            sa.update(Job).where(col(Job.id) == candidate, col(Job.status) == "queued").values(
                 status="running", owner=_owner(), started_at=now, heartbeat_at=now)
-        ).rowcount
+        )).rowcount
         if claimed != 1:
             return None
         return session.get(Job, candidate)
@@ -85,7 +85,7 @@ def _finish(db: Database, job_id: int, *, result: dict[str, Any] | None = None, 
                 values["progress_done"] = last[1]
         else:
             values.update(status="failed", error=error[:4000])
-        session.execute(sa.update(Job).where(Job.id == job_id).values(**values))
+        session.execute(sa.update(Job).where(col(Job.id) == job_id).values(**values))
 
 
 def run_job(db: Database, job: Job, *, on_progress: Callable[[int, int | None, str], None] | None = None,
@@ -101,7 +101,7 @@ def run_job(db: Database, job: Job, *, on_progress: Callable[[int, int | None, s
         while not stop.wait(heartbeat_seconds):
             try:
                 with db.unit_of_work() as session:
-                    session.execute(sa.update(Job).where(Job.id == job.id).values(heartbeat_at=utcnow()))
+                    session.execute(sa.update(Job).where(col(Job.id) == job.id).values(heartbeat_at=utcnow()))
             except Exception:  # a missed beat is not fatal
                 log.warning("job %s heartbeat failed", job.id, exc_info=True)
 
@@ -154,11 +154,11 @@ def reap_interrupted_jobs(db: Database, *, stale_after: timedelta = STALE_AFTER)
     """Mark running jobs whose heartbeat stopped (their process died or restarted) as failed."""
     cutoff = utcnow() - stale_after
     with db.unit_of_work() as session:
-        return session.execute(
-            sa.update(Job).where(Job.status == "running", Job.heartbeat_at < cutoff).values(
+        return cast("sa.CursorResult[Any]", session.execute(
+            sa.update(Job).where(col(Job.status) == "running", col(Job.heartbeat_at) < cutoff).values(
                 status="failed", finished_at=utcnow(),
                 error="任务已中断：运行它的进程已停止（重启或崩溃），请重新发起 (interrupted)")
-        ).rowcount
+        )).rowcount
 
 
 class JobRunner:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.db import Database
 from domain.errors import InvalidInput
@@ -75,16 +75,18 @@ def enqueue_due(db: Database, now: datetime | None = None) -> list[int]:
     now = now or utcnow()
     queued: list[int] = []
     with db.unit_of_work() as session:
-        due = session.exec(select(JobSchedule).where(JobSchedule.enabled, JobSchedule.next_run_at <= now)).all()
+        due = session.exec(
+            select(JobSchedule).where(col(JobSchedule.enabled), col(JobSchedule.next_run_at) <= now)).all()
         for schedule in due:
-            won = session.execute(
+            won = cast("sa.CursorResult[Any]", session.execute(
                 sa.update(JobSchedule)
-                .where(JobSchedule.id == schedule.id, JobSchedule.next_run_at == schedule.next_run_at)
+                .where(col(JobSchedule.id) == schedule.id, col(JobSchedule.next_run_at) == schedule.next_run_at)
                 .values(next_run_at=next_run(schedule, now), last_run_at=now)
-            ).rowcount
+            )).rowcount
             if won != 1:
                 continue
             job = submit_job(session, SYSTEM, schedule.kind, {**schedule.params, "schedule": schedule.name})
-            session.execute(sa.update(JobSchedule).where(JobSchedule.id == schedule.id).values(last_job_id=job.id))
+            session.execute(sa.update(JobSchedule).where(col(JobSchedule.id) == schedule.id).values(last_job_id=job.id))
+            assert job.id is not None
             queued.append(job.id)
     return queued

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.audit.service import record_audit
 from domain.db import Database
@@ -92,7 +92,7 @@ class JobContext:
         self._last_write = now
         with self.db.unit_of_work() as session:
             session.execute(
-                sa.update(Job).where(Job.id == self.job_id).values(
+                sa.update(Job).where(col(Job.id) == self.job_id).values(
                     progress_done=done, progress_total=total, message=message[:500], heartbeat_at=utcnow()
                 )
             )
@@ -123,13 +123,13 @@ def get_job(session: Session, actor: Actor, job_id: int) -> Job:
 
 def jobs_query(actor: Actor, *, kind: str | None = None, status: str | None = None):
     """Jobs the actor may see, newest first: all with jobs.read, otherwise the actor's own."""
-    stmt = select(Job).order_by(Job.id.desc())
+    stmt = select(Job).order_by(col(Job.id).desc())
     if kind:
-        stmt = stmt.where(Job.kind == kind)
+        stmt = stmt.where(col(Job.kind) == kind)
     if status:
-        stmt = stmt.where(Job.status == status)
+        stmt = stmt.where(col(Job.status) == status)
     if not can(actor, "jobs.read"):
-        stmt = stmt.where(Job.created_by_id == actor.user_id)
+        stmt = stmt.where(col(Job.created_by_id) == actor.user_id)
     return stmt
 
 
@@ -139,7 +139,7 @@ def list_jobs(session: Session, actor: Actor, *, kind: str | None = None, limit:
 
 def page_jobs(session: Session, actor: Actor, page: PageRequest, *, max_size: int, kind: str | None = None,
               status: str | None = None) -> Page[Job]:
-    return select_page(session, jobs_query(actor, kind=kind, status=status), page, order_by=(Job.id.desc(),),
+    return select_page(session, jobs_query(actor, kind=kind, status=status), page, order_by=(col(Job.id).desc(),),
                        max_size=max_size)
 
 
