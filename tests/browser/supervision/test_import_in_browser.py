@@ -41,15 +41,16 @@ async def test_uploading_a_gbk_csv_with_bad_rows_shows_each_rows_error(page, liv
         await summary.wait_for(timeout=30000)  # the progress card polls until the job is done
         assert "共 5 条" in await summary.inner_text()
         assert "接收 2" in await summary.inner_text() and "拒收 3" in await summary.inner_text()
+        assert "部分接收" in await summary.inner_text()
         await page.screenshot(path=str(tmp_path / "import-done.png"))
         await page.click("text=查看批次与错误明细")
         await page.wait_for_selector("#error-table")
         rows_shown = await page.locator("#error-table tbody tr").all_inner_texts()
     finally:
         runner.stop()
-    assert len(rows_shown) == 3
-    assert "第 2 条" in rows_shown[0] and "decided_on" in rows_shown[0] and "早于开始日期" in rows_shown[0]
-    assert "第 3 条" in rows_shown[1] and "“抽查”不是有效值" in rows_shown[1]
-    assert "第 4 条" in rows_shown[2] and "不在统一社会信用代码字符集中" in rows_shown[2]
+    assert len(rows_shown) == 3  # rows as the spreadsheet numbers them: the header is row 1
+    assert "第 3 行" in rows_shown[0] and "decided_on" in rows_shown[0] and "早于开始日期" in rows_shown[0]
+    assert "第 4 行" in rows_shown[1] and "“抽查”不是有效值" in rows_shown[1]
+    assert "第 5 行" in rows_shown[2] and "不在统一社会信用代码字符集中" in rows_shown[2]
     assert "监管行为-部门导出.csv" in await page.locator("main").inner_text()
     await page.screenshot(path=str(tmp_path / "batch-errors.png"), full_page=True)
