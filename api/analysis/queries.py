@@ -12,9 +12,9 @@ from api.analysis.types import (
     SupervisionAnalysisType,
 )
 from api.context import Info
+from api.ids import parse_id
 from domain.analysis.behaviour import analyse_behaviour
 from domain.analysis.findings import list_findings
-from domain.errors import InvalidInput
 from domain.evaluation import service as evaluation
 from domain.reports.service import list_reports
 
@@ -22,10 +22,7 @@ __all__ = ["AnalysisQuery"]
 
 
 def _id(value: strawberry.ID, field: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"{field} 须为数字编号，收到“{value}”", field=field, code="bad_id") from exc
+    return parse_id(value, field)
 
 
 @strawberry.type

@@ -5,19 +5,16 @@ from __future__ import annotations
 import strawberry
 
 from api.context import Info
+from api.ids import parse_id
 from api.integration.types import DataSourceType, IngestionBatchType, IngestionErrorType, IntegrationStatusType
 from api.pagination import Connection, build_connection, page_request
-from domain.errors import InvalidInput
 from domain.integration import service
 
 __all__ = ["IntegrationQuery"]
 
 
 def _id(value: strawberry.ID) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"id must be a number, got {value!r}", field="id", code="bad_id") from exc
+    return parse_id(value, "id")
 
 
 @strawberry.type
