@@ -99,11 +99,15 @@ def disposal_by_department(session: Session, period: Period,
     feedback = feedback_model()
     if feedback is not None and _has_table(session, feedback.__tablename__):
         f = feedback.__table__.c
+        rated_rows = [f.satisfaction.is_not(None), *([f.part == "main"] if "part" in f else [])]
+        joined = feedback.__table__.join(warning.__table__, f.warning_id == w.id)
+        if "round" in f:  # after rework a warning has several rounds of feedback: its latest one counts
+            latest = (sa.select(f.warning_id, sa.func.max(f.round).label("round")).where(*rated_rows)
+                      .group_by(f.warning_id).subquery())
+            joined = joined.join(latest, sa.and_(latest.c.warning_id == f.warning_id, latest.c.round == f.round))
         rows = session.execute(
             sa.select(w.department_id, sa.func.count(), n(f.satisfaction >= SATISFIED_AT), sa.func.sum(f.satisfaction))
-            .select_from(feedback.__table__.join(warning.__table__, f.warning_id == w.id))
-            .where(*base, f.satisfaction.is_not(None), *([f.part == "main"] if "part" in f else []))
-            .group_by(w.department_id))
+            .select_from(joined).where(*base, *rated_rows).group_by(w.department_id))
         for dept, rated, satisfied, total_score in rows:
             fig = figures.setdefault(dept, DisposalFigures())
             fig.rated, fig.satisfied, fig.satisfaction_sum = rated, satisfied, float(total_score or 0)

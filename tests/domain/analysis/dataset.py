@@ -101,6 +101,9 @@ def _warnings(session: Session, dept: Department, *ents: Entity) -> None:
     session.add_all([
         WarningFeedback(warning_id=w1.id, department_id=dept.id, part="main", outcome="confirmed", satisfaction=5),
         WarningFeedback(warning_id=w1.id, department_id=dept.id, part="assist", satisfaction=1),
-        WarningFeedback(warning_id=w3.id, department_id=dept.id, part="main", outcome="partly", satisfaction=3),
+        WarningFeedback(warning_id=w3.id, department_id=dept.id, part="main", outcome="partly", satisfaction=5),
+        # reworked: the second round's rating replaces the first
+        WarningFeedback(warning_id=w3.id, department_id=dept.id, part="main", round=2, outcome="partly",
+                        satisfaction=3),
     ])
     session.flush()
