@@ -1,3 +1,3 @@
 """GraphQL tests act as a chosen actor (the risk API tests' fixtures)."""
 
-from tests.api.risk.conftest import acting, app, client  # noqa: F401  (fixtures)
+from tests.acting import acting, app, client  # noqa: F401  (fixtures)
