@@ -70,9 +70,11 @@ OPEN_STATUSES = ("issued", "in_progress", "return_requested", "feedback_submitte
 ROUTING_KINDS = {"item": "监管事项", "industry": "行业代码前缀", "district": "行政区划", "default": "默认部门"}
 DAY_KINDS = {"working": "工作日", "calendar": "自然日"}
 
-# The risk list ranks one run's scores: served by (run_id, score) instead of sorting a million rows per page.
+# The risk list ranks one run's scores: served by (run_id, score) instead of sorting a million rows per page; level
+# and entity_id ride along so the level filter and the automatic issue's scan of a run read the index alone.
 _score_table = RiskScore.__table__  # type: ignore[attr-defined]
-sa.Index("ix_risk_score_run_score", _score_table.c.run_id, _score_table.c.score)
+sa.Index("ix_risk_score_run_score", _score_table.c.run_id, _score_table.c.score, _score_table.c.level,
+         _score_table.c.entity_id)
 
 _OPEN_SQL = "status IN ('issued', 'in_progress', 'return_requested', 'feedback_submitted')"
 

@@ -502,64 +502,84 @@ def auto_issue_warnings(session: Session, actor: Actor, run_id: int, *, min_leve
                                               _rank_sql(s.c.level) < _rank_sql(w.c.level))))
             .values(level=new_level, row_version=w.c.row_version + 1, updated_at=now))
 
-    # 2. issue: entities at or above the level with no open warning and a route
+    # 2. issue: the candidates (at or above the level, no open warning) and their routes, computed once into a
+    #    temporary table; then one insert of the routed ones with consecutive codes, one insert of their events
     route = routing_columns(sa.null(), e.c.industry_code, e.c.region_code)
-    candidates = (sa.select(s.c.id).join(e, e.c.id == s.c.entity_id)
-                  .where(in_run, ~sa.exists(sa.select(1).select_from(w).where(open_w))))
-    total = session.execute(sa.select(sa.func.count()).select_from(candidates.subquery())).scalar_one()
-    routed = session.execute(sa.select(sa.func.count()).select_from(
-        candidates.where(route["department_id"].is_not(None)).subquery())).scalar_one() if total else 0
-    issued = 0
-    if routed:
-        settings = deadline_settings(session)
-        calendar = WorkdayCalendar.load(session)
-        dues = {lvl: deadlines_for(lvl, now, settings, calendar) for lvl in wanted}
-        year = now.astimezone(LOCAL_TZ).year
-        first = reserve_codes(session, year, routed)
-        number = sa.func.row_number().over(order_by=(s.c.score.desc(), s.c.entity_id)) + (first - 1)
-        padded: Any = (sa.func.lpad(sa.cast(number, sa.Text), 6, "0") if dialect == "postgresql"
-                  else sa.func.substr(sa.literal("000000") + sa.cast(number, sa.Text), -6, 6))
-        if dialect != "postgresql":  # numbers past 999999 keep every digit
-            padded = sa.case((number > 999999, sa.cast(number, sa.Text)), else_=padded)
-        model_level_rank = _rank_sql(s.c.model_level)
-        version_id = run.version_id
-        select_new = (
-            sa.select(
-                sa.literal(f"YJ-{year}-") + padded, s.c.entity_id, s.c.level,
-                sa.case((model_level_rank > _rank_sql(s.c.level), "rule"), else_="model"),
-                sa.literal([], w.c.reasons.type),
-                json_obj("risk_score_id", s.c.id, "run_id", run_id, "as_of", run.as_of.isoformat(),
-                         "score", s.c.score, "level", s.c.level, "model_level", s.c.model_level,
-                         "rules_matched", as_json(s.c.rules_matched), "contributions", as_json(s.c.contributions)),
-                s.c.score, sa.literal(version_id), sa.literal(run_id),
-                route["department_id"], route["routing_rule_id"], sa.literal("issued"),
-                sa.literal(now, w.c.dispatched_at.type),
-                sa.case({lvl: sa.literal(d[0], w.c.receipt_due_at.type) for lvl, d in dues.items()}, value=s.c.level),
-                sa.case({lvl: sa.literal(d[1], w.c.disposal_due_at.type) for lvl, d in dues.items()},
-                        value=s.c.level),
-                sa.null(), sa.literal(actor.username), sa.literal(now, w.c.created_at.type),
-                sa.literal(now, w.c.updated_at.type), sa.literal(1))
+    cand = sa.Table("rw_auto_issue", sa.MetaData(), sa.Column("score_id", sa.Integer),
+                    sa.Column("entity_id", sa.Integer), sa.Column("level", sa.String(16)), sa.Column("score", sa.Float),
+                    sa.Column("department_id", sa.Integer), sa.Column("routing_rule_id", sa.Integer),
+                    prefixes=["TEMPORARY"])
+    conn = session.connection()
+    conn.exec_driver_sql("DROP TABLE IF EXISTS rw_auto_issue")
+    cand.create(conn)
+    try:
+        conn.execute(sa.insert(cand).from_select(
+            ["score_id", "entity_id", "level", "score", "department_id", "routing_rule_id"],
+            sa.select(s.c.id, s.c.entity_id, s.c.level, s.c.score, route["department_id"], route["routing_rule_id"])
             .join(e, e.c.id == s.c.entity_id)
-            .where(in_run, ~sa.exists(sa.select(1).select_from(w).where(open_w)),
-                   route["department_id"].is_not(None)))
-        issued = len(session.execute(sa.insert(w).from_select(
-            ["code", "entity_id", "level", "source", "reasons", "explanation", "score", "model_version_id",
-             "scoring_run_id", "department_id", "routing_rule_id", "status", "dispatched_at", "receipt_due_at",
-             "disposal_due_at", "created_by_id", "created_by_name", "created_at", "updated_at", "row_version"],
-            select_new).returning(w.c.id)).all())
-        session.execute(sa.insert(ev).from_select(
-            ["warning_id", "kind", "to_status", "actor_name", "department_id", "at", "comment", "payload"],
-            sa.select(w.c.id, sa.literal("issue"), sa.literal("issued"), sa.literal(actor.username), w.c.department_id,
-                      w.c.created_at, sa.literal(f"评分批次 {run_id} 自动发布"),
-                      json_obj("level", w.c.level, "source", w.c.source, "routing_rule_id", w.c.routing_rule_id,
-                               "run_id", run_id))
-            .where(w.c.scoring_run_id == run_id, w.c.created_at == sa.literal(now, w.c.created_at.type),
-                   w.c.created_by_id.is_(None))))
+            .where(in_run, ~sa.exists(sa.select(1).select_from(w).where(open_w)))))
+        total, routed = conn.execute(sa.select(sa.func.count(), sa.func.count(cand.c.department_id))).one()
+        issued = 0
+        if routed:
+            issued = _insert_issued(session, actor, run, cand, routed, wanted, now, json_obj, as_json)
+    finally:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS rw_auto_issue")
     result = AutoIssueResult(run_id, min_level, issued, raised, total - routed, round(time.perf_counter() - started, 3))
     record_audit(session, actor, "warning.auto_issue", "scoring_run", run_id,
                  {"min_level": min_level, "issued": issued, "raised": raised, "unrouted": total - routed})
     session.flush()
     return result
+
+
+def _insert_issued(session: Session, actor: Actor, run: ScoringRun, cand: sa.Table, routed: int, wanted: list[str],
+                   now: datetime, json_obj: Any, as_json: Any) -> int:
+    """The routed candidates become warnings (codes numbered by score, highest first) with their issue events."""
+    s = RiskScore.__table__  # type: ignore[attr-defined]
+    w = Warning.__table__  # type: ignore[attr-defined]
+    ev = WarningEvent.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    run_id = run.id
+    settings = deadline_settings(session)
+    calendar = WorkdayCalendar.load(session)
+    dues = {lvl: deadlines_for(lvl, now, settings, calendar) for lvl in wanted}
+    year = now.astimezone(LOCAL_TZ).year
+    first = reserve_codes(session, year, routed)
+    number = sa.func.row_number().over(order_by=(cand.c.score.desc(), cand.c.entity_id)) + (first - 1)
+    padded: Any = (sa.func.lpad(sa.cast(number, sa.Text), 6, "0") if dialect == "postgresql"
+                   else sa.func.substr(sa.literal("000000") + sa.cast(number, sa.Text), -6, 6))
+    if dialect != "postgresql":  # numbers past 999999 keep every digit
+        padded = sa.case((number > 999999, sa.cast(number, sa.Text)), else_=padded)
+    select_new = (
+        sa.select(
+            sa.literal(f"YJ-{year}-") + padded, cand.c.entity_id, cand.c.level,
+            sa.case((_rank_sql(s.c.model_level) > _rank_sql(s.c.level), "rule"), else_="model"),
+            sa.literal([], w.c.reasons.type),
+            json_obj("risk_score_id", s.c.id, "run_id", run_id, "as_of", run.as_of.isoformat(),
+                     "score", s.c.score, "level", s.c.level, "model_level", s.c.model_level,
+                     "rules_matched", as_json(s.c.rules_matched), "contributions", as_json(s.c.contributions)),
+            s.c.score, sa.literal(run.version_id), sa.literal(run_id),
+            cand.c.department_id, cand.c.routing_rule_id, sa.literal("issued"),
+            sa.literal(now, w.c.dispatched_at.type),
+            sa.case({lvl: sa.literal(d[0], w.c.receipt_due_at.type) for lvl, d in dues.items()}, value=cand.c.level),
+            sa.case({lvl: sa.literal(d[1], w.c.disposal_due_at.type) for lvl, d in dues.items()}, value=cand.c.level),
+            sa.null(), sa.literal(actor.username), sa.literal(now, w.c.created_at.type),
+            sa.literal(now, w.c.updated_at.type), sa.literal(1))
+        .join(s, s.c.id == cand.c.score_id)
+        .where(cand.c.department_id.is_not(None)))
+    issued = len(session.execute(sa.insert(w).from_select(
+        ["code", "entity_id", "level", "source", "reasons", "explanation", "score", "model_version_id",
+         "scoring_run_id", "department_id", "routing_rule_id", "status", "dispatched_at", "receipt_due_at",
+         "disposal_due_at", "created_by_id", "created_by_name", "created_at", "updated_at", "row_version"],
+        select_new).returning(w.c.id)).all())
+    session.execute(sa.insert(ev).from_select(
+        ["warning_id", "kind", "to_status", "actor_name", "department_id", "at", "comment", "payload"],
+        sa.select(w.c.id, sa.literal("issue"), sa.literal("issued"), sa.literal(actor.username), w.c.department_id,
+                  w.c.created_at, sa.literal(f"评分批次 {run_id} 自动发布"),
+                  json_obj("level", w.c.level, "source", w.c.source, "routing_rule_id", w.c.routing_rule_id,
+                           "run_id", run_id))
+        .where(w.c.scoring_run_id == run_id, w.c.created_at == sa.literal(now, w.c.created_at.type),
+               w.c.created_by_id.is_(None))))
+    return issued
 
 
 def issue_after_scoring(db: Any, actor: Actor, run_ids: list[int]) -> AutoIssueResult | None:

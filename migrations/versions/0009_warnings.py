@@ -27,7 +27,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table('risk_score', schema=None) as batch_op:
-        batch_op.create_index('ix_risk_score_run_score', ['run_id', 'score'], unique=False)
+        batch_op.create_index('ix_risk_score_run_score', ['run_id', 'score', 'level', 'entity_id'], unique=False)
 
     op.create_table('warning_code_sequence',
     sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),

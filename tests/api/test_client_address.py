@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from cli.platform import SERVER_OPTIONS
 from domain.audit.models import AuditLog
-from tests.identity.support import csrf_token
+from tests.web.identity.factories import csrf_token
 
 
 def _failed_login_addresses(db) -> list[str | None]:

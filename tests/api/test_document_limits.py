@@ -12,7 +12,7 @@ import pytest
 from graphql import parse
 
 from api.limits import summarise
-from tests.identity.support import bearer
+from tests.api.identity.factories import bearer
 
 
 def _chain(levels: int, leaf: str = "version", on: str = "ServerInfo") -> str:

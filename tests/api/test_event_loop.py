@@ -15,7 +15,8 @@ import time
 
 import httpx
 
-from tests.identity.support import bearer, csrf_token
+from tests.api.identity.factories import bearer
+from tests.web.identity.factories import csrf_token
 
 QUERY = {"query": "{ serverInfo { version } }"}
 

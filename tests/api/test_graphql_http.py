@@ -11,7 +11,7 @@ from api.schema import build_schema
 from domain.errors import InvalidInput
 from domain.jobs.models import Job
 from domain.settings import Settings
-from tests.identity.support import bearer
+from tests.api.identity.factories import bearer
 
 GQL_RESPONSE = "application/graphql-response+json"
 SERVER_INFO = "{ serverInfo { version databaseBackend migrationHead } }"

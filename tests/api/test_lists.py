@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from domain.audit.models import AuditLog
 from domain.supervision.models import Entity, SupervisionAction
 from tests.domain.supervision.factories import seed_basics, uscc
-from tests.identity.support import bearer
+from tests.api.identity.factories import bearer
 from tests.support import backend, count_statements
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.identity.support import PASSWORD
+from tests.domain.identity.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

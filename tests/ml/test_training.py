@@ -11,7 +11,7 @@ from sqlmodel import select
 import ml.jobs  # noqa: F401  (registers the risk job handlers)
 from domain.audit.models import AuditLog
 from domain.identity.actor import SYSTEM
-from domain.jobs.service import run_job_now
+from domain.jobs.runner import run_job_now
 from domain.risk.models import ModelAlias, ModelVersion
 from ml import service
 from ml.labels import compute_labels

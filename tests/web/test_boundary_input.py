@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from starlette.routing import Route
 
-from tests.identity.support import bearer, csrf_token
+from tests.api.identity.factories import bearer
+from tests.web.identity.factories import csrf_token
 
 HTML = {"accept": "text/html"}
 

@@ -11,7 +11,8 @@ import pytest
 from domain.identity.actor import Actor
 from domain.notifications import webhooks as wh
 from tests.domain.disposal.support import make_warning, make_world
-from tests.identity.support import bearer, new_token
+from tests.api.identity.factories import bearer
+from tests.domain.identity.factories import new_token
 
 
 @pytest.fixture

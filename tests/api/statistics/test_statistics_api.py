@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.domain.statistics.factories import City
-from tests.identity.support import bearer, new_token, new_user
+from tests.api.identity.factories import bearer
+from tests.domain.identity.factories import new_token, new_user
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ import pytest
 
 from domain.supervision.ingest import MAX_RECORDS_PER_CALL
 from tests.domain.supervision.factories import seed_basics, uscc
-from tests.identity.support import bearer, new_token
+from tests.api.identity.factories import bearer
+from tests.domain.identity.factories import new_token
 from tests.support import count_statements
 
 INGEST_ACTIONS = """

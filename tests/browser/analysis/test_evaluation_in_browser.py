@@ -7,7 +7,7 @@ import pytest
 
 from tests.browser.identity.test_admin_flow import sign_in
 from tests.domain.analysis.dataset import build_city
-from tests.identity.support import PASSWORD
+from tests.domain.identity.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from tests.domain.statistics.factories import City
-from tests.identity.support import PASSWORD
+from tests.domain.identity.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

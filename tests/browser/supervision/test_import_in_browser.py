@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from domain.jobs.service import JobRunner
+from domain.jobs.runner import JobRunner
 from tests.domain.supervision.factories import seed_basics, uscc
-from tests.identity.support import PASSWORD
+from tests.domain.identity.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

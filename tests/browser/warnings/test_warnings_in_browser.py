@@ -7,7 +7,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.domain.warnings.support import build_city, score
-from tests.identity.support import PASSWORD, new_user
+from tests.domain.identity.factories import PASSWORD, new_user
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ from domain.identity.models import User
 from domain.supervision.models import Entity
 from domain.types import utcnow
 from domain.warnings.models import Warning, WarningEvent
-from tests.identity.support import new_department, new_user
+from tests.domain.identity.factories import new_department, new_user
 
 __all__ = ["World", "actor_of", "make_warning", "make_world"]
 

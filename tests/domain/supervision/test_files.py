@@ -20,7 +20,7 @@ from sqlmodel import select
 from domain.errors import InvalidInput
 from domain.integration.models import IngestionBatch, IngestionError
 from domain.jobs.models import Job
-from domain.jobs.service import run_job_now
+from domain.jobs.runner import run_job_now
 from domain.supervision.files import open_records
 from domain.supervision.imports import IMPORT_JOB, import_params
 from domain.supervision.models import SupervisionAction

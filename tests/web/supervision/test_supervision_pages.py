@@ -9,10 +9,10 @@ from sqlmodel import select
 
 from domain.identity.actor import SYSTEM
 from domain.jobs.models import Job
-from domain.jobs.service import JobRunner
+from domain.jobs.runner import JobRunner
 from domain.supervision.ingest import ingest
 from tests.domain.supervision.factories import seed_basics, uscc
-from tests.identity.support import csrf_token, login
+from tests.web.identity.factories import csrf_token, login
 from tests.support import count_statements
 
 HTML = {"accept": "text/html"}
