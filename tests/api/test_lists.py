@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from domain.audit.models import AuditLog
 from domain.supervision.models import Entity, SupervisionAction
-from tests.domain.supervision.factories import seed_basics, uscc
 from tests.api.identity.factories import bearer
+from tests.domain.supervision.factories import seed_basics, uscc
 from tests.support import backend, count_statements
 
 

@@ -13,8 +13,9 @@ from sqlmodel import select
 from domain.analysis.periods import parse_period
 from domain.identity.actor import SYSTEM, Actor
 from domain.jobs.models import Job, JobSchedule
+from domain.jobs.runner import claim_job as _claim
+from domain.jobs.runner import run_job
 from domain.jobs.schedule import enqueue_due
-from domain.jobs.runner import claim_job as _claim, run_job
 from domain.reports.models import AnalysisReport
 from domain.reports.service import list_reports, report_file
 from reports.charts import bar_chart, cjk_font_path, font_has_glyphs

@@ -10,8 +10,8 @@ import pytest
 
 from domain.identity.actor import Actor
 from domain.notifications import webhooks as wh
-from tests.domain.disposal.support import make_warning, make_world
 from tests.api.identity.factories import bearer
+from tests.domain.disposal.support import make_warning, make_world
 from tests.domain.identity.factories import new_token
 
 

@@ -199,7 +199,8 @@ def small_city(db, n: int = 1500) -> None:
 
 def run_queued_job(db, job_id: int):
     """Run one queued job to the end in this thread, as the app's job runner would."""
-    from domain.jobs.runner import claim_job as _claim, run_job
+    from domain.jobs.runner import claim_job as _claim
+    from domain.jobs.runner import run_job
 
     claimed = _claim(db, job_id)
     assert claimed is not None, f"job {job_id} was not queued"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.domain.statistics.factories import City
 from tests.api.identity.factories import bearer
 from tests.domain.identity.factories import new_token, new_user
+from tests.domain.statistics.factories import City
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from domain.supervision.ingest import MAX_RECORDS_PER_CALL
-from tests.domain.supervision.factories import seed_basics, uscc
 from tests.api.identity.factories import bearer
 from tests.domain.identity.factories import new_token
+from tests.domain.supervision.factories import seed_basics, uscc
 from tests.support import count_statements
 
 INGEST_ACTIONS = """

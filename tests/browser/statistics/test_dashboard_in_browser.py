@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.domain.statistics.factories import City
 from tests.domain.identity.factories import PASSWORD
+from tests.domain.statistics.factories import City
 
 pytestmark = pytest.mark.browser
 

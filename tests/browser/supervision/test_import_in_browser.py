@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from domain.jobs.runner import JobRunner
-from tests.domain.supervision.factories import seed_basics, uscc
 from tests.domain.identity.factories import PASSWORD
+from tests.domain.supervision.factories import seed_basics, uscc
 
 pytestmark = pytest.mark.browser
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from openpyxl import load_workbook
 
-from tests.domain.warnings.support import build_city, score
 from tests.domain.identity.factories import PASSWORD, new_user
+from tests.domain.warnings.support import build_city, score
 
 pytestmark = pytest.mark.browser
 

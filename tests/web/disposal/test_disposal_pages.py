@@ -8,8 +8,8 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from tests.domain.disposal.support import make_warning, make_world
 from tests.api.identity.factories import bearer
+from tests.domain.disposal.support import make_warning, make_world
 from tests.domain.identity.factories import new_token
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64

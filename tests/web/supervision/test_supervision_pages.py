@@ -12,8 +12,8 @@ from domain.jobs.models import Job
 from domain.jobs.runner import JobRunner
 from domain.supervision.ingest import ingest
 from tests.domain.supervision.factories import seed_basics, uscc
-from tests.web.identity.factories import csrf_token, login
 from tests.support import count_statements
+from tests.web.identity.factories import csrf_token, login
 
 HTML = {"accept": "text/html"}
 
