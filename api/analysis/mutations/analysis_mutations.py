@@ -7,7 +7,7 @@ import strawberry
 from api.analysis.types import EvaluationRunType, IndicatorSetType
 from api.context import Info
 from api.errors import UserError, user_errors
-from api.platform.queries import JobType
+from api.jobs.types import JobType
 from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from domain.evaluation import service as evaluation
 from domain.reports.service import start_report_job

@@ -6,7 +6,7 @@ import strawberry
 
 from api.context import Info
 from api.errors import UserError, user_errors
-from api.platform.queries import JobType
+from api.jobs.types import JobType
 from domain.errors import Conflict, InvalidInput, NotFound
 from ml.jobs import start_risk_job
 

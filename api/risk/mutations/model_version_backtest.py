@@ -8,7 +8,7 @@ import strawberry
 
 from api.context import Info
 from api.errors import UserError, user_errors
-from api.platform.queries import JobType
+from api.jobs.types import JobType
 from api.risk.mutations.common import parse_id
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.risk import queries as q
