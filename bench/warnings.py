@@ -50,8 +50,9 @@ def build(db: Database, n: int) -> tuple[int, int]:
                           "('default', NULL, NULL, NULL, 1, 100, true, '', 'bench', :t), "
                           "('district', NULL, NULL, '320506', 2, 100, true, '', 'bench', :t), "
                           "('industry', NULL, '13', NULL, 3, 100, true, '', 'bench', :t)"), {"t": now})
-        c.execute(sa.text("INSERT INTO model_version (model_name, version, status, features, params, label_window_days, "
-                          "label_counts, data_fingerprint, metrics, thresholds, training_summary, trained_by_name, "
+        c.execute(sa.text("INSERT INTO model_version (model_name, version, status, features, params, "
+                          "label_window_days, label_counts, data_fingerprint, metrics, thresholds, training_summary, "
+                          "trained_by_name, "
                           "created_at) VALUES ('entity_risk', 1, 'ready', '[]', '{}', 90, '{}', '', '{}', '{}', '{}', "
                           "'bench', :t)"), {"t": now})
         regions = "CASE i % 4 WHEN 0 THEN '320505' WHEN 1 THEN '320506' WHEN 2 THEN '320507' ELSE '320508' END"
