@@ -10,7 +10,10 @@ Every list (GraphQL connections and pages alike) goes through :func:`select_page
    order columns)`` serves it without sorting the matching rows.
 2. **The page's rows are then joined to what the page shows**: ``load(rows)`` gets the (at most ``n``) base rows
    and returns the items, with one batched query per relation or one join on the page's ids — never a join over
-   every matching row. :func:`by_id` helps with the batched lookup.
+   every matching row. :func:`by_id` helps with the batched lookup. Or ``join=`` names the page in the window's
+   own statement: ``join(page)`` gets the LIMITed window as an alias of the entity and returns
+   ``select(page, Department.name, ...).join(Department, Department.id == page.department_id)`` (one statement;
+   ``list_actions`` does this); ``load`` then gets those rows as tuples.
 3. **The total is counted only when asked** (``PageRequest(count=True)``; GraphQL sets it from the selection,
    see ``api.pagination.page_request``; pages when they show it), with ``stmt``'s filters and joins only.
 4. **Cursors are opaque keyset cursors** (the order key values of the row, base64url JSON) when every order
@@ -51,6 +54,7 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlmodel import Session
@@ -263,11 +267,17 @@ def by_id(session: Session, model: Any, ids: Iterable[Any], *columns: Any) -> di
 
 
 def select_page(session: Session, stmt: sa.Select[Any], req: PageRequest, *, order_by: Sequence[Any],
-                max_size: int, load: Callable[[list[Any]], Sequence[T]] | None = None) -> Page[T]:
+                max_size: int, load: Callable[[list[Any]], Sequence[T]] | None = None,
+                join: Callable[[Any], sa.Select[Any]] | None = None) -> Page[T]:
     """The window `req` asks for, chosen on `stmt` (one entity, the filters and the joins they need) in the order
     `order_by` (ending in a unique column); `load` turns the page's rows into its items. See the module docstring.
 
-    Statements: one for the window, whatever `load` runs on the page, one count when ``req.count``."""
+    `join(page)`, when given, gets the window as an alias of the entity (a subquery with its LIMIT) and returns a
+    select of that alias first and the related columns the page shows, joined to it: window and names in one
+    statement; `load` (if any) then gets those rows as tuples.
+
+    Statements: one for the window (with `join`, the names too), whatever `load` runs on the page, one count when
+    ``req.count``."""
     req.validate(max_size)
     keys = _keys(order_by)
     keyset = all(k.attr is not None for k in keys)
@@ -279,11 +289,13 @@ def select_page(session: Session, stmt: sa.Select[Any], req: PageRequest, *, ord
     total = count_rows(session, stmt) if req.count else None
     offset_mode = isinstance(req.after, int) or isinstance(req.before, int)
     if offset_mode:
-        rows, offset, has_next, has_previous = _offset_window(session, stmt, keys, req, total)
+        rows, offset, has_next, has_previous = _offset_window(session, stmt, keys, req, total, join)
     else:
-        rows, has_next, has_previous = _keyset_window(session, stmt, keys, req)
+        rows, has_next, has_previous = _keyset_window(session, stmt, keys, req, join)
         offset = None
-    cursors = [encode_cursor([tag, *(getattr(row, str(k.attr)) for k in keys)]) for row in rows] if keyset else []
+    entities = [row[0] for row in rows] if join is not None else rows
+    cursors = ([encode_cursor([tag, *(getattr(row, str(k.attr)) for k in keys)]) for row in entities]
+               if keyset else [])
     if not keyset and offset is None:
         offset = 0
     items = list(load(rows)) if load is not None else rows
@@ -291,8 +303,18 @@ def select_page(session: Session, stmt: sa.Select[Any], req: PageRequest, *, ord
                 cursors=cursors)
 
 
-def _keyset_window(session: Session, stmt: sa.Select[Any], keys: list[_Key],
-                   req: PageRequest) -> tuple[list[Any], bool, bool]:
+def _fetch(session: Session, window: sa.Select[Any], keys: list[_Key], reverse: bool,
+           join: Callable[[Any], sa.Select[Any]] | None) -> list[Any]:
+    if join is None:
+        return list(session.execute(window).scalars())
+    entity = window.column_descriptions[0]["entity"]
+    page = aliased(entity, window.subquery("page"))
+    outer = join(page).order_by(*(replace(k, expr=getattr(page, str(k.attr))).ordered(reverse) for k in keys))
+    return list(session.execute(outer).all())
+
+
+def _keyset_window(session: Session, stmt: sa.Select[Any], keys: list[_Key], req: PageRequest,
+                   join: Callable[[Any], sa.Select[Any]] | None = None) -> tuple[list[Any], bool, bool]:
     backward = req.last is not None and req.first is None
     size = (req.last if backward else req.first) or 0
     if req.first is None and req.last is None:
@@ -307,7 +329,7 @@ def _keyset_window(session: Session, stmt: sa.Select[Any], keys: list[_Key],
     if size == 0:
         return [], req.before is not None, req.after is not None
     window = window.order_by(None).order_by(*(k.ordered(backward) for k in keys)).limit(size + 1)
-    rows = list(session.execute(window).scalars())
+    rows = _fetch(session, window, keys, backward, join)
     extra = len(rows) > size
     rows = rows[:size]
     if backward:
@@ -320,7 +342,8 @@ def _keyset_window(session: Session, stmt: sa.Select[Any], keys: list[_Key],
 
 
 def _offset_window(session: Session, stmt: sa.Select[Any], keys: list[_Key], req: PageRequest,
-                   total: int | None) -> tuple[list[Any], int, bool, bool]:
+                   total: int | None, join: Callable[[Any], sa.Select[Any]] | None = None,
+                   ) -> tuple[list[Any], int, bool, bool]:
     if isinstance(req.after, Keyset) or isinstance(req.before, Keyset):
         raise InvalidInput("不能同时使用偏移游标和键集游标", field="after", code="bad_cursor")
     start = 0 if req.after is None else req.after + 1
@@ -342,7 +365,7 @@ def _offset_window(session: Session, stmt: sa.Select[Any], keys: list[_Key], req
     extra = False
     if size > 0:
         window = stmt.order_by(None).order_by(*(k.ordered(False) for k in keys)).offset(start).limit(size + 1)
-        rows = list(session.execute(window).scalars())
+        rows = _fetch(session, window, keys, False, join)
         extra = len(rows) > size
         rows = rows[:size]
     bounded = req.before is not None and end >= req.before

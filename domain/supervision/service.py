@@ -25,7 +25,6 @@ from domain.supervision.models import Complaint, CreditRecord, Entity, Supervisi
 __all__ = [
     "ActionRow",
     "ItemRow",
-    "action_rows",
     "actions_for_entities",
     "complaints_for_entities",
     "credit_for_entities",
@@ -114,21 +113,6 @@ def _action_query(actor: Actor) -> sa.Select:
     return scope_to_department(stmt, actor, SupervisionAction.department_id)
 
 
-def action_rows(session: Session, actions: Sequence[SupervisionAction]) -> list[ActionRow]:
-    """The names a list shows beside each action, in one statement on the page's ids, in the page's order."""
-    if not actions:
-        return []
-    names = {row[0]: row[1:] for row in session.execute(
-        sa.select(SupervisionAction.id, SupervisionItem.code, SupervisionItem.name, Department.code,
-                  Department.name, Entity.uscc, Entity.name, DataSource.code)
-        .join(Department, Department.id == SupervisionAction.department_id)
-        .join(Entity, Entity.id == SupervisionAction.entity_id)
-        .join(DataSource, DataSource.id == SupervisionAction.source_id)
-        .outerjoin(SupervisionItem, SupervisionItem.id == SupervisionAction.item_id)
-        .where(SupervisionAction.id.in_([a.id for a in actions])))}
-    return [ActionRow(a, *names[a.id]) for a in actions]
-
-
 ACTION_ORDER = (SupervisionAction.started_on.desc(), SupervisionAction.id.desc())
 
 
@@ -158,8 +142,18 @@ def list_actions(session: Session, actor: Actor, page: PageRequest, *, departmen
     if uscc:
         stmt = stmt.where(SupervisionAction.entity_id == select(Entity.id).where(
             Entity.uscc == uscc.strip().upper()).scalar_subquery())
-    return select_page(session, stmt, page, order_by=ACTION_ORDER, max_size=max_size,
-                       load=lambda actions: action_rows(session, actions))
+    return select_page(session, stmt, page, order_by=ACTION_ORDER, max_size=max_size, join=_named_actions,
+                       load=lambda rows: [ActionRow(*row) for row in rows])
+
+
+def _named_actions(page: Any) -> sa.Select:
+    """The window's actions (an alias of the LIMITed subquery) with the names a list shows."""
+    return (sa.select(page, SupervisionItem.code, SupervisionItem.name, Department.code, Department.name,
+                      Entity.uscc, Entity.name, DataSource.code)
+            .join(Department, Department.id == page.department_id)
+            .join(Entity, Entity.id == page.entity_id)
+            .join(DataSource, DataSource.id == page.source_id)
+            .outerjoin(SupervisionItem, SupervisionItem.id == page.item_id))
 
 
 @dataclass
