@@ -58,6 +58,7 @@ def database(*, at_head: bool = True) -> Database:
 
 def ensure_migrated(db: Database) -> None:
     """Exit 1 with a plain message when the database is unreachable or not at the code's migration head."""
+    # imported here, not at the top, to keep `regwatch --help` fast (alembic reads the migration scripts)
     import sqlalchemy as sa
 
     from domain.schema_version import current_revision, head_revision

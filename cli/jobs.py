@@ -18,6 +18,7 @@ def register(app: typer.Typer) -> None:
 
 def jobs_list(limit: int = typer.Option(20, help="How many, newest first.")) -> None:
     """List recent jobs."""
+    # imported here, not at the top, to keep `regwatch --help` fast
     from rich.table import Table
 
     from domain.identity.actor import SYSTEM
@@ -39,6 +40,7 @@ def jobs_run(
     param: list[str] = typer.Option([], "--param", "-p", help="Parameter as key=value (repeatable)."),
 ) -> None:
     """Run one job in the foreground with a progress bar."""
+    # imported here, not at the top, to keep `regwatch --help` fast
     from domain.jobs.service import registered_kinds
 
     if kind not in registered_kinds():

@@ -11,6 +11,8 @@ from starlette.responses import RedirectResponse, Response
 
 from domain.identity.actor import ANONYMOUS, Actor
 from domain.pagination import PageRequest
+from web.identity.middleware import safe_next
+from web.templating import flash
 
 __all__ = ["PAGE_SIZE", "actor_of", "back_to", "dry_run", "page_window", "pager", "read", "redirect_after_post", "run"]
 
@@ -66,8 +68,6 @@ def redirect_after_post(request: Request, url: str, *, message: str | None = Non
     """Post-redirect-get, for htmx (HX-Redirect on a 200) and plain forms (303) alike — the one way every page
     answers a successful (or refused) post; `message`/`error` are flashed on the page shown next."""
     if message or error:
-        from web.templating import flash  # templating builds the menus; only flashing needs it here
-
         flash(request, error or message or "", "error" if error else "success")
     if request.headers.get("hx-request") == "true":
         return Response(status_code=200, headers={"HX-Redirect": url})
@@ -76,8 +76,6 @@ def redirect_after_post(request: Request, url: str, *, message: str | None = Non
 
 def back_to(request: Request, default: str) -> str:
     """The list page the post came from (keeping its filters and page), if it is under `default`; else `default`."""
-    from web.identity.middleware import safe_next
-
     current = request.headers.get("hx-current-url") or request.headers.get("referer") or ""
     parts = urlsplit(current)
     if parts.netloc and parts.netloc != request.url.netloc:
