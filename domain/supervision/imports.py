@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from domain.errors import InvalidInput
 from domain.identity.actor import Actor
-from domain.integration.models import INGEST_KINDS
+from domain.integration.models import INGEST_KINDS, batch_outcome
 from domain.jobs.models import Job
 from domain.jobs.service import JobContext, job_handler, submit_job
 from domain.supervision.fields import KIND_LABELS
@@ -58,8 +58,10 @@ def run_import(ctx: JobContext) -> dict[str, Any]:
         if params.get("delete_after"):
             path.unlink(missing_ok=True)
     ctx.progress(result.received, result.received, "完成", force=True)
-    return {"batch_id": result.batch_id, "kind": kind, "status": result.status, "received": result.received,
-            "accepted": result.accepted, "rejected": result.rejected, "encoding": opened.encoding}
+    return {"batch_id": result.batch_id, "kind": kind, "status": result.status,
+            "outcome": batch_outcome(result.status, result.accepted, result.rejected), "received": result.received,
+            "accepted": result.accepted, "rejected": result.rejected, "errors_total": result.errors_total,
+            "encoding": opened.encoding}
 
 
 def submit_import(session: Session, actor: Actor, *, kind: str, source: str, path: Path, file_name: str,
