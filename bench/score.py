@@ -72,14 +72,14 @@ def _train(tmp: Path, train_entities: int) -> tuple[dict, float]:
     from domain.db import Database
     from domain.identity.actor import SYSTEM
     from domain.risk.models import ModelVersion
-    from ml import service
+    from ml.model_training import train_model
 
     train_url = create_database("sqlite", tmp, "train")
     _city(train_url, train_entities)
     tdb = Database(train_url)
     t = time.perf_counter()
     with tdb.unit_of_work() as s:
-        trained = service.train_model(s, SYSTEM)
+        trained = train_model(s, SYSTEM)
         columns = {c.name: getattr(trained, c.name) for c in ModelVersion.__table__.columns if c.name != "id"}
     tdb.dispose()
     return columns, time.perf_counter() - t
@@ -92,9 +92,11 @@ def one(backend: str, entities: int, train_entities: int, city_url: str | None =
     from domain.db import Database
     from domain.identity.actor import SYSTEM
     from domain.risk.models import ModelVersion, RiskRule, RiskScore
-    from ml import service
+    from domain.risk.versions import champion_version, promote_model_version
     from ml.artifacts import booster_from_bytes
     from ml.features import compute_features
+    from ml.rule_actions import save_risk_rule
+    from ml.runs import score_all
 
     tmp = Path(tempfile.mkdtemp(prefix="regwatch_bench_score_"))
     url = city_url or create_database(backend, tmp, "city")
@@ -104,19 +106,19 @@ def one(backend: str, entities: int, train_entities: int, city_url: str | None =
             build_seconds = _city(url, entities)
         db = Database(url)
         with db.unit_of_work() as s:
-            champion = service.champion_version(s, SYSTEM)
+            champion = champion_version(s, SYSTEM)
             train_seconds = None
             if champion is None:
                 columns, train_seconds = _train(tmp, train_entities)
                 champion = ModelVersion(**{**columns, "trained_by_id": None, "job_id": None})
                 s.add(champion)
                 s.flush()
-                service.promote_model_version(s, SYSTEM, champion.id)
+                promote_model_version(s, SYSTEM, champion.id, reason="benchmark")
             artifact = s.execute(sa.select(ModelVersion.artifact).where(ModelVersion.id == champion.id)).scalar()
             columns = {"artifact": bytes(artifact), "features": list(champion.features),
                        "metrics": dict(champion.metrics)}
             if s.exec(sa.select(RiskRule.id).where(RiskRule.code == "repeat_failures")).first() is None:
-                service.save_risk_rule(s, SYSTEM, code="repeat_failures", name="屡查不合格", min_level="orange",
+                save_risk_rule(s, SYSTEM, code="repeat_failures", name="屡查不合格", min_level="orange",
                                        expression="failed_inspections_365d >= 2 && penalties_365d >= 1",
                                        enabled=True)
         with db.engine.begin() as conn:  # earlier runs' rows out of the way (not timed)
@@ -131,7 +133,7 @@ def one(backend: str, entities: int, train_entities: int, city_url: str | None =
             np.zeros((16, len(columns["features"])), dtype=np.float32))
         t = time.perf_counter()
         with db.unit_of_work() as s:
-            (run,) = service.score_all(s, SYSTEM, as_of=END)
+            (run,) = score_all(s, SYSTEM, as_of=END)
             run_id, timings, levels = run.id, dict(run.timings), dict(run.level_counts)
         total = time.perf_counter() - t
         with db.engine.connect() as conn:

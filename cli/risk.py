@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -11,6 +12,7 @@ from cli.common import console, database, fail, local_time, run_with_progress, s
 from domain.errors import DomainError
 from domain.identity.actor import SYSTEM
 from ml import jobs as _risk_jobs  # noqa: F401  (registers train/score/backtest)
+from ml.model_training import TRAIN_BOUNDS, TRAIN_DEFAULTS
 
 __all__ = ["register"]
 
@@ -56,20 +58,30 @@ def _run(fn, *args, **kwargs):
         db.dispose()
 
 
+def _bounded(name: str, help_text: str, flag: str) -> Any:
+    """A training option with the action's own default and bounds (ml.model_training), so the CLI, the page and
+    GraphQL agree."""
+    low, high, _ = TRAIN_BOUNDS[name]
+    return typer.Option(getattr(TRAIN_DEFAULTS, name), flag, min=low, max=high, help=help_text)
+
+
 def train(
-    label_window_days: int = typer.Option(90, min=1, help="Outcome window after each cut-off, in days."),
-    cutoffs: int = typer.Option(4, min=1, help="Number of training cut-offs (90 days apart)."),
-    seed: int = typer.Option(42, help="Random seed (training is deterministic for a seed)."),
+    label_window_days: int = _bounded("label_window_days", "Outcome window after each cut-off, in days.",
+                                      "--label-window-days"),
+    cutoffs: int = _bounded("n_cutoffs", "Number of training cut-offs.", "--cutoffs"),
+    step_days: int = _bounded("step_days", "Days between training cut-offs.", "--step-days"),
+    seed: int = _bounded("seed", "Random seed (training is deterministic for a seed).", "--seed"),
     promote: bool = typer.Option(False, help="Make the new version the champion if there is none."),
 ) -> None:
-    """Train a new model version (XGBoost, time-split) with a progress bar, and print its metrics."""
-    job = run_with_progress("train", {"label_window_days": label_window_days, "n_cutoffs": cutoffs, "seed": seed,
-                                      "promote_if_no_champion": promote})
+    """Train a new model version (XGBoost, time-split, calibrated) with a progress bar, and print its metrics."""
+    job = run_with_progress("train", {"label_window_days": label_window_days, "n_cutoffs": cutoffs,
+                                      "step_days": step_days, "seed": seed, "promote_if_no_champion": promote})
     r = job.result or {}
     console.print(f"trained version [bold]{r.get('version')}[/] (id {r.get('version_id')}): "
-                  f"ROC-AUC {r.get('roc_auc', 0):.4f} vs baseline {r.get('baseline_roc_auc', 0):.4f}, "
-                  f"PR-AUC {r.get('pr_auc', 0):.4f}, {r.get('best_iteration')} trees"
-                  + (" — now the champion" if r.get("promoted") else ""))
+                  f"ROC-AUC {r.get('roc_auc') or 0:.4f} vs fair baseline {r.get('baseline_roc_auc') or 0:.4f}, "
+                  f"new events only {r.get('new_events_roc_auc') or 0:.4f}, PR-AUC {r.get('pr_auc') or 0:.4f}, "
+                  f"mean predicted {r.get('mean_predicted') or 0:.4f} vs observed {r.get('positive_rate') or 0:.4f}, "
+                  f"{r.get('best_iteration')} trees" + (" — now the champion" if r.get("promoted") else ""))
 
 
 def score(as_of: str = typer.Option(None, "--as-of", help="Score as of this date (default today).")) -> None:
@@ -98,9 +110,9 @@ def models_list(limit: int = typer.Option(20, help="How many versions, newest fi
 
 def models_promote(version_id: int = typer.Argument(..., help="Model version id."),
                    alias: str = typer.Option("champion", help="champion or challenger."),
-                   reason: str = typer.Option("", help="Why (kept in the alias history).")) -> None:
+                   reason: str = typer.Option(..., help="Why (kept in the alias history; required).")) -> None:
     """Give an alias to a version."""
-    from ml.service import promote_model_version
+    from domain.risk.versions import promote_model_version
 
     _run(promote_model_version, version_id, alias=alias, reason=reason)
     console.print(f"version id {version_id} is now the {alias}")
@@ -108,7 +120,7 @@ def models_promote(version_id: int = typer.Argument(..., help="Model version id.
 
 def models_demote(alias: str = typer.Argument("challenger"), reason: str = typer.Option("")) -> None:
     """Take the challenger alias away."""
-    from ml.service import demote_alias
+    from domain.risk.versions import demote_alias
 
     _run(demote_alias, alias, reason=reason)
     console.print(f"no version is the {alias} now")
@@ -116,7 +128,7 @@ def models_demote(alias: str = typer.Argument("challenger"), reason: str = typer
 
 def models_rollback(alias: str = typer.Option("champion"), reason: str = typer.Option("")) -> None:
     """Give the alias back to the version that held it before."""
-    from ml.service import rollback_model
+    from domain.risk.versions import rollback_model
 
     held = _run(rollback_model, alias=alias, reason=reason)
     console.print(f"{alias} rolled back to version id {held.version_id}")
@@ -126,10 +138,10 @@ def models_thresholds(version_id: int = typer.Argument(...), red: float = typer.
                       orange: float = typer.Option(...), yellow: float = typer.Option(...),
                       blue: float = typer.Option(...)) -> None:
     """Set a version's level thresholds (minimum score per level)."""
-    from ml.service import set_level_thresholds
+    from domain.risk.versions import set_level_thresholds
 
     v = _run(set_level_thresholds, version_id, {"red": red, "orange": orange, "yellow": yellow, "blue": blue})
-    console.print(f"thresholds of version {v.version}: {v.thresholds}")
+    console.print(f"thresholds of version {v.version}: {v.thresholds} (they apply from its next scoring run)")
 
 
 def models_backtest(version_id: int = typer.Argument(...), as_of: str = typer.Option(..., "--as-of"),
@@ -138,6 +150,9 @@ def models_backtest(version_id: int = typer.Argument(...), as_of: str = typer.Op
     job = run_with_progress("backtest", {"version_id": version_id, "as_of": _as_date(as_of),
                                          "window_days": window_days})
     r = job.result or {}
+    if r.get("in_training_window"):
+        console.print("[yellow]warning: this date's outcome window overlaps the version's training window; "
+                      "the figures are optimistic[/]")
     table = Table("level", "entities", "with outcome", "rate")
     for level, row in (r.get("levels") or {}).items():
         table.add_row(level, str(row["entities"]), str(row["outcomes"]),
@@ -167,7 +182,7 @@ def rules_save(code: str = typer.Argument(...), expression: str = typer.Option(.
     from sqlmodel import select
 
     from domain.risk.models import RiskRule
-    from ml.service import save_risk_rule
+    from ml.rule_actions import save_risk_rule
 
     def save(session, actor):
         existing = session.exec(select(RiskRule).where(RiskRule.code == code)).first()
@@ -181,10 +196,10 @@ def rules_save(code: str = typer.Argument(...), expression: str = typer.Option(.
 
 def rules_test(expression: str = typer.Argument(...), as_of: str = typer.Option(None, "--as-of")) -> None:
     """Try an expression on current data without saving it."""
-    from ml.service import test_risk_rule
+    from ml.rule_actions import try_risk_rule
 
     as_of_date = date.fromisoformat(_as_date(as_of)) if as_of else None
-    result = _run(test_risk_rule, expression, as_of=as_of_date)
+    result = _run(try_risk_rule, expression, as_of=as_of_date)
     console.print(f"{result.matched} of {result.entities} entities match as of {result.as_of}")
     for item in result.sample:
         console.print(f"  {item['uscc']} {item['name']} {item['features']}")
@@ -196,8 +211,8 @@ def first_model() -> None:
     from sqlmodel import select
 
     from domain.risk.queries import DEFAULT_MODEL
+    from domain.risk.versions import champion_version
     from domain.supervision.models import Entity
-    from ml.service import champion_version
 
     db = database()
     try:
@@ -212,6 +227,8 @@ def first_model() -> None:
     if not has_entities:
         console.print("no entities yet (load data or run `regwatch demo`); skipping the first model")
         return
-    train(label_window_days=90, cutoffs=4, seed=42, promote=True)
+    d = TRAIN_DEFAULTS
+    train(label_window_days=d.label_window_days, cutoffs=d.n_cutoffs, step_days=d.step_days, seed=d.seed,
+          promote=True)
     score(as_of=None)
 

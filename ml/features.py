@@ -30,6 +30,7 @@ __all__ = [
     "INDUSTRY_DIVISIONS",
     "INDUSTRY_SECTIONS",
     "REGION_CODES",
+    "TYPE_LABELS",
     "Feature",
     "FeatureMatrix",
     "compute_features",
@@ -37,6 +38,8 @@ __all__ = [
     "model_features",
 ]
 
+# A feature's type as a person reads it (rule editor, try-out, errors); the CEL name may follow in brackets.
+TYPE_LABELS = {"int": "整数", "double": "小数", "bool": "是/否", "string": "文字"}
 INDUSTRY_SECTIONS = tuple("ABCDEFGHIJKLMNOPQRST")  # GB/T 4754-2017 sections; code 0 = unknown
 # Suzhou and its districts/cities (the industrial park as 320571); code 0 = elsewhere / unknown.
 ENTITY_TYPES = ("enterprise", "individual", "cooperative")  # 企业, 个体工商户, 农民专业合作社; code 0 = other
@@ -117,6 +120,59 @@ FEATURES: tuple[Feature, ...] = (
             "enterprise / individual / cooperative; \"\" for any other", vocabulary=ENTITY_TYPES),
     Feature("region_code", "行政区划", "Region (GB/T 2260)", "string",
             "the entity's Suzhou region code; \"\" if elsewhere or unknown", vocabulary=REGION_CODES),
+    # Issue 12: recency, short windows, lifetime counts, ratios, rates per observed year, history length.
+    Feature("days_since_last_failed_inspection", "距上次检查不合格天数", "Days since the last failed inspection",
+            "int", "cut-off minus the latest failed inspection decided (or started) on or before it; missing "
+            "(rules see −1) if none", missing_in_rules=-1),
+    Feature("days_since_last_penalty", "距上次行政处罚天数", "Days since the last penalty", "int",
+            "cut-off minus the latest penalty decided (or started) on or before it; missing (rules see −1) if none",
+            missing_in_rules=-1),
+    Feature("days_since_last_complaint", "距上次投诉举报天数", "Days since the last complaint", "int",
+            "cut-off minus the latest complaint received on or before it; missing (rules see −1) if none",
+            missing_in_rules=-1),
+    Feature("failed_inspections_15d", "近15天检查不合格次数", "Failed inspections in the last 15 days", "int",
+            "inspections with result fail, decided (or started) in (cut-off − 15 d, cut-off]"),
+    Feature("failed_inspections_30d", "近30天检查不合格次数", "Failed inspections in the last 30 days", "int",
+            "inspections with result fail, decided (or started) in (cut-off − 30 d, cut-off]"),
+    Feature("failed_inspections_60d", "近60天检查不合格次数", "Failed inspections in the last 60 days", "int",
+            "inspections with result fail, decided (or started) in (cut-off − 60 d, cut-off]"),
+    Feature("rectify_inspections_30d", "近30天责令整改次数", "Inspections ordering rectification, last 30 days",
+            "int", "inspections with result rectify, decided (or started) in (cut-off − 30 d, cut-off]"),
+    Feature("rectify_inspections_90d", "近90天责令整改次数", "Inspections ordering rectification, last 90 days",
+            "int", "inspections with result rectify, decided (or started) in (cut-off − 90 d, cut-off]"),
+    Feature("inspections_total", "累计检查次数", "Inspections, all recorded history", "int",
+            "inspections started on or before the cut-off"),
+    Feature("failed_inspections_total", "累计检查不合格次数", "Failed inspections, all recorded history", "int",
+            "inspections with result fail, decided (or started) on or before the cut-off"),
+    Feature("rectify_inspections_total", "累计责令整改次数", "Rectification orders, all recorded history", "int",
+            "inspections with result rectify, decided (or started) on or before the cut-off"),
+    Feature("penalties_total", "累计行政处罚次数", "Penalties, all recorded history", "int",
+            "penalties decided (or started) on or before the cut-off"),
+    Feature("complaints_total", "累计投诉举报数", "Complaints, all recorded history", "int",
+            "complaints received on or before the cut-off"),
+    Feature("failed_inspection_ratio", "检查不合格率（累计）", "Share of inspections failed, all history", "double",
+            "failed_inspections_total / inspections_total; missing (rules see −1) if never inspected",
+            missing_in_rules=-1.0),
+    Feature("failed_inspection_ratio_365d", "近365天检查不合格率", "Share of inspections failed, last 365 days",
+            "double", "failed_inspections_365d / inspections_365d; missing (rules see −1) if none in the year",
+            missing_in_rules=-1.0),
+    Feature("history_days", "可观察历史天数", "Days of history observed", "int",
+            "cut-off minus the later of the earliest record on or before it (any entity) and the founding date: "
+            "how much history the counts above could see"),
+    Feature("inspections_per_year", "年均检查次数", "Inspections per observed year", "double",
+            "inspections_total / (history_days / 365.25), history floored at 30 days"),
+    Feature("failed_inspections_per_year", "年均检查不合格次数", "Failed inspections per observed year", "double",
+            "failed_inspections_total / (history_days / 365.25), history floored at 30 days"),
+    Feature("penalties_per_year", "年均行政处罚次数", "Penalties per observed year", "double",
+            "penalties_total / (history_days / 365.25), history floored at 30 days"),
+    Feature("complaints_per_year", "年均投诉举报数", "Complaints per observed year", "double",
+            "complaints_total / (history_days / 365.25), history floored at 30 days"),
+    Feature("commendations", "累计表彰次数", "Commendations on record", "int",
+            "commendation (表彰) credit records listed on or before the cut-off"),
+    Feature("ever_listed", "曾列入经营异常或严重违法名单", "Ever on the abnormal-operation or serious-violation list",
+            "bool", "listed on either list on or before the cut-off, removed since or not"),
+    Feature("registered_at_cutoff", "截止日仍在册", "Still registered at the cut-off", "bool",
+            "no deregistration or revocation (注销/吊销) dated on or before the cut-off"),
     Feature("open_clues", "未办结线索数", "Open risk clues", "int",
             "clues about the entity still open at the cut-off (0 until clue intake exists)", available=False),
     Feature("prior_warnings", "既往预警次数", "Earlier warnings", "int",
@@ -301,7 +357,9 @@ def _compute(conn: sa.Connection, as_of: date, entity_ids: Sequence[int] | None)
     t0 = time.perf_counter()
     params = {
         "as_of": as_of,
+        "d15": as_of - timedelta(days=15),
         "d30": as_of - timedelta(days=30),
+        "d60": as_of - timedelta(days=60),
         "d90": as_of - timedelta(days=90),
         "d365": as_of - timedelta(days=365),
         "d730": as_of - timedelta(days=730),
@@ -321,12 +379,14 @@ def _compute(conn: sa.Connection, as_of: date, entity_ids: Sequence[int] | None)
                   ("region_code", 2, _region), ("entity_type", 5, _entity_type))
     caches: dict[str, dict[str | None, int]] = {name: {} for name, _, _ in categories}
     for rows in _chunks(conn, f"SELECT id, industry_code, region_code, CAST(registered_capital AS DOUBLE PRECISION), "
-                        f"{age}, entity_type FROM entity "
+                        f"{age}, entity_type, "
+                        "CASE WHEN deregistered_on IS NULL OR deregistered_on > :as_of THEN 1 ELSE 0 END FROM entity "
                         f"WHERE (founded_on IS NULL OR founded_on <= :as_of){entity_filter} ORDER BY id", params):
         cols = list(zip(*rows, strict=True))
         part = np.zeros((len(rows), len(FEATURES)), dtype=np.float32)
         part[:, _INDEX["registered_capital"]] = np.array(cols[3], dtype=np.float64)
         part[:, _INDEX["entity_age_years"]] = np.array(cols[4], dtype=np.float64) / 365.25
+        part[:, _INDEX["registered_at_cutoff"]] = np.array(cols[6], dtype=np.float64)
         for name, j, mapping in categories:
             part[:, _INDEX[name]] = _category_codes(cols[j], mapping, caches[name])
         ids_parts.append(np.array(cols[0], dtype=np.int64))
@@ -342,38 +402,55 @@ def _compute(conn: sa.Connection, as_of: date, entity_ids: Sequence[int] | None)
 
     decided = _decided(dialect)
     t = time.perf_counter()
-    last_insp = _days_between(dialect, ":as_of", "MAX(CASE WHEN kind = 'inspection' THEN started_on END)")
+    fail = f"kind = 'inspection' AND result = 'fail' AND {decided} <= :as_of"
+    rectify = f"kind = 'inspection' AND result = 'rectify' AND {decided} <= :as_of"
+    penalty = f"kind = 'penalty' AND {decided} <= :as_of"
+    since = _days_between  # days from the latest such record to the cut-off
     actions = _fetch(conn, f"""
         SELECT entity_id,
           SUM(CASE WHEN kind = 'inspection' AND started_on > :d90 THEN 1 ELSE 0 END),
           SUM(CASE WHEN kind = 'inspection' AND started_on > :d365 THEN 1 ELSE 0 END),
-          SUM(CASE WHEN kind = 'inspection' AND result = 'fail' AND {decided} > :d90 AND {decided} <= :as_of
-              THEN 1 ELSE 0 END),
-          SUM(CASE WHEN kind = 'inspection' AND result = 'fail' AND {decided} > :d365 AND {decided} <= :as_of
-              THEN 1 ELSE 0 END),
-          SUM(CASE WHEN kind = 'inspection' AND result = 'rectify' AND {decided} > :d365 AND {decided} <= :as_of
-              THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {fail} AND {decided} > :d90 THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {fail} AND {decided} > :d365 THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {rectify} AND {decided} > :d365 THEN 1 ELSE 0 END),
           SUM(CASE WHEN kind = 'coercion' AND started_on > :d365 THEN 1 ELSE 0 END),
-          SUM(CASE WHEN kind = 'penalty' AND {decided} > :d90 AND {decided} <= :as_of THEN 1 ELSE 0 END),
-          SUM(CASE WHEN kind = 'penalty' AND {decided} > :d365 AND {decided} <= :as_of THEN 1 ELSE 0 END),
-          CAST(SUM(CASE WHEN kind = 'penalty' AND {decided} > :d90 AND {decided} <= :as_of
+          SUM(CASE WHEN {penalty} AND {decided} > :d90 THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {penalty} AND {decided} > :d365 THEN 1 ELSE 0 END),
+          CAST(SUM(CASE WHEN {penalty} AND {decided} > :d90
               THEN COALESCE(penalty_amount, 0) ELSE 0 END) AS DOUBLE PRECISION),
-          CAST(SUM(CASE WHEN kind = 'penalty' AND {decided} > :d365 AND {decided} <= :as_of
+          CAST(SUM(CASE WHEN {penalty} AND {decided} > :d365
               THEN COALESCE(penalty_amount, 0) ELSE 0 END) AS DOUBLE PRECISION),
-          {last_insp},
+          {since(dialect, ":as_of", "MAX(CASE WHEN kind = 'inspection' THEN started_on END)")},
           SUM(CASE WHEN kind = 'inspection' AND started_on > :d730 THEN 1 ELSE 0 END),
-          SUM(CASE WHEN kind = 'inspection' AND result = 'fail' AND {decided} > :d730 AND {decided} <= :as_of
-              THEN 1 ELSE 0 END),
-          SUM(CASE WHEN kind = 'penalty' AND {decided} > :d730 AND {decided} <= :as_of THEN 1 ELSE 0 END)
+          SUM(CASE WHEN {fail} AND {decided} > :d730 THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {penalty} AND {decided} > :d730 THEN 1 ELSE 0 END),
+          {since(dialect, ":as_of", f"MAX(CASE WHEN {fail} THEN {decided} END)")},
+          {since(dialect, ":as_of", f"MAX(CASE WHEN {penalty} THEN {decided} END)")},
+          SUM(CASE WHEN {fail} AND {decided} > :d15 THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {fail} AND {decided} > :d30 THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {fail} AND {decided} > :d60 THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {rectify} AND {decided} > :d30 THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {rectify} AND {decided} > :d90 THEN 1 ELSE 0 END),
+          SUM(CASE WHEN kind = 'inspection' THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {fail} THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {rectify} THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {penalty} THEN 1 ELSE 0 END),
+          {since(dialect, ":as_of", "MIN(started_on)")}
         FROM supervision_action
         WHERE started_on <= :as_of{only}
         GROUP BY entity_id""", params)
-    values[:, _INDEX["days_since_last_inspection"]] = np.nan
+    for name in ("days_since_last_inspection", "days_since_last_failed_inspection", "days_since_last_penalty",
+                 "days_since_last_complaint"):
+        values[:, _INDEX[name]] = np.nan
     _scatter(values, ent_ids, actions, (
         "inspections_90d", "inspections_365d", "failed_inspections_90d", "failed_inspections_365d",
         "rectify_inspections_365d", "coercions_365d", "penalties_90d", "penalties_365d", "penalty_amount_90d",
         "penalty_amount_365d", "days_since_last_inspection", "inspections_730d", "failed_inspections_730d",
-        "penalties_730d"))
+        "penalties_730d", "days_since_last_failed_inspection", "days_since_last_penalty", "failed_inspections_15d",
+        "failed_inspections_30d", "failed_inspections_60d", "rectify_inspections_30d", "rectify_inspections_90d",
+        "inspections_total", "failed_inspections_total", "rectify_inspections_total", "penalties_total"))
+    # The earliest record of any entity (not only those scored) bounds the history every count could see.
+    oldest = [float(np.nanmax(actions[:, -1]))] if len(actions) and entity_ids is None else []
     del actions
     timings["actions"] = time.perf_counter() - t
 
@@ -383,28 +460,74 @@ def _compute(conn: sa.Connection, as_of: date, entity_ids: Sequence[int] | None)
           SUM(CASE WHEN received_on > :d30 THEN 1 ELSE 0 END),
           SUM(CASE WHEN received_on > :d90 THEN 1 ELSE 0 END),
           SUM(CASE WHEN received_on > :d365 THEN 1 ELSE 0 END),
-          COUNT(*)
+          SUM(CASE WHEN received_on > :d730 THEN 1 ELSE 0 END),
+          COUNT(*),
+          {since(dialect, ":as_of", "MAX(received_on)")},
+          {since(dialect, ":as_of", "MIN(received_on)")}
         FROM complaint
-        WHERE received_on <= :as_of AND received_on > :d730{only}
+        WHERE received_on <= :as_of{only}
         GROUP BY entity_id""", params)
-    _scatter(values, ent_ids, complaints, ("complaints_30d", "complaints_90d", "complaints_365d", "complaints_730d"))
+    _scatter(values, ent_ids, complaints, ("complaints_30d", "complaints_90d", "complaints_365d", "complaints_730d",
+                                           "complaints_total", "days_since_last_complaint"))
+    if entity_ids is None:
+        oldest += [float(np.nanmax(complaints[:, -1]))] if len(complaints) else []
+    else:
+        oldest = _oldest_record(conn, dialect, params)
+    del complaints
     timings["complaints"] = time.perf_counter() - t
 
     t = time.perf_counter()
     credit = _fetch(conn, f"""
         SELECT entity_id,
-          MAX(CASE WHEN kind = 'abnormal_operation' THEN 1 ELSE 0 END),
-          MAX(CASE WHEN kind = 'serious_violation' THEN 1 ELSE 0 END)
+          MAX(CASE WHEN kind = 'abnormal_operation' AND (removed_on IS NULL OR removed_on > :as_of) THEN 1 ELSE 0 END),
+          MAX(CASE WHEN kind = 'serious_violation' AND (removed_on IS NULL OR removed_on > :as_of) THEN 1 ELSE 0 END),
+          SUM(CASE WHEN kind = 'commendation' THEN 1 ELSE 0 END),
+          MAX(CASE WHEN kind IN ('abnormal_operation', 'serious_violation') THEN 1 ELSE 0 END)
         FROM credit_record
-        WHERE listed_on <= :as_of AND (removed_on IS NULL OR removed_on > :as_of){only}
+        WHERE listed_on <= :as_of{only}
         GROUP BY entity_id""", params)
-    _scatter(values, ent_ids, credit, ("abnormal_operation", "serious_violation"))
+    _scatter(values, ent_ids, credit, ("abnormal_operation", "serious_violation", "commendations", "ever_listed"))
     timings["credit"] = time.perf_counter() - t
 
+    _derived(values, max(oldest) if oldest else 0.0)
     for source in _EXTRA_SOURCES:
         source(conn, params, only, values, ent_ids)
     timings["total"] = time.perf_counter() - t0
     return FeatureMatrix(as_of, ent_ids, values, timings=timings)
+
+
+def _oldest_record(conn: sa.Connection, dialect: str, params: dict) -> list[float]:
+    """Days from the earliest supervision action or complaint on or before the cut-off to the cut-off (for a
+    subset of entities the whole-population figure still applies, so one entity scores as it would in a run)."""
+    row = conn.execute(sa.text(
+        f"SELECT {_days_between(dialect, ':as_of', 'MIN(started_on)')} FROM supervision_action "
+        "WHERE started_on <= :as_of UNION ALL "
+        f"SELECT {_days_between(dialect, ':as_of', 'MIN(received_on)')} FROM complaint WHERE received_on <= :as_of"),
+        params).all()
+    return [float(r[0]) for r in row if r[0] is not None]
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    out = np.full(len(num), np.nan, dtype=np.float32)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+def _derived(values: np.ndarray, oldest_days: float) -> None:
+    """Features computed from other columns: ratios, observed history and rates per observed year."""
+    col = {name: values[:, _INDEX[name]] for name in (
+        "inspections_total", "failed_inspections_total", "inspections_365d", "failed_inspections_365d",
+        "penalties_total", "complaints_total", "entity_age_years")}
+    values[:, _INDEX["failed_inspection_ratio"]] = _ratio(col["failed_inspections_total"], col["inspections_total"])
+    values[:, _INDEX["failed_inspection_ratio_365d"]] = _ratio(col["failed_inspections_365d"], col["inspections_365d"])
+    age_days = np.round(col["entity_age_years"].astype(np.float64) * 365.25)
+    history = np.where(np.isnan(age_days), oldest_days, np.minimum(age_days, oldest_days))
+    values[:, _INDEX["history_days"]] = history
+    years = np.maximum(history, 30.0) / 365.25
+    for count, rate in (("inspections_total", "inspections_per_year"),
+                        ("failed_inspections_total", "failed_inspections_per_year"),
+                        ("penalties_total", "penalties_per_year"), ("complaints_total", "complaints_per_year")):
+        values[:, _INDEX[rate]] = col[count] / years
 
 
 # Grouped queries for sources that do not exist yet (clues, warnings, feedback): each is

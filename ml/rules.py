@@ -17,7 +17,7 @@ import numpy as np
 from celpy import celtypes
 
 from domain.errors import FieldError, InvalidInput
-from ml.features import FEATURE_NAMES, FeatureMatrix, feature
+from ml.features import FEATURE_NAMES, TYPE_LABELS, FeatureMatrix, feature
 
 __all__ = ["CompiledRule", "compile_rule", "match_rule", "rule_activation"]
 
@@ -56,8 +56,12 @@ def _sample(names: tuple[str, ...], flag: bool) -> dict[str, Any]:
     return values
 
 
+_CEL_CLASS_LABELS = {"IntType": "整数", "UintType": "整数", "DoubleType": "小数", "BoolType": "是/否",
+                     "StringType": "文字", "ListType": "列表", "MapType": "映射", "NullType": "空值"}
+
+
 def _types_hint(names: tuple[str, ...]) -> str:
-    return "；".join(f"{n} 为 {feature(n).cel_type}" for n in names)
+    return "；".join(f"{feature(n).label_zh}（{n}）为{TYPE_LABELS[feature(n).cel_type]}" for n in names)
 
 
 def compile_rule(expression: str, *, field: str = "expression") -> CompiledRule:
@@ -91,14 +95,16 @@ def compile_rule(expression: str, *, field: str = "expression") -> CompiledRule:
             detail = str(exc.args[0]) if exc.args else str(exc)
             if "overload" in detail or "TypeError" in repr(exc.args[1:2]):
                 raise InvalidInput(f"“{text}”中的类型不匹配：{_types_hint(names)}"
-                                   "（int 特征与整数比较，string 特征与带引号的文字比较，bool 特征与 true/false 比较）",
+                                   "（整数特征与整数比较，小数特征与数字比较，文字特征与带引号的文字比较，"
+                                   "是/否特征与 true/false 比较）",
                                    field=field, code="wrong_type") from exc
             continue  # e.g. a division by zero on sample values: not a defect of the rule itself
         if isinstance(result, celpy.CELEvalError):
             raise InvalidInput(f"“{text}”中的类型不匹配：{_types_hint(names)}", field=field,
                                code="wrong_type")
         if not isinstance(result, celtypes.BoolType):
-            raise InvalidInput(f"规则的结果须为真或假（true/false），而不是 {type(result).__name__}",
+            kind = _CEL_CLASS_LABELS.get(type(result).__name__, "其他类型")
+            raise InvalidInput(f"规则的结果须为真或假（true/false），而不是{kind}（{type(result).__name__}）",
                                field=field, code="not_boolean")
     return CompiledRule(expression=text, features=names, program=program)
 

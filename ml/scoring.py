@@ -8,13 +8,15 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
 import xgboost as xgb
 
-from domain.risk.models import LEVELS
+from domain.risk.levels import LEVEL_RANK, LEVELS, level_of_rank
 from ml.bulk import gc_paused
+from ml.calibration import apply_calibration
 from ml.explain import top_contributions
 from ml.features import FeatureMatrix
 from ml.rules import CompiledRule, match_rule
@@ -32,13 +34,11 @@ __all__ = [
 ]
 
 CHUNK_ROWS = 262_144
-# 0 = below blue (no level); 1 blue (IV) … 4 red (I).
-LEVEL_RANK: dict[str | None, int] = {None: 0, "blue": 1, "yellow": 2, "orange": 3, "red": 4}
-_RANK_LEVEL: tuple[str | None, ...] = (None, "blue", "yellow", "orange", "red")
+_RANK_LEVEL: tuple[str | None, ...] = tuple(level_of_rank(r) for r in range(len(LEVELS) + 1))
 
 
 def level_of(rank: int) -> str | None:
-    return _RANK_LEVEL[int(rank)]
+    return level_of_rank(rank)
 
 
 @dataclass(frozen=True)
@@ -82,14 +82,16 @@ class ScoredPopulation:
 
 def score_population(booster: xgb.Booster, features: Sequence[str], thresholds: dict[str, float],
                      matrix: FeatureMatrix, rules: Sequence[RuleSpec] = (), *, explain: bool = True,
-                     approx: bool = True) -> ScoredPopulation:
-    """Score, grade, apply rules and explain a whole population."""
+                     approx: bool = True, calibration: dict[str, Any] | None = None) -> ScoredPopulation:
+    """Score (calibrated probabilities when the version has a calibration), grade, apply rules and explain a
+    whole population. Contributions stay in the booster's raw log-odds: calibration is monotone, so they
+    explain the ranking the levels come from."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
     x = matrix.select(features)
     timings["select"] = time.perf_counter() - t
     t = time.perf_counter()
-    scores = predict(booster, x)
+    scores = apply_calibration(calibration, predict(booster, x))
     timings["predict"] = time.perf_counter() - t
     t = time.perf_counter()
     model_ranks = level_ranks(scores, thresholds)

@@ -16,9 +16,11 @@ __all__ = [
     "CalibrationBinType",
     "CurvePointType",
     "DriftItemType",
+    "EventMetricsType",
     "FeatureContributionType",
     "FeatureImportanceType",
     "LevelThresholdsType",
+    "LiftDecileType",
     "MetricAtKType",
     "ModelMetricsType",
     "ModelVersionType",
@@ -34,7 +36,6 @@ __all__ = [
 class CurvePointType:
     x: float
     y: float
-    threshold: float | None
 
 
 @strawberry.type(name="CalibrationBin", description="One bin of the calibration table (校准分箱).")
@@ -45,18 +46,62 @@ class CalibrationBinType:
     observed_rate: float | None = strawberry.field(description="Share with the outcome in the bin (实际发生率).")
     count: int | None
 
+    @classmethod
+    def build_all(cls, bins: list[q.CalibrationBin]) -> list[CalibrationBinType]:
+        return [cls(lower=b.lower, upper=b.upper, mean_predicted=b.mean_predicted, observed_rate=b.observed_rate,
+                    count=b.count) for b in bins]
+
 
 @strawberry.type(name="FeatureImportance", description="A feature's importance (gain) in the model (特征重要性).")
 class FeatureImportanceType:
     feature: str
     importance: float
+    share: float | None = strawberry.field(description="Share of the total gain (增益占比).")
 
 
 @strawberry.type(name="MetricAtK", description="Precision and recall among the top k scored entities (前k名指标).")
 class MetricAtKType:
     k: int
+    share: float | None = strawberry.field(description="k as a share of the held-out entities (占比).")
     precision: float | None
     recall: float | None
+
+
+@strawberry.type(name="LiftDecile", description="One decile of the score, highest first (十分位提升度).")
+class LiftDecileType:
+    decile: int
+    count: int
+    positives: int
+    rate: float | None = strawberry.field(description="Share with the outcome (发生率).")
+    lift: float | None = strawberry.field(description="Rate over the overall rate (提升度).")
+    cumulative_recall: float | None = strawberry.field(description="Share of all positives down to it (累计覆盖).")
+
+
+@strawberry.type(name="EventMetrics",
+                 description="Held-out figures on one set of entities: all, or new events only (评估指标).")
+class EventMetricsType:
+    entities: int | None
+    positives: int | None
+    positive_rate: float | None = strawberry.field(description="Observed rate (实际发生率).")
+    mean_predicted: float | None = strawberry.field(description="Mean predicted probability (平均预测概率).")
+    roc_auc: float | None
+    roc_auc_low: float | None = strawberry.field(description="Bootstrap 95% interval, low end (95%区间下限).")
+    roc_auc_high: float | None = strawberry.field(description="Bootstrap 95% interval, high end (95%区间上限).")
+    pr_auc: float | None
+    brier_score: float | None
+    at_k: list[MetricAtKType]
+    lift: list[LiftDecileType]
+
+    @classmethod
+    def build(cls, e: q.EventMetrics) -> EventMetricsType:
+        return cls(entities=e.n, positives=e.positives, positive_rate=e.positive_rate,
+                   mean_predicted=e.mean_predicted, roc_auc=e.roc_auc,
+                   roc_auc_low=e.roc_auc_ci[0] if e.roc_auc_ci else None,
+                   roc_auc_high=e.roc_auc_ci[1] if e.roc_auc_ci else None, pr_auc=e.pr_auc,
+                   brier_score=e.brier_score,
+                   at_k=[MetricAtKType(k=r.k, share=r.share, precision=r.precision, recall=r.recall) for r in e.at_k],
+                   lift=[LiftDecileType(decile=r.decile, count=r.count, positives=r.positives, rate=r.rate,
+                                        lift=r.lift, cumulative_recall=r.cumulative_recall) for r in e.lift])
 
 
 @strawberry.type(name="ModelMetrics", description="Held-out metrics of a model version (模型指标).")
@@ -65,13 +110,28 @@ class ModelMetricsType:
     pr_auc: float | None = strawberry.field(description="Precision-recall AUC (PR曲线下面积).")
     brier_score: float | None = strawberry.field(description="Brier score, lower is better (Brier分数).")
     baseline_roc_auc: float | None = strawberry.field(
-        description="ROC-AUC of the logistic-regression baseline on the same split (基线ROC-AUC).")
+        description="ROC-AUC of the fair logistic-regression baseline on the same split (公平基线ROC-AUC).")
     baseline_pr_auc: float | None = strawberry.field(description="PR-AUC of the baseline (基线PR-AUC).")
     positive_rate: float | None = strawberry.field(description="Share of positives in the held-out window (正例率).")
+    overall: EventMetricsType = strawberry.field(description="Every held-out entity (全部验证样本).")
+    new_events: EventMetricsType = strawberry.field(
+        description="Follow-up positives (penalties closing a case failed or ordered to rectify before the cut-off) "
+                    "left out (仅新发事件).")
+    baseline: EventMetricsType = strawberry.field(description="The fair baseline on every entity (公平基线).")
+    baseline_new_events: EventMetricsType = strawberry.field(description="The fair baseline, new events only.")
+    follow_up_positives: int | None = strawberry.field(description="Positives left out as follow-ups (后续处置正例).")
+    expected_calibration_error: float | None = strawberry.field(
+        description="Count-weighted mean |predicted − observed| over score deciles (期望校准误差ECE).")
+    expected_calibration_error_before: float | None = strawberry.field(description="ECE before calibration.")
+    mean_predicted_before: float | None = strawberry.field(description="Mean raw score before calibration.")
+    calibration_method: str | None = strawberry.field(description="platt or isotonic (校准方法).")
+    top_1000_positives: int | None = strawberry.field(
+        description="Of the 1,000 highest-scored entities, how many had the outcome (前1000名发生数).")
     at_k: list[MetricAtKType] = strawberry.field(description="Precision and recall at the top k (前k名精确率/召回率).")
     roc_curve: list[CurvePointType] = strawberry.field(description="ROC curve: x = FPR, y = TPR (ROC曲线).")
     pr_curve: list[CurvePointType] = strawberry.field(description="PR curve: x = recall, y = precision (PR曲线).")
-    calibration: list[CalibrationBinType] = strawberry.field(description="Calibration table (校准表).")
+    calibration: list[CalibrationBinType] = strawberry.field(description="Calibration table, calibrated (校准表).")
+    calibration_before: list[CalibrationBinType] = strawberry.field(description="Calibration table, raw (校准前).")
     feature_importance: list[FeatureImportanceType] = strawberry.field(description="Feature importance (特征重要性).")
     raw: strawberry.scalars.JSON = strawberry.field(description="Every metric as recorded at training (原始指标).")
 
@@ -80,12 +140,18 @@ class ModelMetricsType:
         return cls(
             roc_auc=m.roc_auc, pr_auc=m.pr_auc, brier_score=m.brier_score, baseline_roc_auc=m.baseline_roc_auc,
             baseline_pr_auc=m.baseline_pr_auc, positive_rate=m.positive_rate,
-            at_k=[MetricAtKType(k=r.k, precision=r.precision, recall=r.recall) for r in m.at_k],
-            roc_curve=[CurvePointType(x=p.x, y=p.y, threshold=p.threshold) for p in m.roc_curve],
-            pr_curve=[CurvePointType(x=p.x, y=p.y, threshold=p.threshold) for p in m.pr_curve],
-            calibration=[CalibrationBinType(lower=b.lower, upper=b.upper, mean_predicted=b.mean_predicted,
-                                            observed_rate=b.observed_rate, count=b.count) for b in m.calibration],
-            feature_importance=[FeatureImportanceType(feature=f.feature, importance=f.importance)
+            overall=EventMetricsType.build(m.overall), new_events=EventMetricsType.build(m.new_events),
+            baseline=EventMetricsType.build(m.baseline),
+            baseline_new_events=EventMetricsType.build(m.baseline_new_events),
+            follow_up_positives=m.follow_up_positives, expected_calibration_error=m.ece,
+            expected_calibration_error_before=m.ece_before, mean_predicted_before=m.mean_predicted_before,
+            calibration_method=m.calibration_method, top_1000_positives=m.top_1000[1] if m.top_1000 else None,
+            at_k=[MetricAtKType(k=r.k, share=r.share, precision=r.precision, recall=r.recall) for r in m.at_k],
+            roc_curve=[CurvePointType(x=p.x, y=p.y) for p in m.roc_curve],
+            pr_curve=[CurvePointType(x=p.x, y=p.y) for p in m.pr_curve],
+            calibration=CalibrationBinType.build_all(m.calibration),
+            calibration_before=CalibrationBinType.build_all(m.calibration_before),
+            feature_importance=[FeatureImportanceType(feature=f.feature, importance=f.importance, share=f.share)
                                 for f in m.importance],
             raw=m.raw,
         )
@@ -219,10 +285,16 @@ class BacktestLevelType:
 class BacktestType:
     run: ScoringRunType
     levels: list[BacktestLevelType]
+    window_days: int | None = strawberry.field(description="Days of outcomes counted after the date (观察窗口).")
+    window_complete: bool = strawberry.field(description="The whole window lies before the latest data (窗口已结束).")
+    roc_auc: float | None = strawberry.field(description="ROC-AUC over the window (回测ROC-AUC).")
+    in_training_window: bool = strawberry.field(
+        description="The window overlaps the version's training outcomes: the figures are optimistic (训练窗口内).")
 
     @classmethod
     def build(cls, b: q.BacktestView) -> BacktestType:
-        return cls(run=ScoringRunType.build(b.run),
+        return cls(run=ScoringRunType.build(b.run), window_days=b.window_days, window_complete=b.window_complete,
+                   roc_auc=b.roc_auc, in_training_window=b.in_training_window,
                    levels=[BacktestLevelType(level=lv, entities=n, with_outcome=hit, outcome_rate=rate)
                            for lv, n, hit, rate in b.rows])
 

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from domain.risk.levels import LEVELS
 from domain.types import UTCDateTime, utcnow
 
 __all__ = [
@@ -22,8 +23,7 @@ __all__ = [
     "ScoringRun",
 ]
 
-# Highest first: 红色 red (I), 橙色 orange (II), 黄色 yellow (III), 蓝色 blue (IV).
-LEVELS = ("red", "orange", "yellow", "blue")
+# LEVELS is re-exported from the one definition, domain/risk/levels.py.
 MODEL_ALIASES = ("champion", "challenger")
 
 
@@ -48,6 +48,8 @@ class ModelVersion(SQLModel, table=True):
     metrics: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     thresholds: dict[str, float] = Field(default_factory=dict, sa_type=sa.JSON)  # level -> minimum score
     training_summary: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # feature distributions (drift)
+    # raw score -> calibrated probability (ml.calibration); None: trained before calibration, scores stay raw
+    calibration: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     artifact: bytes | None = Field(default=None, sa_type=sa.LargeBinary)  # XGBoost UBJSON
     trained_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     trained_by_name: str = Field(default="system", max_length=64)
@@ -129,6 +131,9 @@ class ScoringRun(SQLModel, table=True):
     entities: int = Field(default=0)
     level_counts: dict[str, int] = Field(default_factory=dict, sa_type=sa.JSON)
     drift: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # PSI of score and top features
+    # role "backtest" only: {window_days, window_complete, outcomes, roc_auc, pr_auc, in_training_window,
+    # levels: {level: {entities, outcomes, rate}}}
+    backtest: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     timings: dict[str, float] = Field(default_factory=dict, sa_type=sa.JSON)
     job_id: int | None = Field(default=None, foreign_key="job.id")
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

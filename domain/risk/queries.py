@@ -3,17 +3,14 @@
 Read-only: every change (train, promote, rollback, thresholds, backtest, rules) lives with the engine's
 service functions. The pages and GraphQL both read through here, so they show the same thing.
 
-The `metrics` JSON of a version is read tolerantly (`ModelMetrics.parse`): the engine writes `roc_auc`, `pr_auc`,
-`brier_score`, `baseline_roc_auc`, `precision_at_k` ([{k, precision, recall}]), `roc_curve` ({fpr, tpr}),
-`pr_curve` ({recall, precision}), `calibration` ([{low, high, mean_predicted, observed_rate, count}]) and
-`importance` ([{feature, gain}]); camelCase spellings and a few other shapes are accepted too.
+A version's `metrics` JSON is read in the one shape training writes: `domain.risk.metrics.ModelMetrics`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,8 +21,17 @@ from domain.errors import InvalidInput, NotFound
 from domain.identity.actor import Actor
 from domain.identity.policy import can, require
 from domain.pagination import Page, PageRequest, select_page
+from domain.risk.levels import LEVELS
+from domain.risk.metrics import (
+    CalibrationBin,
+    CurvePoint,
+    EventMetrics,
+    FeatureImportance,
+    LiftRow,
+    MetricAtK,
+    ModelMetrics,
+)
 from domain.risk.models import (
-    LEVELS,
     ModelAlias,
     ModelAliasHistory,
     ModelVersion,
@@ -45,7 +51,9 @@ __all__ = [
     "CurvePoint",
     "DriftItem",
     "DriftView",
+    "EventMetrics",
     "FeatureImportance",
+    "LiftRow",
     "MetricAtK",
     "ModelMetrics",
     "ModelSummary",
@@ -92,37 +100,6 @@ def ensure_can_manage_models(actor: Actor) -> None:
     require(actor, "models.manage")
 
 
-# ---- metrics, read tolerantly ------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class CurvePoint:
-    x: float
-    y: float
-    threshold: float | None = None
-
-
-@dataclass(frozen=True)
-class CalibrationBin:
-    lower: float | None
-    upper: float | None
-    mean_predicted: float | None
-    observed_rate: float | None
-    count: int | None
-
-
-@dataclass(frozen=True)
-class FeatureImportance:
-    feature: str
-    importance: float
-
-
-@dataclass(frozen=True)
-class MetricAtK:
-    k: int
-    precision: float | None
-    recall: float | None
-
-
 def _num(value: Any) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
@@ -131,151 +108,6 @@ def _num(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) else None
-
-
-def _first(data: Mapping[str, Any], *keys: str) -> Any:
-    for key in keys:
-        if key in data and data[key] is not None:
-            return data[key]
-    return None
-
-
-def _curve(raw: Any, x_keys: Sequence[str], y_keys: Sequence[str]) -> list[CurvePoint]:
-    if isinstance(raw, Mapping):
-        xs, ys = _first(raw, *x_keys), _first(raw, *y_keys)
-        ts = _first(raw, "thresholds", "threshold")
-        if not isinstance(xs, list) or not isinstance(ys, list):
-            return []
-        ts = ts if isinstance(ts, list) else []
-        return [CurvePoint(float(x), float(y), _num(ts[i]) if i < len(ts) else None)
-                for i, (x, y) in enumerate(zip(xs, ys, strict=False)) if _num(x) is not None and _num(y) is not None]
-    points: list[CurvePoint] = []
-    for item in raw if isinstance(raw, list) else []:
-        if isinstance(item, Mapping):
-            x, y = _num(_first(item, *x_keys)), _num(_first(item, *y_keys))
-            t = _num(_first(item, "threshold"))
-        elif isinstance(item, list | tuple) and len(item) >= 2:
-            x, y = _num(item[0]), _num(item[1])
-            t = _num(item[2]) if len(item) > 2 else None
-        else:
-            continue
-        if x is not None and y is not None:
-            points.append(CurvePoint(x, y, t))
-    return points
-
-
-def _calibration(raw: Any) -> list[CalibrationBin]:
-    bins: list[CalibrationBin] = []
-    if isinstance(raw, Mapping) and isinstance(_first(raw, "bins"), list):
-        raw = raw["bins"]
-    for item in raw if isinstance(raw, list) else []:
-        if not isinstance(item, Mapping):
-            continue
-        count = _num(_first(item, "count", "n", "size"))
-        bins.append(CalibrationBin(
-            lower=_num(_first(item, "lower", "binLower", "bin_lower", "low")),
-            upper=_num(_first(item, "upper", "binUpper", "bin_upper", "high")),
-            mean_predicted=_num(_first(item, "meanPredicted", "mean_predicted", "predicted", "meanScore")),
-            observed_rate=_num(_first(item, "observedRate", "observed_rate", "observed", "fractionPositive",
-                                      "positiveRate")),
-            count=None if count is None else int(count),
-        ))
-    return bins
-
-
-def _importance(raw: Any) -> list[FeatureImportance]:
-    pairs: list[tuple[str, float]] = []
-    if isinstance(raw, Mapping):
-        pairs = [(str(k), v) for k, v in raw.items() if _num(v) is not None]
-    elif isinstance(raw, list):
-        for item in raw:
-            if isinstance(item, Mapping):
-                name, value = _first(item, "feature", "name"), _num(_first(item, "importance", "gain", "value"))
-            elif isinstance(item, list | tuple) and len(item) >= 2:
-                name, value = item[0], _num(item[1])
-            else:
-                continue
-            if name is not None and value is not None:
-                pairs.append((str(name), value))
-    ordered = sorted(pairs, key=lambda p: -float(p[1]))
-    return [FeatureImportance(name, float(value)) for name, value in ordered]
-
-
-def _at_k(metrics: Mapping[str, Any]) -> list[MetricAtK]:
-    precision, recall = _first(metrics, "precision_at_k", "precisionAtK"), metrics.get("recallAtK")
-    rows: dict[int, dict[str, float | None]] = {}
-    if isinstance(precision, list) and recall is None:  # the engine's [{k, precision, recall}, ...]
-        recall = precision
-    for name, raw in (("precision", precision), ("recall", recall)):
-        if isinstance(raw, Mapping):
-            items: Iterable[tuple[Any, Any]] = raw.items()
-        elif isinstance(raw, list):
-            items = [(_first(i, "k"), _first(i, name, "value")) for i in raw if isinstance(i, Mapping)]
-        else:
-            continue
-        for k, v in items:
-            try:
-                rows.setdefault(int(k), {})[name] = _num(v)
-            except (TypeError, ValueError):
-                continue
-    return [MetricAtK(k, v.get("precision"), v.get("recall")) for k, v in sorted(rows.items())]
-
-
-@dataclass(frozen=True)
-class ModelMetrics:
-    """A version's held-out metrics (模型指标), whatever optional parts its training recorded."""
-
-    roc_auc: float | None = None
-    pr_auc: float | None = None
-    brier_score: float | None = None
-    baseline_roc_auc: float | None = None
-    baseline_pr_auc: float | None = None
-    baseline_brier_score: float | None = None
-    positive_rate: float | None = None
-    at_k: list[MetricAtK] = field(default_factory=list)
-    roc_curve: list[CurvePoint] = field(default_factory=list)
-    pr_curve: list[CurvePoint] = field(default_factory=list)
-    baseline_roc_curve: list[CurvePoint] = field(default_factory=list)
-    calibration: list[CalibrationBin] = field(default_factory=list)
-    importance: list[FeatureImportance] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def parse(cls, raw: Mapping[str, Any] | None) -> ModelMetrics:
-        m = dict(raw or {})
-        curves = m.get("curves") if isinstance(m.get("curves"), Mapping) else {}
-        baseline = m.get("baseline") if isinstance(m.get("baseline"), Mapping) else {}
-        return cls(
-            roc_auc=_num(_first(m, "rocAuc", "roc_auc")),
-            pr_auc=_num(_first(m, "prAuc", "pr_auc")),
-            brier_score=_num(_first(m, "brierScore", "brier_score", "brier")),
-            baseline_roc_auc=_num(_first(m, "baselineRocAuc", "baseline_roc_auc") or _first(baseline, "rocAuc")),
-            baseline_pr_auc=_num(_first(m, "baselinePrAuc", "baseline_pr_auc") or _first(baseline, "prAuc")),
-            baseline_brier_score=_num(_first(m, "baselineBrierScore", "baseline_brier_score") or
-                                      _first(baseline, "brierScore")),
-            positive_rate=_num(_first(m, "positiveRate", "positive_rate", "baseRate")),
-            at_k=_at_k(m),
-            roc_curve=_curve(_first(m, "roc_curve", "roc", "rocCurve") or _first(curves, "roc"), ("fpr", "x"),
-                             ("tpr", "y")),
-            pr_curve=_curve(_first(m, "pr_curve", "pr", "prCurve") or _first(curves, "pr"), ("recall", "x"),
-                            ("precision", "y")),
-            baseline_roc_curve=_curve(_first(m, "baselineRoc") or _first(baseline, "roc") or
-                                      _first(curves, "baselineRoc"), ("fpr", "x"), ("tpr", "y")),
-            calibration=_calibration(_first(m, "calibration", "calibrationTable")),
-            importance=_importance(_first(m, "importance", "featureImportance", "feature_importance")),
-            raw=m,
-        )
-
-    def chart_data(self) -> dict[str, Any]:
-        """What the page's ECharts need, as plain JSON (read by web/static/js/charts.js)."""
-        return {
-            "roc": [[p.x, p.y] for p in self.roc_curve],
-            "baselineRoc": [[p.x, p.y] for p in self.baseline_roc_curve],
-            "pr": [[p.x, p.y] for p in self.pr_curve],
-            "calibration": [[b.mean_predicted, b.observed_rate, b.count] for b in self.calibration
-                            if b.mean_predicted is not None and b.observed_rate is not None],
-            "importance": [[f.feature, f.importance] for f in self.importance[:20]],
-        }
 
 
 # ---- versions ----------------------------------------------------------------------------------------------
@@ -345,7 +177,7 @@ def get_version(session: Session, actor: Actor, version_id: int) -> VersionView:
     version = session.exec(select(ModelVersion).options(defer(ModelVersion.artifact, raiseload=True))
                            .where(ModelVersion.id == version_id)).first()
     if version is None:
-        raise NotFound(f"model version {version_id} does not exist", field="id")
+        raise NotFound(f"模型版本 {version_id} 不存在", field="id")
     return VersionView(version, _aliases_by_version(session, [version_id]).get(version_id, ()))
 
 
@@ -423,19 +255,44 @@ class VersionComparison:
 
     @property
     def metric_rows(self) -> list[tuple[str, str, float | None, float | None, float | None, bool]]:
-        """(key, Chinese label, a, b, b - a, higher is better)."""
+        """(key, Chinese label, a, b, b - a, higher is better): headline, new events only, calibration, baseline."""
         ma, mb = self.a.metrics, self.b.metrics
+
+        def ci(m: ModelMetrics, end: int) -> float | None:
+            return m.overall.roc_auc_ci[end] if m.overall.roc_auc_ci else None
+
+        def gap(m: ModelMetrics) -> float | None:
+            return None if m.overall.mean_gap is None else abs(m.overall.mean_gap)
+
+        def top(m: ModelMetrics) -> float | None:
+            return float(m.top_1000[1]) if m.top_1000 else None
+
         rows = [
-            ("rocAuc", "ROC-AUC", ma.roc_auc, mb.roc_auc, True),
-            ("prAuc", "PR-AUC", ma.pr_auc, mb.pr_auc, True),
-            ("brierScore", "Brier 分数", ma.brier_score, mb.brier_score, False),
-            ("baselineRocAuc", "基线 ROC-AUC（逻辑回归）", ma.baseline_roc_auc, mb.baseline_roc_auc, True),
+            ("roc_auc", "ROC-AUC（验证窗口）", ma.roc_auc, mb.roc_auc, True),
+            ("roc_auc_ci_low", "ROC-AUC 95% 区间下限", ci(ma, 0), ci(mb, 0), True),
+            ("roc_auc_ci_high", "ROC-AUC 95% 区间上限", ci(ma, 1), ci(mb, 1), True),
+            ("new_events_roc_auc", "ROC-AUC（仅新发事件）", ma.new_events.roc_auc, mb.new_events.roc_auc, True),
+            ("pr_auc", "PR-AUC", ma.pr_auc, mb.pr_auc, True),
+            ("new_events_pr_auc", "PR-AUC（仅新发事件）", ma.new_events.pr_auc, mb.new_events.pr_auc, True),
+            ("brier_score", "Brier 分数", ma.brier_score, mb.brier_score, False),
+            ("mean_predicted", "平均预测概率", ma.overall.mean_predicted, mb.overall.mean_predicted, False),
+            ("positive_rate", "实际发生率", ma.positive_rate, mb.positive_rate, True),
+            ("mean_gap", "平均预测偏离实际（绝对值）", gap(ma), gap(mb), False),
+            ("ece", "期望校准误差 ECE", ma.ece, mb.ece, False),
+            ("top_1000", "评分最高的 1000 家中发生处罚/检查不合格的家数", top(ma), top(mb), True),
+            ("baseline_roc_auc", "公平基线 ROC-AUC（逻辑回归）", ma.baseline_roc_auc, mb.baseline_roc_auc, True),
+            ("baseline_new_events_roc_auc", "公平基线 ROC-AUC（仅新发事件）", ma.baseline_new_events.roc_auc,
+             mb.baseline_new_events.roc_auc, True),
         ]
-        ks = sorted({r.k for r in ma.at_k} | {r.k for r in mb.at_k})
-        for k in ks:
-            pa = next((r.precision for r in ma.at_k if r.k == k), None)
-            pb = next((r.precision for r in mb.at_k if r.k == k), None)
-            rows.append((f"precisionAt{k}", f"前 {k} 名精确率", pa, pb, True))
+        shares = sorted({r.share for r in ma.at_k if r.share} | {r.share for r in mb.at_k if r.share})
+        for share in shares:
+            pa = next((r.precision for r in ma.at_k if r.share == share), None)
+            pb = next((r.precision for r in mb.at_k if r.share == share), None)
+            rows.append((f"precision_at_{share:g}", f"前 {share:.0%} 精确率", pa, pb, True))
+        for d in (1, 2):
+            la = next((r.lift for r in ma.overall.lift if r.decile == d), None)
+            lb = next((r.lift for r in mb.overall.lift if r.decile == d), None)
+            rows.append((f"lift_decile_{d}", f"第 {d} 个十分位提升度", la, lb, True))
         return [(key, label, a, b, None if a is None or b is None else b - a, better)
                 for key, label, a, b, better in rows]
 
@@ -462,7 +319,7 @@ def compare_versions(session: Session, actor: Actor, a_id: int, b_id: int) -> Ve
     by_id = {v.id: v for v in found}
     for name, vid in (("a", a_id), ("b", b_id)):
         if vid not in by_id:
-            raise NotFound(f"model version {vid} does not exist", field=name)
+            raise NotFound(f"模型版本 {vid} 不存在（对比的{name.upper()}侧）", field=name)
     aliases = _aliases_by_version(session, by_id)
     return VersionComparison(VersionView(by_id[a_id], aliases.get(a_id, ())),
                              VersionView(by_id[b_id], aliases.get(b_id, ())))
@@ -506,32 +363,14 @@ class DriftView:
         return [i for i in self.items if i.flagged]
 
 
-def _psi(value: Any) -> float | None:
-    if isinstance(value, Mapping):
-        return _num(_first(value, "psi", "value"))
-    return _num(value)
-
-
 def _drift_items(raw: Mapping[str, Any] | None, threshold: float) -> list[DriftItem]:
+    """The run's drift as scoring writes it: {score: psi, features: {name: psi}}; score first, then by PSI."""
     raw = dict(raw or {})
-    if isinstance(raw.get("threshold"), int | float) and raw["threshold"] > 0:
-        threshold = float(raw["threshold"])
-    pairs: list[tuple[str, float]] = []
-    score = _psi(_first(raw, "score", "scorePsi"))
-    if score is not None:
-        pairs.append(("score", score))
-    features = _first(raw, "features", "featurePsi")
-    if isinstance(features, Mapping):
-        pairs += [(str(k), p) for k, v in features.items() if (p := _psi(v)) is not None]
-    elif isinstance(features, list):
-        for item in features:
-            if isinstance(item, Mapping) and (p := _psi(item)) is not None:
-                pairs.append((str(_first(item, "feature", "name")), p))
-            elif isinstance(item, list | tuple) and len(item) >= 2 and (p := _psi(item[1])) is not None:
-                pairs.append((str(item[0]), p))
-    head, rest = pairs[:1] if score is not None else [], pairs[1:] if score is not None else pairs
-    ordered = head + sorted(rest, key=lambda p: -p[1])
-    return [DriftItem(name, psi, psi > threshold) for name, psi in ordered]
+    items = [DriftItem("score", float(raw["score"]), float(raw["score"]) > threshold)] \
+        if _num(raw.get("score")) is not None else []
+    features = raw.get("features") if isinstance(raw.get("features"), Mapping) else {}
+    pairs = sorted(((str(k), float(v)) for k, v in features.items() if _num(v) is not None), key=lambda p: -p[1])
+    return items + [DriftItem(name, psi, psi > threshold) for name, psi in pairs]
 
 
 def version_drift(session: Session, actor: Actor, version_id: int) -> DriftView | None:
@@ -539,10 +378,7 @@ def version_drift(session: Session, actor: Actor, version_id: int) -> DriftView 
     if run is None or not run.drift:
         return None
     threshold = drift_psi_threshold()
-    raw = run.drift
-    if isinstance(raw.get("threshold"), int | float) and raw["threshold"] > 0:
-        threshold = float(raw["threshold"])
-    return DriftView(run=run, threshold=threshold, items=_drift_items(raw, threshold))
+    return DriftView(run=run, threshold=threshold, items=_drift_items(run.drift, threshold))
 
 
 @dataclass(frozen=True)
@@ -552,19 +388,38 @@ class BacktestView:
     run: ScoringRun
 
     @property
+    def summary(self) -> dict[str, Any]:
+        return dict(self.run.backtest or {})
+
+    @property
+    def in_training_window(self) -> bool:
+        """The date's outcome window overlaps the version's training outcomes: the figures are optimistic."""
+        return bool(self.summary.get("in_training_window"))
+
+    @property
+    def roc_auc(self) -> float | None:
+        return _num(self.summary.get("roc_auc"))
+
+    @property
+    def window_days(self) -> int | None:
+        value = _num(self.summary.get("window_days"))
+        return None if value is None else int(value)
+
+    @property
+    def window_complete(self) -> bool:
+        return bool(self.summary.get("window_complete", True))
+
+    @property
     def rows(self) -> list[tuple[str, int, int | None, float | None]]:
         """(level, entities, with a confirmed outcome afterwards, outcome rate) per level, red first."""
-        counts = self.run.level_counts if isinstance(self.run.level_counts, Mapping) else {}
+        levels = self.summary.get("levels") if isinstance(self.summary.get("levels"), Mapping) else {}
         rows = []
         for level in (*LEVELS, "none"):
-            value = counts.get(level)
-            if value is None:
+            value = levels.get(level)
+            if not isinstance(value, Mapping):
                 continue
-            if isinstance(value, Mapping):
-                n = int(_num(_first(value, "entities", "count", "n")) or 0)
-                hit = _num(_first(value, "outcomes", "confirmed", "positives"))
-            else:
-                n, hit = int(_num(value) or 0), None
+            n = int(_num(value.get("entities")) or 0)
+            hit = _num(value.get("outcomes"))
             rows.append((level, n, None if hit is None else int(hit), None if hit is None or not n else hit / n))
         return rows
 
@@ -592,12 +447,9 @@ class RiskScoreView:
     @property
     def contributions(self) -> list[tuple[str, float | None, float]]:
         out = []
-        for item in self.score.contributions or []:
+        for item in self.score.contributions or []:  # [[feature, value, contribution], ...] as scoring writes
             if isinstance(item, list | tuple) and len(item) >= 3 and _num(item[2]) is not None:
                 out.append((str(item[0]), _num(item[1]), float(item[2])))
-            elif isinstance(item, Mapping) and _num(_first(item, "contribution")) is not None:
-                out.append((str(_first(item, "feature", "name")), _num(_first(item, "value")),
-                            float(item["contribution"])))
         return out
 
 
@@ -607,10 +459,10 @@ def risk_scores_of_entity(session: Session, actor: Actor, uscc: str, *, first: i
     ensure_can_read_models(actor)
     code = (uscc or "").strip().upper()
     if len(code) != 18:
-        raise InvalidInput(f"uscc must be the 18-character unified social credit code, got {len(code)} characters",
+        raise InvalidInput(f"统一社会信用代码应为 18 位，收到 {len(code)} 位",
                            field="uscc", code="uscc_length")
     if first < 1 or first > MAX_SCORES:
-        raise InvalidInput(f"first must be between 1 and {MAX_SCORES}, got {first}", field="first",
+        raise InvalidInput(f"条数须在 1–{MAX_SCORES} 之间，收到 {first}", field="first",
                            code="page_size_too_large" if first > MAX_SCORES else "page_size_negative")
     roles = ("champion", "on_demand", "challenger") if include_shadow else ("champion", "on_demand")
     rows = session.execute(
@@ -634,7 +486,7 @@ def get_rule(session: Session, actor: Actor, rule_id: int) -> RiskRule:
     ensure_can_read_models(actor)
     rule = session.get(RiskRule, rule_id)
     if rule is None:
-        raise NotFound(f"rule {rule_id} does not exist", field="id")
+        raise NotFound(f"预警规则 {rule_id} 不存在", field="id")
     return rule
 
 

@@ -35,10 +35,12 @@ class World:
         session.flush()
 
     def entity(self, n: int, *, founded_on: date | None = date(2015, 1, 1), industry: str | None = "C",
-               region: str | None = "320508", capital: str | None = "100") -> Entity:
+               region: str | None = "320508", capital: str | None = "100",
+               deregistered_on: date | None = None) -> Entity:
         e = Entity(uscc=f"TEST{n:014d}", name=f"测试企业{n}", entity_type="company", industry_code=industry,
                    region_code=region, registered_capital=Decimal(capital) if capital else None,
-                   founded_on=founded_on)
+                   founded_on=founded_on, deregistered_on=deregistered_on,
+                   status="cancelled" if deregistered_on else "active", status_changed_on=deregistered_on)
         self.session.add(e)
         self.session.flush()
         return e

@@ -23,8 +23,8 @@ def _error(expression: str):
     ("penalties_365d >= ", "syntax", "第 1 行第"),
     ("penalties_365d >= 2 &&& serious_violation", "syntax", "表达式语法错误"),
     ("penalties_356d >= 2", "unknown_feature", "是否应为 penalties_365d"),
-    ("penalties_365d > 2.5", "wrong_type", "penalties_365d 为 int"),
-    ("industry_section == 3", "wrong_type", "industry_section 为 string"),
+    ("penalties_365d > 2.5", "wrong_type", "近365天行政处罚次数（penalties_365d）为整数"),
+    ("industry_section == 3", "wrong_type", "行业门类（industry_section）为文字"),
     ("penalties_365d + 1", "not_boolean", "真或假"),
 ])
 def test_each_mistake_gets_its_own_error(expression, code, fragment):

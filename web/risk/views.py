@@ -15,15 +15,17 @@ from domain.identity.actor import Actor
 from domain.jobs import service as jobs
 from domain.pagination import PageRequest
 from domain.risk import queries as q
-from domain.risk.models import LEVELS
+from domain.risk import versions
+from domain.risk.levels import LEVELS
 from ml import jobs as risk_jobs
-from ml import service
 from web.common import actor_of
+from web.risk.charts import chart_data, compare_charts
 from web.templating import flash, is_htmx, render
 
 __all__ = ["routes"]
 
 PAGE_SIZE = 20
+SAVED_THRESHOLDS = "阈值已保存（已记入审计日志），从此版本的下一次评分起生效；已有评分保持原等级。"
 
 
 def feature_label(name: str) -> str:
@@ -71,8 +73,7 @@ def field_errors(exc: DomainError, *, strip: str = "") -> dict[str, str]:
     """{form field: message} from a domain error; `strip` drops a prefix such as "thresholds."."""
     out: dict[str, str] = {}
     for e in exc.errors:
-        name = (e.field or "_").removeprefix(strip)
-        name = {"minLevel": "min_level"}.get(name, name)
+        name = (e.field or "_").removeprefix(strip)  # domain field names are the form's (snake_case)
         out.setdefault(name, explain(e.code, e.message))
     return out
 
@@ -99,14 +100,27 @@ def _int(value: str | None, field: str) -> int:
     try:
         return int(value or "")
     except ValueError as exc:
-        raise InvalidInput(f"{field} must be a model version id (a number), got {value!r}", field=field,
+        raise InvalidInput(f"对比的{field.upper()}侧应为模型版本编号（数字），收到“{value}”", field=field,
                            code="bad_id") from exc
+
+
+def shown_value(value: Any) -> str:
+    """A feature value as a person writes it in a rule try-out: 是/否, whole numbers, 未知 for missing."""
+    if value is None:
+        return "未知"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if value == "":
+        return "（空）"
+    return str(value)
 
 
 def _base(request: Request, **extra: Any) -> dict[str, Any]:
     actor = actor_of(request)
+    from ml.features import TYPE_LABELS
+
     return {"active": "models", "can_manage": q.can_manage_models(actor), "levels": LEVELS,
-            "feature_label": feature_label, **extra}
+            "feature_label": feature_label, "type_labels": TYPE_LABELS, **extra}
 
 
 # ---- versions ----------------------------------------------------------------------------------------------
@@ -140,9 +154,8 @@ async def version_compare(request: Request) -> Response:
     options = await request.app.state.db.run(q.list_versions, actor_of(request), PageRequest(first=200))
     charts = {}
     if cmp is not None:
-        pair = [(f"A · v{cmp.a.version.version}", cmp.a.metrics), (f"B · v{cmp.b.version.version}", cmp.b.metrics)]
-        charts = {"compare-roc": [{"name": n, "points": m.chart_data()["roc"]} for n, m in pair if m.roc_curve],
-                  "compare-pr": [{"name": n, "points": m.chart_data()["pr"]} for n, m in pair if m.pr_curve]}
+        charts = compare_charts([(f"A · v{cmp.a.version.version}", cmp.a.metrics),
+                                 (f"B · v{cmp.b.version.version}", cmp.b.metrics)])
     return render(request, "risk/compare.html", _base(
         request, cmp=cmp, options=options.items, a=a, b=b, chart_data=charts, page_title="版本对比"))
 
@@ -155,6 +168,8 @@ def _version_detail(session, actor: Actor, version_id: int):
         "history": q.alias_history(session, actor, model_name=view.version.model_name),
         "drift": q.version_drift(session, actor, version_id),
         "backtests": q.list_backtests(session, actor, version_id),
+        "rollback_to": versions.rollback_target(session, actor, alias="champion", model_name=view.version.model_name)
+        if "champion" in view.aliases else None,
     }
 
 
@@ -162,7 +177,7 @@ async def _detail(request: Request, version_id: int) -> Response:
     data = await request.app.state.db.run(_version_detail, actor_of(request), version_id)
     view = data["view"]
     return render(request, "risk/version.html", _base(
-        request, **data, thresholds=dict(view.thresholds), errors={}, chart_data=data["metrics"].chart_data(),
+        request, **data, thresholds=dict(view.thresholds), errors={}, chart_data=chart_data(data["metrics"]),
         feature_labels={f.feature: feature_label(f.feature) for f in data["metrics"].importance},
         label_lines=label_lines(view.version.label_counts),
         page_title=f"模型版本 {view.label}"))
@@ -219,11 +234,17 @@ async def train_start(request: Request) -> Response:
     return render(request, "risk/inc/job_progress.html", {"job": job, "purpose": "train"})
 
 
+async def score_start(request: Request) -> Response:
+    """Start a scoring run of every entity with the champion (and the challenger in shadow) as a job."""
+    job = await request.app.state.db.run(risk_jobs.start_risk_job, actor_of(request), "score", {})
+    return render(request, "risk/inc/job_progress.html", {"job": job, "purpose": "score"})
+
+
 async def job_progress(request: Request) -> Response:
-    """A risk job's progress, polled by the train and backtest panels until it ends."""
+    """A risk job's progress, polled by the train, score and backtest panels until it ends."""
     job = await request.app.state.db.run(jobs.get_job, actor_of(request), request.path_params["job_id"])
-    if job.kind not in ("train", "backtest"):
-        raise NotFound(f"job {job.id} is not a model job", field="id")
+    if job.kind not in ("train", "score", "backtest"):
+        raise NotFound(f"任务 #{job.id} 不是模型任务（训练、评分或回测）", field="id")
     version_id = (job.params or {}).get("version_id")
     return render(request, "risk/inc/job_progress.html", {
         "job": job, "purpose": job.kind, "version_id": version_id})
@@ -266,8 +287,9 @@ async def promote(request: Request) -> Response:
     version_id = request.path_params["version_id"]
     form = await request.form()
     alias = str(form.get("alias") or "champion")
-    done = f"已设为{'冠军模型' if alias == 'champion' else '挑战者模型'}（已记入别名历史与审计日志）。"
-    message, error = await _alias_action(request, service.promote_model_version, version_id, alias=alias,
+    done = (f"已设为{versions.ALIAS_LABELS.get(alias, alias)}（原因已记入别名历史与审计日志）。"
+            + ("新冠军从下一次评分起生效，可在本页“开始评分”。" if alias == "champion" else ""))
+    message, error = await _alias_action(request, versions.promote_model_version, version_id, alias=alias,
                                          reason=str(form.get("reason") or ""), done=done)
     return _go(request, f"/models/{version_id}", message=message, error=error)
 
@@ -275,7 +297,7 @@ async def promote(request: Request) -> Response:
 async def demote(request: Request) -> Response:
     version_id = request.path_params["version_id"]
     form = await request.form()
-    message, error = await _alias_action(request, service.demote_alias, str(form.get("alias") or "challenger"),
+    message, error = await _alias_action(request, versions.demote_alias, str(form.get("alias") or "challenger"),
                                          reason=str(form.get("reason") or ""), done="已取消挑战者。")
     return _go(request, f"/models/{version_id}", message=message, error=error)
 
@@ -284,7 +306,7 @@ async def rollback(request: Request) -> Response:
     """Give the alias back to its previous holder, then show that version."""
     form = await request.form()
     alias = str(form.get("alias") or "champion")
-    message, error = await _alias_action(request, service.rollback_model, alias=alias,
+    message, error = await _alias_action(request, versions.rollback_model, alias=alias,
                                          reason=str(form.get("reason") or ""), done="已回滚到上一版本。")
     models = await request.app.state.db.run(q.list_models, actor_of(request))
     holder = next((m.aliases.get(alias) for m in models if m.name == q.DEFAULT_MODEL), None)
@@ -297,7 +319,7 @@ async def thresholds_check(request: Request) -> Response:
     values = {level: str(form.get(level) or "") for level in LEVELS}
     errors: dict[str, str] = {}
     try:
-        service.validate_thresholds(values)
+        versions.validate_thresholds(values)
     except InvalidInput as exc:
         errors = field_errors(exc, strip="thresholds.")
     view = await request.app.state.db.run(q.get_version, actor_of(request), request.path_params["version_id"])
@@ -311,11 +333,11 @@ async def thresholds_save(request: Request) -> Response:
     values = {level: str(form.get(level) or "") for level in LEVELS}
     errors: dict[str, str] = {}
     try:
-        await request.app.state.db.run(service.set_level_thresholds, actor_of(request), version_id, values)
+        await request.app.state.db.run(versions.set_level_thresholds, actor_of(request), version_id, values)
     except InvalidInput as exc:
         errors = field_errors(exc, strip="thresholds.")
     if not is_htmx(request):
-        flash(request, "阈值已保存。" if not errors else "阈值未保存：" + "；".join(errors.values()),
+        flash(request, SAVED_THRESHOLDS if not errors else "阈值未保存：" + "；".join(errors.values()),
               "error" if errors else "success")
         return RedirectResponse(f"/models/{version_id}", status_code=303)
     view = await request.app.state.db.run(q.get_version, actor_of(request), version_id)
@@ -325,12 +347,14 @@ async def thresholds_save(request: Request) -> Response:
 
 
 async def rule_save(request: Request) -> Response:
+    from ml import rule_actions  # loads cel-python and numpy on first use, not when the app starts
+
     form = await request.form()
     data = _rule_form(form=form)
     rule_id = int(data["id"]) if str(data["id"]).isdigit() else None
     try:
         rule = await request.app.state.db.run(
-            service.save_risk_rule, actor_of(request), code=data["code"], name=data["name"],
+            rule_actions.save_risk_rule, actor_of(request), code=data["code"], name=data["name"],
             expression=data["expression"], min_level=data["min_level"], description=data["description"],
             enabled=data["enabled"], rule_id=rule_id)
     except InvalidInput as exc:
@@ -345,6 +369,8 @@ async def rule_save(request: Request) -> Response:
 
 
 async def rule_test(request: Request) -> Response:
+    from ml import rule_actions  # loads cel-python and numpy on first use, not when the app starts
+
     form = await request.form()
     expression = str(form.get("expression") or "")
     raw_date = str(form.get("test_as_of") or "")
@@ -352,17 +378,19 @@ async def rule_test(request: Request) -> Response:
         try:
             as_of = date.fromisoformat(raw_date) if raw_date else None
         except ValueError as exc:
-            raise InvalidInput(f"{raw_date!r} is not a date", field="as_of", code="not_a_date") from exc
-        result = await request.app.state.db.run(service.test_risk_rule, actor_of(request), expression, as_of=as_of)
+            raise InvalidInput(f"“{raw_date}”不是日期（YYYY-MM-DD）", field="as_of", code="not_a_date") from exc
+        result = await request.app.state.db.run(rule_actions.try_risk_rule, actor_of(request), expression,
+                                                as_of=as_of)
     except InvalidInput as exc:
         return render(request, "risk/inc/rule_test.html", {"test": None, "error": field_errors(exc)})
     return render(request, "risk/inc/rule_test.html", {"test": result, "error": None,
-                                                        "feature_label": feature_label})
+                                                        "feature_label": feature_label, "shown": shown_value})
 
 
 routes = [
     Route("/models", version_list),
     Route("/models/train", train_start, methods=["POST"]),
+    Route("/models/score", score_start, methods=["POST"]),
     Route("/models/jobs/{job_id:int}", job_progress),
     Route("/models/rollback", rollback, methods=["POST"]),
     Route("/models/compare", version_compare),

@@ -14,7 +14,7 @@ from api.risk.mutations.model_version_promote import (
     promote_model_version_mutation,
 )
 from api.risk.mutations.risk_rule_save import SaveRiskRulePayload, save_risk_rule_mutation
-from api.risk.mutations.risk_rule_test import TestRiskRulePayload, test_risk_rule_mutation
+from api.risk.mutations.risk_rule_test import TestRiskRulePayload, try_risk_rule_mutation
 
 __all__ = ["RiskMutation"]
 
@@ -35,5 +35,8 @@ class RiskMutation:
         resolver=backtest_model_version_mutation, description="Backtest a version over a past window as a job (回测).")
     save_risk_rule: SaveRiskRulePayload = strawberry.mutation(
         resolver=save_risk_rule_mutation, description="Create or revise an early-warning rule (保存预警规则).")
+    try_risk_rule: TestRiskRulePayload = strawberry.mutation(
+        resolver=try_risk_rule_mutation, description="Try an expression on current data (试运行规则).")
     test_risk_rule: TestRiskRulePayload = strawberry.mutation(
-        resolver=test_risk_rule_mutation, description="Try an expression on current data (试运行规则).")
+        resolver=try_risk_rule_mutation, description="Try an expression on current data (试运行规则).",
+        deprecation_reason="Use tryRiskRule.")

@@ -13,4 +13,4 @@ def parse_id(value: strawberry.ID | str | None, field: str) -> int:
     try:
         return int(str(value))
     except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"{field} must be an id (a number), got {value!r}", field=field, code="bad_id") from exc
+        raise InvalidInput(f"{field} 应为编号（数字），收到“{value}”", field=field, code="bad_id") from exc

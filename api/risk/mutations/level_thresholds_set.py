@@ -10,7 +10,7 @@ from api.risk.mutations.common import parse_id
 from api.risk.types import ModelVersionType
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.risk import queries as q
-from ml import service
+from domain.risk import versions
 
 __all__ = ["SetLevelThresholdsInput", "SetLevelThresholdsPayload", "set_level_thresholds_mutation"]
 
@@ -31,14 +31,14 @@ class SetLevelThresholdsPayload:
 
 
 def _set(session, actor, version_id: int, thresholds: dict[str, float]) -> q.VersionView:
-    service.set_level_thresholds(session, actor, version_id, thresholds)
+    versions.set_level_thresholds(session, actor, version_id, thresholds)
     return q.get_version(session, actor, version_id)
 
 
 async def set_level_thresholds_mutation(info: Info, input: SetLevelThresholdsInput) -> SetLevelThresholdsPayload:
     thresholds = {"red": input.red, "orange": input.orange, "yellow": input.yellow, "blue": input.blue}
     try:
-        view = await info.context.write(_set, info.context.actor, parse_id(input.version_id, "versionId"), thresholds)
+        view = await info.context.write(_set, info.context.actor, parse_id(input.version_id, "version_id"), thresholds)
     except (InvalidInput, Conflict, NotFound) as exc:
         return SetLevelThresholdsPayload(version=None, errors=user_errors(exc))
     return SetLevelThresholdsPayload(version=ModelVersionType.build(view), errors=[])

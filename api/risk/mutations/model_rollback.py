@@ -9,7 +9,7 @@ from api.errors import UserError, user_errors
 from api.risk.types import ModelVersionType
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.risk import queries as q
-from ml import service
+from domain.risk import versions
 
 __all__ = ["RollbackModelInput", "RollbackModelPayload", "rollback_model_mutation"]
 
@@ -28,7 +28,7 @@ class RollbackModelPayload:
 
 
 def _rollback(session, actor, data: RollbackModelInput) -> q.VersionView:
-    held = service.rollback_model(session, actor, alias=data.alias, reason=data.reason, model_name=data.model_name)
+    held = versions.rollback_model(session, actor, alias=data.alias, reason=data.reason, model_name=data.model_name)
     return q.get_version(session, actor, held.version_id)
 
 

@@ -10,8 +10,8 @@ from api.risk.mutations.common import parse_id
 from api.risk.types import ModelVersionType
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.risk import queries as q
+from domain.risk import versions
 from domain.risk.models import ModelAlias
-from ml import service
 
 __all__ = ["DemoteModelAliasInput", "PromoteModelVersionInput", "PromoteModelVersionPayload",
            "demote_model_alias_mutation", "promote_model_version_mutation"]
@@ -21,7 +21,7 @@ __all__ = ["DemoteModelAliasInput", "PromoteModelVersionInput", "PromoteModelVer
 class PromoteModelVersionInput:
     version_id: strawberry.ID
     alias: str = strawberry.field(default="champion", description="champion (冠军) or challenger (挑战者).")
-    reason: str = strawberry.field(default="", description="Why, kept in the alias history (原因).")
+    reason: str = strawberry.field(description="Why, kept in the alias history (原因, required).")
 
 
 @strawberry.input(description="Take an alias away; only the challenger can be left empty (停用别名).")
@@ -38,19 +38,19 @@ class PromoteModelVersionPayload:
 
 
 def _promote(session, actor, version_id: int, alias: str, reason: str) -> q.VersionView:
-    service.promote_model_version(session, actor, version_id, alias=alias, reason=reason)
+    versions.promote_model_version(session, actor, version_id, alias=alias, reason=reason)
     return q.get_version(session, actor, version_id)
 
 
 def _demote(session, actor, data: DemoteModelAliasInput) -> q.VersionView | None:
     holder = session.get(ModelAlias, (data.model_name, data.alias))
-    service.demote_alias(session, actor, data.alias, reason=data.reason, model_name=data.model_name)
+    versions.demote_alias(session, actor, data.alias, reason=data.reason, model_name=data.model_name)
     return q.get_version(session, actor, holder.version_id) if holder else None
 
 
 async def promote_model_version_mutation(info: Info, input: PromoteModelVersionInput) -> PromoteModelVersionPayload:
     try:
-        view = await info.context.write(_promote, info.context.actor, parse_id(input.version_id, "versionId"),
+        view = await info.context.write(_promote, info.context.actor, parse_id(input.version_id, "version_id"),
                                         input.alias, input.reason)
     except (InvalidInput, Conflict, NotFound) as exc:
         return PromoteModelVersionPayload(version=None, errors=user_errors(exc))

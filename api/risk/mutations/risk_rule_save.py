@@ -9,7 +9,7 @@ from api.errors import UserError, user_errors
 from api.risk.mutations.common import parse_id
 from api.risk.types import RiskRuleType
 from domain.errors import Conflict, InvalidInput, NotFound
-from ml import service
+from ml import rule_actions
 
 __all__ = ["SaveRiskRuleInput", "SaveRiskRulePayload", "save_risk_rule_mutation"]
 
@@ -35,7 +35,7 @@ async def save_risk_rule_mutation(info: Info, input: SaveRiskRuleInput) -> SaveR
     try:
         rule_id = parse_id(input.id, "id") if input.id else None
         rule = await info.context.write(
-            service.save_risk_rule, info.context.actor, code=input.code, name=input.name,
+            rule_actions.save_risk_rule, info.context.actor, code=input.code, name=input.name,
             expression=input.expression, min_level=input.min_level, description=input.description,
             enabled=input.enabled, rule_id=rule_id)
     except (InvalidInput, Conflict, NotFound) as exc:

@@ -1,4 +1,6 @@
-"""testRiskRule: try an expression on current data without saving it (试运行): matches and a sample."""
+"""tryRiskRule: try an expression on current data without saving it (试运行): matches and a sample.
+
+`testRiskRule` is the same mutation under its first name, kept for integrators (deprecated)."""
 
 from __future__ import annotations
 
@@ -9,9 +11,9 @@ import strawberry
 from api.context import Info
 from api.errors import UserError, user_errors
 from domain.errors import Conflict, InvalidInput, NotFound
-from ml import service
+from ml import rule_actions
 
-__all__ = ["RiskRuleTestResultType", "TestRiskRuleInput", "TestRiskRulePayload", "test_risk_rule_mutation"]
+__all__ = ["RiskRuleTestResultType", "TestRiskRuleInput", "TestRiskRulePayload", "try_risk_rule_mutation"]
 
 
 @strawberry.input(description="An expression to try (试运行).")
@@ -43,12 +45,12 @@ class TestRiskRulePayload:
     errors: list[UserError]
 
 
-async def test_risk_rule_mutation(info: Info, input: TestRiskRuleInput) -> TestRiskRulePayload:
+async def try_risk_rule_mutation(info: Info, input: TestRiskRuleInput) -> TestRiskRulePayload:
     try:
         if not 1 <= input.sample_size <= 100:
-            raise InvalidInput(f"sampleSize must be 1–100, got {input.sample_size}", field="sampleSize",
+            raise InvalidInput(f"样本数须在 1–100 之间，收到 {input.sample_size}", field="sample_size",
                                code="out_of_range")
-        r = await info.context.read(service.test_risk_rule, info.context.actor, input.expression,
+        r = await info.context.read(rule_actions.try_risk_rule, info.context.actor, input.expression,
                                     as_of=input.as_of, sample_size=input.sample_size)
     except (InvalidInput, Conflict, NotFound) as exc:
         return TestRiskRulePayload(result=None, errors=user_errors(exc))

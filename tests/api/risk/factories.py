@@ -67,15 +67,9 @@ class ActAs:
 def trained_metrics(seed: int = 7) -> tuple[dict[str, Any], bytes]:
     """Metrics in the engine's shape from a real XGBoost fit on random data, and its UBJSON artifact."""
     import xgboost as xgb
-    from sklearn.calibration import calibration_curve
     from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import (
-        average_precision_score,
-        brier_score_loss,
-        precision_recall_curve,
-        roc_auc_score,
-        roc_curve,
-    )
+
+    from ml.training import evaluate_predictions
 
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(600, len(FEATURES)))
@@ -84,25 +78,20 @@ def trained_metrics(seed: int = 7) -> tuple[dict[str, Any], bytes]:
                         xgb.DMatrix(x[:400], label=y[:400], feature_names=FEATURES), num_boost_round=20)
     p = booster.inplace_predict(x[400:])
     base = LogisticRegression().fit(x[:400], y[:400]).predict_proba(x[400:])[:, 1]
-    fpr, tpr, _ = roc_curve(y[400:], p)
-    prec, rec, _ = precision_recall_curve(y[400:], p)
-    observed, predicted = calibration_curve(y[400:], p, n_bins=5)
     gain = booster.get_score(importance_type="gain")
-    metrics = {  # the engine's shape (ml.training.evaluate_predictions)
-        "roc_auc": float(roc_auc_score(y[400:], p)),
-        "pr_auc": float(average_precision_score(y[400:], p)),
-        "brier_score": float(brier_score_loss(y[400:], p)),
-        "positive_rate": float(y[400:].mean()),
-        "baseline_roc_auc": float(roc_auc_score(y[400:], base)),
-        "baseline_pr_auc": float(average_precision_score(y[400:], base)),
-        "precision_at_k": [{"share": 0.05, "k": 50, "precision": 0.62, "recall": 0.41},
-                           {"share": 0.1, "k": 100, "precision": 0.48, "recall": 0.63}],
-        "roc_curve": {"fpr": fpr.tolist(), "tpr": tpr.tolist()},
-        "pr_curve": {"recall": rec[::-1].tolist(), "precision": prec[::-1].tolist()},
-        "calibration": [{"low": i / 5, "high": (i + 1) / 5, "mean_predicted": float(a), "observed_rate": float(b),
-                         "count": 40} for i, (a, b) in enumerate(zip(predicted, observed, strict=True))],
-        "importance": sorted(({"feature": k, "gain": float(v)} for k, v in gain.items()), key=lambda r: -r["gain"]),
-    }
+    held = y[400:]
+    follow_up = np.zeros(len(held), dtype=bool)
+    follow_up[np.flatnonzero(held)[:10]] = True  # ten positives stand for follow-ups of cases on record
+    metrics = evaluate_predictions(held, p, seed=seed)  # the engine's own shape
+    baseline = evaluate_predictions(held, base, curves=False, bootstrap=0)
+    metrics.update(
+        {f"baseline_{k}": baseline[k] for k in ("roc_auc", "pr_auc", "brier_score", "mean_predicted", "ece")},
+        baseline_precision_at_k=baseline["precision_at_k"],
+        new_events=evaluate_predictions(held[~follow_up], p[~follow_up], curves=False, seed=seed),
+        baseline_new_events=evaluate_predictions(held[~follow_up], base[~follow_up], curves=False, bootstrap=0),
+        follow_up_positives=10, calibration_before=metrics["calibration"], ece_before=metrics["ece"],
+        mean_predicted_before=metrics["mean_predicted"], calibration_method="platt", best_iteration=20, n_train=400,
+        importance=sorted(({"feature": k, "gain": float(v)} for k, v in gain.items()), key=lambda r: -r["gain"]))
     return metrics, bytes(booster.save_raw(raw_format="ubj"))
 
 

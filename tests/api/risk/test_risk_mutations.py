@@ -9,7 +9,8 @@ from domain.audit.models import AuditLog
 from domain.risk.models import ModelVersion, RiskRule
 from tests.api.risk.factories import VIEWER, add_user, add_version, run_queued_job, small_city
 
-PROMOTE = """mutation($id: ID!, $alias: String!) { promoteModelVersion(input: {versionId: $id, alias: $alias}) {
+PROMOTE = """mutation($id: ID!, $alias: String!) {
+  promoteModelVersion(input: {versionId: $id, alias: $alias, reason: "测试"}) {
   version { version aliases } errors { field code message } } }"""
 ROLLBACK = """mutation { rollbackModel(input: {alias: "champion", reason: "v2 误报偏多"}) {
   version { version aliases } errors { field code message } } }"""
@@ -94,7 +95,7 @@ async def test_saving_a_rule_reports_each_specific_problem(client, session):
     assert typed["data"]["saveRiskRule"]["errors"][0]["code"] == "wrong_type"
     several = await gql(client, SAVE_RULE, {"in": {**base, "code": "", "minLevel": "purple",
                                                     "expression": "penalties_365d >= 2"}})
-    assert {e["field"] for e in several["data"]["saveRiskRule"]["errors"]} == {"code", "minLevel"}
+    assert {e["field"] for e in several["data"]["saveRiskRule"]["errors"]} == {"code", "min_level"}
     assert session.exec(select(RiskRule)).all() == []
 
 
@@ -131,7 +132,8 @@ async def test_train_model_starts_a_job_that_records_a_new_version(client, actin
     small_city(db, 1500)
     acting.actor = add_user(session, "analyst-zhou", ["analyst"])
     session.commit()
-    body = await gql(client, """mutation { trainModel(input: {seed: 3}) { job { id kind status } errors { code } } }""")
+    body = await gql(client, """mutation { trainModel(input: {seed: 3, nCutoffs: 4, stepDays: 60}) {
+        job { id kind status } errors { code } } }""")
     job = body["data"]["trainModel"]["job"]
     assert job["kind"] == "train" and job["status"] == "queued"
     done = run_queued_job(db, int(job["id"]))
@@ -142,16 +144,20 @@ async def test_train_model_starts_a_job_that_records_a_new_version(client, actin
     assert versions["data"]["modelVersions"]["totalCount"] == 1 and node["trainedBy"] == "analyst-zhou"
     assert 0.5 < node["metrics"]["rocAuc"] <= 1 and node["metrics"]["baselineRocAuc"] is not None
 
-    bad = await gql(client, "mutation { trainModel(input: {nCutoffs: 1}) { job { id } errors { field code } } }")
-    assert bad["data"]["trainModel"] == {"job": None, "errors": [{"field": "nCutoffs", "code": "out_of_range"}]}
+    bad = await gql(client, "mutation { trainModel(input: {nCutoffs: 0, labelWindowDays: 731}) "
+                            "{ job { id } errors { field code message } } }")
+    assert bad["data"]["trainModel"]["job"] is None
+    assert [(e["field"], e["code"]) for e in bad["data"]["trainModel"]["errors"]] == [
+        ("label_window_days", "out_of_range"), ("n_cutoffs", "out_of_range")]
+    assert "标签窗口天数须在 1–730 之间" in bad["data"]["trainModel"]["errors"][0]["message"]
 
 
 async def test_backtest_counts_entities_per_level_and_their_outcomes(client, acting, session, db):
     from domain.identity.actor import SYSTEM
-    from ml import service
+    from ml.model_training import TrainOptions, train_model
 
     small_city(db, 1500)
-    version = service.train_model(session, SYSTEM, seed=5)
+    version = train_model(session, SYSTEM, options=TrainOptions(n_cutoffs=4, step_days=60, seed=5))
     acting.actor = add_user(session, "analyst-zhou", ["analyst"])
     session.commit()
     body = await gql(client, """mutation($id: ID!) { backtestModelVersion(input: {versionId: $id, asOf: "2025-03-31",

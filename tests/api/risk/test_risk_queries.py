@@ -22,7 +22,11 @@ VERSIONS = """query($first: Int, $after: String) { modelVersions(first: $first, 
   edges { node { id version aliases trainedBy features
     metrics { rocAuc prAuc brierScore baselineRocAuc rocCurve { x y } prCurve { x y }
               calibration { meanPredicted observedRate count } featureImportance { feature importance }
-              atK { k precision recall } }
+              atK { k precision recall }
+              overall { meanPredicted positiveRate rocAuc rocAucLow rocAucHigh lift { decile count positives lift } }
+              newEvents { rocAuc positives entities } baselineNewEvents { rocAuc } followUpPositives
+              expectedCalibrationError expectedCalibrationErrorBefore calibrationBefore { meanPredicted }
+              calibrationMethod top1000Positives }
     thresholds { red orange yellow blue } } } } }"""
 
 
@@ -49,9 +53,18 @@ async def test_model_versions_are_newest_first_with_key_metrics_and_aliases(clie
     m = nodes[1]["metrics"]
     assert m["rocAuc"] == 0.84 and 0 < m["prAuc"] <= 1 and 0 < m["brierScore"] < 1 and 0.5 < m["baselineRocAuc"] <= 1
     assert m["rocCurve"][0] == {"x": 0.0, "y": 0.0} and m["rocCurve"][-1] == {"x": 1.0, "y": 1.0}
-    assert len(m["prCurve"]) > 5 and len(m["calibration"]) == 5
+    assert len(m["prCurve"]) > 5 and len(m["calibration"]) == 10 == len(m["calibrationBefore"])  # score deciles
     assert m["featureImportance"][0]["importance"] >= m["featureImportance"][-1]["importance"]
-    assert m["atK"] == [{"k": 50, "precision": 0.62, "recall": 0.41}, {"k": 100, "precision": 0.48, "recall": 0.63}]
+    assert [r["k"] for r in m["atK"]] == [2, 10, 20, 40]  # 1%, 5%, 10%, 20% of the 200 held-out entities
+    o = m["overall"]
+    assert o["rocAucLow"] < m["rocAuc"] < o["rocAucHigh"] or m["rocAuc"] == 0.84  # the factory overrides rocAuc
+    assert [r["decile"] for r in o["lift"]] == list(range(1, 11)) and sum(r["count"] for r in o["lift"]) == 200
+    assert 0 < o["meanPredicted"] < 1 and 0 < o["positiveRate"] < 1
+    ne = m["newEvents"]
+    assert m["followUpPositives"] == 10 and ne["entities"] == 190 and 0.5 < ne["rocAuc"] <= 1
+    assert m["baselineNewEvents"]["rocAuc"] is not None and m["calibrationMethod"] == "platt"
+    assert m["expectedCalibrationError"] >= 0 and m["expectedCalibrationErrorBefore"] >= 0
+    assert m["top1000Positives"] == sum(r["positives"] for r in o["lift"])  # fewer than 1,000: all of them
     assert nodes[0]["thresholds"] == {"red": 0.8, "orange": 0.6, "yellow": 0.4, "blue": 0.2}
 
     rest = await gql(client, VERSIONS, {"first": 2, "after": conn["pageInfo"]["endCursor"]})
@@ -123,14 +136,14 @@ async def test_compare_two_versions_side_by_side(client, session):
         a { version } b { version } metrics { key a b delta higherIsBetter } featuresAdded featuresRemoved } }""",
                      {"a": str(a.id), "b": str(b.id)})
     cmp = body["data"]["compareModelVersions"]
-    roc = next(m for m in cmp["metrics"] if m["key"] == "rocAuc")
+    roc = next(m for m in cmp["metrics"] if m["key"] == "roc_auc")
     assert roc["a"] == 0.80 and roc["b"] == 0.85 and abs(roc["delta"] - 0.05) < 1e-9
     assert cmp["featuresAdded"] == ["open_clues"] and cmp["featuresRemoved"] == ["abnormal_operation"]
 
 
 async def test_drift_is_flagged_above_the_threshold(client, session):
     v = add_version(session, 1)
-    add_run(session, v, drift={"score": {"psi": 0.05}, "features": {"complaints_90d": 0.31, "penalties_365d": 0.02}})
+    add_run(session, v, drift={"score": 0.05, "features": {"complaints_90d": 0.31, "penalties_365d": 0.02}})
     session.commit()
     query = "query($v: ID!) { modelDrift(versionId: $v) { threshold flagged items { name psi flagged } } }"
     body = await gql(client, query, {"v": str(v.id)})

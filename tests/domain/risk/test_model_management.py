@@ -10,9 +10,9 @@ from sqlmodel import select
 from domain.audit.models import AuditLog
 from domain.errors import Conflict, Forbidden, InvalidInput
 from domain.identity.actor import SYSTEM, Actor
+from domain.risk import versions
 from domain.risk.models import ModelAlias, ModelAliasHistory
 from domain.risk.queries import alias_history
-from ml import service
 from tests.ml.builders import tiny_version
 
 GOOD = {"red": 0.8, "orange": 0.6, "yellow": 0.4, "blue": 0.2}
@@ -31,14 +31,14 @@ VIEWER = Actor(user_id=9002, username="viewer-wang", roles=frozenset({"viewer"})
 def test_thresholds_must_be_complete_ordered_and_within_0_1(session, thresholds, field, code):
     version = tiny_version(session, thresholds=GOOD)
     with pytest.raises(InvalidInput) as caught:
-        service.set_level_thresholds(session, SYSTEM, version.id, thresholds)
+        versions.set_level_thresholds(session, SYSTEM, version.id, thresholds)
     assert (caught.value.errors[0].field, caught.value.errors[0].code) == (field, code)
     assert version.thresholds == GOOD
 
 
 def test_setting_thresholds_is_audited(session):
     version = tiny_version(session, thresholds=GOOD)
-    service.set_level_thresholds(session, SYSTEM, version.id, {**GOOD, "red": "0.9"})
+    versions.set_level_thresholds(session, SYSTEM, version.id, {**GOOD, "red": "0.9"})
     assert version.thresholds["red"] == 0.9
     audit = session.exec(select(AuditLog).where(AuditLog.action == "model.thresholds")).one()
     assert audit.changes == {"red": [0.8, 0.9]} and audit.object_id == str(version.id)
@@ -48,13 +48,13 @@ def test_alias_history_across_promote_and_rollback(session):
     v1 = tiny_version(session, thresholds=GOOD, version=1)
     v2 = tiny_version(session, thresholds=GOOD, version=2, seed=2)
     v3 = tiny_version(session, thresholds=GOOD, version=3, seed=3)
-    service.promote_model_version(session, SYSTEM, v1.id, reason="first")
-    service.promote_model_version(session, SYSTEM, v2.id, alias="challenger")
-    service.promote_model_version(session, SYSTEM, v2.id, reason="better")  # challenger becomes champion
+    versions.promote_model_version(session, SYSTEM, v1.id, reason="first")
+    versions.promote_model_version(session, SYSTEM, v2.id, alias="challenger", reason="测试")
+    versions.promote_model_version(session, SYSTEM, v2.id, reason="better")  # challenger becomes champion
     with pytest.raises(Conflict):
-        service.promote_model_version(session, SYSTEM, v2.id)
-    service.promote_model_version(session, SYSTEM, v3.id)
-    service.rollback_model(session, SYSTEM, reason="v3 misbehaves")
+        versions.promote_model_version(session, SYSTEM, v2.id, reason="测试")
+    versions.promote_model_version(session, SYSTEM, v3.id, reason="测试")
+    versions.rollback_model(session, SYSTEM, reason="v3 misbehaves")
     assert session.get(ModelAlias, ("entity_risk", "champion")).version_id == v2.id
     assert session.get(ModelAlias, ("entity_risk", "challenger")) is None
 
@@ -71,7 +71,7 @@ def test_alias_history_across_promote_and_rollback(session):
                         .order_by(ModelAliasHistory.id)).all()
     for earlier, later in itertools.pairwise(rows):
         assert earlier.valid_to == later.valid_from  # periods follow each other without gaps
-    service.rollback_model(session, SYSTEM)  # rolling back again returns to the one held just before: v3
+    versions.rollback_model(session, SYSTEM)  # rolling back again returns to the one held just before: v3
     assert session.get(ModelAlias, ("entity_risk", "champion")).version_id == v3.id
     actions = [a.action for a in session.exec(select(AuditLog).order_by(AuditLog.id))]
     assert actions.count("model.promote") == 4 and actions.count("model.rollback") == 2
@@ -80,21 +80,39 @@ def test_alias_history_across_promote_and_rollback(session):
 def test_rollback_without_an_earlier_champion_is_refused(session):
     v1 = tiny_version(session, thresholds=GOOD)
     with pytest.raises(Conflict, match="无可回滚"):
-        service.rollback_model(session, SYSTEM)
-    service.promote_model_version(session, SYSTEM, v1.id)
-    with pytest.raises(Conflict, match="此前没有其他版本"):
-        service.rollback_model(session, SYSTEM)
+        versions.rollback_model(session, SYSTEM)
+    versions.promote_model_version(session, SYSTEM, v1.id, reason="测试")
+    assert versions.rollback_target(session, SYSTEM) is None  # the page offers no 回滚 then
+    with pytest.raises(Conflict, match="此前没有其他可用版本担任过冠军模型"):
+        versions.rollback_model(session, SYSTEM)
+    v2 = tiny_version(session, thresholds=GOOD, version=2, seed=2)
+    versions.promote_model_version(session, SYSTEM, v2.id, reason="更好")
+    assert versions.rollback_target(session, SYSTEM).id == v1.id
+
+
+def test_promoting_asks_for_a_reason_and_keeps_it(session):
+    v1 = tiny_version(session, thresholds=GOOD)
+    for blank in ("", "   "):
+        with pytest.raises(InvalidInput, match="请填写原因") as exc:
+            versions.promote_model_version(session, SYSTEM, v1.id, reason=blank)
+        assert exc.value.field == "reason"
+    assert session.get(ModelAlias, ("entity_risk", "champion")) is None  # nothing half-written
+    with pytest.raises(InvalidInput, match="至多 500 字"):
+        versions.promote_model_version(session, SYSTEM, v1.id, reason="长" * 501)
+    versions.promote_model_version(session, SYSTEM, v1.id, reason="  首个模型，验证 AUC 0.84  ")
+    (period,) = alias_history(session, SYSTEM)
+    assert period.entry.reason == "首个模型，验证 AUC 0.84"
 
 
 def test_demote_takes_the_challenger_away_but_never_the_champion(session):
     v1 = tiny_version(session, thresholds=GOOD)
     v2 = tiny_version(session, thresholds=GOOD, version=2, seed=2)
-    service.promote_model_version(session, SYSTEM, v1.id)
-    service.promote_model_version(session, SYSTEM, v2.id, alias="challenger")
-    service.demote_alias(session, SYSTEM, "challenger", reason="done comparing")
+    versions.promote_model_version(session, SYSTEM, v1.id, reason="测试")
+    versions.promote_model_version(session, SYSTEM, v2.id, alias="challenger", reason="测试")
+    versions.demote_alias(session, SYSTEM, "challenger", reason="done comparing")
     assert session.get(ModelAlias, ("entity_risk", "challenger")) is None
     with pytest.raises(Conflict):
-        service.demote_alias(session, SYSTEM, "champion")
+        versions.demote_alias(session, SYSTEM, "champion")
     last = next(h.entry for h in alias_history(session, SYSTEM) if h.entry.alias == "challenger")
     assert last.action == "demote" and last.valid_to is not None
 
@@ -102,6 +120,6 @@ def test_demote_takes_the_challenger_away_but_never_the_champion(session):
 def test_only_analysts_and_admins_change_models(session):
     v1 = tiny_version(session, thresholds=GOOD)
     with pytest.raises(Forbidden):
-        service.promote_model_version(session, VIEWER, v1.id)
+        versions.promote_model_version(session, VIEWER, v1.id, reason="测试")
     with pytest.raises(Forbidden):
-        service.set_level_thresholds(session, VIEWER, v1.id, GOOD)
+        versions.set_level_thresholds(session, VIEWER, v1.id, GOOD)

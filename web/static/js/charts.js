@@ -32,7 +32,8 @@
     },
     calibration: function (d) {
       var max = 0;
-      d.calibration.forEach(function (p) { max = Math.max(max, p[0], p[1]); });
+      var before = d.calibrationBefore || [];
+      d.calibration.concat(before).forEach(function (p) { max = Math.max(max, p[0], p[1]); });
       max = Math.min(1, Math.ceil(max * 10 + 0.5) / 10 || 1);
       return { tooltip: { trigger: "item", formatter: function (p) {
                  return "预测 " + p.value[0].toFixed(3) + "<br>实际 " + p.value[1].toFixed(3) +
@@ -40,7 +41,9 @@
                legend: { top: 0 },
                xAxis: axis("平均预测值", { max: max }), yAxis: axis("实际发生率", { max: max }),
                series: [Object.assign({ name: "理想" }, DIAGONAL, { data: [[0, 0], [max, max]] }),
-                        { name: "本模型", type: "line", data: d.calibration, symbolSize: 8 }] };
+                        { name: before.length ? "校准后" : "本模型", type: "line", data: d.calibration, symbolSize: 8 }]
+                 .concat(before.length ? [{ name: "校准前", type: "line", data: before, symbolSize: 6,
+                                            lineStyle: { type: "dotted" } }] : []) };
     },
     "compare-roc": function (d) {
       return { tooltip: { trigger: "axis" }, legend: { top: 0 }, xAxis: axis("假阳性率 FPR"), yAxis: axis("真阳性率 TPR"),
