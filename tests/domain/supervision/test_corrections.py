@@ -403,3 +403,21 @@ def test_item_kinds_have_one_definition():
     assert vocabulary.ITEM_KINDS is models.ITEM_KINDS
     assert tuple(fields.ITEM_KIND_LABELS) == models.ITEM_KINDS == models.ACTION_KINDS
     assert tuple(fields.ACTION_TRIGGER_LABELS) == models.ACTION_TRIGGERS
+
+
+@pytest.mark.parametrize("header", ["检查方式", "trigger", "触发方式"])
+def test_the_trigger_column_reads_from_xlsx_under_english_and_chinese_headers(db, basics, tmp_path, header):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["行为编号", "行为类别", "监管事项编码", "实施部门编码", "统一社会信用代码", "开始日期", "结果",
+                  header])
+    sheet.append(["X-1", "检查", "320500-SCJG-JC-001", "SZ-SCJG", uscc(0), date(2025, 3, 1), "合格", "双随机抽查"])
+    sheet.append(["X-2", "检查", "320500-SCJG-JC-001", "SZ-SCJG", uscc(1), date(2025, 3, 2), "合格", None])
+    book.save(tmp_path / "a.xlsx")
+    result = import_file(db, tmp_path / "a.xlsx", "actions")
+    assert (result.accepted, result.errors) == (2, [])
+    with db.unit_of_work() as s:
+        assert sorted(s.exec(select(SupervisionAction.external_id, SupervisionAction.trigger)).all()) == [
+            ("X-1", "random"), ("X-2", None)]
