@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from sqlmodel import select
@@ -246,3 +248,25 @@ async def test_an_actor_set_in_front_of_the_app_is_not_trusted_by_default(app):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=wrapped), base_url="http://testserver") as c:
         response = await c.get("/models", headers=HTML)
     assert response.status_code in (302, 303) and response.headers["location"].startswith("/login")
+
+
+async def test_a_locked_user_shows_the_lock_and_its_end_and_only_then_an_unlock(auth_client, db, make_user, csrf):
+    from domain.identity.sessions import login as sign_in
+
+    locked = make_user("lead", ["viewer"])
+    free = make_user("ana", ["analyst"])
+    with db.unit_of_work() as s:
+        for _ in range(USER_FAILURE_LIMIT):
+            sign_in(s, "lead", "wrong")
+    listing = (await auth_client.get("/admin/users?q=lead", headers=HTML)).text
+    assert "已锁定" in listing and re.search(r"至 \d{2}-\d{2} \d{2}:\d{2}", listing)
+    page = (await auth_client.get(f"/admin/users/{locked.id}/edit", headers=HTML)).text
+    assert "登录已锁定" in page and f"/admin/users/{locked.id}/unlock" in page
+    assert re.search(r"至 \d{4}-\d{2}-\d{2} \d{2}:\d{2}", page)
+    other = (await auth_client.get(f"/admin/users/{free.id}/edit", headers=HTML)).text
+    assert "解除登录锁定" not in other and "登录已锁定" not in other
+    token = await csrf(auth_client)
+    unlocked = await auth_client.post(f"/admin/users/{locked.id}/unlock", data={"csrf_token": token})
+    assert unlocked.status_code == 303
+    after = (await auth_client.get(f"/admin/users/{locked.id}/edit", headers=HTML)).text
+    assert "解除登录锁定" not in after and "已解除用户 lead 的登录锁定" in after
