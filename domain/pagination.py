@@ -15,14 +15,15 @@ Every list (GraphQL connections and pages alike) goes through :func:`select_page
    ``select(page, Department.name, ...).join(Department, Department.id == page.department_id)`` (one statement;
    ``list_actions`` does this); ``load`` then gets those rows as tuples.
 3. **The total is counted only when asked** (``PageRequest(count=True)``; GraphQL sets it from the selection,
-   see ``api.pagination.page_request``; pages when they show it), with ``stmt``'s filters and joins only.
+   see ``api.pagination.page_request``; pages when they show it), with ``stmt``'s filters and joins only, as a
+   scalar subquery of the window's own statement (a separate count only when the window is empty).
 4. **Cursors are opaque keyset cursors** (the order key values of the row, base64url JSON) when every order
    column is a plain NOT NULL column of the entity, so page 300 costs what page 1 costs and rows inserted between
    two requests neither repeat nor vanish. Otherwise the list pages by offset (the cursors are offsets). An integer
    ``after``/``before`` (``PageRequest(first=20, after=39)``, the pages' ``?page=3``) is an offset window on either
    kind of list; old offset cursors keep working.
 
-Usage (a list of actions with item and department names, two statements, three with ``totalCount``)::
+Usage (a list of actions with their department's name: two statements, the total riding on the first)::
 
     def list_actions(session, actor, page: PageRequest, *, department_code=None, max_size=200) -> Page[ActionRow]:
         stmt = scope_to_department(select(SupervisionAction), actor, SupervisionAction.department_id)
@@ -276,8 +277,8 @@ def select_page(session: Session, stmt: sa.Select[Any], req: PageRequest, *, ord
     select of that alias first and the related columns the page shows, joined to it: window and names in one
     statement; `load` (if any) then gets those rows as tuples.
 
-    Statements: one for the window (with `join`, the names too), whatever `load` runs on the page, one count when
-    ``req.count``."""
+    Statements: one for the window (with `join`, the names too; with ``req.count``, the total too), whatever
+    `load` runs on the page; a count of its own only when the window comes back empty."""
     req.validate(max_size)
     keys = _keys(order_by)
     keyset = all(k.attr is not None for k in keys)
@@ -286,12 +287,12 @@ def select_page(session: Session, stmt: sa.Select[Any], req: PageRequest, *, ord
         if isinstance(position, Keyset) and (not keyset or len(position) != len(keys) + 1 or position[0] != tag):
             raise InvalidInput(f"{name} 不是这个列表的游标", field=name, code="bad_cursor")
     req = replace(req, after=_values(req.after), before=_values(req.before))
-    total = count_rows(session, stmt) if req.count else None
+    total = _Total(stmt, wanted=req.count)
     offset_mode = isinstance(req.after, int) or isinstance(req.before, int)
     if offset_mode:
         rows, offset, has_next, has_previous = _offset_window(session, stmt, keys, req, total, join)
     else:
-        rows, has_next, has_previous = _keyset_window(session, stmt, keys, req, join)
+        rows, has_next, has_previous = _keyset_window(session, stmt, keys, req, total, join)
         offset = None
     entities = [row[0] for row in rows] if join is not None else rows
     cursors = ([encode_cursor([tag, *(getattr(row, str(k.attr)) for k in keys)]) for row in entities]
@@ -299,21 +300,53 @@ def select_page(session: Session, stmt: sa.Select[Any], req: PageRequest, *, ord
     if not keyset and offset is None:
         offset = 0
     items = list(load(rows)) if load is not None else rows
-    return Page(items=items, total=total, offset=offset, has_next=has_next, has_previous=has_previous,
-                cursors=cursors)
+    return Page(items=items, total=total.get(session) if req.count else None, offset=offset, has_next=has_next,
+                has_previous=has_previous, cursors=cursors)
 
 
-def _fetch(session: Session, window: sa.Select[Any], keys: list[_Key], reverse: bool,
+@dataclass
+class _Total:
+    """The count of `stmt`'s rows, when wanted: carried by the window's statement as an uncorrelated scalar
+    subquery (one round trip; PostgreSQL runs it once, as an InitPlan), or counted alone when the window is empty."""
+
+    stmt: sa.Select[Any]
+    wanted: bool
+    value: int | None = None
+
+    def column(self) -> Any:
+        if not self.wanted or self.value is not None:
+            return None
+        return (sa.select(sa.func.count()).select_from(self.stmt.order_by(None).subquery())
+                .correlate(None).scalar_subquery().label("total_count"))
+
+    def get(self, session: Session) -> int:
+        if self.value is None:
+            self.value = count_rows(session, self.stmt)
+        return self.value
+
+
+def _fetch(session: Session, window: sa.Select[Any], keys: list[_Key], reverse: bool, total: _Total,
            join: Callable[[Any], sa.Select[Any]] | None) -> list[Any]:
+    count = total.column()
     if join is None:
-        return list(session.execute(window).scalars())
+        if count is None:
+            return list(session.execute(window).scalars())
+        rows = session.execute(window.add_columns(count)).all()
+        if rows:
+            total.value = rows[0][-1]
+        return [row[0] for row in rows]
     entity = window.column_descriptions[0]["entity"]
     page = aliased(entity, window.subquery("page"))
     outer = join(page).order_by(*(replace(k, expr=getattr(page, str(k.attr))).ordered(reverse) for k in keys))
-    return list(session.execute(outer).all())
+    if count is None:
+        return list(session.execute(outer).all())
+    rows = session.execute(outer.add_columns(count)).all()
+    if rows:
+        total.value = rows[0][-1]
+    return [tuple(row[:-1]) for row in rows]
 
 
-def _keyset_window(session: Session, stmt: sa.Select[Any], keys: list[_Key], req: PageRequest,
+def _keyset_window(session: Session, stmt: sa.Select[Any], keys: list[_Key], req: PageRequest, total: _Total,
                    join: Callable[[Any], sa.Select[Any]] | None = None) -> tuple[list[Any], bool, bool]:
     backward = req.last is not None and req.first is None
     size = (req.last if backward else req.first) or 0
@@ -329,7 +362,7 @@ def _keyset_window(session: Session, stmt: sa.Select[Any], keys: list[_Key], req
     if size == 0:
         return [], req.before is not None, req.after is not None
     window = window.order_by(None).order_by(*(k.ordered(backward) for k in keys)).limit(size + 1)
-    rows = _fetch(session, window, keys, backward, join)
+    rows = _fetch(session, window, keys, backward, total, join)
     extra = len(rows) > size
     rows = rows[:size]
     if backward:
@@ -342,15 +375,14 @@ def _keyset_window(session: Session, stmt: sa.Select[Any], keys: list[_Key], req
 
 
 def _offset_window(session: Session, stmt: sa.Select[Any], keys: list[_Key], req: PageRequest,
-                   total: int | None, join: Callable[[Any], sa.Select[Any]] | None = None,
+                   total: _Total, join: Callable[[Any], sa.Select[Any]] | None = None,
                    ) -> tuple[list[Any], int, bool, bool]:
     if isinstance(req.after, Keyset) or isinstance(req.before, Keyset):
         raise InvalidInput("不能同时使用偏移游标和键集游标", field="after", code="bad_cursor")
     start = 0 if req.after is None else req.after + 1
     end: int | None = req.before
     if end is None and req.last is not None and req.first is None:
-        total = count_rows(session, stmt) if total is None else total
-        end = total
+        end = total.get(session)
     if end is not None:
         end = max(start, end)
     if req.first is not None:
@@ -365,7 +397,7 @@ def _offset_window(session: Session, stmt: sa.Select[Any], keys: list[_Key], req
     extra = False
     if size > 0:
         window = stmt.order_by(None).order_by(*(k.ordered(False) for k in keys)).offset(start).limit(size + 1)
-        rows = _fetch(session, window, keys, False, join)
+        rows = _fetch(session, window, keys, False, total, join)
         extra = len(rows) > size
         rows = rows[:size]
     bounded = req.before is not None and end >= req.before

@@ -104,3 +104,14 @@ register_page(lambda ctx: f"/entities/{busiest_entity(ctx)}")
 register_page("/items")
 register_page("/sources")
 register_page("/admin/audit")
+
+# diagnostics for the gap: the floor of a request, and the same page with one field per node
+register(QueryPair("floor: a trivial query (Regwatch `me`, PostGraphile `__typename`)", "{ me { username } }",
+                   "{ __typename }"))
+register(QueryPair(
+    f"actions of {DEPARTMENT}, first {PAGE}, totalCount, ids only",
+    f'{{ supervisionActions(departmentCode: "{DEPARTMENT}", first: {PAGE}) {{ totalCount nodes {{ id }} }} }}',
+    lambda ctx: (f"{{ allSupervisionActions(first: {PAGE}, condition: {{departmentId: "
+                 f"{ctx.department_id(DEPARTMENT)}}}, orderBy: [STARTED_ON_DESC, ID_DESC]) "
+                 "{ totalCount nodes { id } } }"),
+    nodes=("supervisionActions.nodes", "allSupervisionActions.nodes")))
