@@ -51,6 +51,9 @@ from domain.text import SEARCH_MAX_LENGTH, control_character_message, search_too
 
 __all__ = ["DocumentLimits", "Summary", "summarise", "text_problems", "without_suggestions"]
 
+# The same field (or fragment) selected more often than this at one place is refused (no legitimate query repeats
+# itself that much; graphql-core's overlap validation is quadratic in such repeats, and they compound with depth).
+MAX_REPEATS = 5
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
 
 
@@ -69,6 +72,7 @@ class Summary:
 class DocumentSummary:
     operations: dict[str | None, Summary]
     unknown_fragments: list[FragmentSpreadNode]
+    repeated: list[tuple[str, int, Any]] = field(default_factory=list)
 
 
 class _Summariser:
@@ -156,6 +160,74 @@ class _Summariser:
         return out
 
 
+class _Repeats:
+    """The first response name selected more than MAX_REPEATS times at one merged place (fields of the same name
+    merge, as GraphQL executes them; inline fragments are transparent; a spread fragment adds its own top-level
+    fields), or one fragment spread that often there.
+
+    graphql-core's overlap check compares the fields merging at one place pairwise and again below them, so repeats
+    compound; refusing them keeps validation linear. Each node is visited once (it belongs to one merged place) and
+    each fragment's top-level names are counted once (memoised)."""
+
+    def __init__(self, fragments: dict[str, FragmentDefinitionNode]) -> None:
+        self.fragments = fragments
+        self.memo: dict[str, dict[str, int]] = {}
+
+    def top_keys(self, name: str) -> dict[str, int]:
+        if name in self.memo:
+            return self.memo[name]
+        self.memo[name] = {}  # a cycle counts nothing (NoFragmentCycles reports it)
+        definition = self.fragments.get(name)
+        counts: dict[str, int] = {}
+        if definition is not None:
+            stack = [definition.selection_set]
+            while stack:
+                for selection in stack.pop().selections:
+                    if isinstance(selection, FieldNode):
+                        key = (selection.alias or selection.name).value
+                        counts[key] = counts.get(key, 0) + 1
+                    elif isinstance(selection, InlineFragmentNode):
+                        stack.append(selection.selection_set)
+                    elif isinstance(selection, FragmentSpreadNode):
+                        for key, n in self.top_keys(selection.name.value).items():
+                            counts[key] = counts.get(key, 0) + n
+        self.memo[name] = counts
+        return counts
+
+    def first(self, selection_set: SelectionSetNode) -> tuple[str, int, Any] | None:
+        work = [[selection_set]]
+        while work:
+            sets = work.pop()
+            fields: dict[str, list[FieldNode]] = {}
+            through: dict[str, int] = {}
+            spreads: dict[str, int] = {}
+            stack = list(sets)
+            while stack:
+                for selection in stack.pop().selections:
+                    if isinstance(selection, FieldNode):
+                        fields.setdefault((selection.alias or selection.name).value, []).append(selection)
+                    elif isinstance(selection, InlineFragmentNode):
+                        stack.append(selection.selection_set)
+                    elif isinstance(selection, FragmentSpreadNode):
+                        name = selection.name.value
+                        spreads[name] = spreads.get(name, 0) + 1
+                        if spreads[name] > MAX_REPEATS:
+                            return f"...{name}", spreads[name], selection
+                        if spreads[name] == 1:
+                            for key, n in self.top_keys(name).items():
+                                through[key] = through.get(key, 0) + n
+            for key in fields.keys() | through.keys():
+                nodes = fields.get(key, [])
+                times = len(nodes) + through.get(key, 0)
+                if times > MAX_REPEATS:
+                    return key, times, nodes[0] if nodes else selection_set
+            for nodes in fields.values():
+                children = [n.selection_set for n in nodes if n.selection_set is not None]
+                if children:
+                    work.append(children)
+        return None
+
+
 def summarise(document: DocumentNode, schema: GraphQLSchema | None = None, variables: dict[str, Any] | None = None,
               *, default_page_size: int = DEFAULT_PAGE_SIZE) -> DocumentSummary:
     """Depth, aliases, cost and top-level fields of every operation in `document`, in one linear pass."""
@@ -171,7 +243,11 @@ def summarise(document: DocumentNode, schema: GraphQLSchema | None = None, varia
             operations[name] = walker.selection_set(definition.selection_set, root)
     for definition in walker.fragments.values():  # fragments no operation spreads still get their spreads checked
         walker.fragment(FragmentSpreadNode(name=definition.name))
-    return DocumentSummary(operations, walker.unknown)
+    repeats = _Repeats(walker.fragments)
+    repeated = [found for d in document.definitions
+                if isinstance(d, OperationDefinitionNode | FragmentDefinitionNode)
+                and (found := repeats.first(d.selection_set)) is not None]
+    return DocumentSummary(operations, walker.unknown, repeated)
 
 
 # Pushed records are judged by the importer one by one (a bad record is rejected, the rest kept), not refused whole.
@@ -332,4 +408,10 @@ class DocumentLimits(SchemaExtension):
                     f"(query cost {op.cost} exceeds the limit of {self.max_cost}; connections multiply their "
                     "children by first/last or the default page size)",
                     extensions={"code": "query_too_costly", "cost": op.cost, "limit": self.max_cost}))
+        if not errors and summary.repeated:
+            what, times, node = summary.repeated[0]
+            return [GraphQLError(
+                f"同一层中 {what} 重复了 {times} 次（最多 {MAX_REPEATS} 次），请去掉重复的选择 "
+                f"({what} selected {times} times in one selection set; at most {MAX_REPEATS})", nodes=[node],
+                extensions={"code": "repeated_selection", "times": times, "limit": MAX_REPEATS})]
         return errors

@@ -127,3 +127,26 @@ def test_the_readme_cost_example_costs_what_the_readme_says(settings):
     assert summarise(parse(query), schema._schema).operations[None].cost == 381
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert query in readme and "= 381" in readme
+
+
+async def test_a_field_repeated_at_one_place_is_refused_before_graphql_cores_quadratic_overlap_check(client):
+    from api.limits import MAX_REPEATS
+
+    # 800 × serverInfo: graphql-core's OverlappingFieldsCanBeMerged alone took ~4 s on it (anonymous!)
+    cases = {
+        "{ " + "serverInfo { version } " * 800 + "}": "serverInfo",
+        "{ " + "serverInfo { version } " * 3 + "}": None,  # a few repeats are harmless and answered
+        "{ serverInfo { " + "...A " * 2400 + "} } fragment A on ServerInfo { version }": "...A",
+        "{ serverInfo { " + " ".join(f"...A{i}" for i in range(200)) + " } } "
+        + " ".join(f"fragment A{i} on ServerInfo {{ version }}" for i in range(200)): "version",
+        "{ " + ("serverInfo { " + "version " * 3 + "} ") * 3 + "}": "version",  # 3 × 3 merge into 9 at one place
+    }
+    for query, refused in cases.items():
+        body = (await _post(client, query)).json()
+        if refused is None:
+            assert "errors" not in body, body
+            continue
+        error = body["errors"][0]
+        assert error["extensions"]["code"] == "repeated_selection", (refused, error)
+        assert error["extensions"]["limit"] == MAX_REPEATS
+        assert f"{refused} selected" in error["message"] and "重复了" in error["message"]
