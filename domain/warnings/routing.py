@@ -53,8 +53,10 @@ def _best(kind: str, condition: Any, *order: Any, column: str) -> sa.ScalarSelec
 
 def _section_of(industry_code: Any) -> Any:
     """The GB/T 4754 section letter of a two-digit division (entities carry the division)."""
-    return (sa.select(Industry.__table__.c.parent_code)  # type: ignore[attr-defined]
-            .where(Industry.__table__.c.code == industry_code).scalar_subquery())  # type: ignore[attr-defined]
+    industry = Industry.__table__  # type: ignore[attr-defined]
+    # correlated explicitly: nested two levels deep, automatic correlation would not reach the entity
+    return (sa.select(industry.c.parent_code).where(industry.c.code == industry_code)
+            .scalar_subquery().correlate_except(industry))
 
 
 def routing_columns(item_id: Any, industry_code: Any, region_code: Any) -> dict[str, Any]:

@@ -480,6 +480,12 @@ def auto_issue_warnings(session: Session, actor: Actor, run_id: int, *, min_leve
     def as_json(column: Any) -> Any:
         return column if dialect == "postgresql" else sa.func.json(sa.func.coalesce(column, "null"))
 
+    if dialect == "postgresql":
+        # the planner must know how many open warnings there are now (a first run finds none, the next 100,000),
+        # or it anti-joins the run against a table it believes empty by scanning it per row
+        session.execute(sa.text("ANALYZE risk_warning"))
+        # JIT compiles the routing subqueries for seconds and saves nothing on statements like these
+        session.execute(sa.text("SET LOCAL jit = off"))
     open_w = sa.and_(w.c.entity_id == s.c.entity_id, w.c.status.in_(OPEN_STATUSES))
     in_run = sa.and_(s.c.run_id == run_id, s.c.level.in_(wanted))
 

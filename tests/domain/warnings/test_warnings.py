@@ -157,7 +157,7 @@ def test_concurrent_issue_never_reuses_a_code(db, session, city):
                     n = reserve_codes(s, 2026)
                 with lock:
                     numbers.append(n)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=take) for _ in range(4)]
@@ -170,3 +170,28 @@ def test_concurrent_issue_never_reuses_a_code(db, session, city):
     with db.unit_of_work() as s:
         assert reserve_codes(s, 2026, 10) == 21
         assert reserve_codes(s, 2027) == 1
+
+
+def test_an_industry_section_letter_routes_its_divisions(session, city):
+    from domain.reference.models import Industry
+
+    if session.get(Industry, "C") is None:
+        session.add(Industry(code="C", name="制造业", level="section"))
+        session.flush()
+    if session.get(Industry, "13") is None:
+        session.add(Industry(code="13", name="农副食品加工业", level="division", parent_code="C"))
+        session.flush()
+    e0, e1 = city.entities[:2]
+    e0.industry_code = "13"  # divisions, as entities carry them
+    e1.industry_code = "52"
+    session.add_all([e0, e1])
+    session.flush()
+    save_routing_rule(session, city.analyst, RoutingRuleInput(kind="industry", department_code="SZ-WJW",
+                                                               industry_prefix="C"))
+    assert route_entity(session, e0.id).department_id == city.health.id
+    assert route_entity(session, e1.id).kind == "default"
+    score(session, city.run, e0, 0.9, "red")
+    score(session, city.run, e1, 0.9, "red")
+    auto_issue_warnings(session, city.analyst, city.run.id)
+    by_entity = {w.entity_id: w.department_id for w in session.exec(select(Warning))}
+    assert by_entity == {e0.id: city.health.id, e1.id: city.market.id}
