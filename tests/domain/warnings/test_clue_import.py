@@ -25,7 +25,7 @@ def test_a_gbk_csv_of_clues_imports_with_row_errors_and_again_changes_nothing(db
              "G-4,,,12345,,缺少对象和类别,2026-03-05"]
     path = tmp_path / "线索.csv"
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode("gbk"))
-    for attempt in range(2):
+    for _attempt in range(2):
         params = import_params(kind="clues", source="dept-push", path=path, file_name=path.name,
                                delete_after=False)
         job = run_job_now(db, SYSTEM, IMPORT_JOB, params)
