@@ -297,74 +297,85 @@ class DeliveryStats:
     errors: list[str] = field(default_factory=list)
 
 
-def deliver_due(db: Database, *, limit: int = 50, now: datetime | None = None,
-                client: httpx.Client | None = None) -> DeliveryStats:
-    """Attempt every due delivery once: claim it (a lease, so two processes never send one at once), POST it
-    signed, record the attempt, then mark it delivered or schedule the retry (back-off), giving up after
-    MAX_ATTEMPTS."""
+def _post(http: httpx.Client, url: str, secret: str, key: str, kind: str, body: bytes
+          ) -> tuple[int | None, str, int]:
+    ts = int(time.time())
+    headers = {"content-type": "application/json; charset=utf-8", "user-agent": "regwatch-webhook/1",
+               "x-regwatch-event": kind, "x-regwatch-timestamp": str(ts),
+               "x-regwatch-signature": sign(secret, ts, body), "idempotency-key": key, "x-regwatch-delivery": key}
+    started = time.monotonic()
+    code: int | None = None
+    error = ""
+    try:
+        response = http.post(url, content=body, headers=headers)
+        code = response.status_code
+        if not 200 <= code < 300:
+            error = f"接收方返回 HTTP {code}"
+    except httpx.HTTPError as exc:
+        error = f"连接失败：{type(exc).__name__}: {exc}"[:500]
+    return code, error, int((time.monotonic() - started) * 1000)
+
+
+def deliver_due(db: Database, *, limit: int = 200, now: datetime | None = None,
+                client: httpx.Client | None = None, parallel: int = 8) -> DeliveryStats:
+    """Attempt every due delivery once: claim them (a lease, so two processes never send one at once; one
+    transaction), POST them signed (`parallel` at a time), then record every attempt and mark each delivered or
+    schedule its retry (back-off), giving up after MAX_ATTEMPTS (one transaction)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     now = now or utcnow()
     stats = DeliveryStats()
+    jobs: list[tuple[int, str, str, str, str, bytes, int]] = []
     with db.unit_of_work() as session:
         due = session.execute(
             select(WebhookDelivery.id, WebhookDelivery.next_attempt_at)
             .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
             .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(limit)).all()
-    jobs: list[tuple[int, str, str, str, bytes, int]] = []
-    for delivery_id, seen in due:
-        with db.unit_of_work() as session:
-            won = session.execute(sa.update(WebhookDelivery).where(
-                WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending",
-                WebhookDelivery.next_attempt_at == seen).values(next_attempt_at=now + LEASE)).rowcount
-            if won != 1:
-                continue
-            delivery = session.get(WebhookDelivery, delivery_id)
-            assert delivery is not None
-            sub = session.get(WebhookSubscription, delivery.subscription_id)
-            outbox = session.get(OutboxEvent, delivery.outbox_id)
-            assert sub is not None and outbox is not None
-            jobs.append((delivery_id, sub.url, sub.secret, delivery.idempotency_key,
-                         delivery_body(outbox, delivery.idempotency_key), delivery.attempts))
+        won = [delivery_id for delivery_id, seen in due if session.execute(
+            sa.update(WebhookDelivery).where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending",
+                                             WebhookDelivery.next_attempt_at == seen)
+            .values(next_attempt_at=now + LEASE)).rowcount == 1]
+        if won:
+            deliveries = list(session.exec(select(WebhookDelivery).where(WebhookDelivery.id.in_(won))).all())
+            subs = {x.id: x for x in session.exec(select(WebhookSubscription).where(
+                WebhookSubscription.id.in_({d.subscription_id for d in deliveries}))).all()}
+            outbox = {x.id: x for x in session.exec(select(OutboxEvent).where(
+                OutboxEvent.id.in_({d.outbox_id for d in deliveries}))).all()}
+            for d in sorted(deliveries, key=lambda x: x.id or 0):
+                sub, row = subs[d.subscription_id], outbox[d.outbox_id]
+                jobs.append((d.id, sub.url, sub.secret, d.idempotency_key, d.kind,
+                             delivery_body(row, d.idempotency_key), d.attempts))
+    if not jobs:
+        return stats
     own_client = client is None
     http = client or httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False)
     try:
-        for delivery_id, url, secret, key, body, attempts in jobs:
-            stats.attempted += 1
-            ts = int(time.time())
-            headers = {"content-type": "application/json; charset=utf-8", "user-agent": "regwatch-webhook/1",
-                       "x-regwatch-event": json.loads(body)["event"], "x-regwatch-timestamp": str(ts),
-                       "x-regwatch-signature": sign(secret, ts, body), "idempotency-key": key,
-                       "x-regwatch-delivery": key}
-            started = time.monotonic()
-            code: int | None = None
-            error = ""
-            try:
-                response = http.post(url, content=body, headers=headers)
-                code = response.status_code
-                if not 200 <= code < 300:
-                    error = f"接收方返回 HTTP {code}"
-            except httpx.HTTPError as exc:
-                error = f"连接失败：{type(exc).__name__}: {exc}"[:500]
-            elapsed = int((time.monotonic() - started) * 1000)
-            done_at = utcnow()
-            with db.unit_of_work() as session:
-                session.add(WebhookAttempt(delivery_id=delivery_id, at=done_at, status_code=code, error=error,
-                                           duration_ms=elapsed))
-                values: dict[str, Any] = {"attempts": attempts + 1, "last_status_code": code, "last_error": error}
-                if not error:
-                    values.update(status="delivered", delivered_at=done_at)
-                    stats.delivered += 1
-                elif attempts + 1 >= MAX_ATTEMPTS:
-                    values.update(status="dead")
-                    stats.dead += 1
-                    stats.errors.append(error)
-                else:
-                    values.update(next_attempt_at=done_at + backoff(attempts + 1))
-                    stats.failed += 1
-                    stats.errors.append(error)
-                session.execute(sa.update(WebhookDelivery).where(WebhookDelivery.id == delivery_id).values(**values))
+        with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(jobs)))) as pool:
+            results = list(pool.map(lambda j: _post(http, j[1], j[2], j[3], j[4], j[5]), jobs))
     finally:
         if own_client:
             http.close()
+    done_at = utcnow()
+    with db.unit_of_work() as session:
+        session.execute(sa.insert(WebhookAttempt), [
+            {"delivery_id": job[0], "at": done_at, "status_code": code, "error": error, "duration_ms": ms}
+            for job, (code, error, ms) in zip(jobs, results, strict=True)])
+        for job, (code, error, _ms) in zip(jobs, results, strict=True):
+            attempts = job[6] + 1
+            stats.attempted += 1
+            values: dict[str, Any] = {"attempts": attempts, "last_status_code": code, "last_error": error}
+            if not error:
+                values.update(status="delivered", delivered_at=done_at)
+                stats.delivered += 1
+            elif attempts >= MAX_ATTEMPTS:
+                values.update(status="dead")
+                stats.dead += 1
+                stats.errors.append(error)
+            else:
+                values.update(next_attempt_at=done_at + backoff(attempts))
+                stats.failed += 1
+                stats.errors.append(error)
+            session.execute(sa.update(WebhookDelivery).where(WebhookDelivery.id == job[0]).values(**values))
     return stats
 
 
