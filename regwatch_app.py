@@ -23,7 +23,9 @@ from domain.errors import DomainError
 from domain.jobs.runner import JobRunner
 from domain.jobs.schedule import ensure_schedule, list_schedules
 from domain.settings import Settings, get_settings
+from domain.warnings.service import issue_after_scoring
 from ml import jobs as risk_jobs  # noqa: F401  (registers the train/score/backtest job handlers)
+from ml import runs as risk_runs
 from reports import jobs as report_jobs
 from web.analysis import views as analysis_views
 from web.audit import views as audit_views
@@ -46,10 +48,14 @@ from web.platform import views as platform_views
 from web.risk import views as risk_views
 from web.statistics import views as statistics_views
 from web.supervision import views as supervision_views
-from web.warnings import views as warning_views
 from web.templating import STATIC_DIR, templates
+from web.warnings import views as warning_views
 
 __all__ = ["create_app"]
+
+# After each committed scoring run: automatic warnings from the champion's scores (issue 13).
+if issue_after_scoring not in risk_runs._AFTER_SCORING:
+    risk_runs._AFTER_SCORING.append(issue_after_scoring)
 
 SESSION_COOKIE = "regwatch_session"
 # file uploads: REGWATCH_MAX_UPLOAD_BYTES instead of REGWATCH_MAX_BODY_BYTES

@@ -19,6 +19,7 @@ __all__ = ["register"]
 
 
 def register(app: typer.Typer) -> None:
+    _register_scoring_step()
     warnings_app = typer.Typer(help="Warnings (预警): routing, deadlines, working days, automatic issue.",
                                no_args_is_help=True)
     warnings_app.command("routing")(routing_list)
@@ -28,6 +29,15 @@ def register(app: typer.Typer) -> None:
     warnings_app.command("workday")(workday_set)
     warnings_app.command("auto-issue")(auto_issue)
     app.add_typer(warnings_app, name="warnings")
+
+
+def _register_scoring_step() -> None:
+    """After each committed scoring run (also `regwatch score`): automatic warnings from the champion's scores."""
+    from domain.warnings.service import issue_after_scoring
+    from ml import runs as risk_runs
+
+    if issue_after_scoring not in risk_runs._AFTER_SCORING:
+        risk_runs._AFTER_SCORING.append(issue_after_scoring)
 
 
 def _run(fn, *args, **kwargs):
