@@ -41,3 +41,26 @@ def test_prod_with_a_secret_is_accepted(tmp_path):
     s = Settings.from_env({"REGWATCH_VAR_DIR": str(tmp_path), "REGWATCH_ENV": "prod",
                            "REGWATCH_SECRET_KEY": "k" * 40, "REGWATCH_DATABASE_URL": "postgresql://u@h/db"})
     assert s.is_prod and s.backend == "postgresql" and not (tmp_path / "secret_key").exists()
+
+
+def test_hardening_limits_have_defaults_and_are_read_from_the_environment(tmp_path):
+    defaults = Settings.from_env({"REGWATCH_VAR_DIR": str(tmp_path)})
+    assert (defaults.max_body_bytes, defaults.max_upload_bytes) == (8 << 20, 256 << 20)
+    assert (defaults.graphql_max_depth, defaults.graphql_max_aliases, defaults.graphql_max_tokens,
+            defaults.graphql_max_cost) == (12, 30, 5000, 50_000)
+    assert defaults.trusted_proxies == ()
+    custom = Settings.from_env({
+        "REGWATCH_VAR_DIR": str(tmp_path), "REGWATCH_MAX_BODY_BYTES": "1024", "REGWATCH_MAX_UPLOAD_BYTES": "2048",
+        "REGWATCH_GRAPHQL_MAX_DEPTH": "5", "REGWATCH_GRAPHQL_MAX_ALIASES": "3", "REGWATCH_GRAPHQL_MAX_TOKENS": "99",
+        "REGWATCH_GRAPHQL_MAX_COST": "77", "REGWATCH_TRUSTED_PROXIES": "10.0.0.5, 10.1.0.0/16"})
+    assert (custom.max_body_bytes, custom.max_upload_bytes, custom.graphql_max_depth, custom.graphql_max_aliases,
+            custom.graphql_max_tokens, custom.graphql_max_cost) == (1024, 2048, 5, 3, 99, 77)
+    assert custom.trusted_proxies == ("10.0.0.5", "10.1.0.0/16")
+
+
+@pytest.mark.parametrize(("name", "value"), [("REGWATCH_TRUSTED_PROXIES", "proxy.local"),
+                                             ("REGWATCH_MAX_BODY_BYTES", "4MB"),
+                                             ("REGWATCH_GRAPHQL_MAX_COST", "-1")])
+def test_a_bad_limit_stops_the_start_naming_the_variable(tmp_path, name, value):
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({"REGWATCH_VAR_DIR": str(tmp_path), name: value})
