@@ -50,10 +50,12 @@ A = SupervisionAction
 
 
 def require_analysis_read(actor: Actor) -> None:
-    """Evaluators and analysts read every department; a department handler reads their own department's."""
+    """Evaluators and analysts read every department; a department handler reads their own department's; whoever
+    reads the statistics dashboard (the system administrator too) reads the analysis in their scope, as the
+    navigation promises (a menu entry that answers 403 is a dead end)."""
     require_signed_in(actor)
     own_department = can(actor, "warnings.handle") and not has_city_wide_scope(actor)
-    if not (can(actor, "evaluations.read") or own_department):
+    if not (can(actor, "evaluations.read") or can(actor, "statistics.read") or own_department):
         raise Forbidden("没有权限：需要 evaluations.read 权限 (permission evaluations.read required)", code="forbidden")
 
 

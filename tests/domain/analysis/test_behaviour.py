@@ -104,7 +104,15 @@ def test_handler_sees_only_their_department(session):
         analyse_behaviour(session, handler, "2026H1", "SZ-A")
     assert list_findings(session, handler, "2026H1", "never_exercised").rows == []
     with pytest.raises(Forbidden):
-        analyse_behaviour(session, Actor(user_id=3, username="adm", roles=frozenset({"admin"})), "2026H1")
+        analyse_behaviour(session, Actor(user_id=3, username="nobody", roles=frozenset()), "2026H1")
+
+
+def test_admin_reads_the_analysis_city_wide(session):
+    """The menu shows 行为分析 and 效能评价 to the administrator (statistics.read): the pages must open."""
+    build_city(session)
+    admin = Actor(user_id=3, username="adm", roles=frozenset({"admin"}))
+    result = analyse_behaviour(session, admin, "2026H1", as_of=AS_OF)
+    assert [d.code for d in result.departments] == ["SZ-A", "SZ-B"]
 
 
 def test_bad_input_is_a_chinese_error(session):
