@@ -231,7 +231,7 @@ def _key(key: Any) -> str:
 
 
 def _roll_up_sections(session: Session, counts: dict[Any, list[int]]) -> dict[Any, list[int]]:
-    parents = dict(session.execute(sa.select(Industry.code, Industry.parent_code)
+    parents: dict[Any, Any] = dict(session.execute(sa.select(Industry.code, Industry.parent_code)
                                    .where(Industry.code.in_([k for k in counts if k]))).all())
     out: dict[Any, list[int]] = {}
     for key, values in counts.items():

@@ -114,9 +114,10 @@ def trend_chart(points: list[TrendPoint], f: StatsFilter, interval: str, dept_co
                   Column("overdue", "超期")], rows, series=["issued", "closed", "overdue"])
 
 
-def clue_chart(groups: list[Group]) -> Chart:
+def clue_chart(groups: list[Group], *, links: bool = True) -> Chart:
+    """`links=False` for a reader who cannot open the clue list (it needs clues.work): no dead links."""
     rows = [{"label": g.label, "distinct": g.warnings, "duplicates": g.dismissed, "warned": g.disposed,
-             "pending": g.open, "url": "/clues?" + urlencode({"source": g.key})} for g in groups]
+             "pending": g.open, "url": "/clues?" + urlencode({"source": g.key}) if links else None} for g in groups]
     return Chart("clues", "线索来源", "bar", "期间内接收的线索按来源统计；重复线索并入首条，只计一次。",
                  [Column("label", "来源", "text"), Column("distinct", "线索数（去重）"),
                   Column("duplicates", "重复线索"), Column("warned", "已发布或并入预警"),
@@ -146,7 +147,9 @@ def disposal_chart(ranking: list[DepartmentDisposal], f: StatsFilter) -> Chart:
                   Column("urges", "督办")], rows, series=["disposal_rate", "overdue_rate"])
 
 
-def model_charts(model: ModelStatistics, f: StatsFilter) -> list[Chart]:
+def model_charts(model: ModelStatistics, f: StatsFilter, *, model_links: bool = True) -> list[Chart]:
+    """`model_links=False` for a reader who cannot open the model pages (models.read); the score bins open the
+    risk list (研判, /analysis), which every statistics reader may open in their scope."""
     precision = Chart(
         "precision", "各等级预警准确率（来自处置反馈）", "bar",
         "期间内预警的主办部门反馈（每条取最后一轮）：风险属实或部分属实 / 有核查结果的反馈。",
@@ -160,7 +163,8 @@ def model_charts(model: ModelStatistics, f: StatsFilter) -> list[Chart]:
         "scores", "冠军模型最近一次评分的分布", "bar",
         "最近一次冠军模型评分运行中各分数段的监管对象数（每段 0.05）。",
         [Column("label", "分数段", "text"), Column("entities", "监管对象数")],
-        [{"label": f"{lo:.2f}–{hi:.2f}", "entities": n, "url": "/risk?" + urlencode({"score_min": f"{lo:.2f}"})}
+        [{"label": f"{lo:.2f}–{hi:.2f}", "entities": n,
+          "url": "/analysis?" + urlencode({"score_min": f"{lo:.2f}", "score_max": f"{hi:.2f}"})}
          for lo, hi, n in model.score_bins], series=["entities"])
     runs = Chart(
         "runs", "冠军与挑战者模型（最近一次评分）", "stacked",
@@ -170,6 +174,6 @@ def model_charts(model: ModelStatistics, f: StatsFilter) -> list[Chart]:
          Column("blue", "蓝色")],
         [{"label": f"{'冠军' if r.alias == 'champion' else '挑战者'} v{r.version}", "as_of": r.as_of.isoformat(),
           "entities": r.entities, "mean": r.mean_score, **{lv: int(r.level_counts.get(lv, 0)) for lv in LEVEL_COLOURS},
-          "url": f"/models/{r.version_id}"} for r in model.runs],
+          "url": f"/models/{r.version_id}" if model_links else None} for r in model.runs],
         series=["red", "orange", "yellow", "blue"])
     return [precision, scores, runs]

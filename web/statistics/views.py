@@ -15,10 +15,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from domain.errors import InvalidInput
+from domain.identity.actor import Actor
+from domain.identity.policy import can
 from domain.statistics import goals as goal_service
 from domain.statistics import service
 from domain.types import local_today
-from web.common import read
+from web.common import actor_of, read
 from web.errors import http_status
 from web.statistics.charts import (
     LEVEL_COLOURS,
@@ -36,8 +38,18 @@ __all__ = ["routes"]
 GOAL_EVIDENCE = {"behaviour": ("/behaviour", "监管行为分析"), "warnings": ("/warnings", "预警列表"),
                  "statistics": ("/statistics", "统计看板"), "sources": ("/sources", "数据源与集成状态"),
                  "reports": ("/reports", "分析报告"), "models": ("/models", "风险模型")}
+# what opening each evidence page takes (the navigation's permissions); a link the reader cannot open is left out
+EVIDENCE_PERMISSIONS = {"behaviour": ("evaluations.read", "statistics.read", "warnings.handle"),
+                        "warnings": ("warnings.work", "warnings.handle", "statistics.read"),
+                        "statistics": ("statistics.read",), "sources": (), "reports": ("reports.read",),
+                        "models": ("models.read",)}
 STATUS_COLOURS = {"met": "success", "not_met": "danger", "in_progress": "warning", "unavailable": "secondary"}
 TREND_SIGNS = {"up": "↑", "down": "↓", "flat": "→"}
+
+
+def _evidence_for(actor: Actor) -> dict[str, tuple[str, str]]:
+    return {key: link for key, link in GOAL_EVIDENCE.items()
+            if not EVIDENCE_PERMISSIONS.get(key) or any(can(actor, p) for p in EVIDENCE_PERMISSIONS[key])}
 
 
 def _filters(request: Request) -> dict[str, Any]:
@@ -63,7 +75,9 @@ def period_choices(today: date | None = None) -> list[tuple[str, str]]:
     return [(c, parse_period(c).label) for c in codes]
 
 
-def charts_of(d: service.Dashboard) -> list[Chart]:
+def charts_of(d: service.Dashboard, actor: Actor) -> list[Chart]:
+    """The dashboard's charts; drill-down links only to pages the reader may open (a handler has no clue list,
+    risk list or model pages)."""
     f, codes = d.filter, d.department_codes
     groups = d.groups
     return [
@@ -80,9 +94,9 @@ def charts_of(d: service.Dashboard) -> list[Chart]:
         group_chart("source", "预警来源", "pie", "模型评分、预警规则、风险线索或人工发布。",
                     groups["source"], f, "source", codes),
         trend_chart(d.trend, f, d.interval, codes),
-        clue_chart(d.clues),
+        clue_chart(d.clues, links=can(actor, "clues.work")),
         disposal_chart(d.disposal, f),
-        *model_charts(d.model, f),
+        *model_charts(d.model, f, model_links=can(actor, "models.read")),
     ]
 
 
@@ -95,7 +109,7 @@ async def dashboard(request: Request) -> Response:
     except InvalidInput as exc:  # a bad filter: say which, and show the default view under it
         error = exc.message
         d = await read(request, service.dashboard, interval="month")
-    charts = charts_of(d)
+    charts = charts_of(d, actor_of(request))
     query = {k: v for k, v in request.query_params.items() if v}
     return render(request, "statistics/dashboard.html", {
         "active": "statistics", "page_title": "统计看板", "d": d, "charts": charts, "error": error,
@@ -143,7 +157,7 @@ async def export(request: Request) -> Response:
         d = await read(request, service.dashboard, **filters, interval=interval)
     except InvalidInput as exc:
         return Response(exc.message, status_code=http_status(exc), media_type="text/plain; charset=utf-8")
-    charts = charts_of(d)
+    charts = charts_of(d, actor_of(request))
     key = request.query_params.get("chart")
     if key:
         charts = [c for c in charts if c.key == key]
@@ -170,7 +184,8 @@ async def goals_page(request: Request) -> Response:
 
     return render(request, "statistics/goals.html", {
         "active": "statistics", "page_title": "绩效目标", "goals": goals, "period": parse_period(period),
-        "periods": period_choices(), "error": error, "evidence": GOAL_EVIDENCE, "status_colours": STATUS_COLOURS,
+        "periods": period_choices(), "error": error, "evidence": _evidence_for(actor_of(request)),
+        "status_colours": STATUS_COLOURS,
         "trend_signs": TREND_SIGNS}, status_code=400 if error else 200)
 
 

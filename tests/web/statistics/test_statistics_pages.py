@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from openpyxl import load_workbook
 
+from domain.analysis.periods import parse_period
+from domain.identity.actor import Actor
+from domain.identity.policy import can
+from domain.statistics.service import Group, ModelStatistics, RunSummary, StatsFilter
 from tests.domain.statistics.factories import City
+from web.statistics.charts import clue_chart, model_charts
+from web.statistics.views import _evidence_for
 
 
 @pytest.fixture
@@ -119,3 +126,38 @@ async def test_a_drill_down_link_opens_the_matching_warnings(client, login, make
     assert len(codes) == 4, codes
     industry = await client.get("/warnings?industry=Q&created_from=2026-01-01&created_to=2026-06-30")
     assert len(set(re.findall(r'data-warning="(YJ-[0-9-]+)"', industry.text))) == 2  # the clinic
+
+
+def _links(html: str) -> set[str]:
+    return {h.replace("&amp;", "&") for h in re.findall(r'href="([^"]+)"', html)}
+
+
+async def test_links_only_to_pages_the_reader_may_open(client, login, make_user, city):
+    """A handler has no clue list, risk list, model pages or reports: the dashboard and the goal panel link to none
+    of them (each was a 403 or 404 before); the score bins open the risk list (/analysis), which exists."""
+    await signed_in(client, login, make_user, "zhao", ["handler"], department_id=city["health"])
+    dashboard = await client.get("/statistics?period=2026H1")
+    goals = await client.get("/statistics/goals?period=2026H1")
+    assert dashboard.status_code == 200 and goals.status_code == 200
+    for link in _links(dashboard.text) | _links(goals.text):
+        if link.startswith("/") and not link.startswith("/static/"):
+            opened = await client.get(link, headers={"accept": "text/html"})
+            assert opened.status_code in (200, 303), (link, opened.status_code)
+    assert (await client.get("/models/1", headers={"accept": "text/html"})).status_code == 403  # so: no such link
+    # the chart payloads (the echarts drill-down urls) follow the same rule
+    handler = Actor(user_id=1, username="zhao", roles=frozenset({"handler"}), department_id=city["health"])
+    analyst = Actor(user_id=2, username="ana", roles=frozenset({"analyst"}))
+    stats = ModelStatistics(precision=[], score_bins=[(0.5, 0.55, 3)], runs=[])
+    f = StatsFilter(period=parse_period("2026H1"))
+    assert model_charts(stats, f, model_links=can(analyst, "models.read"))[1].rows[0]["url"] == \
+        "/analysis?score_min=0.50&score_max=0.55"
+    runs = [RunSummary(alias="champion", version=1, version_id=7, run_id=1, as_of=date(2026, 6, 30), entities=3,
+                       mean_score=0.5, level_counts={})]
+    stats = ModelStatistics(precision=[], score_bins=[(0.5, 0.55, 3)], runs=runs)
+    assert model_charts(stats, f, model_links=can(analyst, "models.read"))[2].rows[0]["url"] == "/models/7"
+    assert model_charts(stats, f, model_links=can(handler, "models.read"))[2].rows[0]["url"] is None
+    group = Group(key="hotline_12345", label="12345", warnings=1, open=1)
+    assert clue_chart([group], links=can(handler, "clues.work")).rows[0]["url"] is None
+    assert clue_chart([group], links=can(analyst, "clues.work")).rows[0]["url"] == "/clues?source=hotline_12345"
+    assert "reports" not in _evidence_for(handler) and "models" not in _evidence_for(handler)
+    assert set(_evidence_for(analyst)) >= {"reports", "models", "behaviour"}
