@@ -8,6 +8,7 @@ Every list (GraphQL connections and pages alike) goes through :func:`select_page
    so the planner walks the index). ``order_by`` is the list's order, ending in a unique column (``id``); the
    statement gets that ORDER BY, the cursor predicate and ``LIMIT n + 1`` — an index on ``(filter columns,
    order columns)`` serves it without sorting the matching rows.
+   Add that index in a migration, and an EXPLAIN test beside ``tests/api/test_lists.py``'s.
 2. **The page's rows are then joined to what the page shows**: ``load(rows)`` gets the (at most ``n``) base rows
    and returns the items, with one batched query per relation or one join on the page's ids — never a join over
    every matching row. :func:`by_id` helps with the batched lookup. Or ``join=`` names the page in the window's
@@ -176,6 +177,7 @@ class _Key:
     descending: bool
     attr: str | None  # attribute on the entity holding the value, when keyset-able
     python_type: type | None
+    table: str | None = None  # the column's table
 
     def ordered(self, reverse: bool) -> Any:
         return self.expr.asc() if self.descending == reverse else self.expr.desc()
@@ -197,14 +199,14 @@ def _keys(order_by: Sequence[Any]) -> list[_Key]:
                 python_type = column.type.python_type
             except NotImplementedError:
                 python_type = None
-        keys.append(_Key(expr, descending, attr, python_type))
+        table = getattr(getattr(column, "table", None), "name", None)
+        keys.append(_Key(expr, descending, attr, python_type, table))
     return keys
 
 
 def _tag(keys: list[_Key]) -> int:
     """Which order a keyset cursor belongs to (its first value), so one list's cursor is refused by another."""
-    text = ",".join(f"{getattr(k.expr, 'table', None) is not None and k.expr.table.name}.{k.attr}"
-                    f"{' desc' if k.descending else ''}" for k in keys)
+    text = ",".join(f"{k.table}.{k.attr}{' desc' if k.descending else ''}" for k in keys)
     return zlib.crc32(text.encode()) & 0xFFFF
 
 
@@ -281,7 +283,10 @@ def select_page(session: Session, stmt: sa.Select[Any], req: PageRequest, *, ord
     `load` runs on the page; a count of its own only when the window comes back empty."""
     req.validate(max_size)
     keys = _keys(order_by)
-    keyset = all(k.attr is not None for k in keys)
+    entity = stmt.column_descriptions[0].get("entity")
+    base = getattr(getattr(entity, "__table__", None), "name", None)
+    # keyset needs every order value on the selected entity (NOT NULL columns of its own table)
+    keyset = all(k.attr is not None and k.table == base for k in keys)
     tag = _tag(keys)
     for name, position in (("after", req.after), ("before", req.before)):
         if isinstance(position, Keyset) and (not keyset or len(position) != len(keys) + 1 or position[0] != tag):
