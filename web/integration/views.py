@@ -19,7 +19,7 @@ from domain.identity.policy import can, require
 from domain.integration import service
 from domain.integration.models import BATCH_OUTCOME_LABELS, INGEST_KINDS, batch_outcome
 from domain.jobs import service as jobs
-from domain.pagination import PageRequest
+from domain.pagination import PageRequest, decode_cursor
 from domain.supervision.fields import KIND_LABELS, RECORD_FIELDS
 from domain.supervision.files import FILE_FORMATS
 from domain.supervision.imports import IMPORT_JOB, submit_import
@@ -153,19 +153,21 @@ async def batch_error_report(request: Request) -> Response:
         writer = csv.writer(buffer)
         writer.writerow(["文件行号(表头为第1行)", "序号(index，从0起)", "字段", "字段名", "错误代码", "错误说明"])
         yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
-        offset = 0
+        after = None  # keyset: each chunk starts after the last one's cursor, no count, no growing OFFSET
         while True:
             page = await db.run(service.batch_errors, actor, batch_id,
-                                PageRequest(first=1000, after=offset - 1 if offset else None))
+                                PageRequest(first=1000, after=after, count=False))
             if not page.items:
                 return
+            after = decode_cursor(page.cursor(len(page.items) - 1))
             buffer.seek(0)
             buffer.truncate()
             for e in page.items:
                 writer.writerow([e.row_number if e.row_number is not None else "", e.record_index,
                                  labels.get(e.field or "", ""), e.field or "", e.code, e.message])
             yield buffer.getvalue().encode("utf-8")
-            offset += len(page.items)
+            if not page.has_next:
+                return
 
     return StreamingResponse(lines(), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="batch-{batch_id}-errors.csv"'})

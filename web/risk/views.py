@@ -151,7 +151,8 @@ async def version_compare(request: Request) -> Response:
     cmp = None
     if a and b:
         cmp = await request.app.state.db.run(q.compare_versions, actor_of(request), _int(a, "a"), _int(b, "b"))
-    options = await request.app.state.db.run(q.list_versions, actor_of(request), PageRequest(first=200))
+    options = await request.app.state.db.run(q.list_versions, actor_of(request),
+                                             PageRequest(first=200, count=False))
     charts = {}
     if cmp is not None:
         charts = compare_charts([(f"A · v{cmp.a.version.version}", cmp.a.metrics),
