@@ -102,3 +102,19 @@ async def test_evidence_upload_endpoint_for_api_clients(client, db, world):
     refused = await client.post("/disposal/evidence", headers=bearer(new_token(db, world.handler_b.user_id, "b")),
                                 data={"warning_id": str(w.id)}, files={"evidence": ("a.pdf", b"%PDF-1.7\n")})
     assert refused.status_code == 404
+
+
+async def test_webhook_subscriptions_and_delivery_log_for_admins_only(client, db, world):
+    admin = as_(db, world.admin)
+    created = await client.post("/disposal/webhooks", headers=admin, data={
+        "name": "一期门户", "url": "http://127.0.0.1:9/hook", "event_kinds": ["receive", "close"]})
+    assert created.status_code == 303
+    page = await client.get("/disposal/webhooks", headers=admin)
+    assert 'data-subscription="一期门户"' in page.text and "办结、签收" in page.text
+    assert "签名密钥：" in page.text  # shown once, right after creation
+    again = await client.get("/disposal/webhooks", headers=admin)
+    assert "签名密钥：" not in again.text
+    bad = await client.post("/disposal/webhooks", headers=admin, data={"name": "x", "url": "ftp://nope"})
+    assert bad.status_code == 303
+    assert "推送地址须为 http:// 或 https://" in (await client.get("/disposal/webhooks", headers=admin)).text
+    assert (await client.get("/disposal/webhooks", headers=as_(db, world.handler_a))).status_code == 403
