@@ -421,3 +421,12 @@ def test_the_trigger_column_reads_from_xlsx_under_english_and_chinese_headers(db
     with db.unit_of_work() as s:
         assert sorted(s.exec(select(SupervisionAction.external_id, SupervisionAction.trigger)).all()) == [
             ("X-1", "random"), ("X-2", None)]
+
+
+def test_a_nul_byte_in_a_csv_cell_rejects_that_row_only(db, basics, tmp_path):
+    path = tmp_path / "n.csv"
+    path.write_bytes(("统一社会信用代码,名称,主体类型\n"
+                      f"{uscc(0)},甲\x00乙,企业\n{uscc(1)},丙,企业\n").encode())
+    result = import_file(db, path, "entities")
+    assert (result.accepted, result.rejected) == (1, 1)
+    assert [(e.row, e.field, e.code) for e in result.errors] == [(2, "name", "control_character")]
