@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,10 +76,12 @@ def outline(data: ReportData) -> list[Section]:
         ["处罚后跟踪检查率", pct(m["follow_up_rate"])],
         ["投诉举报按期答复率", pct(a.city.complaint_timeliness)],
         ["数据纳入分析率", pct(a.data_coverage)]])
-    if a.departments:
+    covered = [(d.name, d.metrics()["item_coverage"]) for d in a.departments]
+    covered = [(name, value) for name, value in covered if value is not None]  # no catalogue items: no bar, not 0 %
+    if covered:
         s1.image("图1 各部门监管事项覆盖率", bar_chart(
-            "各部门监管事项覆盖率", [d.name for d in a.departments],
-            [d.metrics()["item_coverage"] or 0 for d in a.departments], horizontal=True, percent=True))
+            "各部门监管事项覆盖率", [name for name, _ in covered], [value for _, value in covered],
+            horizontal=True, percent=True))
 
     w = data.warnings
     if w is None:
@@ -152,7 +155,18 @@ def outline(data: ReportData) -> list[Section]:
              f"基线（逻辑回归）ROC-AUC {num(model['baseline_roc_auc'], 3)}。")
 
     s7.bullets(data.recommendations)
-    return [s1, s2, s3, s4, s5, s6, s7]
+    return _number_figures([s1, s2, s3, s4, s5, s6, s7])
+
+
+def _number_figures(sections: list[Section]) -> list[Section]:
+    """Figures numbered in the order they appear: a figure left out (no warnings, no evaluation) leaves no gap."""
+    n = 0
+    for section in sections:
+        for block in section.blocks:
+            if block.kind == "image":
+                n += 1
+                block.text = re.sub(r"^图\d+ ", f"图{n} ", block.text)
+    return sections
 
 
 # ---- DOCX ----------------------------------------------------------------------------------------------------

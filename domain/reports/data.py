@@ -18,6 +18,7 @@ from domain.analysis.behaviour import BehaviourAnalysis, analyse_behaviour
 from domain.analysis.disposal import DISPOSAL_UNAVAILABLE, warning_model
 from domain.analysis.findings import list_findings
 from domain.analysis.periods import Period, parse_period
+from domain.evaluation.defaults import DEFAULT_INDICATORS
 from domain.evaluation.service import RunView, latest_run, run_evaluation
 from domain.identity.actor import Actor
 from domain.identity.models import Department
@@ -138,11 +139,18 @@ def _recommendations(data: ReportData) -> list[str]:
         "follow_up_rate": ("处罚后跟踪检查率", "对受到处罚的对象开展跟踪检查，防止违法行为反弹"),
         "warning_disposal_rate": ("预警处理率", "加快预警签收与处置反馈"),
     }
+    # a metric is named when under ATTENTION_BELOW, or under its target when the target is lower (双随机 70%):
+    # never "raise" a figure that already meets the indicator set's target
+    indicators = data.evaluation.indicator_set.indicators if data.evaluation else []
+    targets = {i["metric"]: i["target"] for i in DEFAULT_INDICATORS if i["direction"] == "higher"}
+    targets.update({i.metric: i.target for i in indicators if i.direction == "higher"})
+    bar = {key: min(ATTENTION_BELOW, targets.get(key, ATTENTION_BELOW)) for key in labels}
     for d in data.analysis.departments:
         m = d.metrics()
-        weak = [(key, m[key]) for key in labels if m.get(key) is not None and m[key] < ATTENTION_BELOW]
+        weak = [(key, m[key]) for key in labels if m.get(key) is not None and m[key] < bar[key]]
         if weak:
-            parts = "；".join(f"{labels[k][0]} {_pct(v)}，建议{labels[k][1]}" for k, v in weak[:3])
+            parts = "；".join(f"{labels[k][0]} {_pct(v)}（目标 {_pct(targets[k]) if k in targets else '—'}），"
+                             f"建议{labels[k][1]}" for k, v in weak[:3])
             out.append(f"{d.name}（{d.code}）：{parts}。")
     never = data.findings.get("never_exercised")
     if never and never["total"]:

@@ -101,3 +101,31 @@ def test_half_year_schedule_generates_once_per_closed_half(db, tmp_path):
     with db.unit_of_work() as s:
         assert len(s.exec(select(AnalysisReport)).all()) == 1
         assert {j.kind for j in s.exec(select(Job))} == {"analysis_report.half_year"}
+
+
+def test_recommendations_never_ask_to_raise_a_figure_that_meets_its_target():
+    """双随机 70.6% meets the default set's 70% target: not named (the 80% attention bar used to name it)."""
+    from types import SimpleNamespace
+
+    from domain.reports.data import _recommendations
+
+    def dept(code, **metrics):
+        return SimpleNamespace(code=code, name=f"部门{code}", metrics=lambda: metrics)
+
+    analysis = SimpleNamespace(departments=[dept("A", random_share=0.706, item_coverage=0.9),
+                                            dept("B", random_share=0.45, item_coverage=0.6)], data_coverage=1.0)
+    out = _recommendations(SimpleNamespace(analysis=analysis, findings={}, evaluation=None))
+    assert out == ["部门B（B）：监管事项覆盖率 60.0%（目标 100.0%），建议梳理未实施的监管事项，制定检查计划；"
+                   "双随机抽查占比 45.0%（目标 70.0%），建议提高“双随机、一公开”抽查在日常检查中的比重。"]
+
+
+def test_figures_are_numbered_without_gaps():
+    """No warnings in the period: figures 2 and 3 are left out, the evaluation chart is 图2, not 图4."""
+    from reports.render import Section, _number_figures
+
+    s1, s2, s4 = Section("一"), Section("二"), Section("四")
+    s1.image("图1 各部门监管事项覆盖率", b"")
+    s2.p("期间共发布风险预警 0 条。")
+    s4.image("图4 部门效能评价总分", b"")
+    _number_figures([s1, s2, s4])
+    assert [b.text for s in (s1, s4) for b in s.blocks] == ["图1 各部门监管事项覆盖率", "图2 部门效能评价总分"]
