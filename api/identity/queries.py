@@ -42,14 +42,14 @@ class IdentityQuery:
     async def users(self, info: Info, first: int | None = None, after: str | None = None,
                     last: int | None = None, before: str | None = None, search: str | None = None,
                     department_id: strawberry.ID | None = None, role: str | None = None,
-                    active: bool | None = None) -> Connection[UserType]:
+                    active: bool | None = None, integration_account: bool | None = None) -> Connection[UserType]:
         page = await info.context.read(
             users.list_users, info.context.actor, page_request(first, after, last, before, info=info), search=search,
             department_id=parse_id(department_id, "departmentId") if department_id is not None else None,
-            role=role, active=active, max_size=info.context.settings.max_page_size)
-        return build_connection(page, lambda row: UserType.from_row(row.user, row.department))
+            role=role, active=active, integration=integration_account, max_size=info.context.settings.max_page_size)
+        return build_connection(page, UserType.from_user_row)
 
     @strawberry.field(description="One user (用户): admins see anyone, others their own department.")
     async def user(self, info: Info, id: strawberry.ID) -> UserType:
         row = await info.context.read(users.get_user, info.context.actor, parse_id(id))
-        return UserType.from_row(row.user, row.department)
+        return UserType.from_user_row(row)

@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 
 from domain.identity.models import Department, User
+from domain.identity.users import UserRow, is_integration_account
 
 __all__ = ["DepartmentType", "UserType"]
 
@@ -40,10 +41,21 @@ class UserType:
     active: bool = strawberry.field(description="May sign in (启用).")
     last_login_at: datetime | None = strawberry.field(description="Last sign-in (最近登录).")
     created_at: datetime
+    integration_account: bool = strawberry.field(
+        description="An account without a password that a connected system uses with API tokens (接口账号).")
+    sign_in_locked_until: datetime | None = strawberry.field(
+        description="While sign-in is locked after repeated failures, when the lock ends (登录锁定至); "
+                    "shown to admins only.")
 
     @classmethod
-    def from_row(cls, user: User, department: Department | None) -> UserType:
+    def from_row(cls, user: User, department: Department | None,
+                 locked_until: datetime | None = None) -> UserType:
         return cls(id=strawberry.ID(str(user.id)), username=user.username, display_name=user.display_name,
                    department=DepartmentType.from_row(department) if department is not None else None,
                    roles=sorted(user.roles or []), active=user.active, last_login_at=user.last_login_at,
-                   created_at=user.created_at)
+                   created_at=user.created_at, integration_account=is_integration_account(user),
+                   sign_in_locked_until=locked_until)
+
+    @classmethod
+    def from_user_row(cls, row: UserRow) -> UserType:
+        return cls.from_row(row.user, row.department, row.locked_until)

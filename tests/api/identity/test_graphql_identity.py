@@ -212,3 +212,22 @@ async def test_change_my_password_through_graphql(client, db):
                                                 "errors": [{"field": "new_password", "code": "weak_password"}]}
     ok = (await gql(client, change, {"c": "Regwatch-Test-2026!", "n": "Brand-New-2026"}, headers)).json()
     assert ok["data"]["changeMyPassword"] == {"ok": True, "errors": []}
+
+
+async def test_users_tell_integration_accounts_and_sign_in_locks_as_the_pages_do(client, db, api_token):
+    from domain.identity.sessions import USER_FAILURE_LIMIT, login
+
+    new_user(db, "svc-portal", ["viewer"], password=None)
+    new_user(db, "lead", ["viewer"])
+    with db.unit_of_work() as s:
+        for _ in range(USER_FAILURE_LIMIT):
+            login(s, "lead", "wrong")
+    query = """query($integration: Boolean) { users(integrationAccount: $integration) {
+                 nodes { username integrationAccount signInLockedUntil } } }"""
+    body = (await gql(client, query, {"integration": True}, bearer(api_token))).json()
+    assert body["data"]["users"]["nodes"] == [
+        {"username": "svc-portal", "integrationAccount": True, "signInLockedUntil": None}]
+    staff = (await gql(client, query, {"integration": False}, bearer(api_token))).json()["data"]["users"]["nodes"]
+    lead = next(n for n in staff if n["username"] == "lead")
+    assert lead["integrationAccount"] is False and lead["signInLockedUntil"] is not None
+    assert "svc-portal" not in {n["username"] for n in staff}
