@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import demo, identity, jobs, platform, report, risk, supervision, warnings
+from cli import demo, disposal, identity, jobs, platform, report, risk, supervision, warnings
 
 __all__ = ["app"]
 
@@ -23,3 +23,4 @@ risk.register(app)
 supervision.register(app)
 report.register(app)
 warnings.register(app)
+disposal.register(app)
