@@ -48,6 +48,7 @@ from domain.errors import Forbidden, InvalidInput, NotFound
 from domain.identity.actor import Actor
 from domain.identity.policy import require, require_signed_in
 from domain.integration.models import INGEST_KINDS, DataSource, IngestionBatch, IngestionError
+from domain.jobs.models import Job
 from domain.supervision.fields import RECORD_FIELDS
 from domain.supervision.models import (
     DEREGISTERED_STATUSES,
@@ -346,6 +347,7 @@ def _chunks(records: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[tu
 def _open_batch(session: Session, stage: _Stage, actor: Actor, source: _Source, *, kind: str, mode: str,
                 channel: str, file_name: str | None, received: int, job_id: int | None) -> IngestionBatch:
     """The batch row (still `running`) with its counts and its first errors; the merge comes after."""
+    _settle_orphans(session)
     rejected = stage.rejected()
     errors_total = stage.errors_total() if rejected else 0
     batch = IngestionBatch(source_id=source.id, kind=kind, channel=channel, mode=mode, status="running",
@@ -358,6 +360,14 @@ def _open_batch(session: Session, stage: _Stage, actor: Actor, source: _Source, 
     if rejected:
         stage.save_errors(batch.id)
     return batch
+
+
+def _settle_orphans(session: Session) -> None:
+    """A batch left `running` by an import whose process died (its job since marked failed) becomes `failed`."""
+    table, job = IngestionBatch.__table__, Job.__table__
+    session.execute(sa.update(table).where(
+        table.c.status == "running", table.c.job_id.in_(sa.select(job.c.id).where(job.c.status == "failed")))
+        .values(status="failed", finished_at=utcnow()))
 
 
 def _close_batch(session: Session, stage: _Stage, actor: Actor, source: _Source, batch: IngestionBatch, *,

@@ -430,3 +430,18 @@ def test_a_nul_byte_in_a_csv_cell_rejects_that_row_only(db, basics, tmp_path):
     result = import_file(db, path, "entities")
     assert (result.accepted, result.rejected) == (1, 1)
     assert [(e.row, e.field, e.code) for e in result.errors] == [(2, "name", "control_character")]
+
+
+def test_a_batch_left_running_by_a_dead_import_is_marked_failed_by_the_next_import(db, basics):
+    from domain.jobs.models import Job
+
+    with db.unit_of_work() as s:
+        job = Job(kind="supervision.import", status="failed", params={}, error="进程中断")
+        s.add(job)
+        s.flush()
+        s.add(IngestionBatch(source_id=basics["sources"][2].id, kind="entities", channel="file", status="running",
+                             job_id=job.id))
+    run(db, source="MANUAL", kind="entities", records=[entity(0)])
+    with db.unit_of_work() as s:
+        statuses = [b.status for b in s.exec(select(IngestionBatch).order_by(IngestionBatch.id))]
+    assert statuses == ["failed", "done"]
