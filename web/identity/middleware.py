@@ -179,14 +179,13 @@ class IdentityMiddleware:
         content_type = headers.get("content-type", "")
         if not content_type.startswith(FORM_TYPES):
             return False, receive
-        body = await _read_body(receive)
-        replay = _replay(body, receive)
         if content_type.startswith("application/x-www-form-urlencoded"):
+            body = await _read_body(receive)  # a small form: the body limit in front bounds it
+            replay = _replay(body, receive)
             values = parse_qs(body.decode("latin-1"), keep_blank_values=True).get(CSRF_FIELD, [])
         else:
-            form = await Request(scope, _replay(body, receive)).form()
-            values = [v for v in form.getlist(CSRF_FIELD) if isinstance(v, str)]
-            await form.close()
+            value, replay = await _multipart_csrf(content_type, receive)
+            values = [value] if value is not None else []
         ok = bool(values) and secrets.compare_digest(values[0].encode(), expected.encode())
         return ok, replay
 
@@ -250,6 +249,84 @@ async def _read_body(receive: Receive) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+CSRF_SCAN_LIMIT = 64 * 1024  # the token field comes first in our forms; never read further into an upload for it
+
+
+async def _multipart_csrf(content_type: str, receive: Receive) -> tuple[str | None, Receive]:
+    """The CSRF token of a multipart form, read from the stream only as far as the token field (or the first file,
+    or `CSRF_SCAN_LIMIT` bytes), so an upload is never buffered here; what was read is replayed to the view."""
+    from python_multipart.multipart import MultipartParser, parse_options_header
+
+    _, params = parse_options_header(content_type)
+    boundary = params.get(b"boundary")
+    chunks: list[bytes] = []
+    more = True
+    if not boundary:
+        return None, receive
+    part: dict[str, Any] = {}
+    found: dict[str, Any] = {"value": None, "stop": False}
+
+    def on_part_begin() -> None:
+        part.clear()
+        part.update(header=b"", value=b"", disposition=b"", data=bytearray())
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        part["header"] += data[start:end]
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        part["value"] += data[start:end]
+
+    def on_header_end() -> None:
+        if part["header"].lower() == b"content-disposition":
+            part["disposition"] = part["value"]
+        part["header"], part["value"] = b"", b""
+
+    def on_headers_finished() -> None:
+        _, options = parse_options_header(part["disposition"])
+        part["name"] = options.get(b"name", b"").decode("latin-1")
+        if b"filename" in options:
+            found["stop"] = True  # a file before the token: no token to be found without reading the file
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        if part.get("name") == CSRF_FIELD and len(part["data"]) < 1024:
+            part["data"].extend(data[start:end])
+
+    def on_part_end() -> None:
+        if part.get("name") == CSRF_FIELD and found["value"] is None:
+            found["value"] = part["data"].decode("latin-1")
+            found["stop"] = True
+
+    parser = MultipartParser(boundary, {
+        "on_part_begin": on_part_begin, "on_header_field": on_header_field, "on_header_value": on_header_value,
+        "on_header_end": on_header_end, "on_headers_finished": on_headers_finished, "on_part_data": on_part_data,
+        "on_part_end": on_part_end})
+    read = 0
+    try:
+        while more and not found["stop"] and read < CSRF_SCAN_LIMIT:
+            message: Message = await receive()
+            if message["type"] != "http.request":
+                more = False
+                break
+            chunk = message.get("body", b"")
+            chunks.append(chunk)
+            read += len(chunk)
+            more = message.get("more_body", False)
+            parser.write(chunk)
+    except Exception:  # a malformed body: no token; the view (if it ever runs) reports the form itself
+        found["value"] = None
+    consumed = b"".join(chunks)
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": consumed, "more_body": more}
+        return await receive()
+
+    return found["value"], replay
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
