@@ -37,6 +37,7 @@ class Settings:
     drift_psi_threshold: float = 0.2  # PSI above this flags drift on the model page
     clue_dedup_days: int = 30  # a clue about the same entity and category within this many days is a duplicate
     warning_auto_min_level: str | None = "yellow"  # automatic issue after scoring from this level up; None = off
+    overdue_escalate: bool = True  # the overdue sweep raises an overdue warning on the dashboard (issue 14)
     # Hardening limits (README "Limits")
     max_body_bytes: int = 8 * 1024 * 1024  # GraphQL and form bodies
     max_upload_bytes: int = 256 * 1024 * 1024  # file imports (POST /imports)
@@ -119,7 +120,12 @@ class Settings:
             raise SettingsError("REGWATCH_WARNING_AUTO_MIN_LEVEL must be red, orange, yellow, blue or off, "
                                 f"got {auto_level!r}")
 
+        escalate = env.get("REGWATCH_OVERDUE_ESCALATE", "on").strip().lower()
+        if escalate not in ("on", "off", "true", "false", "1", "0", "yes", "no"):
+            raise SettingsError(f"REGWATCH_OVERDUE_ESCALATE must be on or off, got {escalate!r}")
+
         return cls(
+            overdue_escalate=escalate in ("on", "true", "1", "yes"),
             max_body_bytes=number("REGWATCH_MAX_BODY_BYTES", 8 * 1024 * 1024),
             graphql_max_depth=number("REGWATCH_GRAPHQL_MAX_DEPTH", 12),
             graphql_max_aliases=number("REGWATCH_GRAPHQL_MAX_ALIASES", 30),

@@ -1,6 +1,7 @@
 """Overdue (超期) is derived, never a state; the sweep records one `overdue` event per deadline and escalates:
-notices to the department's lead users (领导/考核人员 of that department) and to the analysts, and the warning is
-marked escalated so the dashboard raises it. Runs as the scheduled job "disposal_overdue_sweep"."""
+notices to the department's lead users (领导/考核人员 of that department) and to the analysts, and (unless
+REGWATCH_OVERDUE_ESCALATE=off) the warning is marked escalated (已升级 in the inbox). Runs as the scheduled job
+"disposal_overdue_sweep"."""
 
 from __future__ import annotations
 
@@ -91,8 +92,11 @@ def sweep_overdue(session: Session, now: datetime | None = None, *, escalate: bo
 
 @job_handler(SWEEP_JOB)
 def _sweep_job(ctx: JobContext) -> dict[str, Any]:
+    from domain.settings import get_settings
+
     now = datetime.fromisoformat(ctx.params["now"]) if ctx.params.get("now") else None
+    escalate = get_settings().overdue_escalate
     with ctx.db.unit_of_work() as session:
-        result = sweep_overdue(session, now)
+        result = sweep_overdue(session, now, escalate=escalate)
     ctx.progress(1, 1, f"超期签收 {result['receipt']} 条，超期处置 {result['disposal']} 条", force=True)
     return result
