@@ -82,7 +82,7 @@ async def import_upload(request: Request) -> Response:
     """
     settings = request.app.state.settings
     require(actor_of(request), "data.ingest")
-    limit = int(getattr(settings, "max_upload_bytes", 256 * 1024 * 1024))
+    limit = settings.max_upload_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         return await _import_page(request, error=_too_large(limit), status_code=413)

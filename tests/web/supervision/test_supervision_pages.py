@@ -151,10 +151,7 @@ async def test_an_upload_over_the_limit_is_refused_with_413(auth_client, db, bas
     app = auth_client._transport.app  # type: ignore[attr-defined]
     while not hasattr(app, "state") and hasattr(app, "app"):
         app = app.app
-    monkeypatch.setattr(app.state, "settings", dataclasses.replace(app.state.settings, max_upload_bytes=1000)
-                        if hasattr(app.state.settings, "max_upload_bytes") else app.state.settings)
-    if not hasattr(app.state.settings, "max_upload_bytes"):
-        object.__setattr__(app.state.settings, "max_upload_bytes", 1000)
+    monkeypatch.setattr(app.state, "settings", dataclasses.replace(app.state.settings, max_upload_bytes=1000))
     token = await csrf_token(auth_client)
     response = await auth_client.post("/imports", data={"kind": "actions", "source": "SCJG-SYS", "csrf_token": token},
                                       files={"file": ("big.csv", b"x" * 5000, "text/csv")}, headers=HTML)
