@@ -30,7 +30,7 @@ def seed_warnings(ctx: Context) -> int:
                 INSERT INTO risk_warning (code, entity_id, level, source, reasons, explanation, score, department_id,
                     status, dispatched_at, receipt_due_at, disposal_due_at, created_by_name, created_at, updated_at,
                     row_version)
-                SELECT 'YJ-2025-' || lpad(e.id::text, 6, '0'), e.id,
+                SELECT 'YJ-2019-' || lpad(e.id::text, 6, '0'), e.id,
                        (ARRAY['red','orange','yellow','blue'])[1 + e.id % 4], 'model', '[]', '{{}}', 0.5,
                        ({depts})[1 + (e.id % {len(ids)})],
                        CASE e.id % 5 WHEN 0 THEN 'closed' WHEN 1 THEN 'in_progress' ELSE 'issued' END,

@@ -432,10 +432,11 @@ async def routing_page(request: Request, errors: dict[str, str] | None = None,
     preview = await db.run(routing.preview_routing, actor, work="read")
     departments = await db.run(_departments, work="read")
     settings = await db.run(lambda s, _a: deadline_service.deadline_settings(s), actor, work="read")
+    workdays = await db.run(deadline_service.list_workday_overrides, actor, work="read")
     return render(request, "warnings/routing.html", {
         "active": "warnings", "page_title": "派发规则", "rules": rules, "preview": preview,
         "departments": departments, "labels": LABELS, "errors": errors or {}, "form": form or {"kind": "district"},
-        "deadlines": settings, "can_settings": can(actor, "settings.manage")},
+        "deadlines": settings, "workdays": workdays, "can_settings": can(actor, "settings.manage")},
         status_code=422 if errors else 200)
 
 
@@ -462,6 +463,43 @@ async def routing_delete(request: Request) -> Response:
     return redirect_after_post(request, "/warnings/routing")
 
 
+async def deadline_save(request: Request) -> Response:
+    form = await request.form()
+    try:
+        await request.app.state.db.run(
+            deadline_service.save_deadline_setting, actor_of(request), str(form.get("level") or ""),
+            receipt_days=_int_param(str(form.get("receipt_days") or "")) or 0,
+            receipt_day_kind=str(form.get("receipt_day_kind") or ""),
+            disposal_days=_int_param(str(form.get("disposal_days") or "")) or 0,
+            disposal_day_kind=str(form.get("disposal_day_kind") or ""))
+    except InvalidInput as exc:  # refusals (not an admin) go to the error page as 403
+        return await routing_page(request, {"deadline": "；".join(e.message for e in exc.errors)})
+    flash(request, "处置时限已保存，用于此后发布的预警。")
+    return redirect_after_post(request, "/warnings/routing")
+
+
+async def workday_save(request: Request) -> Response:
+    form = await request.form()
+    try:
+        day = _date_param(str(form.get("day") or ""), "day", "日期")
+        if day is None:
+            raise InvalidInput("日期：必填", field="day", code="required")
+        await request.app.state.db.run(deadline_service.save_workday_override, actor_of(request), day,
+                                       str(form.get("is_workday") or "1") == "1", str(form.get("note") or ""))
+    except InvalidInput as exc:
+        return await routing_page(request, {"workday": "；".join(e.message for e in exc.errors)})
+    flash(request, "工作日调整已保存。")
+    return redirect_after_post(request, "/warnings/routing")
+
+
+async def workday_delete(request: Request) -> Response:
+    day = _date_param(request.path_params["day"], "day", "日期")
+    assert day is not None
+    await request.app.state.db.run(deadline_service.delete_workday_override, actor_of(request), day)
+    flash(request, "工作日调整已删除。")
+    return redirect_after_post(request, "/warnings/routing")
+
+
 routes = [
     Route("/analysis", risk_page),
     Route("/analysis/export.xlsx", risk_export),
@@ -476,5 +514,8 @@ routes = [
     Route("/warnings/routing", routing_page),
     Route("/warnings/routing", routing_save, methods=["POST"]),
     Route("/warnings/routing/{rule_id:int}/delete", routing_delete, methods=["POST"]),
+    Route("/warnings/deadlines", deadline_save, methods=["POST"]),
+    Route("/warnings/workdays", workday_save, methods=["POST"]),
+    Route("/warnings/workdays/{day}/delete", workday_delete, methods=["POST"]),
     Route("/warnings/{warning_id:int}", warning_detail),
 ]

@@ -125,3 +125,26 @@ async def test_entity_page_loads_its_risk_panel(client, db, acting, city):
     acting.actor = city.handler  # no warning of theirs about this entity: the slot stays empty
     assert (await client.get(f"/analysis/entities/{e.id}", headers=HTMX)).text == ""
     assert (await client.get(f"/analysis/entities/{e.id}", headers=HTML)).status_code == 403
+
+
+async def test_an_admin_sets_deadlines_and_workdays_on_the_page(client, db, acting, city):
+    from tests.domain.warnings.support import actor
+
+    with db.unit_of_work() as s:
+        admin = actor(s, "admin-wu", ["admin"])
+    acting.actor = admin
+    bad = await client.post("/warnings/deadlines", data={"level": "orange", "receipt_days": "1",
+                                                          "receipt_day_kind": "working", "disposal_days": "0",
+                                                          "disposal_day_kind": "working"}, headers=HTML)
+    assert bad.status_code == 422 and "应在 1–365 之间" in bad.text
+    ok = await client.post("/warnings/deadlines", data={"level": "orange", "receipt_days": "1",
+                                                         "receipt_day_kind": "working", "disposal_days": "5",
+                                                         "disposal_day_kind": "working"}, headers=HTML)
+    assert ok.status_code == 303
+    await client.post("/warnings/workdays", data={"day": "2031-01-04", "is_workday": "0", "note": "临时"},
+                      headers=HTML)
+    page = await client.get("/warnings/routing")
+    assert 'data-day="2031-01-04"' in page.text and "临时" in page.text
+    acting.actor = city.analyst  # analysts edit routing, not the calendar
+    refused = await client.post("/warnings/workdays", data={"day": "2031-01-05", "is_workday": "1"}, headers=HTML)
+    assert refused.status_code == 403 and "2031-01-05" not in (await client.get("/warnings/routing")).text
