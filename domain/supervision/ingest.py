@@ -317,8 +317,9 @@ class _Stage:
             sa.select(e.idx, e.field, e.code, e.message, e.row).order_by(e.idx, e.field).limit(limit)).all()
         return [RecordError(*row) for row in rows]
 
-    def save_errors(self, batch_id: int, limit: int = MAX_STORED_ERRORS) -> None:
-        """Store the first `limit` errors (by record) of the batch; the batch row keeps the total."""
+    def save_errors(self, batch_id: int, limit: int | None = None) -> None:
+        """Store the first `limit` (default MAX_STORED_ERRORS) errors, by record; the batch row keeps the total."""
+        limit = MAX_STORED_ERRORS if limit is None else limit
         target = IngestionError.__table__
         e = self.errors.c
         first = (sa.select(sa.literal(batch_id, sa.Integer), e.idx, e.field, e.code, e.message, e.row)

@@ -274,7 +274,6 @@ def test_api_pushes_have_no_row_number(db, basics):
 
 def test_stored_errors_are_capped_and_the_total_kept(db, basics, monkeypatch):
     monkeypatch.setattr(ingest_module, "MAX_STORED_ERRORS", 50)
-    monkeypatch.setattr(ingest_module._Stage.save_errors, "__defaults__", (50,))
     records = [{"uscc": uscc(10 + i), "name": "", "entity_type": "bogus"} for i in range(120)]
     result = ingest_stream(db, ADMIN, source="MANUAL", kind="entities", records=iter(records))
     assert (result.rejected, result.errors_total) == (120, 240)
