@@ -40,6 +40,7 @@ class Chart:
     rows: list[dict[str, Any]]  # one per category; "url" opens the matching warnings list
     series: list[str] = field(default_factory=list)  # which columns the chart draws
     category: str = "label"
+    opens: str = "对应的预警列表"  # what a click on the figure opens (shown under the chart when rows carry urls)
 
     def cell(self, row: dict[str, Any], column: Column) -> str:
         value = row.get(column.key)
@@ -122,7 +123,7 @@ def clue_chart(groups: list[Group], *, links: bool = True) -> Chart:
                  [Column("label", "来源", "text"), Column("distinct", "线索数（去重）"),
                   Column("duplicates", "重复线索"), Column("warned", "已发布或并入预警"),
                   Column("pending", "待研判")], rows,
-                 series=["distinct", "duplicates"])
+                 series=["distinct", "duplicates"], opens="该来源的线索列表")
 
 
 def disposal_chart(ranking: list[DepartmentDisposal], f: StatsFilter) -> Chart:
@@ -165,7 +166,7 @@ def model_charts(model: ModelStatistics, f: StatsFilter, *, model_links: bool = 
         [Column("label", "分数段", "text"), Column("entities", "监管对象数")],
         [{"label": f"{lo:.2f}–{hi:.2f}", "entities": n,
           "url": "/analysis?" + urlencode({"score_min": f"{lo:.2f}", "score_max": f"{hi:.2f}"})}
-         for lo, hi, n in model.score_bins], series=["entities"])
+         for lo, hi, n in model.score_bins], series=["entities"], opens="该分数段的监管对象（研判列表）")
     runs = Chart(
         "runs", "冠军与挑战者模型（最近一次评分）", "stacked",
         "两者在最近一次评分运行中各等级的监管对象数与平均分；挑战者为影子运行，不发布预警。",
@@ -175,5 +176,7 @@ def model_charts(model: ModelStatistics, f: StatsFilter, *, model_links: bool = 
         [{"label": f"{'冠军' if r.alias == 'champion' else '挑战者'} v{r.version}", "as_of": r.as_of.isoformat(),
           "entities": r.entities, "mean": r.mean_score, **{lv: int(r.level_counts.get(lv, 0)) for lv in LEVEL_COLOURS},
           "url": f"/models/{r.version_id}" if model_links else None} for r in model.runs],
-        series=["red", "orange", "yellow", "blue"])
+        series=["red", "orange", "yellow", "blue"], opens="该模型版本")
+    if not any(p.rated for p in model.precision):  # no feedback yet: say so instead of drawing empty bars
+        precision.rows = []
     return [precision, scores, runs]

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from domain.analysis.periods import parse_period
 from domain.identity.actor import Actor
 from domain.identity.policy import can
-from domain.statistics.service import Group, ModelStatistics, RunSummary, StatsFilter
+from domain.statistics.service import Group, LevelPrecision, ModelStatistics, RunSummary, StatsFilter
 from tests.domain.statistics.factories import City
 from web.statistics.charts import clue_chart, model_charts
 from web.statistics.views import _evidence_for
@@ -160,4 +160,12 @@ async def test_links_only_to_pages_the_reader_may_open(client, login, make_user,
     assert clue_chart([group], links=can(handler, "clues.work")).rows[0]["url"] is None
     assert clue_chart([group], links=can(analyst, "clues.work")).rows[0]["url"] == "/clues?source=hotline_12345"
     assert "reports" not in _evidence_for(handler) and "models" not in _evidence_for(handler)
+    # the note under a chart says what a click opens; precision without any feedback is "no data", not empty bars
+    precision, scores, runs_chart = model_charts(
+        ModelStatistics(precision=[LevelPrecision(level="red", label="红色")], score_bins=[(0.5, 0.55, 3)], runs=runs),
+        f)
+    assert precision.rows == [] and runs_chart.opens == "该模型版本"
+    assert scores.opens == "该分数段的监管对象（研判列表）"
+    page = await client.get("/statistics?period=2026H1")
+    assert "点击图形可打开对应的预警列表" in page.text
     assert set(_evidence_for(analyst)) >= {"reports", "models", "behaviour"}

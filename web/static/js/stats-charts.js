@@ -74,7 +74,7 @@
     },
     line: function (c) {
       return { tooltip: { trigger: "axis" }, legend: { top: 0 },
-               grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+               grid: { left: 8, right: 32, top: 32, bottom: 8, containLabel: true },  // room for the last label
                xAxis: { type: "category", data: c.categories, boundaryGap: false }, yAxis: valueAxis(false),
                series: c.series.map(function (s, k) {
                  return { name: s.name, type: "line", symbolSize: 6, itemStyle: { color: PALETTE[k] },
