@@ -190,3 +190,16 @@ async def test_entity_detail_shows_the_trigger_the_class_and_the_deregistration_
     text = (await auth_client.get(f"/entities/{uscc(2)}", headers=HTML)).text
     assert "双随机抽查" in text and "小类 1310" in text
     assert "吊销（2025-05-06 起）" in text and "2025-05-06 起不在册" in text
+
+
+async def test_a_batch_page_says_when_only_the_first_errors_were_kept(auth_client, db, basics, monkeypatch):
+    from domain.supervision import ingest as ingest_module
+
+    monkeypatch.setattr(ingest_module, "MAX_STORED_ERRORS", 3)
+    with db.unit_of_work() as s:
+        result = ingest(s, SYSTEM, source="MANUAL", kind="entities", records=[
+            {"uscc": uscc(10 + i), "name": "", "entity_type": "enterprise"} for i in range(5)])
+    page = (await auth_client.get(f"/batches/{result.batch_id}", headers=HTML)).text
+    assert "全部拒收" in page
+    assert 'id="errors-capped"' in page and "共发现 5 处错误，只保存了前 3 条" in page
+    assert "序号 0" in page  # an API-style push: 0-based index, no file row
