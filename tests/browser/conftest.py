@@ -1,7 +1,7 @@
 """Every page a browser test visits is scanned for Latin-only sentences: every text a staff member reads is Chinese.
 
-The `page` fixture here wraps the one of tests/conftest.py: after each page load, and once more when the test
-ends (so htmx-swapped content counts too), the visible text nodes, placeholders, titles and labels are read and
+The `page` fixture here wraps the one of tests/conftest.py: after each page load, after each htmx swap has
+settled, and once more when the test ends, the visible text nodes, placeholders, titles and labels are read and
 any run of two or more Latin words without a Chinese character is reported. Codes may follow in brackets where
 they help support, so text inside <code>/<pre>/<kbd> or an element marked `data-latin-ok` is not scanned, nor
 is GraphiQL (an integrators' tool, in English by design).
@@ -35,6 +35,10 @@ async def page(page) -> AsyncIterator:  # the page of tests/conftest.py, scanned
 
     pending: list[asyncio.Future] = []
     page.on("load", lambda _page: pending.append(asyncio.ensure_future(scan())))
+    # htmx swaps (inline errors, filtered lists, polled progress) are scanned too, once they have settled
+    await page.expose_function("__regwatchSwapped", lambda: pending.append(asyncio.ensure_future(scan())))
+    await page.add_init_script(
+        "document.addEventListener('htmx:afterSettle', () => window.__regwatchSwapped && window.__regwatchSwapped())")
     yield page
     if not page.is_closed():
         await scan()
