@@ -19,7 +19,7 @@ from domain.jobs.service import JobContext, job_handler
 from domain.reports.data import ReportData, gather_report_data
 from domain.reports.models import AnalysisReport
 from domain.reports.service import REPORT_JOB, SCHEDULED_REPORT_JOB, record_report, report_exists
-from domain.types import local_today, utcnow
+from domain.types import LOCAL_TZ, local_today, utcnow
 from reports.render import outline, render_docx, render_html
 
 __all__ = ["REPORT_SCHEDULE", "ensure_report_schedule", "generate_report", "write_report_files"]
@@ -32,7 +32,7 @@ def write_report_files(data: ReportData, actor: Actor, var_dir: str | Path, job_
     sections = outline(data)
     docx = render_docx(data, sections, generated_by=actor.username)
     page = render_html(data, sections, generated_by=actor.username)
-    stamp = utcnow().strftime("%Y%m%dT%H%M%S")
+    stamp = utcnow().astimezone(LOCAL_TZ).strftime("%Y%m%dT%H%M%S")  # the operator reads it: Beijing time
     rel = Path("reports") / data.period.code.replace("~", "_") / f"report-{stamp}-{job_id or 'now'}"
     base = Path(var_dir)
     (base / rel.parent).mkdir(parents=True, exist_ok=True)

@@ -129,3 +129,13 @@ def test_figures_are_numbered_without_gaps():
     s4.image("图4 部门效能评价总分", b"")
     _number_figures([s1, s2, s4])
     assert [b.text for s in (s1, s4) for b in s.blocks] == ["图1 各部门监管事项覆盖率", "图2 部门效能评价总分"]
+
+
+def test_archived_file_names_carry_beijing_time(session, tmp_path):
+    from domain.types import LOCAL_TZ
+
+    build_city(session)
+    before = datetime.now(LOCAL_TZ).replace(microsecond=0, tzinfo=None)
+    row = generate_report(session, SYSTEM, parse_period("2026H1"), tmp_path)
+    stamp = datetime.strptime(row.docx_path.rsplit("report-", 1)[1][:15], "%Y%m%dT%H%M%S")
+    assert before <= stamp <= datetime.now(LOCAL_TZ).replace(tzinfo=None)
