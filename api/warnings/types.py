@@ -181,12 +181,11 @@ class RiskWarningNode:
         return node
 
     @strawberry.field(description="The entity (监管对象).")
-    async def entity(self, info: Info) -> EntityRef | None:
+    def entity(self) -> EntityRef | None:
+        # loaded with the page (one batched query): a plain field, no awaitable per node
         from api.supervision.types import EntityNode
 
-        if self.entity_ is not None:
-            return EntityNode.build(self.entity_)
-        return await _entity(info, int(self.entity_id))
+        return EntityNode.build(self.entity_) if self.entity_ is not None else None
 
     @strawberry.field(description="Every step, oldest first (处置记录); on riskWarning(id) only.")
     def events(self) -> list[WarningEventNode]:

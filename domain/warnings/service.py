@@ -176,7 +176,7 @@ class WarningRow:
     department_name: str
     last_event: WarningEvent | None
     overdue: bool
-    entity: Entity | None = None
+    entity: Any = None  # the entity's columns (a row with attribute access) for nesting
     department_code: str = ""
 
 
@@ -249,7 +249,11 @@ def _rows(session: Session, warnings: Sequence[Warning]) -> list[WarningRow]:
     """What a list shows for one page of warnings: entities, departments, last events — one query each."""
     if not warnings:
         return []
-    entities = by_id(session, Entity, {w.entity_id for w in warnings})
+    # plain rows of the columns a list shows (no ORM identity map for 50 entities)
+    entities = by_id(session, Entity, {w.entity_id for w in warnings}, Entity.uscc, Entity.name, Entity.entity_type,
+                     Entity.industry_code, Entity.region_code, Entity.registered_capital, Entity.founded_on,
+                     Entity.status, Entity.industry_class_code, Entity.status_changed_on, Entity.deregistered_on,
+                     Entity.updated_at)
     departments = by_id(session, Department, {w.department_id for w in warnings}, Department.code, Department.name)
     ids = [w.id for w in warnings]
     last_ids = (sa.select(sa.func.max(WarningEvent.id)).where(WarningEvent.warning_id.in_(ids))  # type: ignore
