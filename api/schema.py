@@ -66,6 +66,7 @@ class Schema(strawberry.Schema):
 
 def build_schema(settings: Settings, *, extra_queries: tuple[type, ...] = ()) -> strawberry.Schema:
     query = _merge("Query", [*QUERIES, *extra_queries])
+    assert query is not None, "the schema needs at least one Query class"
     mutation = _merge("Mutation", MUTATIONS)
     subscription = _merge("Subscription", SUBSCRIPTIONS)
     return Schema(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import cast
 
 import strawberry
 
@@ -33,8 +34,8 @@ class AuditEntryType:
         return cls(id=strawberry.ID(str(row.id)), occurred_at=row.occurred_at,
                    actor_id=strawberry.ID(str(row.actor_id)) if row.actor_id is not None else None,
                    actor_name=row.actor_name, action=row.action, object_type=row.object_type,
-                   object_id=row.object_id, changes=row.changes, request_id=row.request_id,
-                   client_addr=row.client_addr)
+                   object_id=row.object_id, changes=cast(strawberry.scalars.JSON, row.changes),
+                   request_id=row.request_id, client_addr=row.client_addr)
 
 
 @strawberry.type
