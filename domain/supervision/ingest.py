@@ -394,6 +394,8 @@ def ingest(session: Session, actor: Actor, *, source: str, kind: str, records: I
            mode: str = "partial", channel: str = "api", file_name: str | None = None) -> IngestResult:
     """Validate and upsert one call's records (at most MAX_RECORDS_PER_CALL) in the caller's unit of work."""
     _check_arguments(kind, mode, channel)
+    if kind not in STAGE_COLUMNS:  # clues are pushed through submitClues / imported as files (ingest_stream)
+        raise InvalidInput(f"数据类别“{kind}”不能用这个接口推送", field="kind", code="invalid_kind")
     batch = list(records)
     if len(batch) > MAX_RECORDS_PER_CALL:
         raise InvalidInput(
