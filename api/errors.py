@@ -10,7 +10,7 @@ from strawberry.extensions import MaskErrors
 
 from domain.errors import DomainError
 
-__all__ = ["ErrorPolicy", "UserError", "user_errors"]
+__all__ = ["ErrorPolicy", "UserError", "camel_field", "user_errors"]
 
 log = logging.getLogger("regwatch.graphql")
 
@@ -22,8 +22,21 @@ class UserError:
     message: str
 
 
+def camel_field(name: str | None) -> str | None:
+    """A domain field name (snake_case, possibly dotted: "thresholds.min_level") as GraphQL names it (camelCase).
+    The one place the transport translates field names; names already in camelCase pass unchanged."""
+    if name is None:
+        return None
+    return ".".join(_camel_part(part) for part in name.split("."))
+
+
+def _camel_part(part: str) -> str:
+    head, *rest = part.split("_")
+    return head + "".join(word[:1].upper() + word[1:] for word in rest)
+
+
 def user_errors(exc: DomainError) -> list[UserError]:
-    return [UserError(field=e.field, code=e.code, message=e.message) for e in exc.errors]
+    return [UserError(field=camel_field(e.field), code=e.code, message=e.message) for e in exc.errors]
 
 
 class ErrorPolicy(MaskErrors):
@@ -42,7 +55,8 @@ class ErrorPolicy(MaskErrors):
                 processed.append(GraphQLError(
                     original.message, nodes=error.nodes, source=error.source, positions=error.positions,
                     path=error.path, original_error=None,
-                    extensions={"code": original.code, **({"field": original.field} if original.field else {})}))
+                    extensions={"code": original.code,
+                                **({"field": camel_field(original.field)} if original.field else {})}))
             elif original is None or isinstance(original, GraphQLError):
                 processed.append(error)  # syntax, validation and limit errors speak for themselves
             else:

@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 
 from api.context import Info
+from api.errors import camel_field
 from domain.errors import InvalidInput, NotFound
 from domain.integration.models import BATCH_OUTCOME_LABELS, batch_outcome
 from domain.supervision.ingest import MAX_RECORDS_PER_CALL, IngestResult, RecordError, ingest
@@ -23,11 +24,7 @@ class IngestMode(Enum):
     ALL_OR_NOTHING = "all_or_nothing"
 
 
-def _camel(name: str | None) -> str | None:
-    if name is None:
-        return None
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
+_camel = camel_field  # the one translation of domain field names, in api/errors.py
 
 
 @strawberry.type(name="IngestRecordError", description="One problem with one record (记录错误): its 0-based index "

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
+from api.errors import camel_field
 from domain.errors import DomainError
 from domain.identity.actor import SYSTEM, Actor
 
 __all__ = ["camel", "score_entities"]
 
 
-def camel(name: str | None) -> str | None:
-    if name is None:
-        return None
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
+camel = camel_field  # the one translation of domain field names, in api/errors.py
 
 
 def _score(session, actor: Actor, entity_id: int) -> None:

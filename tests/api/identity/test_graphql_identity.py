@@ -155,7 +155,7 @@ async def test_mutations_answer_bad_input_with_typed_errors(client, db, api_toke
     payload = bad["data"]["createDepartment"]
     assert payload["department"] is None
     assert {(e["field"], e["code"]) for e in payload["errors"]} == {
-        ("code", "bad_format"), ("name", "required"), ("region_code", "unknown_region")}
+        ("code", "bad_format"), ("name", "required"), ("regionCode", "unknown_region")}  # GraphQL names, camelCase
     ok = (await gql(client, CREATE_DEPT, {"code": "sz-gs", "name": "姑苏区", "region": "320508"}, bearer(api_token))
           ).json()["data"]["createDepartment"]
     assert ok["errors"] == [] and ok["department"]["code"] == "SZ-GS"
@@ -209,7 +209,7 @@ async def test_change_my_password_through_graphql(client, db):
     headers = bearer(new_token(db, user.id))
     weak = (await gql(client, change, {"c": "Regwatch-Test-2026!", "n": "weak"}, headers)).json()
     assert weak["data"]["changeMyPassword"] == {"ok": False,
-                                                "errors": [{"field": "new_password", "code": "weak_password"}]}
+                                                "errors": [{"field": "newPassword", "code": "weak_password"}]}
     ok = (await gql(client, change, {"c": "Regwatch-Test-2026!", "n": "Brand-New-2026"}, headers)).json()
     assert ok["data"]["changeMyPassword"] == {"ok": True, "errors": []}
 
