@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from domain.disposal.models import WarningAssist, WarningDisposal
-from domain.disposal.overdue import overdue_condition
+from domain.disposal.overdue import is_overdue, overdue_condition
 from domain.disposal.service import STALE_MESSAGE, receive_warning
 from domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from domain.identity.actor import Actor
@@ -132,13 +132,12 @@ def _load(session: Session, actor: Actor, warnings: Sequence[Warning], now: date
     ids = [w.id for w in warnings]
     disposal = {d.warning_id: d for d in session.exec(select(WarningDisposal).where(
         WarningDisposal.warning_id.in_(ids))).all()}
-    overdue_ids = set(session.exec(select(Warning.id).where(Warning.id.in_(ids), overdue_condition(now))).all())
     rows = []
     for w in warnings:
         e = entities.get(w.entity_id)
         d = departments.get(w.department_id)
         disp = disposal.get(w.id)
-        rows.append(InboxRow(w, e.name if e else "", e.uscc if e else "", d.name if d else "", w.id in overdue_ids,
+        rows.append(InboxRow(w, e.name if e else "", e.uscc if e else "", d.name if d else "", is_overdue(w, now),
                              actor.department_id is not None and w.department_id != actor.department_id
                              and not has_city_wide_scope(actor),
                              disp.urge_count if disp else 0, bool(disp and disp.escalated_at)))
@@ -162,7 +161,7 @@ def inbox_counts(session: Session, actor: Actor, f: InboxFilter | None = None, *
     f = f or InboxFilter()
     _check(f)
     now = now or utcnow()
-    base = _base(actor, f, with_tab=False, now=now).subquery()
+    base = _base(actor, f, with_tab=False, now=now).with_only_columns(Warning.status).subquery()
     by_status = dict(session.execute(sa.select(base.c.status, sa.func.count()).group_by(base.c.status)).all())
     overdue_base = _base(actor, f, with_tab=False, now=now).where(Warning.status.in_(TABS["overdue"][1]),
                                                                    overdue_condition(now))

@@ -20,7 +20,7 @@ from domain.notifications.outbox import notify_users, users_of_departments, user
 from domain.types import LOCAL_TZ, utcnow
 from domain.warnings.models import Warning, WarningEvent
 
-__all__ = ["SWEEP_JOB", "SWEEP_MINUTES", "overdue_condition", "sweep_overdue"]
+__all__ = ["SWEEP_JOB", "SWEEP_MINUTES", "is_overdue", "overdue_condition", "sweep_overdue"]
 
 SWEEP_JOB = "disposal_overdue_sweep"
 SWEEP_MINUTES = 10
@@ -39,6 +39,12 @@ def disposal_overdue(now: datetime) -> Any:
 def overdue_condition(now: datetime) -> Any:
     """SQL: the warning is past its receipt or disposal deadline (the inbox's 已超期 tab)."""
     return sa.or_(receipt_overdue(now), disposal_overdue(now))
+
+
+def is_overdue(w: Warning, now: datetime) -> bool:
+    """The same rule as `overdue_condition`, for a loaded warning."""
+    return ((w.status in RECEIPT_OPEN and w.received_at is None and w.receipt_due_at < now)
+            or (w.status in DISPOSAL_OPEN and w.disposal_due_at < now))
 
 
 def _ensure_rows(session: Session, ids: list[int]) -> None:
