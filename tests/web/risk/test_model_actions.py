@@ -17,10 +17,17 @@ async def test_promote_and_roll_back_from_the_pages(client, session):
     v1, v2 = add_version(session, 1), add_version(session, 2)
     add_alias(session, v1, "champion", days_ago=3)
     session.commit()
-    promoted = await client.post(f"/models/{v2.id}/promote", data={"alias": "champion"}, headers=HTMX)
+    no_reason = await client.post(f"/models/{v2.id}/promote", data={"alias": "champion"}, headers=HTMX)
+    refused = await client.get(no_reason.headers["hx-redirect"], headers=HTML)
+    assert "请填写原因" in refused.text
+    session.expire_all()
+    assert session.get(ModelAlias, ("entity_risk", "champion")).version_id == v1.id  # unchanged
+    promoted = await client.post(f"/models/{v2.id}/promote", data={"alias": "champion", "reason": "v2 更准"},
+                                 headers=HTMX)
     assert promoted.status_code == 204 and promoted.headers["hx-redirect"] == f"/models/{v2.id}"
     page = await client.get(f"/models/{v2.id}", headers=HTML)
     assert "已设为冠军模型" in page.text and 'data-alias="champion"' in page.text
+    assert 'data-action="rollback"' in page.text and "回滚到上一版本（v1）" in page.text  # v1 held it before
 
     back = await client.post("/models/rollback", data={"alias": "champion"}, headers=HTML)  # a plain form post
     assert back.status_code == 303 and back.headers["location"] == f"/models/{v1.id}"
@@ -111,10 +118,10 @@ async def test_the_train_button_starts_a_job_and_its_panel_follows_it_to_the_new
 
 async def test_the_backtest_form_runs_a_job_and_the_result_table_appears(client, acting, session, db):
     from domain.identity.actor import SYSTEM
-    from ml import service
+    from ml.model_training import TrainOptions, train_model
 
     small_city(db, 1500)
-    version = service.train_model(session, SYSTEM, seed=5)
+    version = train_model(session, SYSTEM, options=TrainOptions(n_cutoffs=4, step_days=60, seed=5))
     acting.actor = add_user(session, "analyst-zhou", ["analyst"])
     session.commit()
     empty = await client.post(f"/models/{version.id}/backtest", data={"as_of": ""}, headers=HTMX)
@@ -128,3 +135,23 @@ async def test_the_backtest_form_runs_a_job_and_the_result_table_appears(client,
     page = await client.get(f"/models/{version.id}", headers=HTML)
     table = re.search(r'<div id="backtests">(.*?)</div>\s*</div>', page.text, re.S).group(1)
     assert "截止 2025-03-31" in table and "红色" in table and "无等级" in table
+
+
+async def test_the_model_page_starts_a_scoring_run(client, acting, session, db):
+    small_city(db, 300)
+    champion = add_version(session, 1)
+    add_alias(session, champion, "champion")
+    acting.actor = add_user(session, "analyst-zhou", ["analyst"])  # a job is started by a real user
+    session.commit()
+    page = await client.get(f"/models/{champion.id}", headers=HTML)
+    assert 'data-action="score"' in page.text and 'hx-post="/models/score"' in page.text
+    started = await client.post("/models/score", headers=HTMX)
+    job_id = int(re.search(r'id="job-(\d+)"', started.text).group(1))
+    assert "风险评分" in started.text
+    assert run_queued_job(db, job_id).status == "succeeded"
+    panel = await client.get(f"/models/jobs/{job_id}", headers=HTMX)
+    assert "data-score-done" in panel.text and "冠军模型 300 个对象" in panel.text
+    from domain.risk.models import ScoringRun
+
+    (run,) = session.exec(select(ScoringRun)).all()
+    assert run.version_id == champion.id and run.entities == 300

@@ -1,22 +1,17 @@
-"""In a real browser: the model page draws its charts under the strict CSP, and promote/rollback work by clicking."""
+"""In a real browser, signed in as a real analyst: the model page draws its charts under the strict CSP, and
+promote (with its reason) and rollback work by clicking."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.api.risk.factories import ANALYST, ActAs, add_alias, add_version
+from tests.api.risk.factories import ANALYST, add_alias, add_version
+from tests.domain.identity.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def app(settings, db):
-    from regwatch_app import create_app
-
-    return ActAs(create_app(settings, run_jobs=False, database=db, trust_preset_actor=True), ANALYST)
-
-
-async def test_charts_render_and_promote_then_rollback_through_the_page(live_server, page, session):
+async def test_charts_render_and_promote_then_rollback_through_the_page(live_server, page, session, acting):
     v1, v2 = add_version(session, 1), add_version(session, 2)
     add_alias(session, v1, "champion", days_ago=3)
     session.commit()
@@ -25,11 +20,17 @@ async def test_charts_render_and_promote_then_rollback_through_the_page(live_ser
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.on("dialog", lambda d: d.accept())
 
-    await page.goto(f"{live_server}/models/{v2.id}")
+    await page.goto(f"{live_server}/login?next=/models/{v2.id}")
+    await page.fill("#username", ANALYST.username)
+    await page.fill("#password", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"**/models/{v2.id}", timeout=10_000)
     for kind in ("roc", "pr", "calibration", "importance"):
         await page.wait_for_selector(f'[data-chart="{kind}"] canvas', timeout=10_000)
     assert await page.locator("[data-chart] canvas").count() >= 4
 
+    assert await page.locator('[data-action="rollback"]').count() == 0  # v2 is not the champion
+    await page.fill('[data-reason="champion"]', "v2 在验证窗口上更准")
     await page.click('[data-action="promote-champion"]')
     await page.wait_for_selector('#version-aliases [data-alias="champion"]', timeout=10_000)
     assert "已设为冠军模型" in await page.inner_text("#main")

@@ -37,12 +37,24 @@ async def test_a_version_page_carries_chart_data_thresholds_and_drift(client, se
     data = json.loads(re.search(r'<script type="application/json" id="model-chart-data">(.*?)</script>', html,
                                 re.S).group(1))
     assert data["roc"][0] == [0.0, 0.0] and data["roc"][-1] == [1.0, 1.0]
-    assert len(data["pr"]) > 5 and len(data["calibration"]) == 5 and data["importance"]
+    assert len(data["pr"]) > 5 and len(data["calibration"]) == 10 == len(data["calibrationBefore"])
+    assert data["importance"]
     for kind in ("roc", "pr", "calibration", "importance"):
         assert f'data-chart="{kind}"' in html
     assert 'id="threshold-red"' in html and 'value="0.8"' in html
     assert 'id="drift-alert"' in html and 'data-drift="complaints_90d"' in html
     assert "设为冠军模型" in html and "hx-confirm" in html
+    assert 'data-reason="champion"' in html and "原因（必填" in html  # promoting asks why
+    assert 'data-action="rollback"' not in html  # not the champion: nothing to roll back
+    for table in ("lift-table", "calibration-table"):
+        assert f'id="{table}"' in html
+    lift = re.search(r'<table[^>]*id="lift-table".*?</table>', html, re.S).group(0)
+    assert lift.count("data-decile=") == 10 and "第 1 组" in lift
+    calibration = re.search(r'<table[^>]*id="calibration-table".*?</table>', html, re.S).group(0)
+    assert "校准前预测" in calibration and "校准后预测" in calibration and "Platt 缩放" in html
+    assert 'data-metric="new_events_roc_auc"' in html and "仅新发事件" in html and "95% 区间" in html
+    assert "评分最高的 200 家监管对象中" in html  # fewer than 1,000 held out in this small fit
+    assert "从下一次评分起生效" in html
     assert "<script>" not in html and " style=" not in html  # CSP: no inline code or styles
 
 
@@ -70,10 +82,13 @@ async def test_compare_page_shows_both_versions_and_the_difference(client, sessi
     session.commit()
     page = await client.get(f"/models/compare?a={a.id}&b={b.id}", headers=HTML)
     assert page.status_code == 200
-    row = re.search(r'<tr data-metric="rocAuc">(.*?)</tr>', page.text, re.S).group(1)
+    row = re.search(r'<tr data-metric="roc_auc">(.*?)</tr>', page.text, re.S).group(1)
     assert "0.8000" in row and "0.8600" in row and "+0.0600" in row and "text-success" in row
     data = json.loads(re.search(r'id="model-chart-data">(.*?)</script>', page.text, re.S).group(1))
     assert [c["name"] for c in data["compare-roc"]] == ["A · v1", "B · v2"] and data["compare-pr"][1]["points"]
+    for key in ("new_events_roc_auc", "roc_auc_ci_low", "mean_predicted", "ece", "lift_decile_1",
+                "baseline_new_events_roc_auc"):
+        assert f'<tr data-metric="{key}">' in page.text, key
 
 
 async def test_rules_list_and_edit_form(client, session):
