@@ -115,7 +115,10 @@ async def evaluation_scorecard(request: Request) -> Response:
     if row is None:
         raise NotFound(f"部门“{code}”不在该次评价中或不在您的查看范围内")
     inds = view.indicator_set.indicators
-    radar = {"indicators": [{"name": METRICS.get(i.metric, (i.metric,))[0], "max": 100} for i in inds],
+    # an indicator without data is not scored: its axis says so instead of looking like a zero
+    radar = {"indicators": [{"name": METRICS.get(i.metric, (i.metric,))[0]
+                             + ("（无数据）" if row.result.scores.get(i.metric) is None else ""), "max": 100}
+                            for i in inds],
              "values": [round(100 * (row.result.scores.get(i.metric) or 0) / i.weight, 1) for i in inds],
              "name": row.department_name}
     return render(request, "analysis/eval_scorecard.html", {

@@ -4,6 +4,7 @@ Excel export; reports generated, listed and downloaded; a handler sees their own
 from __future__ import annotations
 
 import io
+import json
 import re
 
 from openpyxl import load_workbook
@@ -39,6 +40,14 @@ async def test_evaluation_pages_and_export(client, city):
     run_id = re.search(r"/evaluations/runs/(\d+)\.xlsx", ranking.text)[1]
     card = await client.get(f"/evaluations/runs/{run_id}/departments/SZ-A")
     assert card.status_code == 200 and "evaluation-chart-data" in card.text and "17.83" in card.text
+    seen_missing = 0
+    for code in ("SZ-A", "SZ-B"):  # an indicator without data is named so on the radar, not drawn as a plain zero
+        text = (await client.get(f"/evaluations/runs/{run_id}/departments/{code}")).text
+        radar = json.loads(re.search(r'id="evaluation-chart-data">(.*?)</script>', text, re.S)[1])
+        missing = text.count("无数据</span> / ")
+        assert sum(i["name"].endswith("（无数据）") for i in radar["indicators"]) == missing, (code, missing)
+        seen_missing += missing
+    assert seen_missing > 0  # the dataset has a department with an indicator without data
     xlsx = await client.get(f"/evaluations/runs/{run_id}.xlsx")
     ws = load_workbook(io.BytesIO(xlsx.content)).active
     assert ws["B5"].value == "SZ-B" and ws["D5"].value == 96.25
