@@ -3,7 +3,6 @@ external id, manual entry, deduplication inside a window, lists, detail and judg
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -659,8 +658,3 @@ def judge_clue(session: Session, actor: Actor, clue_id: int, judgement: Judgemen
     session.flush()
     session.refresh(clue)
     return clue
-
-
-def clue_attachments_json(clue: RiskClue) -> str:
-    return json.dumps(clue.attachments or [], ensure_ascii=False)
-

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from domain.audit.service import record_audit
 from domain.errors import FieldError, InvalidInput, NotFound
@@ -248,8 +248,3 @@ def preview_routing(session: Session, actor: Actor, *, sample: int = 20) -> list
         .outerjoin(proposed, proposed.id == routed.c.proposed_id)
         .order_by(routed.c.id.desc())).all()
     return [PreviewRow(*row) for row in rows]
-
-
-def department_choices(session: Session) -> list[tuple[int, str, str]]:
-    return [(d.id, d.code, d.name) for d in session.exec(
-        select(Department).where(col(Department.active).is_(True)).order_by(Department.code))]  # type: ignore[misc]

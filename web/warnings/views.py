@@ -13,9 +13,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from api.warnings.mutations.common import score_entities
 from api.warnings.reasons import reasons_of, warning_reasons
 from domain.errors import DomainError, Forbidden, InvalidInput
-from domain.identity.models import Department
+from domain.identity.departments import department_choices
 from domain.identity.policy import can
 from domain.reference.service import list_industries, list_regions
 from domain.settings import get_settings
@@ -85,13 +86,6 @@ def _int_param(text: str | None) -> int | None:
     return int(text) if text and text.isdigit() else None
 
 
-def _departments(session, _actor=None) -> list[Department]:
-    from sqlmodel import select
-
-    return list(session.exec(select(Department).where(Department.active == True)  # noqa: E712
-                             .order_by(Department.code)))  # type: ignore[arg-type]
-
-
 # ---- risk list -----------------------------------------------------------------------------------------------
 
 def _risk_filter(request: Request) -> tuple[risk_list.RiskFilter, dict[str, str]]:
@@ -116,7 +110,7 @@ def _risk_reference(session, actor):
     run = risk_list.champion_run(session)
     rules = [r.code for r in session.exec(select(RiskRule).order_by(RiskRule.code))]
     return (list_regions(session, parent_code="320500"), list_industries(session, level="section"),
-            _departments(session), rules, run)
+            department_choices(session, actor), rules, run)
 
 
 async def risk_page(request: Request) -> Response:
@@ -220,7 +214,7 @@ async def clue_list(request: Request) -> Response:
         errors = _errors(exc)
         raw = dict(request.query_params)
         page = await db.run(clue_service.list_clues, actor, window, clue_service.ClueFilter(), work="read")
-    departments = await db.run(_departments, work="read")
+    departments = await db.run(department_choices, actor_of(request), work="read")
     return render(request, "warnings/clues.html", {
         "active": "clues", "page_title": "风险线索", "page": page, "raw": raw, "errors": errors,
         "departments": departments, "labels": LABELS, "can_work": can(actor, "clues.work"),
@@ -243,29 +237,9 @@ def _clue_form_context(form: dict[str, Any], errors: dict[str, str], departments
 
 
 async def clue_new(request: Request) -> Response:
-    departments = await request.app.state.db.run(_departments, work="read")
+    departments = await request.app.state.db.run(department_choices, actor_of(request), work="read")
     form = {"source": "manual", "received_on": local_today().isoformat()}
     return render(request, "warnings/clue_new.html", _clue_form_context(form, {}, departments))
-
-
-def _score_entity_now(session, actor, entity_id: int) -> bool:
-    """On-demand scoring of a new clue's entity with the champion (the engine's single-entity scoring)."""
-    from ml import service as ml_service
-
-    ml_service.score_entity(session, actor, entity_id)
-    return True
-
-
-async def score_after_clue(request: Request, entity_ids: list[int]) -> int:
-    """Best effort, after the clue is saved: no champion yet, or a not-yet-founded entity, is not the clue's problem."""
-    done = 0
-    for entity_id in entity_ids:
-        try:
-            await request.app.state.db.run(_score_entity_now, actor_of(request), entity_id)
-            done += 1
-        except DomainError:
-            continue
-    return done
 
 
 async def clue_create(request: Request) -> Response:
@@ -279,17 +253,17 @@ async def clue_create(request: Request) -> Response:
             await db.run(clue_service.create_clue, actor_of(request), data, dedup_days=dedup, work="dry_run")
         except DomainError as exc:
             errors = _errors(exc)
-        departments = await db.run(_departments, work="read")
+        departments = await db.run(department_choices, actor_of(request), work="read")
         return render(request, "warnings/clue_new.html", _clue_form_context(dict(form), errors, departments),
                       block="clue_form")
     try:
         clue = await db.run(clue_service.create_clue, actor_of(request), data, dedup_days=dedup)
     except DomainError as exc:
-        departments = await db.run(_departments, work="read")
+        departments = await db.run(department_choices, actor_of(request), work="read")
         return render(request, "warnings/clue_new.html", _clue_form_context(dict(form), _errors(exc), departments),
                       block="clue_form", status_code=_error_status(request, exc))
     if clue.entity_id is not None and clue.duplicate_of_id is None:
-        await score_after_clue(request, [clue.entity_id])
+        await score_entities(db, [clue.entity_id])  # the engine's single-entity scoring, as GraphQL does
     note = f"（与线索 {clue.duplicate_of_id} 重复，已关联）" if clue.duplicate_of_id else ""
     flash(request, f"线索已录入{note}。")
     return redirect_after_post(request, f"/clues/{clue.id}")
@@ -367,7 +341,7 @@ async def warning_list(request: Request) -> Response:
         raw = dict(request.query_params)
         page = await db.run(warning_service.list_warnings, actor, window, warning_service.WarningFilter(),
                             work="read")
-    departments = await db.run(_departments, work="read")
+    departments = await db.run(department_choices, actor_of(request), work="read")
     return render(request, "warnings/warnings.html", {
         "active": "warnings", "page_title": "风险预警", "page": page, "raw": raw, "errors": errors,
         "departments": departments, "labels": LABELS, "levels": LEVELS,
@@ -412,7 +386,7 @@ async def warning_new(request: Request) -> Response:
         return routing.route_entity(session, entity_id), warning_service.open_warning_of(session, entity_id)
 
     route, open_w = await db.run(route_of, actor, work="read")
-    departments = await db.run(_departments, work="read")
+    departments = await db.run(department_choices, actor_of(request), work="read")
     reasons = reasons_of(info.current.contributions, info.current.rules_matched, top=3) if info.current else []
     form = form or {"level": (info.current.level if info.current else None) or "yellow",
                     "department_id": str(route.department_id or ""), "reasons": "\n".join(r.text for r in reasons)}
@@ -430,7 +404,7 @@ async def routing_page(request: Request, errors: dict[str, str] | None = None,
     actor = actor_of(request)
     rules = await db.run(routing.list_routing_rules, actor, work="read")
     preview = await db.run(routing.preview_routing, actor, work="read")
-    departments = await db.run(_departments, work="read")
+    departments = await db.run(department_choices, actor_of(request), work="read")
     settings = await db.run(lambda s, _a: deadline_service.deadline_settings(s), actor, work="read")
     workdays = await db.run(deadline_service.list_workday_overrides, actor, work="read")
     return render(request, "warnings/routing.html", {
