@@ -1,8 +1,9 @@
 """Calibration (概率校准): turn the booster's raw scores into probabilities that match observed rates.
 
-Fitted on a held-out slice of the *training* cut-offs (the early-stopping fifth of the entities, id mod 5 = 0),
-never on the validation window, so the held-out figures stay honest. The mapping is stored with the version as
-plain JSON and applied to every score the version writes (scoring runs, on-demand scores, backtests).
+Fitted on a held-out slice of the *training* cut-offs (the early-stopping fifth of the entities, id mod 5 = 0,
+at the most recent training cut-offs: `TrainingPlan.calibration_cutoffs`), never on the validation window,
+so the held-out figures stay honest. The mapping is stored with the version as plain JSON and applied to
+every score the version writes (scoring runs, on-demand scores, backtests).
 
 Two methods: Platt scaling (a logistic fit on the raw log-odds, `platt`: strictly monotone, so rankings and
 ROC-AUC are unchanged) and isotonic regression (`isotonic`: a step function interpolated linearly between

@@ -95,7 +95,7 @@ async def test_saving_a_rule_reports_each_specific_problem(client, session):
     assert typed["data"]["saveRiskRule"]["errors"][0]["code"] == "wrong_type"
     several = await gql(client, SAVE_RULE, {"in": {**base, "code": "", "minLevel": "purple",
                                                     "expression": "penalties_365d >= 2"}})
-    assert {e["field"] for e in several["data"]["saveRiskRule"]["errors"]} == {"code", "min_level"}
+    assert {e["field"] for e in several["data"]["saveRiskRule"]["errors"]} == {"code", "minLevel"}  # as sent
     assert session.exec(select(RiskRule)).all() == []
 
 
@@ -148,7 +148,7 @@ async def test_train_model_starts_a_job_that_records_a_new_version(client, actin
                             "{ job { id } errors { field code message } } }")
     assert bad["data"]["trainModel"]["job"] is None
     assert [(e["field"], e["code"]) for e in bad["data"]["trainModel"]["errors"]] == [
-        ("label_window_days", "out_of_range"), ("n_cutoffs", "out_of_range")]
+        ("labelWindowDays", "out_of_range"), ("nCutoffs", "out_of_range")]  # the input's names, as sent
     assert "标签窗口天数须在 1–730 之间" in bad["data"]["trainModel"]["errors"][0]["message"]
 
 
