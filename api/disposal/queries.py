@@ -8,7 +8,13 @@ import strawberry
 from sqlmodel import Session, select
 
 from api.context import Info
-from api.disposal.types import DisposalWarningNode, InboxCountsType, WebhookDeliveryNode, WebhookSubscriptionNode
+from api.disposal.types import (
+    DisposalWarningNode,
+    InboxCountsType,
+    NoticeNode,
+    WebhookDeliveryNode,
+    WebhookSubscriptionNode,
+)
 from api.ids import parse_id
 from api.pagination import Connection, build_connection, page_request
 from domain.disposal.inbox import InboxFilter, inbox_counts, inbox_page
@@ -74,6 +80,14 @@ class DisposalQuery:
         ctx = info.context
         detail = await ctx.read(disposal_detail, ctx.actor, parse_id(id))
         return DisposalWarningNode.from_detail(detail)
+
+    @strawberry.field(description="The caller's notices, newest first (站内通知).")
+    async def my_notices(self, info: Info, unread_only: bool = False, first: int = 50) -> list[NoticeNode]:
+        from domain.notifications.notices import list_notices
+
+        ctx = info.context
+        rows = await ctx.read(list_notices, ctx.actor, limit=first, unread_only=unread_only)
+        return [NoticeNode.build(n) for n in rows]
 
     @strawberry.field(description="推送订阅 (admins).")
     async def webhook_subscriptions(self, info: Info) -> list[WebhookSubscriptionNode]:

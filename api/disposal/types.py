@@ -14,7 +14,7 @@ from domain.disposal.queries import DisposalDetail
 from domain.notifications.models import WebhookDelivery, WebhookSubscription
 from domain.warnings.models import Warning, WarningEvent
 
-__all__ = ["DisposalWarningNode", "EvidenceNode", "ExtensionNode", "FeedbackNode", "InboxCountsType",
+__all__ = ["DisposalWarningNode", "EvidenceNode", "ExtensionNode", "FeedbackNode", "InboxCountsType", "NoticeNode",
            "TimelineEventNode", "WarningEventMessage", "WebhookDeliveryNode", "WebhookSubscriptionNode"]
 
 
@@ -189,6 +189,23 @@ class WarningEventMessage:
                    warning_code=m.get("warningCode"), department_id=sid(m.get("departmentId")),
                    status=m.get("status"), from_status=m.get("fromStatus"), to_status=m.get("toStatus"),
                    actor_name=m.get("actorName"), comment=m.get("comment"), at=str(m.get("at", "")))
+
+
+@strawberry.type(name="Notice", description="站内通知 for the caller (urged, overdue, returned, reassigned …).")
+class NoticeNode:
+    id: strawberry.ID
+    kind: str
+    title: str
+    body: str
+    warning_id: strawberry.ID | None
+    created_at: datetime
+    read_at: datetime | None
+
+    @classmethod
+    def build(cls, n: Any) -> NoticeNode:
+        return cls(id=strawberry.ID(str(n.id)), kind=n.kind, title=n.title, body=n.body,
+                   warning_id=strawberry.ID(str(n.warning_id)) if n.warning_id else None, created_at=n.created_at,
+                   read_at=n.read_at)
 
 
 @strawberry.type(name="WebhookSubscription", description="推送订阅 of a receiving system (the secret is never "

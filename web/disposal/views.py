@@ -120,12 +120,14 @@ def _departments(session, actor) -> list[Department]:
 
 
 def _inbox_data(session, actor, f: InboxFilter, req):
+    from domain.notifications.notices import unread_count
+
     page = inbox_page(session, actor, req, f)
     counts = inbox_counts(session, actor, InboxFilter(level=f.level, created_from=f.created_from,
                                                       created_to=f.created_to, search=f.search,
                                                       department_id=f.department_id))
     departments = _departments(session, actor) if has_city_wide_scope(actor) else []
-    return page, counts, departments
+    return page, counts, departments, unread_count(session, actor)
 
 
 async def inbox(request: Request) -> Response:
@@ -136,16 +138,16 @@ async def inbox(request: Request) -> Response:
     number, req = page_window(request, PAGE_SIZE)
     try:
         f, raw = _filter(request)
-        page, counts, departments = await read(request, _inbox_data, f, req)
+        page, counts, departments, unread = await read(request, _inbox_data, f, req)
     except InvalidInput as exc:
         errors = _errors(exc)
         f, raw = InboxFilter(), {k: "" for k in ("tab", "level", "created_from", "created_to", "search",
                                                  "department", "sort")}
-        page, counts, departments = await read(request, _inbox_data, f, req)
+        page, counts, departments, unread = await read(request, _inbox_data, f, req)
     params = {k: v for k, v in raw.items() if v and k != "tab"}
     ctx = {"active": "disposal", "page_title": "处置工作台", "page": page, "counts": counts, "f": f, "raw": raw,
            "tabs": TABS, "sorts": SORTS, "levels": LEVELS, "labels": LABELS, "departments": departments,
-           "city_wide": has_city_wide_scope(actor), "errors": errors,
+           "city_wide": has_city_wide_scope(actor), "errors": errors, "unread": unread,
            "pager": pager(request, number, page.total or 0, PAGE_SIZE, target="#inbox-results"),
            "query": urlencode(params), "can_receive": can(actor, "warnings.handle"),
            "export_url": "/disposal/export.xlsx?" + urlencode({k: v for k, v in raw.items() if v})}
@@ -379,6 +381,27 @@ async def evidence_download(request: Request) -> Response:
                                  "content-security-policy": "default-src 'none'; sandbox"})
 
 
+# ---- notices ---------------------------------------------------------------------------------------------------
+
+def _notices(session, actor):
+    from domain.notifications.notices import list_notices, unread_count
+
+    return list_notices(session, actor, limit=100), unread_count(session, actor)
+
+
+async def notices_page(request: Request) -> Response:
+    notices, unread = await read(request, _notices)
+    return render(request, "disposal/notices.html", {"active": "disposal", "page_title": "我的通知",
+                                                      "notices": notices, "unread": unread})
+
+
+async def notices_read(request: Request) -> Response:
+    from domain.notifications.notices import mark_notices_read
+
+    count = await run(request, mark_notices_read, None)
+    return redirect_after_post(request, "/disposal/notices", message=f"已将 {count} 条通知标为已读")
+
+
 # ---- webhooks -----------------------------------------------------------------------------------------------------
 
 def _webhooks_data(session, actor, req, status):
@@ -442,6 +465,8 @@ routes = [
     Route("/disposal/evidence/{evidence_id:int}", evidence_download),
     Route("/disposal/warnings/{warning_id:int}", warning_page),
     Route("/disposal/warnings/{warning_id:int}/act/{action}", warning_step, methods=["POST"]),
+    Route("/disposal/notices", notices_page),
+    Route("/disposal/notices/read", notices_read, methods=["POST"]),
     Route("/disposal/webhooks", webhooks_page),
     Route("/disposal/webhooks", webhooks_create, methods=["POST"]),
     Route("/disposal/webhooks/{subscription_id:int}/active", webhooks_toggle, methods=["POST"]),

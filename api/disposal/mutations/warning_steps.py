@@ -101,6 +101,14 @@ class WarningStepsMutation:
                               ) -> WarningStepPayload:
         return await run_step(info, id, d.dismiss_warning, reason, row_version=row_version)
 
+    @strawberry.mutation(description="Mark the caller's notices read (all when `ids` is omitted); returns how many.")
+    async def mark_notices_read(self, info: Info, ids: list[ID] | None = None) -> int:
+        from domain.notifications.notices import mark_notices_read
+
+        ctx = info.context
+        wanted = None if ids is None else [parse_id(i, "ids") for i in ids]
+        return await ctx.write(mark_notices_read, ctx.actor, wanted)
+
     @strawberry.mutation(description="批量签收: each warning on its own; those that changed meanwhile are listed.")
     async def bulk_receive_warnings(self, info: Info, ids: list[ID]) -> BulkReceivePayload:
         ctx = info.context

@@ -141,3 +141,18 @@ async def test_the_subscription_hears_its_department_only(live_server, db, world
     finally:
         pump.stop()
     assert wh.dispatch_outbox(db) == []
+
+
+async def test_my_notices_and_marking_them_read(client, db, world):
+    from domain.disposal import service as d
+
+    w = make_warning(db, world.dept_a)
+    with db.unit_of_work() as s:
+        d.urge_warning(s, world.analyst, w.id, "请尽快签收")
+    handler = token(db, world.handler_a)
+    data = await gql(client, handler, "{ myNotices(unreadOnly: true) { kind title warningId } }")
+    assert data["myNotices"] == [{"kind": "urge", "title": f"预警 {w.code} 被督办（第 1 次），请尽快处置",
+                                  "warningId": str(w.id)}]
+    assert (await gql(client, handler, "mutation { markNoticesRead }"))["markNoticesRead"] == 1
+    assert (await gql(client, handler, "{ myNotices(unreadOnly: true) { kind } }"))["myNotices"] == []
+    assert (await gql(client, token(db, world.handler_b), "{ myNotices { kind } }"))["myNotices"] == []

@@ -118,3 +118,20 @@ async def test_webhook_subscriptions_and_delivery_log_for_admins_only(client, db
     assert bad.status_code == 303
     assert "推送地址须为 http:// 或 https://" in (await client.get("/disposal/webhooks", headers=admin)).text
     assert (await client.get("/disposal/webhooks", headers=as_(db, world.handler_a))).status_code == 403
+
+
+async def test_notices_of_an_urge_are_listed_and_marked_read(client, db, world):
+    from domain.disposal import service as d
+
+    w = make_warning(db, world.dept_a)
+    with db.unit_of_work() as s:
+        d.urge_warning(s, world.analyst, w.id, "请今日签收")
+    h = as_(db, world.handler_a)
+    inbox = await client.get("/disposal", headers=h)
+    assert 'id="inbox-notices"' in inbox.text and 'text-bg-danger">1<' in inbox.text
+    page = await client.get("/disposal/notices", headers=h)
+    assert f"预警 {w.code} 被督办（第 1 次）" in page.text and "请今日签收" in page.text and "未读" in page.text
+    other = await client.get("/disposal/notices", headers=as_(db, world.handler_b))
+    assert w.code not in other.text
+    assert (await client.post("/disposal/notices/read", headers=h)).status_code == 303
+    assert "已将 1 条通知标为已读" in (await client.get("/disposal/notices", headers=h)).text
