@@ -37,6 +37,9 @@ async def test_evaluation_pages_and_export(client, city):
     assert ran.status_code in (200, 303), ran.text
     ranking = await client.get("/evaluations?period=2026H1")
     assert "96.25" in ranking.text and "不合格" in ranking.text
+    # how much of the indicator set each total rests on: the weights of the indicators that had data
+    weights = re.findall(r'data-scored-weight="([0-9.]+)">\1 / 100<', ranking.text)
+    assert weights == ["80", "100"] and "计分权重" in ranking.text  # SZ-B (first) has no warnings: 100 − 10 − 5 − 5
     run_id = re.search(r"/evaluations/runs/(\d+)\.xlsx", ranking.text)[1]
     card = await client.get(f"/evaluations/runs/{run_id}/departments/SZ-A")
     assert card.status_code == 200 and "evaluation-chart-data" in card.text and "17.83" in card.text
