@@ -41,6 +41,7 @@ from domain.identity.models import Department
 from domain.identity.policy import can, has_city_wide_scope, require_signed_in
 from domain.notifications.outbox import notify_users, users_of_departments
 from domain.types import LOCAL_TZ, utcnow
+from domain.warnings.deadlines import WorkdayCalendar, deadline_settings, deadlines_for
 from domain.warnings.models import WARNING_STATUSES, Warning, WarningEvent
 
 __all__ = [
@@ -260,8 +261,6 @@ def _department(session: Session, department_id: int | None, w: Warning) -> Depa
 
 def _redispatch(session: Session, w: Warning, department_id: int) -> dict[str, Any]:
     """A reassignment is a new dispatch: both deadlines run again from now, as the warning's level sets them."""
-    from domain.warnings.deadlines import WorkdayCalendar, deadline_settings, deadlines_for
-
     now = utcnow()
     receipt_due, disposal_due = deadlines_for(w.level, now, deadline_settings(session),
                                               WorkdayCalendar.load(session))

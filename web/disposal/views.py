@@ -321,12 +321,12 @@ async def feedback_submit(request: Request) -> Response:
     values["measures"] = ",".join(str(m) for m in form.getlist("measures"))
     stored: list[ev.StoredFile] = []
     try:
-        await read(request, ev.check_can_upload, warning_id) if any(
-            isinstance(f, UploadFile) and f.filename for f in form.getlist("evidence")) else None
-        for upload in form.getlist("evidence"):
-            if isinstance(upload, UploadFile) and upload.filename:
-                stored.append(await asyncio.to_thread(ev.store_upload, settings.var_dir, upload.filename,
-                                                      _copy_upload(upload)))
+        uploads = [f for f in form.getlist("evidence") if isinstance(f, UploadFile) and f.filename]
+        if uploads:  # who may add evidence is checked before anything is written to disk
+            await read(request, ev.check_can_upload, warning_id)
+        for upload in uploads:
+            stored.append(await asyncio.to_thread(ev.store_upload, settings.var_dir, upload.filename or "",
+                                                  _copy_upload(upload)))
         satisfaction = _int(str(form.get("satisfaction") or ""))
         data = d.FeedbackInput(measures=[str(m) for m in form.getlist("measures")],
                                outcome=str(form.get("outcome") or "") or None,
