@@ -147,6 +147,7 @@ def sources_add(
 def setup_reference_and_manual_source() -> None:
     """Regions and industries (refreshed), and the 手工导入 source that page and CLI imports default to."""
     import sqlalchemy as sa
+    from sqlmodel import col
 
     from domain.integration.models import DataSource
     from domain.reference.service import load_reference_data
@@ -154,7 +155,7 @@ def setup_reference_and_manual_source() -> None:
     db = database()
     with db.engine.begin() as connection:
         load_reference_data(connection)
-        exists = connection.execute(sa.select(DataSource.id).where(DataSource.kind == "manual")).first()
+        exists = connection.execute(sa.select(col(DataSource.id)).where(col(DataSource.kind) == "manual")).first()
     if exists is None:
         from domain.integration.service import create_data_source
 

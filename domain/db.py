@@ -55,9 +55,10 @@ NAMING_CONVENTION = {
 }
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
-SQLITE_PRAGMAS = {
+BUSY_TIMEOUT_MS = 10000
+SQLITE_PRAGMAS: dict[str, str | int] = {
     "journal_mode": "wal",
-    "busy_timeout": 10000,
+    "busy_timeout": BUSY_TIMEOUT_MS,
     "foreign_keys": 1,
     "synchronous": 1,  # NORMAL
 }
@@ -70,7 +71,7 @@ class Busy(Conflict):
     code = "busy"
 
     def __init__(self) -> None:
-        super().__init__(f"数据库正忙（另一项写入仍在进行，已等待 {SQLITE_PRAGMAS['busy_timeout'] // 1000} 秒），"
+        super().__init__(f"数据库正忙（另一项写入仍在进行，已等待 {BUSY_TIMEOUT_MS // 1000} 秒），"
                          "本次未做任何修改，请稍后重试 (database busy: nothing was changed; retry)", code="busy")
 
 

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-__all__ = ["LOCAL_TZ", "UTCDateTime", "local_today", "utcnow"]
+__all__ = ["LOCAL_TZ", "UTCDateTime", "local_today", "table_of", "utcnow"]
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def table_of(model: type[Any]) -> sa.Table:
+    """A table model's `sa.Table` (SQLModel sets `__table__` on the class but does not declare it for type checkers),
+    for Core statements over its typed columns: ``table_of(Warning).c.level``."""
+    return cast(sa.Table, model.__table__)
 
 
 def utcnow() -> datetime:

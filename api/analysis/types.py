@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import cast
 
 import strawberry
 
@@ -267,4 +268,4 @@ class AnalysisReportType:
     def build(cls, r: AnalysisReport) -> AnalysisReportType:
         return cls(id=strawberry.ID(str(r.id)), period=r.period, title=r.title, generated_by=r.generated_by_name,
                    generated_at=r.generated_at, docx_url=f"/reports/{r.id}/docx", html_url=f"/reports/{r.id}/html",
-                   summary=r.summary)
+                   summary=cast(strawberry.scalars.JSON, r.summary))

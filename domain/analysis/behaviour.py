@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from domain.analysis.disposal import DisposalFigures, disposal_by_department
 from domain.analysis.periods import Period, parse_period
@@ -242,9 +242,9 @@ class BehaviourAnalysis:
 # ---- the analysis --------------------------------------------------------------------------------------------
 
 def scoped_departments(session: Session, actor: Actor, department_code: str | None = None) -> list[Department]:
-    stmt = scope_to_department(sa.select(Department), actor, Department.id).order_by(Department.code)
+    stmt = scope_to_department(sa.select(Department), actor, col(Department.id)).order_by(col(Department.code))
     if department_code:
-        stmt = stmt.where(Department.code == department_code)
+        stmt = stmt.where(col(Department.code) == department_code)
     rows = list(session.scalars(stmt))
     if department_code and not rows:
         raise NotFound(f"部门“{department_code}”不存在或不在您的查看范围内", field="departmentCode", code="not_found")

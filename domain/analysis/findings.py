@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from domain.analysis.behaviour import (
     A,
@@ -126,8 +126,9 @@ def list_findings(session: Session, actor: Actor, period: str | Period, kind: st
     page_ids = list(session.scalars(sa.select(A.id).where(*where).order_by(A.id).limit(limit).offset(offset)))
     item = aliased(SupervisionItem)
     rows = session.execute(
-        sa.select(A, Department.code, Department.name, item.code, item.name, Entity.uscc, Entity.name)
-        .join(Department, Department.id == A.department_id).join(Entity, Entity.id == A.entity_id)
+        sa.select(A, col(Department.code), col(Department.name), item.code, item.name, col(Entity.uscc),
+                  col(Entity.name))
+        .join(Department, col(Department.id) == A.department_id).join(Entity, col(Entity.id) == A.entity_id)
         .outerjoin(item, item.id == A.item_id).where(A.id.in_(page_ids)).order_by(A.id)).all() if page_ids else []
     out = []
     for action, dcode, dname, icode, iname, uscc, ename in rows:
@@ -162,9 +163,9 @@ def _never_exercised(session: Session, period: Period, ids: list[Any], limit: in
     where = [item.active, item.department_id.in_(ids), ~exercised]
     total = int(session.execute(sa.select(sa.func.count()).select_from(item).where(*where)).scalar_one())
     rows = session.execute(
-        sa.select(item.code, item.name, item.kind, Department.code, Department.name)
-        .join(Department, Department.id == item.department_id).where(*where)
-        .order_by(Department.code, item.code).limit(limit).offset(offset)).all()
+        sa.select(item.code, item.name, item.kind, col(Department.code), col(Department.name))
+        .join(Department, col(Department.id) == item.department_id).where(*where)
+        .order_by(col(Department.code), item.code).limit(limit).offset(offset)).all()
     out = [FindingRow(kind="never_exercised", department_code=dcode, department_name=dname, item_code=code,
                       item_name=name, action_kind=ikind, detail="期间内没有任何监管行为")
            for code, name, ikind, dcode, dname in rows]

@@ -35,7 +35,7 @@ from domain.jobs.service import JobContext, job_handler
 from domain.reference.service import load_reference_data
 from domain.supervision.ingest import ingest_stream
 from domain.supervision.models import Entity
-from domain.types import LOCAL_TZ, UTCDateTime, local_today, utcnow
+from domain.types import LOCAL_TZ, UTCDateTime, local_today, table_of, utcnow
 
 __all__ = [
     "DEFAULT_ENTITIES",
@@ -303,7 +303,7 @@ def _chunk_progress(report: Callable[[int, int | None, str], None], entities: in
 
 def _date_batches(session: Session, pushed: list[tuple[int, datetime]]) -> None:
     """Date each batch to when its source sent it; a source created by this run went live just before."""
-    batches = IngestionBatch.__table__
+    batches = table_of(IngestionBatch)
     session.execute(
         sa.update(batches).where(batches.c.id == sa.bindparam("batch_id"))
         .values(created_at=sa.bindparam("when", type_=UTCDateTime()),

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.analysis.behaviour import analyse_behaviour, require_analysis_read
 from domain.analysis.periods import Period, parse_period
@@ -79,22 +79,23 @@ def _views(session: Session, sets: list[IndicatorSet]) -> list[IndicatorSetView]
     ids = [s.id for s in sets]
     by_set: dict[int, list[Indicator]] = {i: [] for i in ids if i is not None}
     if ids:
-        for ind in session.exec(select(Indicator).where(Indicator.set_id.in_(ids))  # type: ignore[attr-defined]
-                                .order_by(Indicator.set_id, Indicator.position)):
+        for ind in session.exec(select(Indicator).where(col(Indicator.set_id).in_(ids))  # type: ignore[attr-defined]
+                                .order_by(col(Indicator.set_id), col(Indicator.position))):
             by_set[ind.set_id].append(ind)
     return [IndicatorSetView(s, by_set.get(s.id or 0, [])) for s in sets]
 
 
 def ensure_default_set(session: Session) -> IndicatorSet:
     """The shipped default set (seeded by migration 0011); recreated if someone emptied the table."""
-    row = session.exec(select(IndicatorSet).where(IndicatorSet.code == DEFAULT_SET["code"],
-                                                  IndicatorSet.is_current)).first()
+    row = session.exec(select(IndicatorSet).where(col(IndicatorSet.code) == DEFAULT_SET["code"],
+                                                  col(IndicatorSet.is_current))).first()
     if row is not None:
         return row
     row = IndicatorSet(code=DEFAULT_SET["code"], version=1, name=DEFAULT_SET["name"],
                        description=DEFAULT_SET["description"], grade_bands=DEFAULT_GRADE_BANDS)
     session.add(row)
     session.flush()
+    assert row.id is not None  # flushed: the database has given it its id
     for n, spec in enumerate(DEFAULT_INDICATORS):
         session.add(Indicator(set_id=row.id, position=n, metric=spec["metric"], weight=float(spec["weight"]),
                               target=spec["target"], floor=spec["floor"], direction=spec["direction"],
@@ -105,9 +106,9 @@ def ensure_default_set(session: Session) -> IndicatorSet:
 
 def list_indicator_sets(session: Session, actor: Actor, *, include_history: bool = False) -> list[IndicatorSetView]:
     require_analysis_read(actor)
-    stmt = select(IndicatorSet).order_by(IndicatorSet.code, IndicatorSet.version.desc())  # type: ignore[attr-defined]
+    stmt = select(IndicatorSet).order_by(col(IndicatorSet.code), col(IndicatorSet.version).desc())  # type: ignore[attr-defined]
     if not include_history:
-        stmt = stmt.where(IndicatorSet.is_current)
+        stmt = stmt.where(col(IndicatorSet.is_current))
     return _views(session, list(session.exec(stmt)))
 
 
@@ -238,7 +239,8 @@ def save_indicator_set(session: Session, actor: Actor, *, code: str, name: str, 
         clean, bands = [], []
     if errors:
         raise InvalidInput(errors[0].message, field=errors[0].field, code=errors[0].code, errors=errors)
-    previous = session.exec(select(IndicatorSet).where(IndicatorSet.code == code, IndicatorSet.is_current)).first()
+    previous = session.exec(select(IndicatorSet).where(col(IndicatorSet.code) == code,
+                                                       col(IndicatorSet.is_current))).first()
     version = 1
     before: dict[str, Any] = {}
     if previous is not None:
@@ -251,6 +253,7 @@ def save_indicator_set(session: Session, actor: Actor, *, code: str, name: str, 
                        created_by_name=actor.username)
     session.add(row)
     session.flush()
+    assert row.id is not None  # flushed: the database has given it its id
     for n, spec in enumerate(clean):
         session.add(Indicator(set_id=row.id, position=n, **spec))
     session.flush()
@@ -283,7 +286,7 @@ def run_evaluation(session: Session, actor: Actor, period: str | Period, *, set_
     analysis = analyse_behaviour(session, actor, period, as_of=as_of or local_today())
     previous = _previous_run(session, period, indicator_set.code)
     previous_results = {} if previous is None else {r.department_id: r for r in session.exec(
-        select(EvaluationResult).where(EvaluationResult.run_id == previous.id))}
+        select(EvaluationResult).where(col(EvaluationResult.run_id) == previous.id))}
     run = EvaluationRun(set_id=indicator_set.id or 0, period=period.code, period_start=period.start,
                         period_end=period.end, as_of=analysis.as_of, department_count=len(analysis.departments),
                         previous_run_id=previous.id if previous else None, created_by_id=actor.user_id,
@@ -310,16 +313,16 @@ def run_evaluation(session: Session, actor: Actor, period: str | Period, *, set_
 
 def _previous_run(session: Session, period: Period, set_code: str) -> EvaluationRun | None:
     return session.exec(
-        select(EvaluationRun).join(IndicatorSet, IndicatorSet.id == EvaluationRun.set_id)  # type: ignore[arg-type]
-        .where(EvaluationRun.period == period.previous().code, IndicatorSet.code == set_code)
-        .order_by(EvaluationRun.created_at.desc(), EvaluationRun.id.desc())).first()  # type: ignore[attr-defined]
+        select(EvaluationRun).join(IndicatorSet, col(IndicatorSet.id) == EvaluationRun.set_id)  # type: ignore[arg-type]
+        .where(col(EvaluationRun.period) == period.previous().code, col(IndicatorSet.code) == set_code)
+        .order_by(col(EvaluationRun.created_at).desc(), col(EvaluationRun.id).desc())).first()  # type: ignore[attr-defined]
 
 
 def list_runs(session: Session, actor: Actor, period: str | None = None, *, limit: int = 50) -> list[EvaluationRun]:
     require_analysis_read(actor)
-    stmt = select(EvaluationRun).order_by(EvaluationRun.created_at.desc(), EvaluationRun.id.desc())  # type: ignore[attr-defined]
+    stmt = select(EvaluationRun).order_by(col(EvaluationRun.created_at).desc(), col(EvaluationRun.id).desc())  # type: ignore[attr-defined]
     if period:
-        stmt = stmt.where(EvaluationRun.period == parse_period(period).code)
+        stmt = stmt.where(col(EvaluationRun.period) == parse_period(period).code)
     return list(session.exec(stmt.limit(limit)))
 
 
@@ -336,10 +339,10 @@ def get_run(session: Session, actor: Actor, run_id: int) -> RunView:
         raise NotFound(f"评价 {run_id} 不存在", field="id")
     indicator_set = session.get(IndicatorSet, run.set_id)
     assert indicator_set is not None
-    stmt = (sa.select(EvaluationResult, Department.code, Department.name)
-            .join(Department, Department.id == EvaluationResult.department_id)
-            .where(EvaluationResult.run_id == run_id))
-    stmt = scope_to_department(stmt, actor, EvaluationResult.department_id)
+    stmt = (sa.select(EvaluationResult, col(Department.code), col(Department.name))
+            .join(Department, col(Department.id) == EvaluationResult.department_id)
+            .where(col(EvaluationResult.run_id) == run_id))
+    stmt = scope_to_department(stmt, actor, col(EvaluationResult.department_id))
     rows = [ResultView(r, code, name) for r, code, name in session.execute(stmt)]
     rows.sort(key=lambda v: (v.result.rank is None, v.result.rank or 0, v.department_code))
     return RunView(run=run, indicator_set=_views(session, [indicator_set])[0], results=rows)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.audit.service import record_audit
 from domain.errors import Conflict, InvalidInput, NotFound
@@ -70,15 +70,15 @@ def create_data_source(session: Session, actor: Actor, *, code: str, name: str, 
 
         raise InvalidInput(errors[0][1], field=errors[0][0], code="invalid",
                            errors=[FieldError(f, "invalid", m) for f, m in errors])
-    if session.exec(select(DataSource.id).where(DataSource.code == code)).first() is not None:
+    if session.exec(select(col(DataSource.id)).where(col(DataSource.code) == code)).first() is not None:
         raise Conflict(f"数据源编码“{code}”已存在", field="code", code="duplicate")
     department_id = user_id = None
     if department_code:
-        department_id = session.exec(select(Department.id).where(Department.code == department_code)).first()
+        department_id = session.exec(select(col(Department.id)).where(col(Department.code) == department_code)).first()
         if department_id is None:
             raise InvalidInput(f"部门“{department_code}”不存在", field="department_code", code="unknown_department")
     if username:
-        user_id = session.exec(select(User.id).where(User.username == username)).first()
+        user_id = session.exec(select(col(User.id)).where(col(User.username) == username)).first()
         if user_id is None:
             raise InvalidInput(f"用户“{username}”不存在", field="username", code="unknown_user")
     source = DataSource(code=code, name=name, kind=kind, department_id=department_id, user_id=user_id,
@@ -92,18 +92,18 @@ def create_data_source(session: Session, actor: Actor, *, code: str, name: str, 
 
 def list_data_sources(session: Session, actor: Actor) -> list[DataSource]:
     _require_reader(actor)
-    return list(session.exec(select(DataSource).order_by(DataSource.code)))
+    return list(session.exec(select(DataSource).order_by(col(DataSource.code))))
 
 
 def manual_source_code(session: Session) -> str | None:
     """The source file imports default to: the first active manual-entry source."""
-    return session.exec(select(DataSource.code).where(DataSource.kind == "manual", DataSource.active)
-                        .order_by(DataSource.id)).first()
+    return session.exec(select(col(DataSource.code)).where(col(DataSource.kind) == "manual", col(DataSource.active))
+                        .order_by(col(DataSource.id))).first()
 
 
 def get_data_source(session: Session, actor: Actor, code: str) -> DataSource:
     _require_reader(actor)
-    source = session.exec(select(DataSource).where(DataSource.code == code)).first()
+    source = session.exec(select(DataSource).where(col(DataSource.code) == code)).first()
     if source is None:
         raise NotFound(f"数据源“{code}”不存在", field="code")
     return source
@@ -120,9 +120,9 @@ class BatchRow:
 
 
 def _batch_query() -> sa.Select:
-    return (sa.select(IngestionBatch, DataSource.code, DataSource.name, User.username)
-            .join(DataSource, DataSource.id == IngestionBatch.source_id)
-            .outerjoin(User, User.id == IngestionBatch.created_by_id))
+    return (sa.select(IngestionBatch, col(DataSource.code), col(DataSource.name), col(User.username))
+            .join(DataSource, col(DataSource.id) == IngestionBatch.source_id)
+            .outerjoin(User, col(User.id) == IngestionBatch.created_by_id))
 
 
 def list_batches(session: Session, actor: Actor, page: PageRequest, *, source: str | None = None,
@@ -131,27 +131,27 @@ def list_batches(session: Session, actor: Actor, page: PageRequest, *, source: s
     _require_reader(actor)
     stmt = select(IngestionBatch)
     if source:
-        stmt = stmt.where(IngestionBatch.source_id == select(DataSource.id).where(
-            DataSource.code == source).scalar_subquery())
+        stmt = stmt.where(col(IngestionBatch.source_id) == select(col(DataSource.id)).where(
+            col(DataSource.code) == source).scalar_subquery())
     if kind:
-        stmt = stmt.where(IngestionBatch.kind == kind)
+        stmt = stmt.where(col(IngestionBatch.kind) == kind)
 
     def load(batches: list[IngestionBatch]) -> list[BatchRow]:
         if not batches:
             return []
         names = {row[0]: row[1:] for row in session.execute(
-            sa.select(IngestionBatch.id, DataSource.code, DataSource.name, User.username)
-            .join(DataSource, DataSource.id == IngestionBatch.source_id)
-            .outerjoin(User, User.id == IngestionBatch.created_by_id)
-            .where(IngestionBatch.id.in_([b.id for b in batches])))}
+            sa.select(col(IngestionBatch.id), col(DataSource.code), col(DataSource.name), col(User.username))
+            .join(DataSource, col(DataSource.id) == IngestionBatch.source_id)
+            .outerjoin(User, col(User.id) == IngestionBatch.created_by_id)
+            .where(col(IngestionBatch.id).in_([b.id for b in batches])))}
         return [BatchRow(b, *names[b.id]) for b in batches]
 
-    return select_page(session, stmt, page, order_by=(IngestionBatch.id.desc(),), max_size=max_size, load=load)
+    return select_page(session, stmt, page, order_by=(col(IngestionBatch.id).desc(),), max_size=max_size, load=load)
 
 
 def get_batch(session: Session, actor: Actor, batch_id: int) -> BatchRow:
     _require_reader(actor)
-    row = session.execute(_batch_query().where(IngestionBatch.id == batch_id)).first()
+    row = session.execute(_batch_query().where(col(IngestionBatch.id) == batch_id)).first()
     if row is None:
         raise NotFound(f"导入批次 {batch_id} 不存在", field="id")
     return BatchRow(*row)
@@ -160,16 +160,16 @@ def get_batch(session: Session, actor: Actor, batch_id: int) -> BatchRow:
 def batch_errors(session: Session, actor: Actor, batch_id: int, page: PageRequest, *,
                  max_size: int = 1000) -> Page[IngestionError]:
     get_batch(session, actor, batch_id)
-    stmt = select(IngestionError).where(IngestionError.batch_id == batch_id)
-    return select_page(session, stmt, page, order_by=(IngestionError.record_index, IngestionError.id),
+    stmt = select(IngestionError).where(col(IngestionError.batch_id) == batch_id)
+    return select_page(session, stmt, page, order_by=(col(IngestionError.record_index), col(IngestionError.id)),
                        max_size=max_size)
 
 
 def iter_batch_errors(session: Session, actor: Actor, batch_id: int):
     """Every error of a batch, streamed in record order (for the downloadable report)."""
     get_batch(session, actor, batch_id)
-    stmt = select(IngestionError).where(IngestionError.batch_id == batch_id).order_by(
-        IngestionError.record_index, IngestionError.id).execution_options(yield_per=2000)
+    stmt = select(IngestionError).where(col(IngestionError.batch_id) == batch_id).order_by(
+        col(IngestionError.record_index), col(IngestionError.id)).execution_options(yield_per=2000)
     yield from session.exec(stmt)
 
 
@@ -221,31 +221,34 @@ def integration_status(session: Session, actor: Actor, *, latest: int = 5) -> In
     """
     _require_reader(actor)
     now = utcnow()
-    sources = list(session.exec(select(DataSource).order_by(DataSource.code)))
+    sources = list(session.exec(select(DataSource).order_by(col(DataSource.code))))
     last_by_feed: dict[tuple[int, str], datetime] = {
         (sid, kind): at for sid, kind, at in session.execute(
-            sa.select(IngestionBatch.source_id, IngestionBatch.kind, sa.func.max(IngestionBatch.created_at))
-            .where(IngestionBatch.accepted > 0).group_by(IngestionBatch.source_id, IngestionBatch.kind))}
+            sa.select(col(IngestionBatch.source_id), col(IngestionBatch.kind),
+                      sa.func.max(col(IngestionBatch.created_at)))
+            .where(col(IngestionBatch.accepted) > 0).group_by(col(IngestionBatch.source_id), col(IngestionBatch.kind)))}
     last_any: dict[int, datetime] = dict(session.execute(
-        sa.select(IngestionBatch.source_id, sa.func.max(IngestionBatch.created_at))
-        .group_by(IngestionBatch.source_id)).all())
+        sa.select(col(IngestionBatch.source_id), sa.func.max(col(IngestionBatch.created_at)))
+        .group_by(col(IngestionBatch.source_id))).all())
     since = now - timedelta(days=30)
     recent = {sid: (received or 0, rejected or 0) for sid, received, rejected in session.execute(
-        sa.select(IngestionBatch.source_id, sa.func.sum(IngestionBatch.received), sa.func.sum(IngestionBatch.rejected))
-        .where(IngestionBatch.created_at >= since).group_by(IngestionBatch.source_id))}
+        sa.select(col(IngestionBatch.source_id), sa.func.sum(col(IngestionBatch.received)),
+                  sa.func.sum(col(IngestionBatch.rejected)))
+        .where(col(IngestionBatch.created_at) >= since).group_by(col(IngestionBatch.source_id)))}
     counts: dict[int, dict[str, int]] = {}
     for kind, model in _RECORD_TABLES.items():
         for sid, n in session.execute(sa.select(model.source_id, sa.func.count()).group_by(model.source_id)):
             if sid is not None:
                 counts.setdefault(sid, {})[kind] = n
     # latest N batches per source with one windowed query
-    ranked = (sa.select(IngestionBatch.id, sa.func.row_number().over(
-        partition_by=IngestionBatch.source_id, order_by=IngestionBatch.id.desc()).label("rn")).subquery())
+    ranked = (sa.select(col(IngestionBatch.id), sa.func.row_number().over(
+        partition_by=col(IngestionBatch.source_id), order_by=col(IngestionBatch.id).desc()).label("rn")).subquery())
     latest_rows = session.exec(select(IngestionBatch).join(ranked, ranked.c.id == IngestionBatch.id)
-                               .where(ranked.c.rn <= latest).order_by(IngestionBatch.id.desc())).all()
+                               .where(ranked.c.rn <= latest).order_by(col(IngestionBatch.id).desc())).all()
     user_ids = {s.user_id for s in sources if s.user_id is not None}
     usernames: dict[int, str] = dict(
-        session.execute(sa.select(User.id, User.username).where(User.id.in_(user_ids))).all()) if user_ids else {}
+        session.execute(sa.select(col(User.id), col(User.username)).where(col(User.id).in_(user_ids))).all()
+    ) if user_ids else {}
     batches: dict[int, list[IngestionBatch]] = {}
     for batch in latest_rows:
         batches.setdefault(batch.source_id, []).append(batch)

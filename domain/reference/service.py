@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.reference import load_industries, load_regions
 from domain.reference.models import Industry, Region
+from domain.types import table_of
 
 __all__ = ["list_industries", "list_regions", "load_reference_data"]
 
@@ -17,7 +18,7 @@ def load_reference_data(connection: sa.Connection) -> dict[str, int]:
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     counts = {}
     for model, rows in ((Region, load_regions()), (Industry, load_industries())):
-        table = model.__table__
+        table = table_of(model)
         stmt = insert(table)
         stmt = stmt.on_conflict_do_update(
             index_elements=["code"], set_={c: stmt.excluded[c] for c in ("name", "level", "parent_code")})
@@ -29,24 +30,24 @@ def load_reference_data(connection: sa.Connection) -> dict[str, int]:
 def list_regions(session: Session, *, parent_code: str | None = None, level: str | None = None,
                  search: str | None = None) -> list[Region]:
     """Regions (行政区划), public reference data."""
-    stmt = select(Region).order_by(Region.code)
+    stmt = select(Region).order_by(col(Region.code))
     if parent_code:
-        stmt = stmt.where(Region.parent_code == parent_code)
+        stmt = stmt.where(col(Region.parent_code) == parent_code)
     if level:
-        stmt = stmt.where(Region.level == level)
+        stmt = stmt.where(col(Region.level) == level)
     if search:
-        stmt = stmt.where(sa.or_(Region.name.contains(search), Region.code.startswith(search)))
+        stmt = stmt.where(sa.or_(col(Region.name).contains(search), col(Region.code).startswith(search)))
     return list(session.exec(stmt))
 
 
 def list_industries(session: Session, *, parent_code: str | None = None, level: str | None = None,
                     search: str | None = None) -> list[Industry]:
     """Industries (国民经济行业分类), public reference data."""
-    stmt = select(Industry).order_by(Industry.level.desc(), Industry.code)
+    stmt = select(Industry).order_by(col(Industry.level).desc(), col(Industry.code))
     if parent_code:
-        stmt = stmt.where(Industry.parent_code == parent_code)
+        stmt = stmt.where(col(Industry.parent_code) == parent_code)
     if level:
-        stmt = stmt.where(Industry.level == level)
+        stmt = stmt.where(col(Industry.level) == level)
     if search:
-        stmt = stmt.where(sa.or_(Industry.name.contains(search), Industry.code.startswith(search)))
+        stmt = stmt.where(sa.or_(col(Industry.name).contains(search), col(Industry.code).startswith(search)))
     return list(session.exec(stmt))

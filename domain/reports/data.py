@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from domain.analysis.behaviour import BehaviourAnalysis, analyse_behaviour
 from domain.analysis.disposal import DISPOSAL_UNAVAILABLE, warning_model
@@ -24,7 +24,7 @@ from domain.identity.actor import Actor
 from domain.identity.models import Department
 from domain.identity.policy import can, require
 from domain.supervision.models import Entity
-from domain.types import LOCAL_TZ, local_today
+from domain.types import LOCAL_TZ, local_today, table_of
 
 __all__ = ["LEVEL_LABELS", "ReportData", "gather_report_data"]
 
@@ -63,7 +63,7 @@ class ReportData:
 def _region_names(session: Session) -> dict[str, str]:
     from domain.reference.models import Region
 
-    return dict(session.execute(sa.select(Region.code, Region.name)).all())
+    return dict(session.execute(sa.select(col(Region.code), col(Region.name))).all())
 
 
 def _industry_names() -> dict[str, str]:
@@ -77,7 +77,7 @@ def _warning_figures(session: Session, period: Period) -> dict[str, Any] | None:
     if warning is None or not sa.inspect(session.connection()).has_table(warning.__tablename__):
         return None
     lo, hi = period.utc_bounds()
-    w = warning.__table__.c
+    w = table_of(warning).c
     where = [w.dispatched_at >= lo, w.dispatched_at < hi]
 
     def grouped(*cols: Any, joins: Any = None) -> list[Any]:
@@ -87,13 +87,13 @@ def _warning_figures(session: Session, period: Period) -> dict[str, Any] | None:
         return list(session.execute(stmt).all())
 
     by_level = {level: n for level, n in grouped(w.level)}
-    dept_rows = grouped(Department.name, joins=warning.__table__.join(Department.__table__,
-                                                                      Department.id == w.department_id))
-    ent = warning.__table__.join(Entity.__table__, Entity.id == w.entity_id)
+    dept_rows = grouped(col(Department.name), joins=table_of(warning).join(table_of(Department),
+                                                                          col(Department.id) == w.department_id))
+    ent = table_of(warning).join(table_of(Entity), col(Entity.id) == w.entity_id)
     regions, industries = _region_names(session), _industry_names()
     by_district = [(regions.get(code or "", code or "未知区划"), n)
-                   for code, n in grouped(Entity.region_code, joins=ent)]
-    section = sa.func.substr(Entity.industry_code, 1, 2)
+                   for code, n in grouped(col(Entity.region_code), joins=ent)]
+    section = sa.func.substr(col(Entity.industry_code), 1, 2)
     by_industry = [(industries.get(code or "", code or "未知行业"), n) for code, n in grouped(section, joins=ent)]
     if session.get_bind().dialect.name == "sqlite":
         month = sa.func.strftime("%Y-%m", sa.func.datetime(w.dispatched_at, "+8 hours"))
@@ -110,9 +110,9 @@ def _warning_figures(session: Session, period: Period) -> dict[str, Any] | None:
 def _model_figures(session: Session) -> dict[str, Any] | None:
     from domain.risk.models import ModelAlias, ModelVersion
 
-    row = session.execute(sa.select(ModelVersion, ModelAlias.set_at).join(
-        ModelAlias, ModelAlias.version_id == ModelVersion.id).where(ModelAlias.alias == "champion")
-        .order_by(ModelAlias.set_at.desc())).first()
+    row = session.execute(sa.select(ModelVersion, col(ModelAlias.set_at)).join(
+        ModelAlias, col(ModelAlias.version_id) == ModelVersion.id).where(col(ModelAlias.alias) == "champion")
+        .order_by(col(ModelAlias.set_at).desc())).first()
     if row is None:
         return None
     version, set_at = row

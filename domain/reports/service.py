@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.analysis.periods import Period, parse_period
 from domain.audit.service import record_audit
@@ -57,7 +57,7 @@ def record_report(session: Session, actor: Actor, period: Period, *, title: str,
 
 
 def report_exists(session: Session, period: Period) -> bool:
-    return session.execute(sa.select(AnalysisReport.id).where(AnalysisReport.period == period.code).limit(1)
+    return session.execute(sa.select(col(AnalysisReport.id)).where(col(AnalysisReport.period) == period.code).limit(1)
                            ).first() is not None
 
 

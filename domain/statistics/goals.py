@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from domain.analysis.periods import Period, parse_period
 from domain.errors import Forbidden
@@ -150,16 +150,17 @@ def _reports(session: Session, year: int) -> int | None:
         return None
     if not sa.inspect(session.connection()).has_table(AnalysisReport.__tablename__):
         return None
-    return int(session.execute(sa.select(sa.func.count(sa.distinct(AnalysisReport.period)))
-                               .where(AnalysisReport.period.in_([f"{year}H1", f"{year}H2"]))).scalar_one())
+    return int(session.execute(sa.select(sa.func.count(sa.distinct(col(AnalysisReport.period))))
+                               .where(col(AnalysisReport.period).in_([f"{year}H1", f"{year}H2"]))).scalar_one())
 
 
 def _models_in_service(session: Session) -> int:
     from domain.risk.models import ModelAlias, ModelVersion
 
-    return int(session.execute(sa.select(sa.func.count(sa.distinct(ModelAlias.model_name)))
-                               .join(ModelVersion, ModelVersion.id == ModelAlias.version_id)
-                               .where(ModelAlias.alias == "champion", ModelVersion.status == "ready")).scalar_one())
+    return int(session.execute(sa.select(sa.func.count(sa.distinct(col(ModelAlias.model_name))))
+                               .join(ModelVersion, col(ModelVersion.id) == ModelAlias.version_id)
+                               .where(col(ModelAlias.alias) == "champion",
+                                      col(ModelVersion.status) == "ready")).scalar_one())
 
 
 def _integration(session: Session, actor: Actor) -> tuple[int, int] | None:

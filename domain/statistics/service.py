@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from domain.analysis.periods import Period, parse_period
 from domain.disposal.models import WarningExtension, WarningFeedback
@@ -95,7 +95,7 @@ def make_filter(session: Session, actor: Actor, *, period: str | Period | None =
     department_id: int | None = None
     code = (department_code or "").strip()
     if code:
-        department_id = session.execute(sa.select(Department.id).where(Department.code == code)).scalar()
+        department_id = session.execute(sa.select(col(Department.id)).where(col(Department.code) == code)).scalar()
         if department_id is None:
             raise InvalidInput(f"部门编码“{code}”不存在", field="department_code", code="unknown_department")
     if not has_city_wide_scope(actor):
@@ -121,7 +121,7 @@ def _default_period() -> str:
 
 def _industry_condition(industry: str) -> Any:
     if industry.isalpha():  # a section: the entity's division belongs to it, or the section itself is stored
-        divisions = sa.select(Industry.code).where(Industry.parent_code == industry)
+        divisions = sa.select(col(Industry.code)).where(col(Industry.parent_code) == industry)
         return sa.or_(E.industry_code == industry, E.industry_code.in_(divisions))
     return E.industry_code == industry
 
@@ -231,8 +231,8 @@ def _key(key: Any) -> str:
 
 
 def _roll_up_sections(session: Session, counts: dict[Any, list[int]]) -> dict[Any, list[int]]:
-    parents: dict[Any, Any] = dict(session.execute(sa.select(Industry.code, Industry.parent_code)
-                                   .where(Industry.code.in_([k for k in counts if k]))).all())
+    parents: dict[Any, Any] = dict(session.execute(sa.select(col(Industry.code), col(Industry.parent_code))
+                                   .where(col(Industry.code).in_([k for k in counts if k]))).all())
     out: dict[Any, list[int]] = {}
     for key, values in counts.items():
         if key is None or str(key).isalpha():
@@ -256,12 +256,14 @@ def _labels(session: Session, group_by: str, keys: Iterable[Any]) -> dict[Any, s
     if group_by == "source":
         return {k: WARNING_SOURCES.get(k, k) for k in keys}
     if group_by == "department":
-        return dict(session.execute(sa.select(Department.id, Department.name).where(Department.id.in_(keys))).all())
+        return dict(session.execute(sa.select(col(Department.id), col(Department.name))
+                                    .where(col(Department.id).in_(keys))).all())
     if group_by == "district":
-        return dict(session.execute(sa.select(Region.code, Region.name).where(Region.code.in_(keys))).all())
+        return dict(session.execute(sa.select(col(Region.code), col(Region.name))
+                                    .where(col(Region.code).in_(keys))).all())
     if group_by == "industry":
         return {code: f"{code} {name}" for code, name in
-                session.execute(sa.select(Industry.code, Industry.name).where(Industry.code.in_(keys)))}
+                session.execute(sa.select(col(Industry.code), col(Industry.name)).where(col(Industry.code).in_(keys)))}
     return {}
 
 
@@ -278,8 +280,8 @@ def _ordered(group_by: str, groups: list[Group]) -> list[Group]:
 def department_codes(session: Session, groups: list[Group]) -> dict[str, str]:
     """Department id (a group key) -> department code, for drill-down links."""
     ids = [int(g.key) for g in groups if g.key.isdigit()]
-    return {str(i): c for i, c in session.execute(sa.select(Department.id, Department.code)
-                                                  .where(Department.id.in_(ids)))} if ids else {}
+    return {str(i): c for i, c in session.execute(sa.select(col(Department.id), col(Department.code))
+                                                  .where(col(Department.id).in_(ids)))} if ids else {}
 
 
 # --- trend ---------------------------------------------------------------------------------------------------
@@ -434,7 +436,8 @@ def disposal_ranking(session: Session, actor: Actor, f: StatsFilter, *,
         return []
     ids = [r[0] for r in rows]
     names = {i: (code, name) for i, code, name in
-             session.execute(sa.select(Department.id, Department.code, Department.name).where(Department.id.in_(ids)))}
+             session.execute(sa.select(col(Department.id), col(Department.code), col(Department.name))
+                             .where(col(Department.id).in_(ids)))}
     out = {dept: DepartmentDisposal(dept, *names.get(dept, ("", "")), warnings=int(n), disposed=int(d),
                                     overdue=int(o)) for dept, n, d, o in rows}
     receipt = _median_by(session, W.department_id, _seconds(session, W.received_at, W.dispatched_at),
@@ -520,16 +523,16 @@ _RUN_SCORES_MAX = 64
 
 def _run_scores(session: Session, run: Any) -> tuple[float | None, list[int]]:
     """(mean score, counts per SCORE_BINS bin) of one succeeded scoring run — one grouped statement."""
-    key = (str(session.get_bind().url), run.id, run.finished_at)
+    key = (str(session.get_bind().engine.url), run.id, run.finished_at)
     cached = _RUN_SCORES.get(key)
     if cached is not None:
         return cached
-    bucket = sa.func.floor(RiskScore.score * SCORE_BINS)
+    bucket = sa.func.floor(col(RiskScore.score) * SCORE_BINS)
     counts = [0] * SCORE_BINS
     total, weighted = 0, 0.0
     for b, n, score_sum in session.execute(
-            sa.select(bucket, sa.func.count(), sa.func.sum(RiskScore.score))
-            .where(RiskScore.run_id == run.id).group_by(bucket)):
+            sa.select(bucket, sa.func.count(), sa.func.sum(col(RiskScore.score)))
+            .where(col(RiskScore.run_id) == run.id).group_by(bucket)):
         if b is None:
             continue
         counts[min(max(int(b), 0), SCORE_BINS - 1)] += int(n)  # a score of exactly 1.0 belongs to the last bin
@@ -567,12 +570,12 @@ def model_statistics(session: Session, actor: Actor, f: StatsFilter) -> ModelSta
     runs: list[RunSummary] = []
     for alias in ("champion", "challenger"):
         row = session.execute(
-            sa.select(ScoringRun, ModelVersion.version)
-            .join(ModelAlias, ModelAlias.version_id == ScoringRun.version_id)
-            .join(ModelVersion, ModelVersion.id == ScoringRun.version_id)
-            .where(ModelAlias.alias == alias, ScoringRun.status == "succeeded",
-                   ScoringRun.role.in_(("champion", "challenger")))  # type: ignore[attr-defined]
-            .order_by(ScoringRun.as_of.desc(), ScoringRun.id.desc()).limit(1)).first()  # type: ignore[attr-defined]
+            sa.select(ScoringRun, col(ModelVersion.version))
+            .join(ModelAlias, col(ModelAlias.version_id) == ScoringRun.version_id)
+            .join(ModelVersion, col(ModelVersion.id) == ScoringRun.version_id)
+            .where(col(ModelAlias.alias) == alias, col(ScoringRun.status) == "succeeded",
+                   col(ScoringRun.role).in_(("champion", "challenger")))  # type: ignore[attr-defined]
+            .order_by(col(ScoringRun.as_of).desc(), col(ScoringRun.id).desc()).limit(1)).first()  # type: ignore[attr-defined]
         if row is None:
             continue
         run, version = row
@@ -623,13 +626,14 @@ SUZHOU = "320500"
 
 def filter_options(session: Session, actor: Actor) -> FilterOptions:
     require(actor, "statistics.read")
-    dept_stmt = sa.select(Department.code, Department.name).where(Department.active).order_by(Department.code)
+    dept_stmt = (sa.select(col(Department.code), col(Department.name)).where(col(Department.active))
+                 .order_by(col(Department.code)))
     if not has_city_wide_scope(actor):
-        dept_stmt = dept_stmt.where(Department.id == actor.department_id)
-    districts = session.execute(sa.select(Region.code, Region.name).where(Region.parent_code == SUZHOU)
-                                .order_by(Region.code)).all()
-    sections = session.execute(sa.select(Industry.code, Industry.name).where(Industry.level == "section")
-                               .order_by(Industry.code)).all()
+        dept_stmt = dept_stmt.where(col(Department.id) == actor.department_id)
+    districts = session.execute(sa.select(col(Region.code), col(Region.name)).where(col(Region.parent_code) == SUZHOU)
+                                .order_by(col(Region.code))).all()
+    sections = session.execute(sa.select(col(Industry.code), col(Industry.name)).where(col(Industry.level) == "section")
+                               .order_by(col(Industry.code))).all()
     return FilterOptions([tuple(r) for r in session.execute(dept_stmt)],  # type: ignore[misc]
                          [tuple(r) for r in districts], [tuple(r) for r in sections])  # type: ignore[misc]
 
@@ -644,7 +648,7 @@ def dashboard(session: Session, actor: Actor, *, period: str | Period | None = N
     groups = {key: warning_groups(session, actor, f, key, now=now) for key in GROUP_BY}
     codes = {int(k): v for k, v in department_codes(session, groups["department"]).items()}
     if f.department_id is not None and f.department_id not in codes:
-        code = session.execute(sa.select(Department.code).where(Department.id == f.department_id)).scalar()
+        code = session.execute(sa.select(col(Department.code)).where(col(Department.id) == f.department_id)).scalar()
         if code:
             codes[f.department_id] = code
     return Dashboard(filter=f, interval=interval, groups=groups,

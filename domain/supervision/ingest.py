@@ -67,7 +67,7 @@ from domain.supervision.validation import (
     RowError,
     printable,
 )
-from domain.types import UTCDateTime, local_today, utcnow
+from domain.types import UTCDateTime, local_today, table_of, utcnow
 
 __all__ = [
     "CHUNK_SIZE",
@@ -91,11 +91,11 @@ CHUNK_SIZE = 5_000
 MERGE_CACHE_KIB = 256 * 1024  # SQLite page cache of the merging connection (allocated only as pages are used)
 
 _TARGETS: dict[str, sa.Table] = {
-    "entities": Entity.__table__,  # type: ignore[dict-item]
-    "items": SupervisionItem.__table__,  # type: ignore[dict-item]
-    "actions": SupervisionAction.__table__,  # type: ignore[dict-item]
-    "complaints": Complaint.__table__,  # type: ignore[dict-item]
-    "credit": CreditRecord.__table__,  # type: ignore[dict-item]
+    "entities": table_of(Entity),
+    "items": table_of(SupervisionItem),
+    "actions": table_of(SupervisionAction),
+    "complaints": table_of(Complaint),
+    "credit": table_of(CreditRecord),
 }
 # The key a record is upserted on; the stage column that carries it.
 _KEYS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -150,7 +150,7 @@ def authorise_source(connection: sa.Connection, actor: Actor, code: str) -> _Sou
     if not isinstance(code, str) or CONTROL_CHARACTERS.search(code):
         raise InvalidInput(f"数据源编码“{printable(str(code))}”含有不可见的控制字符", field="source",
                            code="control_character")
-    table = DataSource.__table__
+    table = table_of(DataSource)
     row = connection.execute(
         sa.select(table.c.id, table.c.code, table.c.user_id, table.c.active).where(table.c.code == code)).first()
     if row is None:
@@ -320,7 +320,7 @@ class _Stage:
     def save_errors(self, batch_id: int, limit: int | None = None) -> None:
         """Store the first `limit` (default MAX_STORED_ERRORS) errors, by record; the batch row keeps the total."""
         limit = MAX_STORED_ERRORS if limit is None else limit
-        target = IngestionError.__table__
+        target = table_of(IngestionError)
         e = self.errors.c
         first = (sa.select(sa.literal(batch_id, sa.Integer), e.idx, e.field, e.code, e.message, e.row)
                  .order_by(e.idx, e.field).limit(limit))
@@ -365,7 +365,7 @@ def _open_batch(session: Session, stage: _Stage, actor: Actor, source: _Source, 
 
 def _settle_orphans(session: Session) -> None:
     """A batch left `running` by an import whose process died (its job since marked failed) becomes `failed`."""
-    table, job = IngestionBatch.__table__, Job.__table__
+    table, job = table_of(IngestionBatch), table_of(Job)
     session.execute(sa.update(table).where(
         table.c.status == "running", table.c.job_id.in_(sa.select(job.c.id).where(job.c.status == "failed")))
         .values(status="failed", finished_at=utcnow()))
@@ -421,7 +421,7 @@ def ingest(session: Session, actor: Actor, *, source: str, kind: str, records: I
 
 def _fail_batch(connection: sa.Connection, batch_id: int | None) -> None:
     """Mark a batch whose merge did not happen as failed (best effort: the connection may be gone)."""
-    table = IngestionBatch.__table__
+    table = table_of(IngestionBatch)
     try:
         connection.execute(sa.update(table).where(table.c.id == batch_id)
                            .values(status="failed", accepted=0, finished_at=utcnow()))

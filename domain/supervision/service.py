@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.errors import InvalidInput, NotFound
 from domain.identity.actor import Actor
@@ -46,32 +46,32 @@ def search_entities(session: Session, actor: Actor, page: PageRequest, *, search
     if text:
         upper = text.upper()
         if len(upper) >= 2 and upper.isalnum() and upper.isascii():
-            stmt = stmt.where(sa.or_(Entity.uscc.startswith(upper), Entity.name.contains(text)))
+            stmt = stmt.where(sa.or_(col(Entity.uscc).startswith(upper), col(Entity.name).contains(text)))
         else:
-            stmt = stmt.where(Entity.name.contains(text))
+            stmt = stmt.where(col(Entity.name).contains(text))
     if region_code:
         # a city or province code matches its districts too: a range of codes; a district's code is one value,
         # both served by the (region_code, name, id) index
         prefix = region_code.rstrip("0") if region_code.endswith("00") else region_code
         bound = _next_prefix(prefix)
         if len(prefix) >= 6:
-            stmt = stmt.where(Entity.region_code == prefix)
+            stmt = stmt.where(col(Entity.region_code) == prefix)
         elif prefix.isdigit() and bound:
-            stmt = stmt.where(Entity.region_code >= prefix, Entity.region_code < bound)
+            stmt = stmt.where(col(Entity.region_code) >= prefix, col(Entity.region_code) < bound)
         elif prefix:
-            stmt = stmt.where(Entity.region_code.startswith(prefix))
+            stmt = stmt.where(col(Entity.region_code).startswith(prefix))
     if industry_code:
         if industry_code.isalpha():  # a section letter: its divisions too
             from domain.reference.models import Industry
 
-            divisions = select(Industry.code).where(Industry.parent_code == industry_code.upper())
-            stmt = stmt.where(sa.or_(Entity.industry_code == industry_code.upper(),
-                                     Entity.industry_code.in_(divisions)))
+            divisions = select(col(Industry.code)).where(col(Industry.parent_code) == industry_code.upper())
+            stmt = stmt.where(sa.or_(col(Entity.industry_code) == industry_code.upper(),
+                                     col(Entity.industry_code).in_(divisions)))
         else:
-            stmt = stmt.where(Entity.industry_code == industry_code)
+            stmt = stmt.where(col(Entity.industry_code) == industry_code)
     if status:
-        stmt = stmt.where(Entity.status == status)
-    return select_page(session, stmt, page, order_by=(Entity.name, Entity.id), max_size=max_size)
+        stmt = stmt.where(col(Entity.status) == status)
+    return select_page(session, stmt, page, order_by=(col(Entity.name), col(Entity.id)), max_size=max_size)
 
 
 def _next_prefix(prefix: str) -> str | None:
@@ -83,7 +83,7 @@ def _next_prefix(prefix: str) -> str | None:
 
 def get_entity(session: Session, actor: Actor, uscc: str) -> Entity:
     require_signed_in(actor)
-    entity = session.exec(select(Entity).where(Entity.uscc == uscc.strip().upper())).first()
+    entity = session.exec(select(Entity).where(col(Entity.uscc) == uscc.strip().upper())).first()
     if entity is None:
         raise NotFound(f"统一社会信用代码为“{uscc}”的监管对象不存在", field="uscc")
     return entity
@@ -104,16 +104,16 @@ class ActionRow:
 
 
 def _action_query(actor: Actor) -> sa.Select:
-    stmt = (sa.select(SupervisionAction, SupervisionItem.code, SupervisionItem.name, Department.code,
-                      Department.name, Entity.uscc, Entity.name, DataSource.code)
-            .join(Department, Department.id == SupervisionAction.department_id)
-            .join(Entity, Entity.id == SupervisionAction.entity_id)
-            .join(DataSource, DataSource.id == SupervisionAction.source_id)
-            .outerjoin(SupervisionItem, SupervisionItem.id == SupervisionAction.item_id))
-    return scope_to_department(stmt, actor, SupervisionAction.department_id)
+    stmt = (sa.select(SupervisionAction, col(SupervisionItem.code), col(SupervisionItem.name), col(Department.code),
+                      col(Department.name), col(Entity.uscc), col(Entity.name), col(DataSource.code))
+            .join(Department, col(Department.id) == SupervisionAction.department_id)
+            .join(Entity, col(Entity.id) == SupervisionAction.entity_id)
+            .join(DataSource, col(DataSource.id) == SupervisionAction.source_id)
+            .outerjoin(SupervisionItem, col(SupervisionItem.id) == SupervisionAction.item_id))
+    return scope_to_department(stmt, actor, col(SupervisionAction.department_id))
 
 
-ACTION_ORDER = (SupervisionAction.started_on.desc(), SupervisionAction.id.desc())
+ACTION_ORDER = (col(SupervisionAction.started_on).desc(), col(SupervisionAction.id).desc())
 
 
 def list_actions(session: Session, actor: Actor, page: PageRequest, *, department_code: str | None = None,
@@ -126,34 +126,34 @@ def list_actions(session: Session, actor: Actor, page: PageRequest, *, departmen
     require_signed_in(actor)
     if date_from and date_to and date_from > date_to:
         raise InvalidInput("起始日期晚于结束日期", field="from", code="date_order")
-    stmt = scope_to_department(select(SupervisionAction), actor, SupervisionAction.department_id)
+    stmt = scope_to_department(select(SupervisionAction), actor, col(SupervisionAction.department_id))
     if department_code:
-        stmt = stmt.where(SupervisionAction.department_id == select(Department.id).where(
-            Department.code == department_code).scalar_subquery())
+        stmt = stmt.where(col(SupervisionAction.department_id) == select(col(Department.id)).where(
+            col(Department.code) == department_code).scalar_subquery())
     if item_code:
-        stmt = stmt.where(SupervisionAction.item_id == select(SupervisionItem.id).where(
-            SupervisionItem.code == item_code).scalar_subquery())
+        stmt = stmt.where(col(SupervisionAction.item_id) == select(col(SupervisionItem.id)).where(
+            col(SupervisionItem.code) == item_code).scalar_subquery())
     if kind:
-        stmt = stmt.where(SupervisionAction.kind == kind)
+        stmt = stmt.where(col(SupervisionAction.kind) == kind)
     if date_from:
-        stmt = stmt.where(SupervisionAction.started_on >= date_from)
+        stmt = stmt.where(col(SupervisionAction.started_on) >= date_from)
     if date_to:
-        stmt = stmt.where(SupervisionAction.started_on <= date_to)
+        stmt = stmt.where(col(SupervisionAction.started_on) <= date_to)
     if uscc:
-        stmt = stmt.where(SupervisionAction.entity_id == select(Entity.id).where(
-            Entity.uscc == uscc.strip().upper()).scalar_subquery())
+        stmt = stmt.where(col(SupervisionAction.entity_id) == select(col(Entity.id)).where(
+            col(Entity.uscc) == uscc.strip().upper()).scalar_subquery())
     return select_page(session, stmt, page, order_by=ACTION_ORDER, max_size=max_size, join=_named_actions,
                        load=lambda rows: [ActionRow(*row) for row in rows])
 
 
 def _named_actions(page: Any) -> sa.Select:
     """The window's actions (an alias of the LIMITed subquery) with the names a list shows."""
-    return (sa.select(page, SupervisionItem.code, SupervisionItem.name, Department.code, Department.name,
-                      Entity.uscc, Entity.name, DataSource.code)
-            .join(Department, Department.id == page.department_id)
-            .join(Entity, Entity.id == page.entity_id)
-            .join(DataSource, DataSource.id == page.source_id)
-            .outerjoin(SupervisionItem, SupervisionItem.id == page.item_id))
+    return (sa.select(page, col(SupervisionItem.code), col(SupervisionItem.name), col(Department.code),
+                      col(Department.name), col(Entity.uscc), col(Entity.name), col(DataSource.code))
+            .join(Department, col(Department.id) == page.department_id)
+            .join(Entity, col(Entity.id) == page.entity_id)
+            .join(DataSource, col(DataSource.id) == page.source_id)
+            .outerjoin(SupervisionItem, col(SupervisionItem.id) == page.item_id))
 
 
 @dataclass
@@ -170,28 +170,28 @@ def list_items(session: Session, actor: Actor, page: PageRequest, *, department_
     require_signed_in(actor)
     stmt = select(SupervisionItem)
     if department_code:
-        stmt = stmt.where(SupervisionItem.department_id == select(Department.id).where(
-            Department.code == department_code).scalar_subquery())
+        stmt = stmt.where(col(SupervisionItem.department_id) == select(col(Department.id)).where(
+            col(Department.code) == department_code).scalar_subquery())
     if kind:
-        stmt = stmt.where(SupervisionItem.kind == kind)
+        stmt = stmt.where(col(SupervisionItem.kind) == kind)
     if search and search.strip():
         text = search.strip()
-        stmt = stmt.where(sa.or_(SupervisionItem.name.contains(text), SupervisionItem.code.startswith(text)))
+        stmt = stmt.where(sa.or_(col(SupervisionItem.name).contains(text), col(SupervisionItem.code).startswith(text)))
 
     def load(items: list[SupervisionItem]) -> list[ItemRow]:
         if not items:
             return []
         departments = {row[0]: row for row in session.execute(
-            sa.select(Department.id, Department.code, Department.name)
-            .where(Department.id.in_({i.department_id for i in items})))}
+            sa.select(col(Department.id), col(Department.code), col(Department.name))
+            .where(col(Department.id).in_({i.department_id for i in items})))}
         # the page's items only: an index-only count per item on (item_id, ...)
-        counts: dict[int, int] = dict(session.execute(  # type: ignore[arg-type]
-            sa.select(SupervisionAction.item_id, sa.func.count()).where(
-                SupervisionAction.item_id.in_([i.id for i in items])).group_by(SupervisionAction.item_id)).all())
+        item_id = col(SupervisionAction.item_id)
+        counts: dict[int | None, int] = dict(session.execute(  # type: ignore[arg-type]
+            sa.select(item_id, sa.func.count()).where(item_id.in_([i.id for i in items])).group_by(item_id)).all())
         return [ItemRow(i, departments[i.department_id][1], departments[i.department_id][2], counts.get(i.id, 0))
                 for i in items]
 
-    return select_page(session, stmt, page, order_by=(SupervisionItem.code, SupervisionItem.id),
+    return select_page(session, stmt, page, order_by=(col(SupervisionItem.code), col(SupervisionItem.id)),
                        max_size=max_size, load=load)
 
 
@@ -206,12 +206,13 @@ def actions_for_entities(session: Session, actor: Actor, entity_ids: Sequence[in
     if not entity_ids:
         return {}
     ranked = scope_to_department(sa.select(
-        SupervisionAction.id,
-        sa.func.row_number().over(partition_by=SupervisionAction.entity_id,
-                                  order_by=(SupervisionAction.started_on.desc(), SupervisionAction.id.desc()))
+        col(SupervisionAction.id),
+        sa.func.row_number().over(partition_by=col(SupervisionAction.entity_id),
+                                  order_by=(col(SupervisionAction.started_on).desc(), col(SupervisionAction.id).desc()))
         .label("rn"),
-        sa.func.count().over(partition_by=SupervisionAction.entity_id).label("n"))
-        .where(SupervisionAction.entity_id.in_(entity_ids)), actor, SupervisionAction.department_id).subquery()
+        sa.func.count().over(partition_by=col(SupervisionAction.entity_id)).label("n"))
+        .where(col(SupervisionAction.entity_id).in_(entity_ids)), actor,
+        col(SupervisionAction.department_id)).subquery()
     stmt = (_action_query(actor).add_columns(ranked.c.n).join(ranked, ranked.c.id == SupervisionAction.id)
             .where(ranked.c.rn > offset, ranked.c.rn <= offset + limit).order_by(ranked.c.rn))
     out: dict[int, tuple[list[ActionRow], int]] = {}
@@ -222,9 +223,9 @@ def actions_for_entities(session: Session, actor: Actor, entity_ids: Sequence[in
     totals: dict[int, int] = {}
     if missing and offset and count:
         totals = dict(session.execute(  # type: ignore[arg-type]
-            scope_to_department(sa.select(SupervisionAction.entity_id, sa.func.count())
-                                .where(SupervisionAction.entity_id.in_(missing)), actor,
-                                SupervisionAction.department_id).group_by(SupervisionAction.entity_id)).all())
+            scope_to_department(sa.select(col(SupervisionAction.entity_id), sa.func.count())
+                                .where(col(SupervisionAction.entity_id).in_(missing)), actor,
+                                col(SupervisionAction.department_id)).group_by(col(SupervisionAction.entity_id))).all())
     for eid in missing:
         out[eid] = ([], totals.get(eid, 0) if (count or not offset) else -1)
     return out
@@ -257,13 +258,13 @@ def _simple_windows(session: Session, model: Any, date_column: Any, entity_ids: 
 def complaints_for_entities(session: Session, actor: Actor, entity_ids: Sequence[int], *, offset: int = 0,
                             limit: int = 20, count: bool = True) -> dict[int, tuple[list[Complaint], int]]:
     require_signed_in(actor)
-    return _simple_windows(session, Complaint, Complaint.received_on, entity_ids, offset, limit, count)
+    return _simple_windows(session, Complaint, col(Complaint.received_on), entity_ids, offset, limit, count)
 
 
 def credit_for_entities(session: Session, actor: Actor, entity_ids: Sequence[int], *, offset: int = 0,
                         limit: int = 20, count: bool = True) -> dict[int, tuple[list[CreditRecord], int]]:
     require_signed_in(actor)
-    return _simple_windows(session, CreditRecord, CreditRecord.listed_on, entity_ids, offset, limit, count)
+    return _simple_windows(session, CreditRecord, col(CreditRecord.listed_on), entity_ids, offset, limit, count)
 
 
 @dataclass

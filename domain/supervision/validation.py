@@ -39,6 +39,7 @@ from domain.supervision.fields import (
 )
 from domain.supervision.models import DEREGISTERED_STATUSES, Entity, SupervisionItem
 from domain.supervision.uscc import UsccError, validate_uscc
+from domain.types import table_of
 
 __all__ = [
     "CONTROL_CHARACTERS",
@@ -155,15 +156,15 @@ class Lookups:
     def load(cls, connection: sa.Connection, kind: str, today: date) -> Lookups:
         lookups = cls(connection, today, connection.dialect.name == "sqlite")
         if kind in ("items", "actions"):
-            dept = Department.__table__
+            dept = table_of(Department)
             lookups.departments = dict(connection.execute(sa.select(dept.c.code, dept.c.id)).all())
         if kind == "actions":
-            item = SupervisionItem.__table__
+            item = table_of(SupervisionItem)
             lookups.items = {code: (id_, kind) for code, id_, kind in
                              connection.execute(sa.select(item.c.code, item.c.id, item.c.kind)).all()}
         if kind == "entities":
-            lookups.regions = set(connection.execute(sa.select(Region.__table__.c.code)).scalars())
-            industry = Industry.__table__
+            lookups.regions = set(connection.execute(sa.select(table_of(Region).c.code)).scalars())
+            industry = table_of(Industry)
             lookups.industries = dict(connection.execute(sa.select(industry.c.code, industry.c.parent_code)).all())
         return lookups
 
@@ -171,7 +172,7 @@ class Lookups:
         """uscc -> entity id for the codes of one chunk, in one statement."""
         if not usccs:
             return {}
-        table = Entity.__table__
+        table = table_of(Entity)
         stmt = sa.select(table.c.uscc, table.c.id).where(table.c.uscc.in_(sa.bindparam("codes", expanding=True)))
         return dict(self.connection.execute(stmt, {"codes": list(usccs)}).all())
 
