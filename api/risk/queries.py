@@ -28,8 +28,7 @@ def _id(value: strawberry.ID, field: str) -> int:
     try:
         return int(value)
     except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"{field} must be a model version id (a number), got {value!r}", field=field,
-                           code="bad_id") from exc
+        raise InvalidInput(f"{field} 应为编号（数字），收到“{value}”", field=field, code="bad_id") from exc
 
 
 @strawberry.type(name="ModelMetricDelta", description="One metric of two versions side by side (指标对比).")
