@@ -36,13 +36,21 @@ from domain.warnings.models import (
     WARNING_STATUSES,
 )
 from web.common import actor_of, page_window, pager, redirect_after_post
-from web.templating import flash, render
+from web.templating import AUDIT_ACTION_NAMES, flash, render
 
 __all__ = ["routes"]
 
 LABELS = {"clue_source": CLUE_SOURCES, "clue_status": CLUE_STATUSES, "problem": ENTITY_PROBLEMS,
           "warning_source": WARNING_SOURCES, "warning_status": WARNING_STATUSES, "routing_kind": ROUTING_KINDS,
           "day_kind": DAY_KINDS, "decision": clue_service.DECISIONS}
+AUDIT_ACTION_NAMES.update({
+    "clue.create": "录入线索", "clue.submit": "推送线索", "clue.judge.issue": "研判：发布预警",
+    "clue.judge.merge": "研判：并入预警", "clue.judge.dismiss": "研判：排除线索", "ingest.clues": "导入线索",
+    "warning.issue": "发布预警", "warning.raise_level": "提升预警等级", "warning.auto_issue": "评分后自动发布预警",
+    "warning.routing.save": "保存派发规则", "warning.routing.delete": "删除派发规则",
+    "warning.routing.deactivate": "停用派发规则", "warning.deadline.update": "修改处置时限",
+    "warning.workday.save": "保存工作日调整", "warning.workday.delete": "删除工作日调整",
+})
 # camelCase fields of domain errors -> form field names
 _FIELD_NAMES = {"departmentId": "department_id", "entityId": "uscc", "departmentCode": "department_code",
                 "itemCode": "item_code", "industryPrefix": "industry_prefix", "regionCode": "region_code",
