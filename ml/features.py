@@ -424,17 +424,7 @@ def _compute(conn: sa.Connection, as_of: date, entity_ids: Sequence[int] | None)
           SUM(CASE WHEN kind = 'inspection' AND started_on > :d730 THEN 1 ELSE 0 END),
           SUM(CASE WHEN {fail} AND {decided} > :d730 THEN 1 ELSE 0 END),
           SUM(CASE WHEN {penalty} AND {decided} > :d730 THEN 1 ELSE 0 END),
-          {since(dialect, ":as_of", f"MAX(CASE WHEN {fail} THEN {decided} END)")},
-          {since(dialect, ":as_of", f"MAX(CASE WHEN {penalty} THEN {decided} END)")},
-          SUM(CASE WHEN {fail} AND {decided} > :d15 THEN 1 ELSE 0 END),
-          SUM(CASE WHEN {fail} AND {decided} > :d30 THEN 1 ELSE 0 END),
-          SUM(CASE WHEN {fail} AND {decided} > :d60 THEN 1 ELSE 0 END),
-          SUM(CASE WHEN {rectify} AND {decided} > :d30 THEN 1 ELSE 0 END),
-          SUM(CASE WHEN {rectify} AND {decided} > :d90 THEN 1 ELSE 0 END),
           SUM(CASE WHEN kind = 'inspection' THEN 1 ELSE 0 END),
-          SUM(CASE WHEN {fail} THEN 1 ELSE 0 END),
-          SUM(CASE WHEN {rectify} THEN 1 ELSE 0 END),
-          SUM(CASE WHEN {penalty} THEN 1 ELSE 0 END),
           {since(dialect, ":as_of", "MIN(started_on)")}
         FROM supervision_action
         WHERE started_on <= :as_of{only}
@@ -446,9 +436,29 @@ def _compute(conn: sa.Connection, as_of: date, entity_ids: Sequence[int] | None)
         "inspections_90d", "inspections_365d", "failed_inspections_90d", "failed_inspections_365d",
         "rectify_inspections_365d", "coercions_365d", "penalties_90d", "penalties_365d", "penalty_amount_90d",
         "penalty_amount_365d", "days_since_last_inspection", "inspections_730d", "failed_inspections_730d",
-        "penalties_730d", "days_since_last_failed_inspection", "days_since_last_penalty", "failed_inspections_15d",
+        "penalties_730d", "inspections_total"))
+    # Failures, rectification orders and penalties only (a quarter of the rows): their recency, short windows and
+    # lifetime counts, in a second pass so the CASEs run on those rows alone.
+    outcomes = _fetch(conn, f"""
+        SELECT entity_id,
+          {since(dialect, ":as_of", f"MAX(CASE WHEN {fail} THEN {decided} END)")},
+          {since(dialect, ":as_of", f"MAX(CASE WHEN {penalty} THEN {decided} END)")},
+          SUM(CASE WHEN {fail} AND {decided} > :d15 THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {fail} AND {decided} > :d30 THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {fail} AND {decided} > :d60 THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {rectify} AND {decided} > :d30 THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {rectify} AND {decided} > :d90 THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {fail} THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {rectify} THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {penalty} THEN 1 ELSE 0 END)
+        FROM supervision_action
+        WHERE started_on <= :as_of AND (kind = 'penalty' OR result IN ('fail', 'rectify')){only}
+        GROUP BY entity_id""", params)
+    _scatter(values, ent_ids, outcomes, (
+        "days_since_last_failed_inspection", "days_since_last_penalty", "failed_inspections_15d",
         "failed_inspections_30d", "failed_inspections_60d", "rectify_inspections_30d", "rectify_inspections_90d",
-        "inspections_total", "failed_inspections_total", "rectify_inspections_total", "penalties_total"))
+        "failed_inspections_total", "rectify_inspections_total", "penalties_total"))
+    del outcomes
     # The earliest record of any entity (not only those scored) bounds the history every count could see.
     oldest = [float(np.nanmax(actions[:, -1]))] if len(actions) and entity_ids is None else []
     del actions
