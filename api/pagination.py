@@ -17,7 +17,7 @@ from domain.pagination import decode_cursor as _decode
 from domain.pagination import encode_cursor as _encode
 
 __all__ = ["Connection", "Edge", "PageInfo", "build_connection", "decode_cursor", "encode_cursor", "page_request",
-           "selects_field"]
+           "selection_asks", "selects_field"]
 
 T = TypeVar("T")
 
@@ -40,6 +40,11 @@ def _names(selections: Iterable[Any], wanted: str) -> bool:
         elif isinstance(sel, FragmentSpread | InlineFragment) and _names(sel.selections, wanted):
             return True
     return False
+
+
+def selection_asks(field: SelectedField, name: str) -> bool:
+    """Whether a selected field's own selection (through fragments) asks for `name`."""
+    return _names(field.selections, name)
 
 
 def selects_field(info: Any, name: str) -> bool:

@@ -3,16 +3,38 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
+from sqlmodel import Session
 
 from api.context import Info
 from api.pagination import Connection, build_connection, page_request
-from api.supervision.types import EntityNode, SupervisionActionType, SupervisionItemType
+from api.supervision.types import (
+    NESTED_WINDOWS,
+    EntityNode,
+    SupervisionActionType,
+    SupervisionItemType,
+    nested_windows,
+    prime_nested,
+)
+from domain.identity.actor import Actor
 from domain.supervision import service
+from domain.supervision.models import Entity
 
 __all__ = ["SupervisionQuery"]
+
+
+def _entity_with_windows(session: Session, actor: Actor, uscc: str,
+                         windows: dict[str, tuple[int, int, bool]]) -> tuple[Entity, dict[str, tuple[list, int]]]:
+    entity = service.get_entity(session, actor, uscc)
+    assert entity.id is not None
+    found: dict[str, tuple[list, int]] = {}
+    for name, (offset, limit, count) in windows.items():
+        read: Any = NESTED_WINDOWS[name][1]
+        found[name] = read(session, actor, [entity.id], offset=offset, limit=limit, count=count).get(
+            entity.id, ([], 0))
+    return entity, found
 
 
 @strawberry.type
@@ -31,7 +53,11 @@ class SupervisionQuery:
 
     @strawberry.field(description="One entity by its unified social credit code (监管对象).")
     async def entity(self, info: Info, uscc: str) -> EntityNode:
-        return EntityNode.build(await info.context.read(service.get_entity, info.context.actor, uscc))
+        # the nested windows it selects are read in the same unit of work and primed into their loaders
+        windows = nested_windows(info)
+        entity, found = await info.context.read(_entity_with_windows, info.context.actor, uscc, windows)
+        prime_nested(info, int(entity.id or 0), found, windows)
+        return EntityNode.build(entity)
 
     @strawberry.field(description="The supervision item catalogue (监管事项目录).")
     async def supervision_items(self, info: Info, department_code: str | None = None, kind: str | None = None,

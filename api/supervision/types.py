@@ -7,9 +7,18 @@ from decimal import Decimal
 
 import strawberry
 from strawberry.dataloader import DataLoader
+from strawberry.types.nodes import SelectedField
 
 from api.context import Info
-from api.pagination import Connection, Edge, PageInfo, decode_cursor, encode_cursor, selects_field
+from api.pagination import (
+    Connection,
+    Edge,
+    PageInfo,
+    decode_cursor,
+    encode_cursor,
+    selection_asks,
+    selects_field,
+)
 from api.risk.types import RiskScoreType
 from domain.errors import InvalidInput
 from domain.pagination import PageRequest
@@ -113,15 +122,50 @@ class CreditRecordType:
                    removed_on=r.removed_on, authority=r.authority, reason=r.reason)
 
 
-def _window(info: Info, first: int | None, after: str | None) -> tuple[int, int, bool]:
-    """(offset, limit, count?) of a nested window: offset cursors (a few rows per entity), the total only when
-    `totalCount` is selected."""
+def _window_args(first: int | None, after: str | None) -> tuple[int, int]:
     PageRequest(first=first).validate(NESTED_MAX)
     offset = decode_cursor(after, "after")
     if offset is not None and not isinstance(offset, int):
         raise InvalidInput("after 不是这个列表的游标", field="after", code="bad_cursor")
-    return ((0 if offset is None else offset + 1), (20 if first is None else first),
-            selects_field(info, "totalCount"))
+    return (0 if offset is None else offset + 1), (20 if first is None else first)
+
+
+def _window(info: Info, first: int | None, after: str | None) -> tuple[int, int, bool]:
+    """(offset, limit, count?) of a nested window: offset cursors (a few rows per entity), the total only when
+    `totalCount` is selected."""
+    offset, limit = _window_args(first, after)
+    return offset, limit, selects_field(info, "totalCount")
+
+
+# schema field -> (loader name, domain function) of an entity's nested windows
+NESTED_WINDOWS = {"actions": ("entity.actions", service.actions_for_entities),
+                  "complaints": ("entity.complaints", service.complaints_for_entities),
+                  "creditRecords": ("entity.credit", service.credit_for_entities)}
+
+
+def nested_windows(info: Info) -> dict[str, tuple[int, int, bool]]:
+    """The nested windows the current `entity` field selects directly: field -> the loader key's (offset, limit + 1,
+    count), exactly as `_nested` will ask, so they can be read with the entity and primed into the loaders."""
+    out: dict[str, tuple[int, int, bool]] = {}
+    for field in info.selected_fields:
+        for sel in field.selections:
+            if isinstance(sel, SelectedField) and sel.name in NESTED_WINDOWS and sel.name not in out:
+                # literal arguments arrive as text: anything odd is left to the nested resolver (and its errors)
+                first, after = sel.arguments.get("first"), sel.arguments.get("after")
+                try:
+                    first = None if first is None else int(first)
+                    offset, limit = _window_args(first, None if after is None else str(after))
+                except (TypeError, ValueError, InvalidInput):
+                    continue
+                out[sel.name] = (offset, limit + 1, selection_asks(sel, "totalCount"))
+    return out
+
+
+def prime_nested(info: Info, entity_id: int, found: dict[str, tuple[list, int]],
+                 windows: dict[str, tuple[int, int, bool]]) -> None:
+    for name, result in found.items():
+        loader_name, fn = NESTED_WINDOWS[name]
+        _loader(info, loader_name, fn).prime((entity_id, *windows[name]), result)
 
 
 def _connection(rows: list, total: int, offset: int, limit: int, build) -> Connection:

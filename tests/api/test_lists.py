@@ -239,3 +239,29 @@ def test_hot_lists_walk_their_index_instead_of_sorting(db, session, basics):
     no_sort(_plans(db, session, lambda s: list_audit(s, SYSTEM, PageRequest(first=50, count=False))),
             "ix_audit_log_occurred_id")
     assert session.execute(sa.select(sa.func.count()).select_from(AuditLog)).scalar_one() >= 20000
+
+
+async def test_an_entity_and_its_nested_windows_are_read_in_one_unit_of_work(client, db, session, basics, api_token,
+                                                                            monkeypatch):
+    from api.context import Context
+
+    add_actions(session, basics, 12)
+    reads = []
+    original = Context.read
+
+    async def counted(self, fn, *args, **kwargs):
+        reads.append(getattr(fn, "__name__", str(fn)))
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(Context, "read", counted)
+    query = """query($u: String!, $n: Int) { entity(uscc: $u) { name actions(first: $n) { totalCount
+        nodes { externalId } pageInfo { hasNextPage } } complaints(first: 3) { nodes { id } }
+        creditRecords { totalCount } } }"""
+    data = (await gql(client, query, api_token, {"u": uscc(0), "n": 2}))["entity"]
+    assert reads == ["_entity_with_windows"]
+    assert data["actions"]["totalCount"] == 4 and len(data["actions"]["nodes"]) == 2
+    assert data["actions"]["pageInfo"]["hasNextPage"] and data["creditRecords"]["totalCount"] == 0
+    reads.clear()  # an odd argument is left to the nested resolver, which reports it
+    response = await client.post("/graphql", json={"query": query, "variables": {"u": uscc(0), "n": 1000}},
+                                 headers=bearer(api_token))
+    assert response.json()["errors"][0]["extensions"]["code"] == "page_size_too_large"
