@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm.util import AliasedClass
 from sqlmodel import Session, col
 
 from domain.analysis.disposal import DisposalFigures, disposal_by_department
@@ -267,28 +267,28 @@ def analyse_behaviour(session: Session, actor: Actor, period: str | Period, depa
             for d in departments if d.id is not None}
     if not ids:
         return BehaviourAnalysis(period=period, as_of=as_of, departments=[])
-    in_period = [A.started_on >= period.start, A.started_on < period.end, A.department_id.in_(ids)]
+    in_period = [col(A.started_on) >= period.start, col(A.started_on) < period.end, col(A.department_id).in_(ids)]
     used = used_condition()
     # timeliness counts an undecided action only once its time limit has run out by `as_of`
-    insp = sa.and_(used, A.kind == "inspection", due_for_timeliness(session, "inspection", as_of))
-    pen = sa.and_(used, A.kind == "penalty", due_for_timeliness(session, "penalty", as_of))
-    insp_all = sa.and_(used, A.kind == "inspection")
-    span = days_between(session, A.decided_on, A.started_on)
-    has_result = sa.and_(insp_all, A.result.is_not(None), sa.func.trim(A.result) != "")
-    problem = A.result.in_(("fail", "rectify"))
-    random = A.trigger == "random"
+    insp = sa.and_(used, col(A.kind) == "inspection", due_for_timeliness(session, "inspection", as_of))
+    pen = sa.and_(used, col(A.kind) == "penalty", due_for_timeliness(session, "penalty", as_of))
+    insp_all = sa.and_(used, col(A.kind) == "inspection")
+    span = days_between(session, col(A.decided_on), col(A.started_on))
+    has_result = sa.and_(insp_all, col(A.result).is_not(None), sa.func.trim(col(A.result)) != "")
+    problem = col(A.result).in_(("fail", "rectify"))
+    random = col(A.trigger) == "random"
     stmt = sa.select(
-        A.department_id, sa.func.count(), _n(used), _n(sa.and_(used, trace_complete())),
-        _n(insp), _n(sa.and_(insp, A.decided_on.is_not(None), span <= TIMELINESS_LIMIT_DAYS["inspection"])),
-        sa.func.coalesce(sa.func.sum(sa.case((sa.and_(insp, A.decided_on.is_not(None)), span), else_=0)), 0),
-        _n(sa.and_(insp, A.decided_on.is_not(None))),
-        _n(pen), _n(sa.and_(pen, A.decided_on.is_not(None), span <= TIMELINESS_LIMIT_DAYS["penalty"])),
-        sa.func.coalesce(sa.func.sum(sa.case((sa.and_(pen, A.decided_on.is_not(None)), span), else_=0)), 0),
-        _n(sa.and_(pen, A.decided_on.is_not(None))),
-        _n(sa.and_(insp_all, random)), _n(sa.and_(insp_all, A.trigger.is_not(None))), _n(insp_all),
+        col(A.department_id), sa.func.count(), _n(used), _n(sa.and_(used, trace_complete())),
+        _n(insp), _n(sa.and_(insp, col(A.decided_on).is_not(None), span <= TIMELINESS_LIMIT_DAYS["inspection"])),
+        sa.func.coalesce(sa.func.sum(sa.case((sa.and_(insp, col(A.decided_on).is_not(None)), span), else_=0)), 0),
+        _n(sa.and_(insp, col(A.decided_on).is_not(None))),
+        _n(pen), _n(sa.and_(pen, col(A.decided_on).is_not(None), span <= TIMELINESS_LIMIT_DAYS["penalty"])),
+        sa.func.coalesce(sa.func.sum(sa.case((sa.and_(pen, col(A.decided_on).is_not(None)), span), else_=0)), 0),
+        _n(sa.and_(pen, col(A.decided_on).is_not(None))),
+        _n(sa.and_(insp_all, random)), _n(sa.and_(insp_all, col(A.trigger).is_not(None))), _n(insp_all),
         _n(has_result), _n(sa.and_(has_result, problem)),
         _n(sa.and_(has_result, random)), _n(sa.and_(has_result, random, problem)),
-    ).where(*in_period).group_by(A.department_id)
+    ).where(*in_period).group_by(col(A.department_id))
     for r in session.execute(stmt):
         row = rows[r[0]]
         (row.collected, row.actions, row.trace_complete, row.inspections, row.inspections_timely,
@@ -298,11 +298,11 @@ def analyse_behaviour(session: Session, actor: Actor, period: str | Period, depa
         row.inspection_days_sum, row.penalty_days_sum = float(days_i or 0), float(days_p or 0)
 
     item = SupervisionItem
-    exercised = sa.exists().where(A.item_id == item.id, A.department_id == item.department_id,
-                                  A.started_on >= period.start, A.started_on < period.end)
+    exercised = sa.exists().where(col(A.item_id) == item.id, col(A.department_id) == item.department_id,
+                                  col(A.started_on) >= period.start, col(A.started_on) < period.end)
     for dept, count, covered in session.execute(
-            sa.select(item.department_id, sa.func.count(), _n(exercised))
-            .where(item.active, item.department_id.in_(ids)).group_by(item.department_id)):
+            sa.select(col(item.department_id), sa.func.count(), _n(exercised))
+            .where(col(item.active), col(item.department_id).in_(ids)).group_by(col(item.department_id))):
         rows[dept].items, rows[dept].items_covered = int(count), int(covered)
 
     for dept, due, missing in session.execute(_follow_up_stmt(session, period, as_of, ids)):
@@ -316,12 +316,12 @@ def analyse_behaviour(session: Session, actor: Actor, period: str | Period, depa
     city = CityFigures()
     if department_code is None and can(actor, "evaluations.read"):  # complaints carry no department: city-wide only
         c = Complaint
-        cspan = days_between(session, c.responded_on, c.received_on)
-        responded = sa.and_(c.responded_on.is_not(None), c.responded_on >= c.received_on)
+        cspan = days_between(session, col(c.responded_on), col(c.received_on))
+        responded = sa.and_(col(c.responded_on).is_not(None), col(c.responded_on) >= c.received_on)
         total, answered, timely, days_sum = session.execute(sa.select(
             sa.func.count(), _n(responded), _n(sa.and_(responded, cspan <= COMPLAINT_RESPONSE_DAYS)),
             sa.func.coalesce(sa.func.sum(sa.case((responded, cspan), else_=0)), 0),
-        ).where(c.received_on >= period.start, c.received_on < period.end)).one()
+        ).where(col(c.received_on) >= period.start, col(c.received_on) < period.end)).one()
         city = CityFigures(int(total), int(answered), int(timely), float(days_sum or 0))
 
     kept = [r for r in rows.values() if include_idle or department_code or r.items or r.collected]
@@ -337,7 +337,7 @@ def due_for_timeliness(session: Session, kind: str, as_of: date, alias: Any = A)
 
 def _follow_up_stmt(session: Session, period: Period, as_of: date, ids: list[int]) -> Any:
     """Penalties decided in the period whose follow-up window has closed, and those with no inspection in it."""
-    p, f = aliased(A), aliased(A)
+    p, f = AliasedClass(A), AliasedClass(A)
     window_end = plus_days(session, p.decided_on, FOLLOW_UP_DAYS)
     followed = sa.exists().where(f.entity_id == p.entity_id, f.department_id == p.department_id,
                                  f.kind == "inspection", f.started_on > p.decided_on, f.started_on <= window_end)

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm.util import AliasedClass
 from sqlmodel import Session, col
 
 from domain.analysis.behaviour import (
@@ -104,32 +104,33 @@ def list_findings(session: Session, actor: Actor, period: str | Period, kind: st
     ids = [d.id for d in scoped_departments(session, actor, department_code)]
     if kind == "never_exercised":
         return _never_exercised(session, period, ids, limit, offset)
-    in_period = [A.started_on >= period.start, A.started_on < period.end, A.department_id.in_(ids)]
+    in_period = [col(A.started_on) >= period.start, col(A.started_on) < period.end, col(A.department_id).in_(ids)]
     if kind == "missing_trace":
         where = [*in_period, used_condition(), ~trace_complete()]
     elif kind == "late":
-        span = days_between(session, A.decided_on, A.started_on)
+        span = days_between(session, col(A.decided_on), col(A.started_on))
         where = [*in_period, used_condition(), sa.or_(*[
-            sa.and_(A.kind == k, due_for_timeliness(session, k, as_of),
-                    sa.or_(A.decided_on.is_(None), span > TIMELINESS_LIMIT_DAYS[k]))
+            sa.and_(col(A.kind) == k, due_for_timeliness(session, k, as_of),
+                    sa.or_(col(A.decided_on).is_(None), span > TIMELINESS_LIMIT_DAYS[k]))
             for k in ("inspection", "penalty")])]
     elif kind == "excluded":
         where = [*in_period, ~used_condition()]
     else:  # no_follow_up
-        f = aliased(A)
-        window_end = plus_days(session, A.decided_on, FOLLOW_UP_DAYS)
+        f = AliasedClass(A)
+        window_end = plus_days(session, col(A.decided_on), FOLLOW_UP_DAYS)
         followed = sa.exists().where(f.entity_id == A.entity_id, f.department_id == A.department_id,
                                      f.kind == "inspection", f.started_on > A.decided_on, f.started_on <= window_end)
-        where = [*in_period, A.kind == "penalty", used_condition(), A.decided_on.is_not(None), window_end <= as_of,
-                 ~followed]
+        where = [*in_period, col(A.kind) == "penalty", used_condition(), col(A.decided_on).is_not(None),
+                 window_end <= as_of, ~followed]
     total = int(session.execute(sa.select(sa.func.count()).select_from(A).where(*where)).scalar_one())
-    page_ids = list(session.scalars(sa.select(A.id).where(*where).order_by(A.id).limit(limit).offset(offset)))
-    item = aliased(SupervisionItem)
+    page_ids = list(session.scalars(sa.select(col(A.id)).where(*where).order_by(col(A.id)).limit(limit).offset(offset)))
+    item = AliasedClass(SupervisionItem)
     rows = session.execute(
         sa.select(A, col(Department.code), col(Department.name), item.code, item.name, col(Entity.uscc),
                   col(Entity.name))
         .join(Department, col(Department.id) == A.department_id).join(Entity, col(Entity.id) == A.entity_id)
-        .outerjoin(item, item.id == A.item_id).where(A.id.in_(page_ids)).order_by(A.id)).all() if page_ids else []
+        .outerjoin(item, item.id == A.item_id).where(col(A.id).in_(page_ids)).order_by(col(A.id))
+    ).all() if page_ids else []
     out = []
     for action, dcode, dname, icode, iname, uscc, ename in rows:
         row = FindingRow(kind=kind, department_code=dcode, department_name=dname, item_code=icode, item_name=iname,
@@ -158,14 +159,14 @@ def list_findings(session: Session, actor: Actor, period: str | Period, kind: st
 
 def _never_exercised(session: Session, period: Period, ids: list[Any], limit: int, offset: int) -> FindingPage:
     item = SupervisionItem
-    exercised = sa.exists().where(A.item_id == item.id, A.department_id == item.department_id,
-                                  A.started_on >= period.start, A.started_on < period.end)
-    where = [item.active, item.department_id.in_(ids), ~exercised]
+    exercised = sa.exists().where(col(A.item_id) == item.id, col(A.department_id) == item.department_id,
+                                  col(A.started_on) >= period.start, col(A.started_on) < period.end)
+    where = [col(item.active), col(item.department_id).in_(ids), ~exercised]
     total = int(session.execute(sa.select(sa.func.count()).select_from(item).where(*where)).scalar_one())
     rows = session.execute(
-        sa.select(item.code, item.name, item.kind, col(Department.code), col(Department.name))
+        sa.select(col(item.code), col(item.name), col(item.kind), col(Department.code), col(Department.name))
         .join(Department, col(Department.id) == item.department_id).where(*where)
-        .order_by(col(Department.code), item.code).limit(limit).offset(offset)).all()
+        .order_by(col(Department.code), col(item.code)).limit(limit).offset(offset)).all()
     out = [FindingRow(kind="never_exercised", department_code=dcode, department_name=dname, item_code=code,
                       item_name=name, action_kind=ikind, detail="期间内没有任何监管行为")
            for code, name, ikind, dcode, dname in rows]
