@@ -195,7 +195,7 @@ def _check_filter(f: WarningFilter) -> None:
         errors.append(FieldError("source", "unknown_source", f"来源“{f.source}”不存在，可选："
                                  + "、".join(f"{k}（{v}）" for k, v in WARNING_SOURCES.items())))
     if f.created_from and f.created_to and f.created_from > f.created_to:
-        errors.append(FieldError("createdFrom", "date_order", "开始日期晚于结束日期"))
+        errors.append(FieldError("created_from", "date_order", "开始日期晚于结束日期"))
     if errors:
         raise InvalidInput(errors[0].message, field=errors[0].field, code=errors[0].code, errors=errors)
 
@@ -361,7 +361,7 @@ def issue_warning(session: Session, actor: Actor, *, entity_id: int, level: str 
         raise InvalidInput(f"来源“{source}”无效", field="source", code="unknown_source")
     entity = session.get(Entity, entity_id)
     if entity is None:
-        raise NotFound(f"监管对象 {entity_id} 不存在", field="entityId")
+        raise NotFound(f"监管对象 {entity_id} 不存在", field="entity_id")
     snapshot = latest_score(session, entity_id)
     level = level or (snapshot.level if snapshot else None)
     if level not in LEVELS:
@@ -378,19 +378,19 @@ def issue_warning(session: Session, actor: Actor, *, entity_id: int, level: str 
     existing = open_warning_of(session, entity_id)
     if existing is not None:
         raise Conflict(f"“{entity.name}”已有未办结的预警 {existing.code}（{WARNING_STATUSES[existing.status]}），"
-                       "请并入该预警或提升其等级，不能重复发布", field="entityId", code="open_warning_exists")
+                       "请并入该预警或提升其等级，不能重复发布", field="entity_id", code="open_warning_exists")
     route: Route
     if department_id is not None:
         dept = session.get(Department, department_id)
         if dept is None or not dept.active:
-            raise InvalidInput(f"责任部门 {department_id} 不存在或已停用", field="departmentId",
+            raise InvalidInput(f"责任部门 {department_id} 不存在或已停用", field="department_id",
                                code="unknown_department")
         route = Route(department_id, None, None)
     else:
         route = route_entity(session, entity_id, item_id)
         if not route.found:
             raise Conflict("派发规则表中没有匹配的规则（也没有默认部门），请选择责任部门或先配置派发规则",
-                           field="departmentId", code="no_route")
+                           field="department_id", code="no_route")
     now = utcnow()
     receipt_due, disposal_due = deadlines_for(level, now, deadline_settings(session), WorkdayCalendar.load(session))
     year = now.astimezone(LOCAL_TZ).year
@@ -467,11 +467,11 @@ def auto_issue_warnings(session: Session, actor: Actor, run_id: int, *, min_leve
     started = time.perf_counter()
     run = session.get(ScoringRun, run_id)
     if run is None:
-        raise NotFound(f"评分批次 {run_id} 不存在", field="runId")
+        raise NotFound(f"评分批次 {run_id} 不存在", field="run_id")
     if min_level is None or run.role not in SCORE_ROLES:
         return AutoIssueResult(run_id, min_level, 0, 0, 0, 0.0)
     if min_level not in LEVELS:
-        raise InvalidInput(f"自动发布的最低等级“{min_level}”无效", field="minLevel", code="unknown_level")
+        raise InvalidInput(f"自动发布的最低等级“{min_level}”无效", field="min_level", code="unknown_level")
     now = now or utcnow()
     wanted = list(LEVELS[: level_rank(min_level) + 1])
     s = RiskScore.__table__  # type: ignore[attr-defined]
@@ -492,6 +492,7 @@ def auto_issue_warnings(session: Session, actor: Actor, run_id: int, *, min_leve
         session.execute(sa.text("SET LOCAL jit = off"))
     open_w = sa.and_(w.c.entity_id == s.c.entity_id, w.c.status.in_(OPEN_STATUSES))
     in_run = sa.and_(s.c.run_id == run_id, s.c.level.in_(wanted))
+    events_before = session.execute(sa.select(sa.func.coalesce(sa.func.max(ev.c.id), 0))).scalar_one()
 
     # 1. raise: open warnings below this run's level for their entity (event first, from the same rows)
     higher = (sa.select(w.c.id.label("warning_id"), w.c.level.label("old"), s.c.level.label("new"),
@@ -534,6 +535,8 @@ def auto_issue_warnings(session: Session, actor: Actor, run_id: int, *, min_leve
             issued = _insert_issued(session, actor, run, cand, routed, wanted, now, json_obj, as_json)
     finally:
         conn.exec_driver_sql("DROP TABLE IF EXISTS rw_auto_issue")
+    if issued or raised:
+        _outbox_for_bulk_events(session, events_before, now, json_obj)
     result = AutoIssueResult(run_id, min_level, issued, raised, total - routed, round(time.perf_counter() - started, 3))
     record_audit(session, actor, "warning.auto_issue", "scoring_run", run_id,
                  {"min_level": min_level, "issued": issued, "raised": raised, "unrouted": total - routed})
@@ -590,6 +593,38 @@ def _insert_issued(session: Session, actor: Actor, run: ScoringRun, cand: sa.Tab
         .where(w.c.scoring_run_id == run_id, w.c.created_at == sa.literal(now, w.c.created_at.type),
                w.c.created_by_id.is_(None))))
     return issued
+
+
+def _outbox_for_bulk_events(session: Session, events_before: int, now: datetime, json_obj: Any) -> None:
+    """The outbox rows of the events the bulk steps inserted (ids above `events_before`, stamped `now`, no actor
+    id), in one INSERT … SELECT: the same row and payload shape the ORM listener
+    (domain.notifications.outbox) writes for events saved one by one, read after the level update."""
+    from domain.notifications.models import OutboxEvent
+
+    w = Warning.__table__  # type: ignore[attr-defined]
+    ev = WarningEvent.__table__  # type: ignore[attr-defined]
+    ob = OutboxEvent.__table__  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "postgresql":
+        departments = sa.literal_column(
+            "(SELECT coalesce(json_agg(d.d ORDER BY d.d), '[]'::json) FROM (SELECT risk_warning.department_id AS d "
+            "UNION SELECT warning_assist.department_id FROM warning_assist "
+            "WHERE warning_assist.warning_id = risk_warning.id) AS d WHERE d.d IS NOT NULL)")
+    else:
+        departments = sa.literal_column(
+            "(SELECT json_group_array(d.d) FROM (SELECT risk_warning.department_id AS d "
+            "UNION SELECT warning_assist.department_id FROM warning_assist "
+            "WHERE warning_assist.warning_id = risk_warning.id ORDER BY 1) AS d WHERE d.d IS NOT NULL)")
+    payload = json_obj("warningCode", w.c.code, "level", w.c.level, "status", w.c.status,
+                       "fromStatus", ev.c.from_status, "toStatus", ev.c.to_status, "actorName", ev.c.actor_name,
+                       "comment", sa.func.substr(sa.func.coalesce(ev.c.comment, ""), 1, 500),
+                       "rowVersion", w.c.row_version)
+    session.execute(sa.insert(ob).from_select(
+        ["kind", "warning_id", "event_id", "department_id", "departments", "payload", "created_at", "dispatched_at"],
+        sa.select(ev.c.kind, ev.c.warning_id, ev.c.id, w.c.department_id, departments, payload, ev.c.at, sa.null())
+        .select_from(ev.join(w, w.c.id == ev.c.warning_id))
+        .where(ev.c.id > events_before, ev.c.at == sa.literal(now, ev.c.at.type), ev.c.actor_id.is_(None),
+               ev.c.kind.in_(("issue", "raise_level")))
+        .order_by(ev.c.id)))
 
 
 def issue_after_scoring(db: Any, actor: Actor, run_ids: list[int]) -> AutoIssueResult | None:
