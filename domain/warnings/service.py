@@ -605,7 +605,7 @@ def _outbox_for_bulk_events(session: Session, events_before: int, now: datetime,
     ev = WarningEvent.__table__  # type: ignore[attr-defined]
     ob = OutboxEvent.__table__  # type: ignore[attr-defined]
     if session.get_bind().dialect.name == "postgresql":
-        departments = sa.literal_column(
+        departments: Any = sa.literal_column(
             "(SELECT coalesce(json_agg(d.d ORDER BY d.d), '[]'::json) FROM (SELECT risk_warning.department_id AS d "
             "UNION SELECT warning_assist.department_id FROM warning_assist "
             "WHERE warning_assist.warning_id = risk_warning.id) AS d WHERE d.d IS NOT NULL)")
