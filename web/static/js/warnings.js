@@ -21,7 +21,9 @@
       grid: { left: 40, right: 16, top: 16, bottom: 28 },
       xAxis: { type: "category", data: d.dates || [] },
       yAxis: { type: "value", min: 0, max: 1 },
-      series: [{ name: "风险评分", type: "line", data: d.scores || [], symbolSize: 6 }]
+      // one run is one point: a line of one point draws nothing visible, a scatter point does
+      series: [{ name: "风险评分", type: (d.scores || []).length === 1 ? "scatter" : "line", data: d.scores || [],
+                 symbolSize: (d.scores || []).length === 1 ? 10 : 6 }]
     });
     window.addEventListener("resize", function () { chart.resize(); });
   }
