@@ -129,7 +129,7 @@ def _validate(session: Session, data: SubscriptionInput, *, creating: bool) -> d
     if data.event_kinds is not None:
         unknown = [k for k in data.event_kinds if k not in EVENT_KINDS]
         if unknown:
-            errors.append(FieldError("eventKinds", "bad_choice",
+            errors.append(FieldError("event_kinds", "bad_choice",
                                      f"未知的事件类型：{'、'.join(unknown)}（可选：{'、'.join(EVENT_KINDS)}）"))
         values["event_kinds"] = sorted(set(data.event_kinds))
     if data.department_ids is not None:
@@ -137,7 +137,7 @@ def _validate(session: Session, data: SubscriptionInput, *, creating: bool) -> d
         found = set(session.exec(select(Department.id).where(Department.id.in_(ids))).all()) if ids else set()
         missing = [str(i) for i in ids if i not in found]
         if missing:
-            errors.append(FieldError("departmentIds", "not_found", f"部门不存在：{'、'.join(missing)}"))
+            errors.append(FieldError("department_ids", "not_found", f"部门不存在：{'、'.join(missing)}"))
         values["department_ids"] = ids
     if data.active is not None:
         values["active"] = data.active
@@ -312,7 +312,7 @@ def _post(http: httpx.Client, url: str, secret: str, key: str, kind: str, body: 
         if not 200 <= code < 300:
             error = f"接收方返回 HTTP {code}"
     except httpx.HTTPError as exc:
-        error = f"连接失败：{type(exc).__name__}: {exc}"[:500]
+        error = f"连接失败（{type(exc).__name__}：{exc}）"[:500]
     return code, error, int((time.monotonic() - started) * 1000)
 
 

@@ -135,3 +135,14 @@ async def test_notices_of_an_urge_are_listed_and_marked_read(client, db, world):
     assert w.code not in other.text
     assert (await client.post("/disposal/notices/read", headers=h)).status_code == 303
     assert "已将 1 条通知标为已读" in (await client.get("/disposal/notices", headers=h)).text
+
+
+async def test_the_webhook_page_explains_the_protocol_in_chinese(client, db, world):
+    import re
+
+    html = (await client.get("/disposal/webhooks", headers=as_(db, world.admin))).text
+    intro = html[html.index("每条预警事件"):]
+    intro = intro[:intro.index("</p>")]
+    prose = re.sub(r"<code>.*?</code>", "", intro)  # header names and formats may stay as codes in brackets
+    assert "请求头" in prose and "签名" in prose and "幂等键" in prose
+    assert not re.search(r"[A-Za-z][\w-]*[ ,]+[A-Za-z][\w-]*", prose), prose  # no English phrase left
