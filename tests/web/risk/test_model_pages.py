@@ -106,4 +106,5 @@ async def test_htmx_asks_for_the_versions_table_alone(client, session):
     fragment = await client.get("/models", headers={"accept": "text/html", "hx-request": "true"})
     assert fragment.status_code == 200
     assert fragment.text.lstrip().startswith('<div id="versions">') and 'data-alias="champion"' in fragment.text
+    assert "新发事件 ROC-AUC" in fragment.text and "data-new-events" in fragment.text
     assert "<html" not in fragment.text
