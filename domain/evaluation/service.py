@@ -200,22 +200,22 @@ def validate_indicator_set(indicators: list[dict[str, Any]], grade_bands: list[d
                                  f"各项指标权重之和须为 100，当前为 {sum(weights):g}"))
     bands_clean: list[dict[str, Any]] = []
     if not grade_bands:
-        errors.append(FieldError("gradeBands", "required", "至少需要一个等级（如 优秀/良好/合格/不合格）"))
+        errors.append(FieldError("grade_bands", "required", "至少需要一个等级（如 优秀/良好/合格/不合格）"))
     for n, band in enumerate(grade_bands):
         name = str(band.get("grade") or "").strip()
-        low = _number(band.get("min"), f"gradeBands[{n}].min", f"等级“{name or n + 1}”的最低分", errors)
+        low = _number(band.get("min"), f"grade_bands[{n}].min", f"等级“{name or n + 1}”的最低分", errors)
         if not name:
-            errors.append(FieldError(f"gradeBands[{n}].grade", "required", f"第 {n + 1} 个等级缺少名称"))
+            errors.append(FieldError(f"grade_bands[{n}].grade", "required", f"第 {n + 1} 个等级缺少名称"))
         if low is not None and not 0 <= low <= 100:
-            errors.append(FieldError(f"gradeBands[{n}].min", "out_of_range",
+            errors.append(FieldError(f"grade_bands[{n}].min", "out_of_range",
                                      f"等级“{name}”的最低分须在 0–100 之间，收到 {low:g}"))
         if low is not None:
             bands_clean.append({"grade": name, "min": low})
     mins = [b["min"] for b in bands_clean]
     if bands_clean and len(set(mins)) != len(mins):
-        errors.append(FieldError("gradeBands", "duplicate", "各等级的最低分不能相同"))
+        errors.append(FieldError("grade_bands", "duplicate", "各等级的最低分不能相同"))
     if bands_clean and min(mins) != 0:
-        errors.append(FieldError("gradeBands", "no_zero_band", "最低一档等级的最低分须为 0，使每个总分都有等级"))
+        errors.append(FieldError("grade_bands", "no_zero_band", "最低一档等级的最低分须为 0，使每个总分都有等级"))
     if errors:
         raise InvalidInput(errors[0].message, field=errors[0].field, code=errors[0].code, errors=errors)
     return clean, sorted(bands_clean, key=lambda b: -b["min"])
@@ -280,7 +280,7 @@ def run_evaluation(session: Session, actor: Actor, period: str | Period, *, set_
     else:
         found = session.get(IndicatorSet, set_id)
         if found is None:
-            raise NotFound(f"指标体系 {set_id} 不存在", field="setId")
+            raise NotFound(f"指标体系 {set_id} 不存在", field="set_id")
         indicator_set = found
     view = _views(session, [indicator_set])[0]
     analysis = analyse_behaviour(session, actor, period, as_of=as_of or local_today())

@@ -50,7 +50,7 @@ def test_weights_must_sum_to_100_and_every_problem_is_reported(session):
     codes = {e.field: e.code for e in exc.value.errors}
     assert codes["name"] == "required" and codes["indicators[0].metric"] == "unknown_metric"
     assert codes["indicators[0].weight"] == "not_a_number" and codes["indicators[0].target"] == "target_not_above_floor"
-    assert codes["gradeBands"] == "no_zero_band"
+    assert codes["grade_bands"] == "no_zero_band"
     with pytest.raises(InvalidInput, match="比率，须在 0–1 之间"):
         save_indicator_set(session, ANALYST, code="x", name="测试", indicators=_indicators(target=95))
     with pytest.raises(Forbidden):
