@@ -458,7 +458,7 @@ def _check_clue_filter(f: ClueFilter) -> None:
         errors.append(FieldError("source", "unknown_source", f"来源“{f.source}”不存在，可选："
                                  + "、".join(f"{k}（{v}）" for k, v in CLUE_SOURCES.items())))
     if f.received_from and f.received_to and f.received_from > f.received_to:
-        errors.append(FieldError("receivedFrom", "date_order", "开始日期晚于结束日期"))
+        errors.append(FieldError("received_from", "date_order", "开始日期晚于结束日期"))
     if errors:
         raise InvalidInput(errors[0].message, field=errors[0].field, code=errors[0].code, errors=errors)
 

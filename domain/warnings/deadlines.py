@@ -121,10 +121,10 @@ def save_deadline_setting(session: Session, actor: Actor, level: str, *, receipt
     errors = []
     if level not in LEVELS:
         errors.append(FieldError("level", "unknown_level", f"等级“{level}”不存在，可选：{'、'.join(LEVELS)}"))
-    for name, value in (("receiptDays", receipt_days), ("disposalDays", disposal_days)):
+    for name, value in (("receipt_days", receipt_days), ("disposal_days", disposal_days)):
         if not 1 <= value <= MAX_DAYS:
             errors.append(FieldError(name, "out_of_range", f"天数 {value} 应在 1–{MAX_DAYS} 之间"))
-    for name, kind in (("receiptDayKind", receipt_day_kind), ("disposalDayKind", disposal_day_kind)):
+    for name, kind in (("receipt_day_kind", receipt_day_kind), ("disposal_day_kind", disposal_day_kind)):
         if kind not in DAY_KINDS:
             errors.append(FieldError(name, "invalid_enum", f"“{kind}”不是有效的计日方式，可选：working（工作日）、"
                                                             "calendar（自然日）"))

@@ -77,13 +77,13 @@ def _check(f: RiskFilter) -> None:
     errors = []
     if f.level and f.level not in LEVELS:
         errors.append(FieldError("level", "unknown_level", f"等级“{f.level}”不存在，可选：{'、'.join(LEVELS)}"))
-    for name, value in (("scoreMin", f.score_min), ("scoreMax", f.score_max)):
+    for name, value in (("score_min", f.score_min), ("score_max", f.score_max)):
         if value is not None and not 0 <= value <= 1:
             errors.append(FieldError(name, "out_of_range", f"评分 {value} 应在 0–1 之间"))
     if f.score_min is not None and f.score_max is not None and f.score_min > f.score_max:
-        errors.append(FieldError("scoreMin", "range_order", "最低评分高于最高评分"))
+        errors.append(FieldError("score_min", "range_order", "最低评分高于最高评分"))
     if f.region_code and not (len(f.region_code) == 6 and f.region_code.isdigit()):
-        errors.append(FieldError("regionCode", "invalid_region", f"行政区划“{f.region_code}”应为6位数字代码"))
+        errors.append(FieldError("region_code", "invalid_region", f"行政区划“{f.region_code}”应为6位数字代码"))
     if errors:
         raise InvalidInput(errors[0].message, field=errors[0].field, code=errors[0].code, errors=errors)
 
@@ -231,7 +231,7 @@ def entity_risk(session: Session, actor: Actor, entity_id: int, *, history: int 
     _ensure_can_read_scores(actor)
     entity = session.get(Entity, entity_id)
     if entity is None:
-        raise NotFound(f"监管对象 {entity_id} 不存在", field="entityId")
+        raise NotFound(f"监管对象 {entity_id} 不存在", field="entity_id")
     scoped = _scoped_entities(actor)
     if scoped is not None and session.execute(scoped.where(Warning.entity_id == entity_id).limit(1)).first() is None:
         raise Forbidden("该监管对象没有派发给本部门的预警，不能查看其风险评分", code="forbidden")

@@ -83,7 +83,7 @@ def route_entity(session: Session, entity_id: int, item_id: int | None = None) -
     row = session.execute(sa.select(cols["department_id"], cols["routing_rule_id"], cols["kind"])
                           .where(entity.c.id == entity_id)).first()
     if row is None:
-        raise NotFound(f"监管对象 {entity_id} 不存在", field="entityId")
+        raise NotFound(f"监管对象 {entity_id} 不存在", field="entity_id")
     return Route(row[0], row[1], row[2])
 
 
@@ -138,29 +138,30 @@ def _validated(session: Session, data: RoutingRuleInput) -> dict[str, Any]:
                                  + "、".join(f"{k}（{v}）" for k, v in ROUTING_KINDS.items())))
     dept = session.exec(select(Department).where(Department.code == (data.department_code or "").strip())).first()
     if dept is None:
-        errors.append(FieldError("departmentCode", "unknown_department",
+        errors.append(FieldError("department_code", "unknown_department",
                                  f"责任部门：代码“{data.department_code}”不存在"))
     elif not dept.active:
-        errors.append(FieldError("departmentCode", "inactive_department", f"责任部门：“{dept.name}”已停用"))
+        errors.append(FieldError("department_code", "inactive_department", f"责任部门：“{dept.name}”已停用"))
     else:
         values["department_id"] = dept.id
     if data.kind == "item":
         item = session.exec(select(SupervisionItem).where(SupervisionItem.code == (data.item_code or "").strip())
                             ).first()
         if item is None:
-            errors.append(FieldError("itemCode", "unknown_item", f"监管事项：编码“{data.item_code or ''}”不存在"))
+            errors.append(FieldError("item_code", "unknown_item", f"监管事项：编码“{data.item_code or ''}”不存在"))
         else:
             values["item_id"] = item.id
     elif data.kind == "industry":
         prefix = (data.industry_prefix or "").strip().upper()
         if not (1 <= len(prefix) <= 4 and prefix.isalnum()):
-            errors.append(FieldError("industryPrefix", "invalid_prefix",
+            errors.append(FieldError("industry_prefix", "invalid_prefix",
                                      f"行业代码前缀：“{prefix}”无效，应为 1–4 位门类字母或代码，如 C、C13"))
         values["industry_prefix"] = prefix
     elif data.kind == "district":
         region = (data.region_code or "").strip()
         if not (len(region) == 6 and region.isdigit()):
-            errors.append(FieldError("regionCode", "invalid_region", f"行政区划：“{region}”应为6位数字代码，如 320505"))
+            errors.append(FieldError("region_code", "invalid_region",
+                                     f"行政区划：“{region}”应为6位数字代码，如 320505"))
         values["region_code"] = region
     if not 0 <= data.priority <= 10_000:
         errors.append(FieldError("priority", "out_of_range", f"优先级 {data.priority} 应在 0–10000 之间"))

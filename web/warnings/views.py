@@ -36,6 +36,7 @@ from domain.warnings.models import (
     WARNING_STATUSES,
 )
 from web.common import actor_of, page_window, pager, redirect_after_post
+from web.forms import field_errors
 from web.templating import AUDIT_ACTION_NAMES, flash, render
 
 __all__ = ["routes"]
@@ -51,18 +52,12 @@ AUDIT_ACTION_NAMES.update({
     "warning.routing.deactivate": "停用派发规则", "warning.deadline.update": "修改处置时限",
     "warning.workday.save": "保存工作日调整", "warning.workday.delete": "删除工作日调整",
 })
-# camelCase fields of domain errors -> form field names
-_FIELD_NAMES = {"departmentId": "department_id", "entityId": "uscc", "departmentCode": "department_code",
-                "itemCode": "item_code", "industryPrefix": "industry_prefix", "regionCode": "region_code",
-                "receivedFrom": "received_from", "createdFrom": "created_from", "scoreMin": "score_min",
-                "scoreMax": "score_max"}
+# the form inputs carry the domain's field names; only these differ ("_" is the templates' whole-form slot)
+_FIELD_NAMES = {"entity_id": "uscc", "_form": "_"}
 
 
 def _errors(exc: DomainError) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for e in exc.errors:
-        out.setdefault(_FIELD_NAMES.get(e.field or "_", e.field or "_"), e.message)
-    return out
+    return field_errors(exc, rename=_FIELD_NAMES)
 
 
 def _error_status(request: Request, exc: DomainError) -> int:
@@ -103,8 +98,8 @@ def _risk_filter(request: Request) -> tuple[risk_list.RiskFilter, dict[str, str]
     f = risk_list.RiskFilter(
         level=raw["level"] or None, region_code=raw["region"] or None, industry_section=raw["section"] or None,
         department_id=_int_param(raw["department"]),
-        score_min=_float_param(raw["score_min"], "scoreMin", "最低评分"),
-        score_max=_float_param(raw["score_max"], "scoreMax", "最高评分"),
+        score_min=_float_param(raw["score_min"], "score_min", "最低评分"),
+        score_max=_float_param(raw["score_max"], "score_max", "最高评分"),
         rule=raw["rule"] or None, has_open_warning={"yes": True, "no": False}.get(raw["open"]),
         search=raw["search"] or None)
     return f, raw
@@ -204,8 +199,8 @@ def _clue_filter(request: Request) -> tuple[clue_service.ClueFilter, dict[str, s
     f = clue_service.ClueFilter(
         status=raw["status"] or None, source=raw["source"] or None, category=raw["category"] or None,
         department_id=_int_param(raw["department"]),
-        received_from=_date_param(raw["received_from"], "receivedFrom", "开始日期"),
-        received_to=_date_param(raw["received_to"], "receivedTo", "结束日期"),
+        received_from=_date_param(raw["received_from"], "received_from", "开始日期"),
+        received_to=_date_param(raw["received_to"], "received_to", "结束日期"),
         problem=True if raw["problem"] == "yes" else None, search=raw["search"] or None)
     return f, raw
 
@@ -330,8 +325,8 @@ def _warning_filter(request: Request) -> tuple[warning_service.WarningFilter, di
     f = warning_service.WarningFilter(
         level=raw["level"] or None, status=raw["status"] or None, department_id=_int_param(raw["department"]),
         source=raw["source"] or None, overdue={"yes": True, "no": False}.get(raw["overdue"]),
-        created_from=_date_param(raw["created_from"], "createdFrom", "开始日期"),
-        created_to=_date_param(raw["created_to"], "createdTo", "结束日期"), search=raw["search"] or None,
+        created_from=_date_param(raw["created_from"], "created_from", "开始日期"),
+        created_to=_date_param(raw["created_to"], "created_to", "结束日期"), search=raw["search"] or None,
         region_code=raw["region"] or None, industry=raw["industry"] or None)  # from the statistics drill-down
     return f, raw
 

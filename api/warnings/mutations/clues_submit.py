@@ -5,8 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from api.context import Info
-from api.errors import UserError, user_errors
-from api.warnings.mutations.common import camel, score_entities
+from api.errors import UserError, camel_field, user_errors
+from api.warnings.mutations.common import score_entities
 from domain.errors import DomainError
 from domain.settings import get_settings
 from domain.warnings.clues import ClueInput, ClueSubmission, submit_clues
@@ -68,8 +68,9 @@ class SubmitRiskCluesPayload:
                    rejected=r.rejected, duplicates=r.duplicates, scored=scored,
                    results=[RiskClueResultType(index=o.index, clue_id=ident(o.clue_id), result=o.result,
                                                duplicate_of_id=ident(o.duplicate_of_id),
-                                               errors=[UserError(field=camel(e.field), code=e.code, message=e.message)
-                                                       for e in o.errors]) for o in r.outcomes])
+                                               errors=[UserError(field=camel_field(e.field), code=e.code,
+                                                                 message=e.message) for e in o.errors])
+                            for o in r.outcomes])
 
 
 async def submit_risk_clues_mutation(info: Info, source: str, clues: list[RiskClueInput]) -> SubmitRiskCluesPayload:

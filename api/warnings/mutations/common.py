@@ -1,15 +1,11 @@
-"""What the warning mutations share: field names in camelCase, on-demand scoring after a clue."""
+"""What the warning mutations share: on-demand scoring after a clue (field names: api.errors.camel_field)."""
 
 from __future__ import annotations
 
-from api.errors import camel_field
 from domain.errors import DomainError
 from domain.identity.actor import SYSTEM, Actor
 
-__all__ = ["camel", "score_entities"]
-
-
-camel = camel_field  # the one translation of domain field names, in api/errors.py
+__all__ = ["score_entities"]
 
 
 def _score(session, actor: Actor, entity_id: int) -> None:

@@ -67,5 +67,5 @@ def test_bad_settings_are_refused_in_chinese(session):
     with pytest.raises(InvalidInput) as err:
         save_deadline_setting(session, SYSTEM, "orange", receipt_days=0, receipt_day_kind="weekly",
                               disposal_days=7, disposal_day_kind="working")
-    assert {e.field for e in err.value.errors} == {"receiptDays", "receiptDayKind"}
+    assert {e.field for e in err.value.errors} == {"receipt_days", "receipt_day_kind"}
     assert "计日方式" in err.value.errors[1].message
