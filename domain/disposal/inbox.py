@@ -81,7 +81,7 @@ def _check(f: InboxFilter) -> None:
     if f.sort not in SORTS:
         errors.append(FieldError("sort", "bad_choice", f"排序“{f.sort}”不存在，可选：{'、'.join(SORTS)}"))
     if f.created_from and f.created_to and f.created_from > f.created_to:
-        errors.append(FieldError("createdFrom", "date_order", "开始日期晚于结束日期"))
+        errors.append(FieldError("created_from", "date_order", "开始日期晚于结束日期"))
     if errors:
         raise InvalidInput(errors[0].message, errors=errors)
 

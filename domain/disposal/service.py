@@ -171,7 +171,7 @@ def load_for_action(session: Session, actor: Actor, warning_id: int, action_name
     action = ACTIONS[action_name]
     w = visible_warning(session, actor, warning_id)
     if expected_version is not None and w.row_version != expected_version:
-        raise Conflict(f"预警 {w.code} {STALE_MESSAGE}", field="rowVersion", code="stale")
+        raise Conflict(f"预警 {w.code} {STALE_MESSAGE}", field="row_version", code="stale")
     assists = assisting_departments(session, w.id)
     if not _on_side(actor, action, w, assists):
         raise Forbidden(f"只有{_SIDE_WHO[action.side]}可以{action.label}（预警 {w.code}）", code="forbidden")
@@ -195,9 +195,9 @@ def _bump(session: Session, w: Warning, values: dict[str, Any] | None = None) ->
                                .values(**(values or {}), row_version=w.row_version + 1,
                                        updated_at=utcnow())).rowcount
     except sa.exc.OperationalError as exc:  # SQLite: the other writer held the lock past the busy timeout
-        raise Conflict(f"预警 {w.code} {STALE_MESSAGE}", field="rowVersion", code="stale") from exc
+        raise Conflict(f"预警 {w.code} {STALE_MESSAGE}", field="row_version", code="stale") from exc
     if done != 1:
-        raise Conflict(f"预警 {w.code} {STALE_MESSAGE}", field="rowVersion", code="stale")
+        raise Conflict(f"预警 {w.code} {STALE_MESSAGE}", field="row_version", code="stale")
     session.refresh(w)
 
 
@@ -250,12 +250,12 @@ def _reason(text: str | None, what: str, *, field_name: str = "reason", required
 
 def _department(session: Session, department_id: int | None, w: Warning) -> Department:
     if department_id is None:
-        raise InvalidInput("请选择改派的部门", field="departmentId", code="required")
+        raise InvalidInput("请选择改派的部门", field="department_id", code="required")
     dept = session.get(Department, department_id)
     if dept is None or not dept.active:
-        raise InvalidInput(f"部门 {department_id} 不存在或已停用", field="departmentId", code="unknown_department")
+        raise InvalidInput(f"部门 {department_id} 不存在或已停用", field="department_id", code="unknown_department")
     if dept.id == w.department_id:
-        raise InvalidInput(f"预警已在“{dept.name}”，请选择其他部门", field="departmentId", code="same_department")
+        raise InvalidInput(f"预警已在“{dept.name}”，请选择其他部门", field="department_id", code="same_department")
     return dept
 
 
@@ -353,15 +353,15 @@ def add_assisting_department(session: Session, actor: Actor, warning_id: int, de
     """增加协办部门: another department gives its part of the feedback beside the responsible one."""
     w = load_for_action(session, actor, warning_id, "add_assist", row_version)
     if department_id is None:
-        raise InvalidInput("请选择协办部门", field="departmentId", code="required")
+        raise InvalidInput("请选择协办部门", field="department_id", code="required")
     dept = session.get(Department, department_id)
     if dept is None or not dept.active:
-        raise InvalidInput(f"部门 {department_id} 不存在或已停用", field="departmentId", code="unknown_department")
+        raise InvalidInput(f"部门 {department_id} 不存在或已停用", field="department_id", code="unknown_department")
     if dept.id == w.department_id:
-        raise InvalidInput(f"“{dept.name}”是责任部门，不能同时作为协办部门", field="departmentId",
+        raise InvalidInput(f"“{dept.name}”是责任部门，不能同时作为协办部门", field="department_id",
                            code="is_responsible")
     if dept.id in assisting_departments(session, w.id):
-        raise InvalidInput(f"“{dept.name}”已是协办部门", field="departmentId", code="already_assisting")
+        raise InvalidInput(f"“{dept.name}”已是协办部门", field="department_id", code="already_assisting")
     session.add(WarningAssist(warning_id=w.id, department_id=dept.id, added_by_name=actor.username))
     _step(session, actor, w, "assist_add", comment=_reason(comment, "说明", field_name="comment", required=False),
           payload={"department_id": dept.id, "department_name": dept.name}, audit={"assist_department_id": dept.id})
@@ -411,7 +411,7 @@ def _validate_feedback(session: Session, actor: Actor, w: Warning, data: Feedbac
             errors.append(FieldError("satisfaction", "out_of_range", f"满意度须为 1–5 分，收到 {data.satisfaction}"))
     comment = (data.satisfaction_comment or "").strip()
     if len(comment) > 1000:
-        errors.append(FieldError("satisfactionComment", "too_long",
+        errors.append(FieldError("satisfaction_comment", "too_long",
                                  f"评价意见最多 1000 个字（当前 {len(comment)} 个）"))
     ids = sorted(set(data.evidence_ids))
     if ids:
@@ -420,7 +420,7 @@ def _validate_feedback(session: Session, actor: Actor, w: Warning, data: Feedbac
                or (actor.department_id is not None and files[i].department_id != actor.department_id
                    and not actor.has_role("admin"))]
         if bad:
-            errors.append(FieldError("evidenceIds", "bad_evidence",
+            errors.append(FieldError("evidence_ids", "bad_evidence",
                                      f"证明材料 {'、'.join(map(str, bad))} "
                                      "不属于本预警的待提交材料（可能已提交或不存在）"))
     if errors:
@@ -489,14 +489,14 @@ def request_extension(session: Session, actor: Actor, warning_id: int, new_due: 
     """延期申请: a later disposal deadline (a local date; due at its end) with a reason, for the analyst to decide."""
     w = load_for_action(session, actor, warning_id, "request_extension", row_version)
     if new_due is None:
-        raise InvalidInput("请选择申请延期至的日期", field="newDueDate", code="required")
+        raise InvalidInput("请选择申请延期至的日期", field="new_due_date", code="required")
     current = w.disposal_due_at.astimezone(LOCAL_TZ).date()
     if new_due <= current:
         raise InvalidInput(f"延期日期须晚于当前处置期限 {current.isoformat()}，收到 {new_due.isoformat()}",
-                           field="newDueDate", code="not_later")
+                           field="new_due_date", code="not_later")
     if new_due > current + timedelta(days=MAX_EXTENSION_DAYS):
         raise InvalidInput(f"延期最长 {MAX_EXTENSION_DAYS} 天（至 {(current + timedelta(days=365)).isoformat()}）",
-                           field="newDueDate", code="too_far")
+                           field="new_due_date", code="too_far")
     text = _reason(reason, "延期理由")
     ext = WarningExtension(warning_id=w.id, department_id=w.department_id, previous_due_at=w.disposal_due_at,
                            requested_due_at=_local_end_of(new_due), reason=text, requested_by_id=actor.user_id,

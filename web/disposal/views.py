@@ -47,6 +47,7 @@ from domain.notifications.pump import DELIVER_JOB, NotificationPump
 from domain.types import local_today
 from domain.warnings.models import LEVELS, WARNING_STATUSES
 from web.common import actor_of, page_window, pager, read, redirect_after_post, run
+from web.forms import field_errors
 from web.templating import AUDIT_ACTION_NAMES, JOB_KIND_NAMES, flash, localtime, render, templates
 
 __all__ = ["routes", "start_background"]
@@ -62,9 +63,8 @@ AUDIT_ACTION_NAMES.update({"evidence.upload": "上传证明材料", "evidence.do
 LABELS = {"status": WARNING_STATUSES, "measure": MEASURES, "outcome": OUTCOMES, "extension": EXTENSION_STATUSES,
           "delivery": DELIVERY_STATUSES, "event": EVENT_KINDS}
 PAGE_SIZE = 20
-# camelCase fields of domain errors -> form field names
-_FIELDS = {"departmentId": "department_id", "newDueDate": "new_due_date", "satisfactionComment":
-           "satisfaction_comment", "evidenceIds": "evidence", "rowVersion": "_", "id": "_"}
+# the form inputs carry the domain's field names; only these differ ("_" is the templates' whole-form slot)
+_FIELDS = {"evidence_ids": "evidence", "row_version": "_", "id": "_", "_form": "_"}
 
 
 def start_background(db: Database) -> NotificationPump:
@@ -82,10 +82,7 @@ def start_background(db: Database) -> NotificationPump:
 
 
 def _errors(exc: DomainError) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for e in exc.errors:
-        out.setdefault(_FIELDS.get(e.field or "_", e.field or "_"), e.message)
-    return out
+    return field_errors(exc, rename=_FIELDS)
 
 
 def _int(text: str | None) -> int | None:
@@ -109,8 +106,8 @@ def _filter(request: Request) -> tuple[InboxFilter, dict[str, str]]:
     q = request.query_params
     raw = {k: q.get(k, "") for k in ("tab", "level", "created_from", "created_to", "search", "department", "sort")}
     f = InboxFilter(tab=raw["tab"] or "pending", level=raw["level"] or None,
-                    created_from=_date(raw["created_from"], "createdFrom", "开始日期"),
-                    created_to=_date(raw["created_to"], "createdTo", "结束日期"), search=raw["search"] or None,
+                    created_from=_date(raw["created_from"], "created_from", "开始日期"),
+                    created_to=_date(raw["created_to"], "created_to", "结束日期"), search=raw["search"] or None,
                     department_id=_int(raw["department"]), sort=raw["sort"] or "newest")
     return f, raw
 
@@ -267,7 +264,7 @@ def _step_call(name: str, form: FormData):
         "reject_return": (d.reject_return, (text["reason"],), {}),
         "reassign": (d.reassign_warning, (dept, text["reason"]), {}),
         "add_assist": (d.add_assisting_department, (dept,), {"comment": text["comment"]}),
-        "request_extension": (d.request_extension, (_date(text["new_due_date"], "newDueDate", "延期日期"),
+        "request_extension": (d.request_extension, (_date(text["new_due_date"], "new_due_date", "延期日期"),
                                                     text["reason"]), {}),
         "approve_extension": (d.approve_extension, (), {"comment": text["comment"]}),
         "reject_extension": (d.reject_extension, (text["reason"],), {}),
