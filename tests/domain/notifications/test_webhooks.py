@@ -169,7 +169,7 @@ def test_subscriptions_filter_by_department_and_are_validated(db, world, receive
         wh.create_subscription(s, SYSTEM, wh.SubscriptionInput(name="应急局系统", url="ftp://x", secret="short",
                                                                event_kinds=["explode"], department_ids=[999]))
     fields = {e.field for e in info.value.errors}
-    assert fields == {"url", "secret", "eventKinds", "departmentIds"}
+    assert fields == {"url", "secret", "event_kinds", "department_ids"}
 
 
 async def test_dispatched_events_reach_in_process_subscribers(db, world):
