@@ -247,7 +247,7 @@ def scoped_departments(session: Session, actor: Actor, department_code: str | No
         stmt = stmt.where(col(Department.code) == department_code)
     rows = list(session.scalars(stmt))
     if department_code and not rows:
-        raise NotFound(f"部门“{department_code}”不存在或不在您的查看范围内", field="departmentCode", code="not_found")
+        raise NotFound(f"部门“{department_code}”不存在或不在您的查看范围内", field="department_code", code="not_found")
     return rows
 
 
