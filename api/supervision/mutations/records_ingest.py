@@ -24,9 +24,6 @@ class IngestMode(Enum):
     ALL_OR_NOTHING = "all_or_nothing"
 
 
-_camel = camel_field  # the one translation of domain field names, in api/errors.py
-
-
 @strawberry.type(name="IngestRecordError", description="One problem with one record (记录错误): its 0-based index "
                                                        "in `records` (null for the call as a whole), the field, a "
                                                        "stable code and a Chinese message.")
@@ -38,7 +35,7 @@ class IngestRecordErrorType:
 
     @classmethod
     def build(cls, e: RecordError) -> IngestRecordErrorType:
-        return cls(index=e.index, field=_camel(e.field), code=e.code, message=e.message)
+        return cls(index=e.index, field=camel_field(e.field), code=e.code, message=e.message)
 
 
 @strawberry.type(name="IngestResult", description="The outcome of one push (导入结果).")
@@ -150,7 +147,7 @@ async def _ingest(info: Info, kind: str, source: str, records: list[Any], mode: 
     except (InvalidInput, NotFound) as exc:  # refused as a whole: no batch
         return IngestResultType(batch_id=None, status="refused", outcome="refused", outcome_label="整次拒绝",
                                 received=len(records), accepted=0, rejected=0,
-                                errors=[IngestRecordErrorType(index=None, field=_camel(e.field), code=e.code,
+                                errors=[IngestRecordErrorType(index=None, field=camel_field(e.field), code=e.code,
                                                               message=e.message) for e in exc.errors])
     return IngestResultType.build(result)
 
