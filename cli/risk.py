@@ -99,11 +99,16 @@ def models_list(limit: int = typer.Option(20, help="How many versions, newest fi
     from domain.risk.queries import list_versions
 
     page = _run(list_versions, PageRequest(first=limit))
-    table = Table("id", "version", "aliases", "ROC-AUC", "baseline", "PR-AUC", "trained", "by")
+    def fmt(value: float | None, spec: str = ".4f") -> str:
+        return "—" if value is None else format(value, spec)
+
+    table = Table("id", "version", "aliases", "ROC-AUC", "new events", "fair baseline", "PR-AUC", "mean / observed",
+                  "trained", "by")
     for view in page.items:
-        v, m = view.version, view.version.metrics or {}
-        table.add_row(str(v.id), str(v.version), ", ".join(view.aliases), f"{m.get('roc_auc', 0):.4f}",
-                      f"{m.get('baseline_roc_auc', 0):.4f}", f"{m.get('pr_auc', 0):.4f}",
+        v, m = view.version, view.metrics
+        table.add_row(str(v.id), str(v.version), ", ".join(view.aliases), fmt(m.roc_auc), fmt(m.new_events.roc_auc),
+                      fmt(m.baseline_roc_auc), fmt(m.pr_auc),
+                      f"{fmt(m.overall.mean_predicted, '.2%')} / {fmt(m.positive_rate, '.2%')}",
                       local_time(v.created_at), v.trained_by_name)
     console.print(table)
 
