@@ -120,17 +120,22 @@ def auto_issue(run_id: int = typer.Argument(..., help="Scoring run id."),
                   f"（{result.seconds:.2f} 秒）")
 
 
-@setup_step(35, "default routing rule")
+@setup_step(35, "default routing rule (and the demo city's routing table)")
 def default_route() -> None:
     """First run: without a default routing rule no warning can be dispatched; route to the first city department."""
     from sqlmodel import select
 
+    from domain.demo.routing import ensure_demo_routing
     from domain.identity.models import Department
     from domain.warnings.models import RoutingRule
 
     db = database()
     try:
         with db.unit_of_work() as session:
+            # the demo city: by trade and by district to its departments (only conditions not configured yet)
+            added = ensure_demo_routing(session, SYSTEM)
+            if added:
+                console.print(f"演示城市派发规则：新增 {added} 条（按行业、按行政区划）")
             if session.exec(select(RoutingRule).where(RoutingRule.kind == "default")).first() is not None:
                 return
             dept = session.exec(select(Department).where(Department.active == True)  # noqa: E712
