@@ -4,7 +4,6 @@ download)."""
 
 from __future__ import annotations
 
-import json
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -123,7 +122,7 @@ async def evaluation_scorecard(request: Request) -> Response:
              "name": row.department_name}
     return render(request, "analysis/eval_scorecard.html", {
         **_common(request, "evaluations", f"{row.department_name} 效能评价"), "view": view, "row": row,
-        "radar_json": json.dumps(radar, ensure_ascii=False)})
+        "radar": radar})
 
 
 async def evaluation_compare(request: Request) -> Response:

@@ -111,3 +111,22 @@ async def test_indicator_set_edited_on_the_page(client, city):
     assert good.status_code in (200, 303)
     sets = await client.get("/evaluations/sets")
     assert "默认指标体系（修订）" in sets.text and "第 2 版" in sets.text
+
+
+async def test_the_scorecard_chart_data_cannot_close_its_script_block(client, db, city):
+    from domain.identity.models import Department
+
+    evil = "甲局</script><script>alert(1)</script>"
+    with db.unit_of_work() as s:
+        s.get(Department, city["a"]).name = evil
+    empty = await client.get("/evaluations?period=2026H1")
+    token = empty.cookies.get("regwatch_csrf") or ""
+    await client.post("/evaluations/run", data={"period": "2026H1", "csrf_token": token},
+                      headers={"X-CSRF-Token": token})
+    ranking = await client.get("/evaluations?period=2026H1")
+    run_id = re.search(r"/evaluations/runs/(\d+)\.xlsx", ranking.text)[1]
+    card = await client.get(f"/evaluations/runs/{run_id}/departments/SZ-A")
+    assert card.status_code == 200
+    assert "<script>alert(1)" not in card.text
+    radar = json.loads(re.search(r'id="evaluation-chart-data">(.*?)</script>', card.text, re.S)[1])
+    assert radar["name"] == evil  # the name arrives intact as data
