@@ -29,7 +29,6 @@ from ml import runs as risk_runs
 from reports import jobs as report_jobs
 from web.analysis import views as analysis_views
 from web.audit import views as audit_views
-from web.audit import views as audit_views
 from web.disposal import views as disposal_views
 from web.identity import views as identity_views
 from web.identity.middleware import IdentityMiddleware
@@ -131,8 +130,6 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, datab
         Mount("/static", CachedStaticFiles(directory=str(STATIC_DIR)), name="static"),
         *platform_views.routes,
         *identity_views.routes,
-        *audit_views.routes,
-        *job_views.routes,
         *audit_views.routes,
         *job_views.routes,
         *risk_views.routes,
