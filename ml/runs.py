@@ -41,9 +41,11 @@ __all__ = [
     "BACKTEST_WINDOW_BOUNDS",
     "AfterScoring",
     "BacktestCheck",
+    "after_scoring",
     "after_scoring_committed",
     "backtest_model_version",
     "check_backtest",
+    "forget_after_scoring",
     "score_all",
     "score_entity",
 ]
@@ -53,6 +55,19 @@ Progress = Callable[[int, int | None, str], None]
 AfterScoring = Callable[[Database, Actor, list[int]], None]
 _AFTER_SCORING: list[AfterScoring] = []
 BACKTEST_WINDOW_BOUNDS = (1, 730)  # days of outcomes after a backtest date
+
+
+def after_scoring(step: AfterScoring) -> AfterScoring:
+    """Register `step(db, actor, run_ids)` to run after every committed scoring job (a decorator)."""
+    if step not in _AFTER_SCORING:
+        _AFTER_SCORING.append(step)
+    return step
+
+
+def forget_after_scoring(step: AfterScoring) -> None:
+    """Unregister a step (tests that register one for themselves)."""
+    if step in _AFTER_SCORING:
+        _AFTER_SCORING.remove(step)
 
 
 def after_scoring_committed(db: Database, actor: Actor, run_ids: list[int]) -> None:

@@ -156,3 +156,24 @@ def test_scores_stored_are_the_versions_calibrated_probabilities(session, city):
     scores = session.exec(select(RiskScore).where(RiskScore.run_id == run.id)).all()
     assert {round(s.score, 4) for s in scores} == {0.25}
     assert {s.model_level for s in scores} == {"blue"}  # graded on the calibrated score
+
+
+def test_steps_registered_after_scoring_run_once_the_scoring_job_committed(db, session, city):
+    import ml.jobs  # noqa: F401  (registers the score job)
+    from domain.jobs.service import run_job_now
+    from ml.runs import after_scoring, forget_after_scoring
+
+    seen: list[tuple[list[int], int]] = []
+
+    def count_committed(db_, actor, run_ids):
+        with db_.unit_of_work() as s:  # a new unit of work sees the runs: they are committed
+            seen.append((run_ids, len(s.exec(select(ScoringRun).where(ScoringRun.id.in_(run_ids))).all())))
+
+    session.commit()
+    after_scoring(count_committed)
+    try:
+        job = run_job_now(db, SYSTEM, "score", {"as_of": AS_OF.isoformat()})
+    finally:
+        forget_after_scoring(count_committed)
+    assert job.status == "succeeded", job.error
+    assert seen == [([job.result["runs"][0]["id"]], 1)]
