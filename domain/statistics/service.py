@@ -13,8 +13,6 @@ A handler sees their own department's figures; analysts, viewers and admins see 
 
 from __future__ import annotations
 
-import statistics as pystats
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -410,11 +408,13 @@ def _median_by(session: Session, key: Any, seconds: Any, cond: list[Any]) -> dic
         med = sa.func.percentile_cont(0.5).within_group(seconds)
         rows = session.execute(sa.select(key, med).where(*cond).group_by(key))
         return {k: float(v) for k, v in rows if v is not None}
-    values: dict[int, list[float]] = defaultdict(list)
-    for k, v in session.execute(sa.select(key, seconds).where(*cond)):
-        if v is not None:
-            values[k].append(float(v))
-    return {k: pystats.median(v) for k, v in values.items()}
+    # SQLite has no percentile: number each group's values in order and average the middle one or two
+    ranked = sa.select(key.label("k"), seconds.label("v"),
+                       sa.func.row_number().over(partition_by=key, order_by=seconds).label("rn"),
+                       sa.func.count().over(partition_by=key).label("n")).where(*cond).subquery()
+    middle = sa.select(ranked.c.k, sa.func.avg(ranked.c.v)).where(
+        ranked.c.rn.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])).group_by(ranked.c.k)
+    return {k: float(v) for k, v in session.execute(middle) if v is not None}
 
 
 def _seconds(session: Session, later: Any, earlier: Any) -> Any:
@@ -452,19 +452,19 @@ def disposal_ranking(session: Session, actor: Actor, f: StatsFilter, *,
             out[dept].median_closure_days = sec / 86400
     # events of these warnings, counted by the department the event was recorded for (the one that acted)
     ev = WarningEvent.__table__.c  # type: ignore[attr-defined]
-    in_scope = ev.warning_id.in_(sa.select(W.id).where(*cond))
     kinds = {"return_request": "returns_requested", "return_reject": "returns_rejected", "urge": "urges"}
     for dept, kind, n in session.execute(
             sa.select(sa.func.coalesce(ev.department_id, W.department_id), ev.kind, sa.func.count())
             .select_from(WarningEvent.__table__.join(Warning.__table__, W.id == ev.warning_id))  # type: ignore[attr-defined]
-            .where(in_scope, ev.kind.in_(list(kinds)))
+            .where(*cond, ev.kind.in_(list(kinds)))  # driven by the period's warnings, events by warning_id
             .group_by(sa.func.coalesce(ev.department_id, W.department_id), ev.kind)):
         if dept in out:
             setattr(out[dept], kinds[kind], int(n))
     x = WarningExtension.__table__.c  # type: ignore[attr-defined]
     for dept, asked, granted in session.execute(
             sa.select(x.department_id, sa.func.count(), _n(x.status == "approved"))
-            .where(x.warning_id.in_(sa.select(W.id).where(*cond))).group_by(x.department_id)):
+            .select_from(WarningExtension.__table__.join(Warning.__table__, W.id == x.warning_id))  # type: ignore[attr-defined]
+            .where(*cond).group_by(x.department_id)):
         if dept in out:
             out[dept].extensions_requested, out[dept].extensions_granted = int(asked), int(granted)
     ranked = sorted(out.values(), key=lambda d: (-(d.disposal_rate or 0), d.overdue_rate or 0, d.code))
