@@ -19,7 +19,7 @@ from domain.analysis.periods import Period, parse_period
 from domain.errors import Forbidden
 from domain.identity.actor import Actor
 from domain.identity.policy import has_city_wide_scope, require
-from domain.statistics.service import DISPOSED, StatsFilter, _where
+from domain.statistics.service import DISPOSED, StatsFilter, _where, latest_main_feedback
 from domain.types import local_today
 
 __all__ = ["GOAL_KEYS", "MODULES", "Goal", "Module", "modules_in_service", "performance_goals"]
@@ -132,14 +132,12 @@ def _disposal(session: Session, f: StatsFilter) -> tuple[int, int, int, int]:
         sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((w.status.in_(DISPOSED), 1), else_=0)), 0))
         .where(*cond)).one()
     fb = WarningFeedback.__table__.c  # type: ignore[attr-defined]
-    latest = (sa.select(fb.warning_id, sa.func.max(fb.round).label("round"))
-              .where(fb.part == "main", fb.satisfaction.is_not(None)).group_by(fb.warning_id).subquery())
     rated, satisfied = session.execute(
         sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(
             sa.case((fb.satisfaction >= SATISFIED_AT, 1), else_=0)), 0))
-        .select_from(WarningFeedback.__table__.join(  # type: ignore[attr-defined]
-            latest, sa.and_(latest.c.warning_id == fb.warning_id, latest.c.round == fb.round)))
-        .where(fb.part == "main", fb.warning_id.in_(sa.select(w.id).where(*cond)))).one()
+        .select_from(Warning.__table__.join(WarningFeedback.__table__,  # type: ignore[attr-defined]
+                                            sa.and_(fb.warning_id == w.id, fb.part == "main")))
+        .where(*cond, fb.satisfaction.is_not(None), latest_main_feedback(rated=True))).one()
     return int(total), int(disposed), int(rated), int(satisfied)
 
 

@@ -545,20 +545,28 @@ def _run_scores(session: Session, run: Any) -> tuple[float | None, list[int]]:
     return result
 
 
+def latest_main_feedback(*, rated: bool = False) -> Any:
+    """The condition that a main feedback row is its warning's latest round (with a satisfaction rating, when
+    `rated`): no newer such round exists — an index lookup per row, not a grouping of every feedback."""
+    fb = WarningFeedback.__table__.c  # type: ignore[attr-defined]
+    newer = WarningFeedback.__table__.alias("newer_feedback")  # type: ignore[attr-defined]
+    cond = [newer.c.warning_id == fb.warning_id, newer.c.part == "main", newer.c.round > fb.round]
+    if rated:
+        cond.append(newer.c.satisfaction.is_not(None))
+    return ~sa.exists().where(*cond)
+
+
 def model_statistics(session: Session, actor: Actor, f: StatsFilter) -> ModelStatistics:
     """Precision of warnings by level from feedback outcomes (period's warnings, main feedback, latest round),
     the champion's score distribution, and champion beside challenger on their latest runs."""
     require(actor, "statistics.read")
     fb = WarningFeedback.__table__.c  # type: ignore[attr-defined]
     cond = _where(f, include_dismissed=False)
-    latest_round = (sa.select(fb.warning_id, sa.func.max(fb.round).label("round")).where(fb.part == "main")
-                    .group_by(fb.warning_id).subquery())
     rows = session.execute(
         sa.select(W.level, fb.outcome, sa.func.count())
-        .select_from(Warning.__table__.join(latest_round, latest_round.c.warning_id == W.id)  # type: ignore[attr-defined]
-                     .join(WarningFeedback.__table__, sa.and_(fb.warning_id == W.id,  # type: ignore[attr-defined]
-                                                              fb.round == latest_round.c.round, fb.part == "main")))
-        .where(*cond, fb.outcome.is_not(None)).group_by(W.level, fb.outcome)).all()
+        .select_from(Warning.__table__.join(WarningFeedback.__table__,  # type: ignore[attr-defined]
+                                            sa.and_(fb.warning_id == W.id, fb.part == "main")))
+        .where(*cond, latest_main_feedback(), fb.outcome.is_not(None)).group_by(W.level, fb.outcome)).all()
     by_level = {lv: LevelPrecision(lv, LEVEL_LABELS[lv]) for lv in LEVELS}
     for level, outcome, n in rows:
         p = by_level.get(level)
