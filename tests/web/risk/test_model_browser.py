@@ -44,3 +44,27 @@ async def test_charts_render_and_promote_then_rollback_through_the_page(live_ser
     assert len(rows) == 3 and "回滚" in rows[0] and "当前" in rows[0]
     await page.wait_for_selector('[data-chart="roc"] canvas')
     assert [p for p in problems if "favicon" not in p and "404" not in p] == []
+
+
+async def test_typing_a_threshold_slowly_keeps_what_was_typed(live_server, page, session, acting):
+    v = add_version(session, 1)
+    session.commit()
+    await page.goto(f"{live_server}/login?next=/models/{v.id}")
+    await page.fill("#username", ANALYST.username)
+    await page.fill("#password", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"**/models/{v.id}", timeout=10_000)
+    field = page.locator("#threshold-blue")
+    await field.fill("")
+    await field.type("0.")
+    await page.wait_for_timeout(900)  # a pause long enough for any validation round trip to come back
+    await field.type("45")
+    await page.wait_for_timeout(900)
+    assert await field.input_value() == "0.45"  # was 450: a re-rendered form moved the cursor
+    # leaving the field validates it, and the message appears beside it without replacing the input
+    async with page.expect_response(lambda r: r.url.endswith("/thresholds/check")):
+        await page.locator("#threshold-red").click()
+    # blue 0.45 is above yellow: the ordering error shows in a message slot
+    await page.wait_for_selector('[id^="msg-threshold-"] .invalid-feedback', timeout=10_000)
+    assert await field.input_value() == "0.45"
+    assert await field.evaluate("el => el === document.getElementById('threshold-blue')")
