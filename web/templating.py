@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from domain.identity.policy import can
 from domain.platform import app_version
+from domain.risk.levels import LEVEL_LABELS, level_label
 from domain.types import LOCAL_TZ
 from web.navigation import NAVIGATION, visible_sections
 
@@ -58,8 +59,8 @@ AUDIT_ACTION_NAMES = {
 }
 templates.env.filters["audit_action"] = lambda action: AUDIT_ACTION_NAMES.get(action, action)
 
-LEVEL_NAMES = {"red": "红色", "orange": "橙色", "yellow": "黄色", "blue": "蓝色"}
-templates.env.filters["level_name"] = lambda level: LEVEL_NAMES.get(level, level or "—")
+LEVEL_NAMES = LEVEL_LABELS  # the one level vocabulary (domain/risk/levels.py)
+templates.env.filters["level_name"] = level_label
 
 JOB_KIND_NAMES = {"supervision.import": "数据导入", "demo": "演示数据生成", "train": "模型训练", "score": "风险评分",
                   "backtest": "模型回测", "analysis_report": "分析报告生成",

@@ -28,6 +28,7 @@ from domain.identity.actor import Actor
 from domain.identity.models import Department
 from domain.identity.policy import has_city_wide_scope, require
 from domain.reference.models import Industry, Region
+from domain.risk.levels import LEVEL_LABELS
 from domain.risk.models import ModelAlias, ModelVersion, RiskScore, ScoringRun
 from domain.supervision.models import Entity
 from domain.types import LOCAL_TZ, utcnow
@@ -64,7 +65,6 @@ __all__ = [
 GROUP_BY = {"level": "预警等级", "status": "处置状态", "department": "责任部门", "district": "行政区划",
             "industry": "行业门类", "source": "预警来源"}
 INTERVALS = {"week": "按周", "month": "按月"}
-LEVEL_LABELS = {"red": "红色", "orange": "橙色", "yellow": "黄色", "blue": "蓝色"}
 DISPOSED = ("feedback_submitted", "closed")
 W = Warning.__table__.c  # type: ignore[attr-defined]
 E = Entity.__table__.c  # type: ignore[attr-defined]

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from domain.risk.levels import LEVEL_LABELS
+
 __all__ = ["ResultRow", "result_rows"]
 
 LABELS: dict[str, str] = {
@@ -22,7 +24,7 @@ RECORD_KINDS = {"entities": "监管对象", "items": "监管事项", "actions": 
                 "credit": "信用记录"}
 BATCH_STATUS = {"accepted": "全部接收", "partial": "部分接收", "rejected": "全部拒收", "done": "完成",
                 "succeeded": "完成", "failed": "失败"}
-LEVELS = {"red": "红色", "orange": "橙色", "yellow": "黄色", "blue": "蓝色", "none": "无等级"}
+LEVELS = {**LEVEL_LABELS, "none": "无等级"}
 HIDDEN = {"path", "schedule", "delete_after"}  # internal plumbing, not for people
 
 
