@@ -169,9 +169,9 @@ def discard_stored(var_dir: Path, stored: StoredFile) -> None:
 def check_can_upload(session: Session, actor: Actor, warning_id: int) -> Warning:
     """Handlers of the responsible or an assisting department (or admins) may add evidence to an open warning."""
     w = visible_warning(session, actor, warning_id)
-    if not can(actor, "warnings.handle") and not actor.has_role("admin"):
+    if not can(actor, "warnings.handle"):
         raise Forbidden("只有处置部门的人员可以上传证明材料", code="forbidden")
-    if not actor.has_role("admin") and actor.department_id != w.department_id \
+    if not can(actor, "warnings.any_department") and actor.department_id != w.department_id \
             and actor.department_id not in assisting_departments(session, w.id):
         raise Forbidden("只有责任部门或协办部门的处置人员可以上传证明材料", code="forbidden")
     if w.status not in ("issued", "in_progress"):

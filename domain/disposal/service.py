@@ -137,7 +137,7 @@ def visible_warning(session: Session, actor: Actor, warning_id: int) -> Warning:
 def _on_side(actor: Actor, action: Action, w: Warning, assists: Sequence[int]) -> bool:
     if not can(actor, action.permission):
         return False
-    if action.side == "analyst" or actor.has_role("admin"):
+    if action.side == "analyst" or can(actor, "warnings.any_department"):
         return True
     if action.side == "main":
         return actor.department_id == w.department_id
@@ -418,7 +418,7 @@ def _validate_feedback(session: Session, actor: Actor, w: Warning, data: Feedbac
         files = {f.id: f for f in session.exec(select(EvidenceFile).where(EvidenceFile.id.in_(ids))).all()}
         bad = [i for i in ids if i not in files or files[i].warning_id != w.id or files[i].feedback_id is not None
                or (actor.department_id is not None and files[i].department_id != actor.department_id
-                   and not actor.has_role("admin"))]
+                   and not can(actor, "warnings.any_department"))]
         if bad:
             errors.append(FieldError("evidence_ids", "bad_evidence",
                                      f"证明材料 {'、'.join(map(str, bad))} "

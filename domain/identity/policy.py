@@ -46,6 +46,7 @@ PERMISSIONS: dict[str, str] = {
     "clues.work": "receive, judge, merge and dismiss risk clues (city-wide)",
     "warnings.work": "issue, route, reassign, dismiss and close warnings (city-wide)",
     "warnings.handle": "receive, handle, return and give feedback on warnings (own department only)",
+    "warnings.any_department": "take a department's disposal steps for any department (support, corrections)",
     "models.read": "read model versions, metrics, backtests, thresholds, rules and scores",
     "models.manage": "train, activate and roll back models; edit rules",
     "rules.manage": "edit early-warning rules",
@@ -63,6 +64,7 @@ PERMISSION_LABELS: dict[str, str] = {
     "users.manage": "管理用户", "departments.manage": "管理部门", "tokens.manage": "管理接口令牌",
     "settings.manage": "修改系统设置", "audit.read": "查看审计日志", "departments.read": "查看部门目录",
     "clues.work": "研判风险线索", "warnings.work": "发布和派发预警", "warnings.handle": "处置本部门预警",
+    "warnings.any_department": "代任一部门处置预警",
     "models.read": "查看风险模型", "models.manage": "管理风险模型", "rules.manage": "编辑预警规则",
     "evaluations.manage": "管理效能评价", "statistics.read": "查看统计看板", "evaluations.read": "查看评价结果",
     "reports.read": "查看分析报告", "data.ingest": "导入监管数据", "jobs.start": "启动后台任务",
@@ -79,7 +81,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
                         "departments.read", "data.ingest", "models.read", "jobs.start", "jobs.read",
                         "statistics.read",
                         # the disposal workflow: admins may take every step (issue 14)
-                        "warnings.work", "warnings.handle"}),
+                        "warnings.work", "warnings.handle", "warnings.any_department"}),
     "analyst": frozenset({"clues.work", "warnings.work", "models.manage", "rules.manage", "evaluations.manage",
                           "data.ingest", "jobs.start", "jobs.read", *_READ}),
     "handler": frozenset({"warnings.handle", "departments.read", "statistics.read"}),  # own department's figures
