@@ -248,7 +248,7 @@ _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 _FETCH_ROWS = 65_536  # rows per fetchmany: a chunk of tuples lives only until it is in numpy
 
 
-def _chunks(conn: sa.Connection, sql: str, params: dict) -> Iterator[list[tuple]]:
+def _chunks(conn: sa.Connection, sql: str, params: dict) -> Iterator[Sequence[tuple]]:
     """Result rows in chunks of plain tuples straight from the driver's cursor, in the connection's transaction.
 
     SQLAlchemy `Row` objects are fine for a page, not for a million rows: building them, and above all

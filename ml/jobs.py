@@ -67,6 +67,7 @@ def train_job(ctx: JobContext) -> dict[str, Any]:
         version = train_model(session, ctx.actor, options=options, job_id=ctx.job_id, progress=ctx.progress)
         promoted = False
         if p.get("promote_if_no_champion") and champion_version(session, ctx.actor, model_name=DEFAULT_MODEL) is None:
+            assert version.id is not None  # train_model flushed it
             promote_model_version(session, ctx.actor, version.id, reason="首个模型，训练后自动启用")
             promoted = True
         m = version.metrics
@@ -86,8 +87,9 @@ def score_job(ctx: JobContext) -> dict[str, Any]:
     with ctx.db.unit_of_work() as session:
         runs = score_all(session, ctx.actor, as_of=_date(ctx.params, "as_of"), job_id=ctx.job_id,
                          progress=ctx.progress)
-        result = {"runs": [{"id": r.id, "role": r.role, "version_id": r.version_id, "as_of": r.as_of.isoformat(),
-                            "entities": r.entities, "levels": r.level_counts, "timings": r.timings} for r in runs]}
+        result: dict[str, Any] = {"runs": [
+            {"id": r.id, "role": r.role, "version_id": r.version_id, "as_of": r.as_of.isoformat(),
+             "entities": r.entities, "levels": r.level_counts, "timings": r.timings} for r in runs]}
     after_scoring_committed(ctx.db, ctx.actor, [r["id"] for r in result["runs"]])
     return result
 
@@ -103,7 +105,9 @@ def backtest_job(ctx: JobContext) -> dict[str, Any]:
         raise InvalidInput("请指定模型版本", field="version_id", code="required")
     ctx.progress(0, 1, "回测中", force=True)
     with ctx.db.unit_of_work() as session:
-        run = backtest_model_version(session, ctx.actor, version_id, as_of=_date(p, "as_of", required=True),
+        as_of = _date(p, "as_of", required=True)
+        assert as_of is not None  # required: _date raised otherwise
+        run = backtest_model_version(session, ctx.actor, version_id, as_of=as_of,
                                      window_days=_int(p, "window_days", None), job_id=ctx.job_id)
         summary = dict(run.backtest or {})
         return {"run_id": run.id, "version_id": run.version_id, "as_of": run.as_of.isoformat(),

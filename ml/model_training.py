@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from domain.audit.service import record_audit
 from domain.errors import FieldError, InvalidInput
@@ -91,8 +91,8 @@ def train_model(session: Session, actor: Actor, *, options: TrainOptions = TRAIN
         raise InvalidInput(problems[0][1], field=problems[0][0], code="invalid_plan",
                            errors=[FieldError(f, "invalid_plan", m) for f, m in problems])
     trained = train(conn, plan, progress=progress)
-    number = (session.execute(sa.select(sa.func.max(ModelVersion.version))
-                              .where(ModelVersion.model_name == model_name)).scalar() or 0) + 1
+    number = (session.execute(sa.select(sa.func.max(col(ModelVersion.version)))
+                              .where(col(ModelVersion.model_name) == model_name)).scalar() or 0) + 1
     version = ModelVersion(
         model_name=model_name, version=number, status="ready", features=trained.features, params=trained.params,
         train_from=plan.cutoffs[0], train_to=plan.cutoffs[-1], validation_cutoff=plan.validation_cutoff,

@@ -51,7 +51,7 @@ def save_risk_rule(session: Session, actor: Actor, *, code: str, name: str, expr
         errors.extend(exc.errors)
         compiled = None
     if code and not errors:
-        clash = session.exec(select(RiskRule).where(RiskRule.code == code)).first()
+        clash = session.exec(select(RiskRule).where(col(RiskRule.code) == code)).first()
         if clash is not None and clash.id != rule_id:
             errors.append(FieldError("code", "duplicate", f"规则编码“{code}”已被其他规则使用"))
     if errors:
@@ -85,6 +85,7 @@ def save_risk_rule(session: Session, actor: Actor, *, code: str, name: str, expr
         rule.updated_by_name, rule.updated_at = actor.username, now
         session.add(rule)
         session.flush()
+    assert rule.id is not None  # flushed above
     session.add(RiskRuleRevision(rule_id=rule.id, revision=rule.revision, expression=rule.expression,
                                  min_level=rule.min_level, enabled=rule.enabled, saved_by_name=actor.username,
                                  saved_at=now))
@@ -127,5 +128,5 @@ def try_risk_rule(session: Session, actor: Actor, expression: str, *, as_of: dat
 
 def enabled_rules(session: Session) -> list[Any]:
     """The enabled rules, compiled, in code order: what scoring and backtests apply."""
-    rules = session.exec(select(RiskRule).where(col(RiskRule.enabled).is_(True)).order_by(RiskRule.code)).all()
+    rules = session.exec(select(RiskRule).where(col(RiskRule.enabled).is_(True)).order_by(col(RiskRule.code))).all()
     return [RuleSpec(r.code, r.min_level, compile_rule(r.expression)) for r in rules]

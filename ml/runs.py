@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.audit.service import record_audit
 from domain.db import Database
@@ -52,7 +52,7 @@ __all__ = [
 
 Progress = Callable[[int, int | None, str], None]
 # fn(db, actor, run_ids): runs after the scoring transaction committed, in registration order.
-AfterScoring = Callable[[Database, Actor, list[int]], None]
+AfterScoring = Callable[[Database, Actor, list[int]], object]  # what it returns is not used
 _AFTER_SCORING: list[AfterScoring] = []
 BACKTEST_WINDOW_BOUNDS = (1, 730)  # days of outcomes after a backtest date
 
@@ -81,7 +81,7 @@ def _booster(session: Session, version: ModelVersion) -> Any:
     """The stored booster, read with its own statement: readers load versions with the artifact deferred."""
     import sqlalchemy as sa
 
-    raw = session.execute(sa.select(ModelVersion.artifact).where(ModelVersion.id == version.id)).scalar()
+    raw = session.execute(sa.select(col(ModelVersion.artifact)).where(col(ModelVersion.id) == version.id)).scalar()
     if not raw:
         raise Conflict(f"模型版本 v{version.version} 没有模型文件", field="version_id")
     return booster_from_bytes(bytes(raw))
@@ -116,6 +116,7 @@ def _store(session: Session, scored: _Scored, as_of: date, *, job_id: int | None
     """Write the run and its risk_score rows in bulk (the only writing step)."""
     t = time.perf_counter()
     pop = scored.pop
+    assert scored.version.id is not None
     run = ScoringRun(version_id=scored.version.id, role=scored.role, as_of=as_of, status="succeeded",
                      entities=len(pop.scores), level_counts=pop.level_counts(), drift=scored.drift, job_id=job_id,
                      started_at=scored.started)
@@ -257,6 +258,7 @@ def backtest_model_version(session: Session, actor: Actor, version_id: int, *, a
         m = evaluate_predictions(labels.y, pop.scores, curves=False, bootstrap=0)
         summary.update(roc_auc=round(m["roc_auc"], 4), pr_auc=round(m["pr_auc"], 4),
                        mean_predicted=round(m["mean_predicted"], 5), positive_rate=round(m["positive_rate"], 5))
+    assert version.id is not None
     run = ScoringRun(version_id=version.id, role="backtest", as_of=as_of, status="succeeded", entities=len(matrix),
                      level_counts=pop.level_counts(), backtest=summary,
                      timings={k: round(v, 3) for k, v in pop.timings.items()},

@@ -135,7 +135,7 @@ def _insert_scores(conn: sa.Connection, run_id: int, pop: ScoredPopulation) -> N
     contribs = {row: _to_json(items) for row, items in pop.contributions.items()}
     rows = ((run_id, ids[i], scores[i], model_levels[i], levels[i], matched.get(i), contribs.get(i))
             for i in range(len(ids)))
-    raw = conn.connection.driver_connection
+    raw: Any = conn.connection.driver_connection  # the driver's own connection (psycopg or sqlite3)
     if conn.dialect.name == "postgresql":
         with raw.cursor() as cur, cur.copy(
                 "COPY risk_score (run_id, entity_id, score, model_level, level, rules_matched, contributions) "

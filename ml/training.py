@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import sqlalchemy as sa
@@ -274,7 +274,7 @@ def train(conn: sa.Connection, plan: TrainingPlan, *, progress: Progress | None 
     metrics["n_train"] = len(y_train)
     metrics["n_calibration"] = int(calib_mask.sum())
     metrics["train_positive_rate"] = float(y_train.mean()) if len(y_train) else 0.0
-    gain = booster.get_score(importance_type="gain")
+    gain = cast("dict[str, float]", booster.get_score(importance_type="gain"))  # one number per feature
     total_gain = sum(gain.values()) or 1.0
     metrics["importance"] = sorted(({"feature": n, "gain": float(gain.get(n, 0.0)),
                                      "share": float(gain.get(n, 0.0) / total_gain)} for n in names),

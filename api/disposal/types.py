@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -39,7 +39,7 @@ class TimelineEventNode:
         return cls(id=strawberry.ID(str(e.id)), kind=e.kind, label=event_label(e.kind), from_status=e.from_status,
                    to_status=e.to_status, actor_name=e.actor_name,
                    department_id=strawberry.ID(str(e.department_id)) if e.department_id else None, at=e.at,
-                   comment=e.comment, payload=e.payload or {})
+                   comment=e.comment, payload=cast(strawberry.scalars.JSON, e.payload or {}))
 
 
 @strawberry.type(name="EvidenceFile", description="证明材料: download at /disposal/evidence/{id} (attachment).")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import cast
 
 import strawberry
 
@@ -153,7 +154,7 @@ class ModelMetricsType:
             calibration_before=CalibrationBinType.build_all(m.calibration_before),
             feature_importance=[FeatureImportanceType(feature=f.feature, importance=f.importance, share=f.share)
                                 for f in m.importance],
-            raw=m.raw,
+            raw=cast(strawberry.scalars.JSON, m.raw),
         )
 
 
@@ -192,9 +193,10 @@ class ModelVersionType:
         t = dict(view.thresholds)
         return cls(
             id=strawberry.ID(str(v.id)), model_name=v.model_name, version=v.version, status=v.status,
-            aliases=list(view.aliases), features=list(v.features or []), params=v.params or {},
+            aliases=list(view.aliases), features=list(v.features or []),
+            params=cast(strawberry.scalars.JSON, v.params or {}),
             train_from=v.train_from, train_to=v.train_to, validation_cutoff=v.validation_cutoff,
-            label_window_days=v.label_window_days, label_counts=v.label_counts or {},
+            label_window_days=v.label_window_days, label_counts=cast(strawberry.scalars.JSON, v.label_counts or {}),
             data_fingerprint=v.data_fingerprint, metrics=ModelMetricsType.build(view.metrics),
             thresholds=LevelThresholdsType(red=t["red"], orange=t["orange"], yellow=t["yellow"], blue=t["blue"]),
             trained_by=v.trained_by_name, created_at=v.created_at,
@@ -262,7 +264,8 @@ class ScoringRunType:
     @classmethod
     def build(cls, r: ScoringRun) -> ScoringRunType:
         return cls(id=strawberry.ID(str(r.id)), version_id=strawberry.ID(str(r.version_id)), role=r.role,
-                   as_of=r.as_of, status=r.status, entities=r.entities, level_counts=r.level_counts or {},
+                   as_of=r.as_of, status=r.status, entities=r.entities,
+                   level_counts=cast(strawberry.scalars.JSON, r.level_counts or {}),
                    started_at=r.started_at, finished_at=r.finished_at)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -122,7 +122,7 @@ class WarningEventNode:
         return cls(id=strawberry.ID(str(e.id)), kind=e.kind, from_status=e.from_status, to_status=e.to_status,
                    actor_name=e.actor_name,
                    department_id=strawberry.ID(str(e.department_id)) if e.department_id else None, at=e.at,
-                   comment=e.comment, payload=e.payload or {})
+                   comment=e.comment, payload=cast(strawberry.scalars.JSON, e.payload or {}))
 
 
 @strawberry.type(name="RiskWarning", description="风险预警: a graded warning about an entity, routed to a department.")
@@ -161,7 +161,8 @@ class RiskWarningNode:
         w = r.warning
         return cls(
             id=strawberry.ID(str(w.id)), code=w.code, level=w.level, source=w.source, status=w.status,
-            reasons=[x.text for x in warning_reasons(w.reasons, w.explanation)], explanation=w.explanation or {},
+            reasons=[x.text for x in warning_reasons(w.reasons, w.explanation)],
+            explanation=cast(strawberry.scalars.JSON, w.explanation or {}),
             score=w.score, model_version=model_version if model_version is not None else
             (w.explanation or {}).get("model_version"),
             department=WarningDepartmentType(id=strawberry.ID(str(w.department_id)), code=r.department_code,

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.audit.models import AuditLog
 from domain.audit.service import record_audit
@@ -65,8 +65,8 @@ def _norm(username: str) -> str:
 
 
 def _failures(session: Session, where: sa.ColumnElement[bool], since: datetime) -> tuple[int, datetime | None]:
-    stmt = (select(sa.func.count(), sa.func.max(AuditLog.occurred_at))
-            .where(AuditLog.action == "login.failed", AuditLog.occurred_at > since, where))
+    stmt = (select(sa.func.count(), sa.func.max(col(AuditLog.occurred_at)))
+            .where(col(AuditLog.action) == "login.failed", col(AuditLog.occurred_at) > since, where))
     count, last = session.exec(stmt).one()
     return count, last
 
@@ -85,19 +85,20 @@ def locked_until(session: Session, username: str, client_addr: str | None, *,
     now = now or utcnow()
     name = _norm(username)
     window_start = now - LOCK_WINDOW
-    reset = session.exec(select(sa.func.max(AuditLog.occurred_at)).where(
-        AuditLog.object_type == "login", AuditLog.object_id == name,
-        AuditLog.action.in_(("login", "login.unlock")))).one()
+    reset = session.exec(select(sa.func.max(col(AuditLog.occurred_at))).where(
+        col(AuditLog.object_type) == "login", col(AuditLog.object_id) == name,
+        col(AuditLog.action).in_(("login", "login.unlock")))).one()
     since = max(window_start, reset) if reset is not None else window_start
-    this_user = sa.and_(AuditLog.object_type == "login", AuditLog.object_id == name)
-    ends = []
+    this_user = sa.and_(col(AuditLog.object_type) == "login", col(AuditLog.object_id) == name)
+    ends: list[datetime | None] = []
     user_end = _lock_end(session, this_user, USER_FAILURE_LIMIT, since, now)
     # the username's lock holds only for addresses that failed on it (an unknown address counts as one that did)
     if user_end is not None and (not client_addr or _failures(
-            session, sa.and_(this_user, AuditLog.client_addr == client_addr), since)[0] > 0):
+            session, sa.and_(this_user, col(AuditLog.client_addr) == client_addr), since)[0] > 0):
         ends.append(user_end)
     if client_addr:
-        ends.append(_lock_end(session, AuditLog.client_addr == client_addr, ADDRESS_FAILURE_LIMIT, window_start, now))
+        ends.append(_lock_end(session, col(AuditLog.client_addr) == client_addr, ADDRESS_FAILURE_LIMIT, window_start,
+                              now))
     found = [e for e in ends if e is not None]
     return max(found) if found else None
 
@@ -118,7 +119,7 @@ def login(session: Session, username: str, password: str, *, request_id: str | N
         _audit(session, anon, "login.refused_locked", name, {"locked_until": [None, until.isoformat()]}, now)
         return LoginResult(None, _lock_message(until), until)
 
-    user = session.exec(select(User).where(User.username == name)).first()
+    user = session.exec(select(User).where(col(User.username) == name)).first()
     password_ok = verify_password(user.password_hash if user else None, password or "")
     if user is not None and password_ok and user.active:
         if needs_rehash(user.password_hash or ""):
@@ -158,16 +159,16 @@ def logout(session: Session, actor: Actor) -> None:
     """End every session of the user (the session cookie carries a version that no longer matches)."""
     if actor.user_id is None:
         return
-    session.execute(sa.update(User).where(User.id == actor.user_id)
-                    .values(session_version=User.session_version + 1))
+    session.execute(sa.update(User).where(col(User.id) == actor.user_id)
+                    .values(session_version=col(User.session_version) + 1))
     record_audit(session, actor, "logout", "user", actor.user_id, {})
 
 
 def session_actor(session: Session, user_id: int, version: int, *, request_id: str | None = None,
                   client_addr: str | None = None) -> Actor | None:
     """The actor behind a session cookie, re-read now: None once the user is deactivated or signed out."""
-    user = session.exec(select(User).where(User.id == user_id, User.active == sa.true(),
-                                           User.session_version == version)).first()
+    user = session.exec(select(User).where(col(User.id) == user_id, col(User.active) == sa.true(),
+                                           col(User.session_version) == version)).first()
     if user is None:
         return None
     return actor_for_user(user, request_id=request_id, client_addr=client_addr)

@@ -50,8 +50,8 @@ def version_row(session: Session, version_id: int) -> ModelVersion:
 
 def alias_version(session: Session, alias: str, model_name: str = DEFAULT_MODEL) -> ModelVersion | None:
     """The version holding `alias` now, or None."""
-    return session.exec(select(ModelVersion).join(ModelAlias, ModelAlias.version_id == ModelVersion.id)
-                        .where(ModelAlias.model_name == model_name, ModelAlias.alias == alias)).first()
+    return session.exec(select(ModelVersion).join(ModelAlias, col(ModelAlias.version_id) == ModelVersion.id)
+                        .where(col(ModelAlias.model_name) == model_name, col(ModelAlias.alias) == alias)).first()
 
 
 def champion_version(session: Session, actor: Actor, *, model_name: str = DEFAULT_MODEL) -> ModelVersion | None:
@@ -77,8 +77,8 @@ def _reason(reason: str, *, required: bool) -> str:
 
 def _has_artifact(session: Session, version: ModelVersion) -> bool:
     """Whether the stored booster exists, read with its own statement (readers defer the artifact)."""
-    length = session.execute(sa.select(sa.func.length(ModelVersion.artifact))
-                             .where(ModelVersion.id == version.id)).scalar()
+    length = session.execute(sa.select(sa.func.length(col(ModelVersion.artifact)))
+                             .where(col(ModelVersion.id) == version.id)).scalar()
     return bool(length)
 
 
@@ -91,7 +91,7 @@ def ensure_usable(session: Session, version: ModelVersion) -> None:
 def _close_period(session: Session, model_name: str, alias: str, *, at: Any = None, **values: Any) -> None:
     """End the open history period of `alias` at `at` (now), so the next period starts where it ends."""
     session.execute(sa.update(ModelAliasHistory).where(
-        ModelAliasHistory.model_name == model_name, ModelAliasHistory.alias == alias,
+        col(ModelAliasHistory.model_name) == model_name, col(ModelAliasHistory.alias) == alias,
         col(ModelAliasHistory.valid_to).is_(None)).values(valid_to=at or utcnow(), **values))
 
 
@@ -141,7 +141,8 @@ def promote_model_version(session: Session, actor: Actor, version_id: int, *, al
 
 def _release_alias(session: Session, model_name: str, alias: str) -> None:
     _close_period(session, model_name, alias)
-    session.execute(sa.delete(ModelAlias).where(ModelAlias.model_name == model_name, ModelAlias.alias == alias))
+    session.execute(sa.delete(ModelAlias).where(col(ModelAlias.model_name) == model_name,
+                                                col(ModelAlias.alias) == alias))
 
 
 def demote_alias(session: Session, actor: Actor, alias: str = "challenger", *, reason: str = "",
@@ -160,7 +161,8 @@ def demote_alias(session: Session, actor: Actor, alias: str = "challenger", *, r
         _close_period(session, model_name, alias, action="demote", reason=text)
     else:
         _close_period(session, model_name, alias, action="demote")
-    session.execute(sa.delete(ModelAlias).where(ModelAlias.model_name == model_name, ModelAlias.alias == alias))
+    session.execute(sa.delete(ModelAlias).where(col(ModelAlias.model_name) == model_name,
+                                                col(ModelAlias.alias) == alias))
     record_audit(session, actor, "model.demote", "model_version", version_id, {"alias": alias, "reason": text})
 
 
@@ -173,8 +175,8 @@ def rollback_target(session: Session, actor: Actor, *, alias: str = "champion",
     if current is None:
         return None
     earlier = session.exec(select(ModelAliasHistory).where(
-        ModelAliasHistory.model_name == model_name, ModelAliasHistory.alias == alias,
-        ModelAliasHistory.version_id != current.version_id, col(ModelAliasHistory.valid_to).is_not(None))
+        col(ModelAliasHistory.model_name) == model_name, col(ModelAliasHistory.alias) == alias,
+        col(ModelAliasHistory.version_id) != current.version_id, col(ModelAliasHistory.valid_to).is_not(None))
         .order_by(col(ModelAliasHistory.valid_to).desc(), col(ModelAliasHistory.id).desc())).first()
     if earlier is None:
         return None

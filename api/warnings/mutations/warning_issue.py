@@ -31,19 +31,20 @@ class IssueWarningPayload:
 
 
 def _issue(session, actor, data: IssueWarningInput, entity_id: int | None, department_id: int | None):
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from domain.supervision.models import Entity
 
     if entity_id is None:
         code = (data.uscc or "").strip().upper()
-        found = session.exec(select(Entity.id).where(Entity.uscc == code)).first() if code else None
+        found = session.exec(select(col(Entity.id)).where(col(Entity.uscc) == code)).first() if code else None
         if found is None:
             raise NotFound(f"统一社会信用代码“{code}”对应的监管对象不存在", field="uscc", code="unknown_entity")
         entity_id = found
     w = warning_service.issue_warning(session, actor, entity_id=entity_id, level=data.level,
                                       reasons=data.reasons or [], department_id=department_id,
                                       comment=data.comment)
+    assert w.id is not None  # flushed by issue_warning
     return warning_service.get_warning(session, actor, w.id)
 
 
