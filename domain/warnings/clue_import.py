@@ -64,6 +64,7 @@ def ingest_clue_stream(db: Database, actor: Actor, *, source: str, records: Iter
             session.rollback()  # nothing of the file is kept; the batch and its errors are
             ds = _authorised_source(session, actor, source)
             status, accepted = "rejected", 0
+        assert ds.id is not None
         batch = IngestionBatch(source_id=ds.id, kind="clues", channel=channel, mode=mode, status=status,
                                file_name=file_name, received=received, accepted=accepted, rejected=rejected,
                                errors_total=len(errors), created_by_id=actor.user_id, job_id=job_id,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.audit.service import record_audit
 from domain.errors import FieldError, InvalidInput, NotFound
@@ -49,7 +49,7 @@ class WorkdayCalendar:
 
     @classmethod
     def load(cls, session: Session) -> WorkdayCalendar:
-        rows = session.exec(select(WorkdayOverride.day, WorkdayOverride.is_workday)).all()
+        rows = session.exec(select(col(WorkdayOverride.day), col(WorkdayOverride.is_workday))).all()
         return cls({day: bool(flag) for day, flag in rows})
 
     def is_workday(self, day: date) -> bool:
@@ -149,7 +149,7 @@ def save_deadline_setting(session: Session, actor: Actor, level: str, *, receipt
 
 def list_workday_overrides(session: Session, actor: Actor) -> list[WorkdayOverride]:
     require_signed_in(actor)
-    return list(session.exec(select(WorkdayOverride).order_by(WorkdayOverride.day)))
+    return list(session.exec(select(WorkdayOverride).order_by(col(WorkdayOverride.day))))
 
 
 def save_workday_override(session: Session, actor: Actor, day: date, is_workday: bool,

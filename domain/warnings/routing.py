@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlalchemy.orm.util import AliasedClass
+from sqlmodel import Session, col, select
 
 from domain.audit.service import record_audit
 from domain.errors import FieldError, InvalidInput, NotFound
@@ -109,10 +110,10 @@ def list_routing_rules(session: Session, actor: Actor) -> list[RoutingRuleView]:
     require(actor, "warnings.work")
     kind_order = sa.case({k: i for i, k in enumerate(ROUTING_KINDS)}, value=RoutingRule.kind)
     rows = session.execute(
-        sa.select(RoutingRule, Department.name, SupervisionItem.name)
-        .join(Department, Department.id == RoutingRule.department_id)
-        .outerjoin(SupervisionItem, SupervisionItem.id == RoutingRule.item_id)
-        .order_by(kind_order, RoutingRule.priority, RoutingRule.id)).all()
+        sa.select(RoutingRule, col(Department.name), col(SupervisionItem.name))
+        .join(Department, col(Department.id) == RoutingRule.department_id)
+        .outerjoin(SupervisionItem, col(SupervisionItem.id) == RoutingRule.item_id)
+        .order_by(kind_order, col(RoutingRule.priority), col(RoutingRule.id))).all()
     return [RoutingRuleView(rule, dept, item) for rule, dept, item in rows]
 
 
@@ -235,8 +236,8 @@ def preview_routing(session: Session, actor: Actor, *, sample: int = 20) -> list
     entity = Entity.__table__  # type: ignore[attr-defined]
     w = Warning.__table__  # type: ignore[attr-defined]
     cols = routing_columns(sa.null(), entity.c.industry_code, entity.c.region_code)
-    current = sa.orm.aliased(Department)
-    proposed = sa.orm.aliased(Department)
+    current = AliasedClass(Department)
+    proposed = AliasedClass(Department)
     page = (sa.select(w.c.id).where(w.c.status.in_(OPEN_STATUSES)).order_by(w.c.created_at.desc(), w.c.id.desc())
             .limit(min(max(sample, 1), 200)).subquery())
     routed = (sa.select(w.c.id, w.c.code, w.c.level, w.c.department_id, entity.c.name.label("entity_name"),
