@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.identity.actor import Actor
 from domain.identity.policy import require_signed_in
@@ -19,23 +21,24 @@ def list_notices(session: Session, actor: Actor, *, limit: int = 50, unread_only
     require_signed_in(actor)
     if actor.user_id is None:
         return []
-    stmt = select(Notification).where(Notification.user_id == actor.user_id)
+    stmt = select(Notification).where(col(Notification.user_id) == actor.user_id)
     if unread_only:
-        stmt = stmt.where(Notification.read_at.is_(None))
-    return list(session.exec(stmt.order_by(Notification.id.desc()).limit(min(max(limit, 1), 200))).all())
+        stmt = stmt.where(col(Notification.read_at).is_(None))
+    return list(session.exec(stmt.order_by(col(Notification.id).desc()).limit(min(max(limit, 1), 200))).all())
 
 
 def unread_count(session: Session, actor: Actor) -> int:
     if actor.user_id is None:
         return 0
     return int(session.execute(sa.select(sa.func.count()).select_from(Notification).where(
-        Notification.user_id == actor.user_id, Notification.read_at.is_(None))).scalar_one())
+        col(Notification.user_id) == actor.user_id, col(Notification.read_at).is_(None))).scalar_one())
 
 
 def mark_notices_read(session: Session, actor: Actor, ids: list[int] | None = None) -> int:
     """Mark the actor's notices read (all of them when `ids` is None); others' ids are ignored."""
     require_signed_in(actor)
-    stmt = sa.update(Notification).where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
+    stmt = sa.update(Notification).where(col(Notification.user_id) == actor.user_id,
+                                         col(Notification.read_at).is_(None))
     if ids is not None:
-        stmt = stmt.where(Notification.id.in_(ids))
-    return session.execute(stmt.values(read_at=utcnow())).rowcount
+        stmt = stmt.where(col(Notification.id).in_(ids))
+    return cast("sa.CursorResult[Any]", session.execute(stmt.values(read_at=utcnow()))).rowcount

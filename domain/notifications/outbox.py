@@ -7,11 +7,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session as SASession
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.identity.models import User
 from domain.notifications.models import Notification, OutboxEvent
-from domain.types import utcnow
+from domain.types import table_of, utcnow
 
 __all__ = ["emit", "notify_users", "users_of_departments", "users_with_role"]
 
@@ -33,13 +33,13 @@ def users_of_departments(session: Session, department_ids: Iterable[int], roles:
     wanted = set(roles)
     if not ids:
         return []
-    rows = session.exec(select(User).where(User.department_id.in_(ids), User.active)).all()
+    rows = session.exec(select(User).where(col(User.department_id).in_(ids), col(User.active))).all()
     return [u for u in rows if wanted.intersection(u.roles or [])]
 
 
 def users_with_role(session: Session, roles: Iterable[str]) -> list[User]:
     wanted = set(roles)
-    return [u for u in session.exec(select(User).where(User.active)).all() if wanted.intersection(u.roles or [])]
+    return [u for u in session.exec(select(User).where(col(User.active))).all() if wanted.intersection(u.roles or [])]
 
 
 def notify_users(session: Session, users: Iterable[User], kind: str, title: str, body: str = "",
@@ -66,11 +66,12 @@ def _outbox_for_warning_events(session: Any, flush_context: Any) -> None:
     conn = session.connection()
     ids = sorted({e.warning_id for e in events})
     warnings = {row.id: row for row in conn.execute(
-        sa.select(Warning.id, Warning.code, Warning.level, Warning.status, Warning.department_id,
-                  Warning.entity_id, Warning.row_version).where(Warning.id.in_(ids)))}
+        sa.select(col(Warning.id), col(Warning.code), col(Warning.level), col(Warning.status),
+                  col(Warning.department_id), col(Warning.entity_id), col(Warning.row_version))
+        .where(col(Warning.id).in_(ids)))}
     assists: dict[int, list[int]] = {}
-    for wid, dept in conn.execute(sa.select(WarningAssist.warning_id, WarningAssist.department_id)
-                                  .where(WarningAssist.warning_id.in_(ids))):
+    for wid, dept in conn.execute(sa.select(col(WarningAssist.warning_id), col(WarningAssist.department_id))
+                                  .where(col(WarningAssist.warning_id).in_(ids))):
         assists.setdefault(wid, []).append(dept)
     rows = []
     for event in sorted(events, key=lambda e: e.id or 0):
@@ -89,7 +90,7 @@ def _outbox_for_warning_events(session: Any, flush_context: Any) -> None:
                         "comment": (event.comment or "")[:500], "rowVersion": w.row_version if w else None},
             "created_at": event.at or utcnow(), "dispatched_at": None,
         })
-    conn.execute(sa.insert(OutboxEvent.__table__), rows)
+    conn.execute(sa.insert(table_of(OutboxEvent)), rows)
 
 
 sa.event.listen(SASession, "after_flush", _outbox_for_warning_events)
