@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 import puremagic
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.audit.service import record_audit
 from domain.disposal.models import EvidenceFile
@@ -169,6 +169,7 @@ def discard_stored(var_dir: Path, stored: StoredFile) -> None:
 def check_can_upload(session: Session, actor: Actor, warning_id: int) -> Warning:
     """Handlers of the responsible or an assisting department (or admins) may add evidence to an open warning."""
     w = visible_warning(session, actor, warning_id)
+    assert w.id is not None
     if not can(actor, "warnings.handle"):
         raise Forbidden("只有处置部门的人员可以上传证明材料", code="forbidden")
     if not can(actor, "warnings.any_department") and actor.department_id != w.department_id \
@@ -182,9 +183,10 @@ def check_can_upload(session: Session, actor: Actor, warning_id: int) -> Warning
 def register_evidence(session: Session, actor: Actor, warning_id: int, stored: StoredFile) -> EvidenceFile:
     """Record a stored file against a warning (not yet part of a feedback)."""
     w = check_can_upload(session, actor, warning_id)
-    pending = session.exec(select(EvidenceFile.id).where(EvidenceFile.warning_id == w.id,
-                                                         EvidenceFile.feedback_id.is_(None),
-                                                         EvidenceFile.uploaded_by_id == actor.user_id)).all()
+    assert w.id is not None
+    pending = session.exec(select(col(EvidenceFile.id)).where(col(EvidenceFile.warning_id) == w.id,
+                                                         col(EvidenceFile.feedback_id).is_(None),
+                                                         col(EvidenceFile.uploaded_by_id) == actor.user_id)).all()
     if len(pending) >= MAX_FILES_PER_FEEDBACK:
         raise InvalidInput(f"每次反馈最多附 {MAX_FILES_PER_FEEDBACK} 个证明材料", field="evidence", code="too_many")
     row = EvidenceFile(warning_id=w.id, department_id=actor.department_id or w.department_id,
@@ -201,8 +203,8 @@ def register_evidence(session: Session, actor: Actor, warning_id: int, stored: S
 
 def list_evidence(session: Session, actor: Actor, warning_id: int) -> list[EvidenceFile]:
     w = visible_warning(session, actor, warning_id)
-    return list(session.exec(select(EvidenceFile).where(EvidenceFile.warning_id == w.id)
-                             .order_by(EvidenceFile.id)).all())
+    return list(session.exec(select(EvidenceFile).where(col(EvidenceFile.warning_id) == w.id)
+                             .order_by(col(EvidenceFile.id))).all())
 
 
 def evidence_for_download(session: Session, actor: Actor, evidence_id: int, var_dir: Path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.disposal.models import EvidenceFile, WarningDisposal, WarningExtension, WarningFeedback
 from domain.disposal.overdue import overdue_condition
@@ -37,23 +37,24 @@ class DisposalDetail:
 
 def disposal_detail(session: Session, actor: Actor, warning_id: int) -> DisposalDetail:
     w = visible_warning(session, actor, warning_id)
+    assert w.id is not None
     dept = session.get(Department, w.department_id)
     entity = session.get(Entity, w.entity_id)
     disposal = session.get(WarningDisposal, w.id)
-    overdue = session.exec(select(Warning.id).where(Warning.id == w.id, overdue_condition(utcnow()))).first()
+    overdue = session.exec(select(col(Warning.id)).where(col(Warning.id) == w.id, overdue_condition(utcnow()))).first()
     assisting = assisting_departments(session, w.id)
-    names = {d.id: d.name for d in session.exec(select(Department).where(Department.id.in_(assisting))).all()} \
+    names = {d.id: d.name for d in session.exec(select(Department).where(col(Department.id).in_(assisting))).all()} \
         if assisting else {}
     return DisposalDetail(
         warning=w, department_name=dept.name if dept else "", entity_name=entity.name if entity else "",
         entity_uscc=entity.uscc if entity else "", overdue=overdue is not None,
         urge_count=disposal.urge_count if disposal else 0, actions=allowed_actions(session, actor, w),
-        events=list(session.exec(select(WarningEvent).where(WarningEvent.warning_id == w.id)
-                                 .order_by(WarningEvent.at, WarningEvent.id)).all()),
-        feedback=list(session.exec(select(WarningFeedback).where(WarningFeedback.warning_id == w.id)
-                                   .order_by(WarningFeedback.id)).all()),
-        extensions=list(session.exec(select(WarningExtension).where(WarningExtension.warning_id == w.id)
-                                     .order_by(WarningExtension.id)).all()),
-        evidence=list(session.exec(select(EvidenceFile).where(EvidenceFile.warning_id == w.id)
-                                   .order_by(EvidenceFile.id)).all()),
+        events=list(session.exec(select(WarningEvent).where(col(WarningEvent.warning_id) == w.id)
+                                 .order_by(col(WarningEvent.at), col(WarningEvent.id))).all()),
+        feedback=list(session.exec(select(WarningFeedback).where(col(WarningFeedback.warning_id) == w.id)
+                                   .order_by(col(WarningFeedback.id))).all()),
+        extensions=list(session.exec(select(WarningExtension).where(col(WarningExtension.warning_id) == w.id)
+                                     .order_by(col(WarningExtension.id))).all()),
+        evidence=list(session.exec(select(EvidenceFile).where(col(EvidenceFile.warning_id) == w.id)
+                                   .order_by(col(EvidenceFile.id))).all()),
         assisting=assisting, assisting_names=[names.get(i, str(i)) for i in assisting])
