@@ -258,6 +258,9 @@ def ensure_admin() -> None:
             users.create_user(session, SYSTEM, users.UserInput(username="admin", display_name="系统管理员",
                                                                roles=["admin"]), password)
         except DomainError as exc:
+            if given:  # the operator's setting is what was refused: say which one
+                details = "; ".join(e.message for e in exc.errors)
+                fail(f"{ADMIN_PASSWORD_ENV} 不符合密码规则：{details}（请换一个密码后重新运行 regwatch setup）")
             _explain(exc)
     if given:
         console.print(f"created user [bold]admin[/] with the password from {ADMIN_PASSWORD_ENV}")

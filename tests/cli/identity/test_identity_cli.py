@@ -44,6 +44,21 @@ def test_first_run_creates_admin_once_with_the_given_password(cli_env, db, monke
     assert "First-Ops-2026!" not in capsys.readouterr().out
 
 
+def test_a_refused_admin_password_names_the_setting(cli_env, db, monkeypatch, capsys):
+    import typer
+
+    from cli.identity import ensure_admin
+
+    monkeypatch.setenv("REGWATCH_ADMIN_PASSWORD", "admin-Password-2026!")  # contains the username
+    with pytest.raises(typer.Exit) as exited:
+        ensure_admin()
+    assert exited.value.exit_code == 1
+    err = capsys.readouterr().err
+    assert "REGWATCH_ADMIN_PASSWORD 不符合密码规则" in err.replace("\n", "")
+    with db.unit_of_work() as s:
+        assert list(s.exec(select(User))) == []
+
+
 def test_first_run_without_a_password_prints_a_generated_one_once(cli_env, db, monkeypatch, capsys):
     from cli.identity import ensure_admin
 
