@@ -20,12 +20,12 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.audit.service import record_audit
 from domain.db import Database
@@ -134,7 +134,7 @@ def _validate(session: Session, data: SubscriptionInput, *, creating: bool) -> d
         values["event_kinds"] = sorted(set(data.event_kinds))
     if data.department_ids is not None:
         ids = sorted(set(data.department_ids))
-        found = set(session.exec(select(Department.id).where(Department.id.in_(ids))).all()) if ids else set()
+        found = set(session.exec(select(col(Department.id)).where(col(Department.id).in_(ids))).all()) if ids else set()
         missing = [str(i) for i in ids if i not in found]
         if missing:
             errors.append(FieldError("department_ids", "not_found", f"部门不存在：{'、'.join(missing)}"))
@@ -142,7 +142,8 @@ def _validate(session: Session, data: SubscriptionInput, *, creating: bool) -> d
     if data.active is not None:
         values["active"] = data.active
     if "name" in values and not errors:
-        taken = session.exec(select(WebhookSubscription.id).where(WebhookSubscription.name == values["name"])).first()
+        taken = session.exec(select(col(WebhookSubscription.id))
+                             .where(col(WebhookSubscription.name) == values["name"])).first()
         if taken is not None:
             errors.append(FieldError("name", "duplicate", f"接收系统名称“{values['name']}”已被使用"))
     if errors:
@@ -186,7 +187,7 @@ def update_subscription(session: Session, actor: Actor, subscription_id: int,
 
 def list_subscriptions(session: Session, actor: Actor) -> list[WebhookSubscription]:
     require(actor, "settings.manage")
-    return list(session.exec(select(WebhookSubscription).order_by(WebhookSubscription.id)).all())
+    return list(session.exec(select(WebhookSubscription).order_by(col(WebhookSubscription.id))).all())
 
 
 def page_deliveries(session: Session, actor: Actor, page: PageRequest, *, max_size: int,
@@ -195,24 +196,24 @@ def page_deliveries(session: Session, actor: Actor, page: PageRequest, *, max_si
     require(actor, "settings.manage")
     stmt = select(WebhookDelivery)
     if subscription_id is not None:
-        stmt = stmt.where(WebhookDelivery.subscription_id == subscription_id)
+        stmt = stmt.where(col(WebhookDelivery.subscription_id) == subscription_id)
     if status:
-        stmt = stmt.where(WebhookDelivery.status == status)
+        stmt = stmt.where(col(WebhookDelivery.status) == status)
 
     def load(deliveries: list[WebhookDelivery]) -> list[tuple[WebhookDelivery, str]]:
         names = by_id(session, WebhookSubscription, (d.subscription_id for d in deliveries),
-                      WebhookSubscription.name)
+                      col(WebhookSubscription.name))
         return [(d, names[d.subscription_id][1]) for d in deliveries]
 
-    return select_page(session, stmt, page, order_by=(WebhookDelivery.id.desc(),), max_size=max_size, load=load)
+    return select_page(session, stmt, page, order_by=(col(WebhookDelivery.id).desc(),), max_size=max_size, load=load)
 
 
 def attempts_of(session: Session, actor: Actor, delivery_ids: list[int]) -> dict[int, list[WebhookAttempt]]:
     require(actor, "settings.manage")
     out: dict[int, list[WebhookAttempt]] = {i: [] for i in delivery_ids}
     if delivery_ids:
-        for row in session.exec(select(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(delivery_ids))
-                                .order_by(WebhookAttempt.id)).all():
+        for row in session.exec(select(WebhookAttempt).where(col(WebhookAttempt.delivery_id).in_(delivery_ids))
+                                .order_by(col(WebhookAttempt.id))).all():
             out[row.delivery_id].append(row)
     return out
 
@@ -249,14 +250,14 @@ def dispatch_outbox(db: Database, *, limit: int = 200, now: datetime | None = No
     now = now or utcnow()
     postgres = db.backend == "postgresql"
     with db.unit_of_work() as session:
-        stmt = (select(OutboxEvent).where(OutboxEvent.dispatched_at.is_(None)).order_by(OutboxEvent.id)
+        stmt = (select(OutboxEvent).where(col(OutboxEvent.dispatched_at).is_(None)).order_by(col(OutboxEvent.id))
                 .limit(limit))
         if postgres:
             stmt = stmt.with_for_update(skip_locked=True)
         rows = list(session.exec(stmt).all())
         if not rows:
             return []
-        subs = list(session.exec(select(WebhookSubscription).where(WebhookSubscription.active)).all())
+        subs = list(session.exec(select(WebhookSubscription).where(col(WebhookSubscription.active))).all())
         deliveries = [
             {"subscription_id": sub.id, "outbox_id": row.id, "idempotency_key": f"rw-{row.id}-{sub.id}",
              "kind": row.kind, "status": "pending", "attempts": 0, "next_attempt_at": now, "last_error": "",
@@ -264,7 +265,7 @@ def dispatch_outbox(db: Database, *, limit: int = 200, now: datetime | None = No
             for row in rows for sub in subs if _matches(sub, row)]
         if deliveries:
             session.execute(sa.insert(WebhookDelivery), deliveries)
-        session.execute(sa.update(OutboxEvent).where(OutboxEvent.id.in_([r.id for r in rows]))
+        session.execute(sa.update(OutboxEvent).where(col(OutboxEvent.id).in_([r.id for r in rows]))
                         .values(dispatched_at=now))
         messages = [outbox_message(r) for r in rows]
         if postgres:
@@ -328,21 +329,23 @@ def deliver_due(db: Database, *, limit: int = 200, now: datetime | None = None,
     jobs: list[tuple[int, str, str, str, str, bytes, int]] = []
     with db.unit_of_work() as session:
         due = session.execute(
-            select(WebhookDelivery.id, WebhookDelivery.next_attempt_at)
-            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
-            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(limit)).all()
-        won = [delivery_id for delivery_id, seen in due if session.execute(
-            sa.update(WebhookDelivery).where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending",
-                                             WebhookDelivery.next_attempt_at == seen)
-            .values(next_attempt_at=now + LEASE)).rowcount == 1]
+            select(col(WebhookDelivery.id), col(WebhookDelivery.next_attempt_at))
+            .where(col(WebhookDelivery.status) == "pending", col(WebhookDelivery.next_attempt_at) <= now)
+            .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id)).limit(limit)).all()
+        won = [delivery_id for delivery_id, seen in due if cast("sa.CursorResult[Any]", session.execute(
+            sa.update(WebhookDelivery).where(col(WebhookDelivery.id) == delivery_id,
+                                             col(WebhookDelivery.status) == "pending",
+                                             col(WebhookDelivery.next_attempt_at) == seen)
+            .values(next_attempt_at=now + LEASE))).rowcount == 1]
         if won:
-            deliveries = list(session.exec(select(WebhookDelivery).where(WebhookDelivery.id.in_(won))).all())
+            deliveries = list(session.exec(select(WebhookDelivery).where(col(WebhookDelivery.id).in_(won))).all())
             subs = {x.id: x for x in session.exec(select(WebhookSubscription).where(
-                WebhookSubscription.id.in_({d.subscription_id for d in deliveries}))).all()}
+                col(WebhookSubscription.id).in_({d.subscription_id for d in deliveries}))).all()}
             outbox = {x.id: x for x in session.exec(select(OutboxEvent).where(
-                OutboxEvent.id.in_({d.outbox_id for d in deliveries}))).all()}
+                col(OutboxEvent.id).in_({d.outbox_id for d in deliveries}))).all()}
             for d in sorted(deliveries, key=lambda x: x.id or 0):
                 sub, row = subs[d.subscription_id], outbox[d.outbox_id]
+                assert d.id is not None
                 jobs.append((d.id, sub.url, sub.secret, d.idempotency_key, d.kind,
                              delivery_body(row, d.idempotency_key), d.attempts))
     if not jobs:
@@ -375,7 +378,7 @@ def deliver_due(db: Database, *, limit: int = 200, now: datetime | None = None,
                 values.update(next_attempt_at=done_at + backoff(attempts))
                 stats.failed += 1
                 stats.errors.append(error)
-            session.execute(sa.update(WebhookDelivery).where(WebhookDelivery.id == job[0]).values(**values))
+            session.execute(sa.update(WebhookDelivery).where(col(WebhookDelivery.id) == job[0]).values(**values))
     return stats
 
 
