@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite test-postgresql lint bench browser-deps clean
+.PHONY: report-fonts install run test test-sqlite test-postgresql lint bench browser-deps clean
 
 install: $(STAMP)
 
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Set up everything on first run (database, demo city, first model), then serve on http://127.0.0.1:8000
-run: install
+run: install report-fonts
 	$(BIN)/regwatch migrate
 	$(BIN)/regwatch setup
 	$(BIN)/regwatch serve
@@ -49,6 +49,12 @@ lint: install
 bench: install
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.score
+
+# A CJK font for the charts of the analysis reports (Debian fonts-noto-cjk); installed when we are root, else a hint.
+report-fonts:
+	@fc-list 2>/dev/null | grep -qi cjk || { [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null \
+		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk) \
+		|| echo "note: no CJK font found; analysis reports need one (apt-get install fonts-noto-cjk)"; }
 
 # Debian packages the browser tests need (root): headless Chromium and a CJK font.
 browser-deps:
