@@ -15,21 +15,20 @@ from sqlmodel import Session
 from domain.analysis.periods import Period
 from domain.types import utcnow
 
-__all__ = ["DISPOSAL_UNAVAILABLE", "DisposalFigures", "disposal_by_department", "feedback_model", "warning_model"]
+__all__ = ["DISPOSAL_UNAVAILABLE", "DisposalFigures", "DisposalRates", "disposal_by_department", "feedback_model",
+           "warning_model"]
 
 DISPOSAL_UNAVAILABLE = "暂无数据（处置模块未上线）"
 DISPOSED_STATUSES = ("feedback_submitted", "closed")
 SATISFIED_AT = 4  # satisfaction 1–5; 4 and 5 count as satisfied (满意)
 
 
-@dataclass
-class DisposalFigures:
-    warnings: int = 0
-    disposed: int = 0
-    overdue: int = 0
-    rated: int = 0
-    satisfied: int = 0
-    satisfaction_sum: float = 0.0
+class DisposalRates:
+    """处理率 and 超期率 of anything that counts warnings, disposed and overdue ones (analysis and statistics)."""
+
+    warnings: int
+    disposed: int
+    overdue: int
 
     @property
     def disposal_rate(self) -> float | None:
@@ -38,6 +37,16 @@ class DisposalFigures:
     @property
     def overdue_rate(self) -> float | None:
         return self.overdue / self.warnings if self.warnings else None
+
+
+@dataclass
+class DisposalFigures(DisposalRates):
+    warnings: int = 0
+    disposed: int = 0
+    overdue: int = 0
+    rated: int = 0
+    satisfied: int = 0
+    satisfaction_sum: float = 0.0
 
     @property
     def satisfaction_rate(self) -> float | None:

@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from domain.analysis.disposal import DisposalRates
 from domain.analysis.periods import Period, parse_period
 from domain.disposal.models import WarningExtension, WarningFeedback
 from domain.errors import InvalidInput, NotFound
@@ -161,7 +162,7 @@ def overdue_condition(now: datetime) -> Any:
 
 
 @dataclass
-class Group:
+class Group(DisposalRates):
     key: str
     label: str
     warnings: int = 0  # not withdrawn
@@ -170,14 +171,6 @@ class Group:
     closed: int = 0
     overdue: int = 0
     dismissed: int = 0
-
-    @property
-    def disposal_rate(self) -> float | None:
-        return self.disposed / self.warnings if self.warnings else None
-
-    @property
-    def overdue_rate(self) -> float | None:
-        return self.overdue / self.warnings if self.warnings else None
 
 
 def _measures(now: datetime) -> list[Any]:
@@ -378,7 +371,7 @@ def clue_volume(session: Session, actor: Actor, f: StatsFilter) -> list[Group]:
 
 
 @dataclass
-class DepartmentDisposal:
+class DepartmentDisposal(DisposalRates):
     department_id: int
     code: str
     name: str
@@ -393,14 +386,6 @@ class DepartmentDisposal:
     extensions_granted: int = 0
     urges: int = 0
     rank: int = 0
-
-    @property
-    def disposal_rate(self) -> float | None:
-        return self.disposed / self.warnings if self.warnings else None
-
-    @property
-    def overdue_rate(self) -> float | None:
-        return self.overdue / self.warnings if self.warnings else None
 
 
 def _median_by(session: Session, key: Any, seconds: Any, cond: list[Any]) -> dict[int, float]:
