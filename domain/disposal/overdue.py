@@ -19,32 +19,17 @@ from domain.jobs.service import JobContext, job_handler
 from domain.notifications.outbox import notify_users, users_of_departments, users_with_role
 from domain.types import LOCAL_TZ, utcnow
 from domain.warnings.models import Warning, WarningEvent
+from domain.warnings.overdue import (  # the one rule, re-exported here
+    disposal_overdue,
+    is_overdue,
+    overdue_condition,
+    receipt_overdue,
+)
 
 __all__ = ["SWEEP_JOB", "SWEEP_MINUTES", "is_overdue", "overdue_condition", "sweep_overdue"]
 
 SWEEP_JOB = "disposal_overdue_sweep"
 SWEEP_MINUTES = 10
-RECEIPT_OPEN = ("issued", "return_requested")  # not yet received: the receipt clock runs from dispatch
-DISPOSAL_OPEN = ("issued", "in_progress", "return_requested")  # feedback not yet given
-
-
-def receipt_overdue(now: datetime) -> Any:
-    return sa.and_(Warning.status.in_(RECEIPT_OPEN), Warning.received_at.is_(None), Warning.receipt_due_at < now)
-
-
-def disposal_overdue(now: datetime) -> Any:
-    return sa.and_(Warning.status.in_(DISPOSAL_OPEN), Warning.disposal_due_at < now)
-
-
-def overdue_condition(now: datetime) -> Any:
-    """SQL: the warning is past its receipt or disposal deadline (the inbox's 已超期 tab)."""
-    return sa.or_(receipt_overdue(now), disposal_overdue(now))
-
-
-def is_overdue(w: Warning, now: datetime) -> bool:
-    """The same rule as `overdue_condition`, for a loaded warning."""
-    return ((w.status in RECEIPT_OPEN and w.received_at is None and w.receipt_due_at < now)
-            or (w.status in DISPOSAL_OPEN and w.disposal_due_at < now))
 
 
 def _ensure_rows(session: Session, ids: list[int]) -> None:

@@ -43,6 +43,7 @@ from domain.warnings.models import (
     Warning,
     WarningEvent,
 )
+from domain.warnings.overdue import overdue_condition as overdue_now
 
 __all__ = [
     "GROUP_BY",
@@ -154,11 +155,9 @@ def _n(cond: Any) -> Any:
 
 
 def overdue_condition(now: datetime) -> Any:
-    """Open and past a deadline now, or closed after the disposal deadline (the count of 超期 warnings)."""
-    open_late = sa.and_(W.status.in_(OPEN_STATUSES), sa.or_(
-        sa.and_(W.received_at.is_(None), W.receipt_due_at < now),
-        sa.and_(W.status != "feedback_submitted", W.disposal_due_at < now)))
-    return sa.or_(open_late, sa.and_(W.closed_at.is_not(None), W.closed_at > W.disposal_due_at))
+    """Overdue now (domain.warnings.overdue: the one rule), or closed after the disposal deadline — the count of
+    超期 warnings of a period."""
+    return sa.or_(overdue_now(now), sa.and_(W.closed_at.is_not(None), W.closed_at > W.disposal_due_at))
 
 
 @dataclass

@@ -33,6 +33,8 @@ from domain.warnings.models import (
     WarningCodeSequence,
     WarningEvent,
 )
+from domain.warnings.overdue import is_overdue as overdue_rule
+from domain.warnings.overdue import overdue_condition
 from domain.warnings.routing import Route, route_entity, routing_columns
 
 __all__ = [
@@ -98,18 +100,7 @@ def ensure_can_read_warnings(actor: Actor) -> None:
 
 
 def is_overdue(w: Warning, now: datetime | None = None) -> bool:
-    now = now or utcnow()
-    if w.status not in OPEN_STATUSES:
-        return False
-    if w.received_at is None and w.receipt_due_at < now:
-        return True
-    return w.status != "feedback_submitted" and w.disposal_due_at < now
-
-
-def _overdue_sql(now: datetime) -> Any:
-    return sa.and_(Warning.status.in_(OPEN_STATUSES), sa.or_(  # type: ignore[attr-defined]
-        sa.and_(Warning.received_at.is_(None), Warning.receipt_due_at < now),  # type: ignore[union-attr]
-        sa.and_(Warning.status != "feedback_submitted", Warning.disposal_due_at < now)))
+    return overdue_rule(w, now or utcnow())
 
 
 @dataclass(frozen=True)
@@ -228,7 +219,7 @@ def warnings_stmt(actor: Actor, f: WarningFilter, now: datetime | None = None) -
     if entity_cond:
         stmt = stmt.where(Warning.entity_id.in_(sa.select(Entity.id).where(*entity_cond)))  # type: ignore[attr-defined]
     if f.overdue is not None:
-        cond = _overdue_sql(now or utcnow())
+        cond = overdue_condition(now or utcnow())
         stmt = stmt.where(cond if f.overdue else sa.not_(cond))
     if f.created_from:
         stmt = stmt.where(Warning.created_at >= _local_start(f.created_from))
