@@ -60,6 +60,8 @@ __all__ = [
     "filter_options",
     "make_filter",
     "model_statistics",
+    "precision_by_level",
+    "version_precision",
     "warning_groups",
     "warning_trend",
 ]
@@ -540,12 +542,9 @@ def latest_main_feedback(*, rated: bool = False) -> Any:
     return ~sa.exists().where(*cond)
 
 
-def model_statistics(session: Session, actor: Actor, f: StatsFilter) -> ModelStatistics:
-    """Precision of warnings by level from feedback outcomes (period's warnings, main feedback, latest round),
-    the champion's score distribution, and champion beside challenger on their latest runs."""
-    require(actor, "statistics.read")
+def precision_by_level(session: Session, cond: list[Any]) -> dict[str, LevelPrecision]:
+    """Feedback outcomes of the warnings matching `cond` (latest main round each), per level."""
     fb = WarningFeedback.__table__.c  # type: ignore[attr-defined]
-    cond = _where(f, include_dismissed=False)
     rows = session.execute(
         sa.select(W.level, fb.outcome, sa.func.count())
         .select_from(Warning.__table__.join(WarningFeedback.__table__,  # type: ignore[attr-defined]
@@ -559,6 +558,21 @@ def model_statistics(session: Session, actor: Actor, f: StatsFilter) -> ModelSta
         p.rated += int(n)
         if outcome in ("confirmed", "partly", "false_alarm"):
             setattr(p, outcome, getattr(p, outcome) + int(n))
+    return by_level
+
+
+def version_precision(session: Session, actor: Actor, version_id: int) -> list[LevelPrecision]:
+    """风险模型管理: how right the warnings this model version produced turned out, by level, from the departments'
+    feedback (the latest main round of each; withdrawn warnings left out)."""
+    require(actor, "models.read")
+    return list(precision_by_level(session, [W.model_version_id == version_id, W.status != "dismissed"]).values())
+
+
+def model_statistics(session: Session, actor: Actor, f: StatsFilter) -> ModelStatistics:
+    """Precision of warnings by level from feedback outcomes (period's warnings, main feedback, latest round),
+    the champion's score distribution, and champion beside challenger on their latest runs."""
+    require(actor, "statistics.read")
+    by_level = precision_by_level(session, _where(f, include_dismissed=False))
     runs: list[RunSummary] = []
     for alias in ("champion", "challenger"):
         row = session.execute(

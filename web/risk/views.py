@@ -17,6 +17,7 @@ from domain.pagination import PageRequest
 from domain.risk import queries as q
 from domain.risk import versions
 from domain.risk.levels import LEVELS
+from domain.statistics.service import version_precision
 from ml import jobs as risk_jobs
 from web.common import actor_of
 from web.risk.charts import chart_data, compare_charts
@@ -169,6 +170,7 @@ def _version_detail(session, actor: Actor, version_id: int):
         "history": q.alias_history(session, actor, model_name=view.version.model_name),
         "drift": q.version_drift(session, actor, version_id),
         "backtests": q.list_backtests(session, actor, version_id),
+        "precision": version_precision(session, actor, version_id),
         "rollback_to": versions.rollback_target(session, actor, alias="champion", model_name=view.version.model_name)
         if "champion" in view.aliases else None,
     }

@@ -108,3 +108,38 @@ async def test_htmx_asks_for_the_versions_table_alone(client, session):
     assert fragment.text.lstrip().startswith('<div id="versions">') and 'data-alias="champion"' in fragment.text
     assert "新发事件 ROC-AUC" in fragment.text and "data-new-events" in fragment.text
     assert "<html" not in fragment.text
+
+
+async def test_a_version_page_shows_the_precision_of_its_warnings_from_feedback(client, session):
+    from datetime import timedelta
+
+    from domain.disposal.models import WarningFeedback
+    from domain.identity.models import Department
+    from domain.types import utcnow
+    from domain.warnings.models import Warning
+    from tests.api.risk.factories import add_entity
+
+    v, other = add_version(session, 4), add_version(session, 5)
+    dept = Department(code="SZ-T", name="测试局")
+    session.add(dept)
+    session.flush()
+    now = utcnow()
+    rows = [("red", "confirmed", v), ("red", "false_alarm", v), ("orange", "partly", v), ("red", "confirmed", other)]
+    for n, (level, outcome, version) in enumerate(rows, start=1):
+        entity = add_entity(session, 100 + n)
+        w = Warning(code=f"YJ-2026-{n:06d}", entity_id=entity.id, level=level, source="model", department_id=dept.id,
+                    model_version_id=version.id, status="closed", receipt_due_at=now + timedelta(days=1),
+                    disposal_due_at=now + timedelta(days=3), closed_at=now)
+        session.add(w)
+        session.flush()
+        session.add(WarningFeedback(warning_id=w.id, department_id=dept.id, outcome=outcome, satisfaction=4))
+    session.commit()
+    page = await client.get(f"/models/{v.id}", headers=HTML)
+    assert page.status_code == 200
+    section = page.text[page.text.index('id="feedback-precision"'):]
+    cells = dict(re.findall(r'<tr data-level="(\w+)">.*?data-precision>([^<]+)<', section, re.S))
+    assert cells == {"red": "50.0%", "orange": "100.0%", "yellow": "—", "blue": "—"}  # the other version's not here
+    fresh = add_version(session, 6)
+    session.commit()
+    empty = await client.get(f"/models/{fresh.id}", headers=HTML)
+    assert "尚无处置反馈" in empty.text
