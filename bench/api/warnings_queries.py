@@ -41,11 +41,11 @@ def seed_warnings(ctx: Context) -> int:
                 ORDER BY e.id LIMIT :n"""), {"n": WARNINGS - have})
             conn.execute(sa.text("""
                 INSERT INTO warning_event (warning_id, kind, to_status, actor_name, department_id, at, comment, payload)
-                SELECT w.id, 'issue', 'issued', 'bench', w.department_id, w.created_at, '', '{}' FROM risk_warning w
+                SELECT w.id, 'issue', 'issued', 'bench', w.department_id, w.created_at, '', '{}'::json FROM risk_warning w
                 WHERE NOT EXISTS (SELECT 1 FROM warning_event v WHERE v.warning_id = w.id)
                 UNION ALL
                 SELECT w.id, 'receive', 'in_progress', 'bench', w.department_id, w.created_at + interval '2 hours',
-                       '签收', '{}' FROM risk_warning w
+                       '签收', '{}'::json FROM risk_warning w
                 WHERE w.status <> 'issued' AND NOT EXISTS (SELECT 1 FROM warning_event v WHERE v.warning_id = w.id)
             """))
         with ctx.engine.connect() as conn:
