@@ -33,6 +33,10 @@ class UTCDateTime(sa.types.TypeDecorator):
     impl = sa.DateTime(timezone=True)
     cache_ok = True
 
+    @property
+    def python_type(self) -> type:  # keyset cursors decode their timestamps by it (TypeDecorator says object)
+        return datetime
+
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
