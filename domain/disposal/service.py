@@ -42,7 +42,7 @@ from domain.identity.policy import can, has_city_wide_scope, require_signed_in
 from domain.notifications.outbox import notify_users, users_of_departments
 from domain.types import LOCAL_TZ, utcnow
 from domain.warnings.deadlines import WorkdayCalendar, deadline_settings, deadlines_for
-from domain.warnings.models import WARNING_STATUSES, Warning, WarningEvent
+from domain.warnings.models import WARNING_STATUSES, Warning, WarningEvent, duration_values
 
 __all__ = [
     "ACTIONS",
@@ -190,9 +190,10 @@ def load_for_action(session: Session, actor: Actor, warning_id: int, action_name
 def _bump(session: Session, w: Warning, values: dict[str, Any] | None = None) -> None:
     """UPDATE … WHERE row_version = seen: of two simultaneous steps exactly one changes the row."""
     table = Warning.__table__  # type: ignore[attr-defined]
+    values = {**(values or {}), **duration_values(w, values or {})}  # receipt/closure seconds follow their stamps
     try:
         done = session.execute(sa.update(table).where(table.c.id == w.id, table.c.row_version == w.row_version)
-                               .values(**(values or {}), row_version=w.row_version + 1,
+                               .values(**values, row_version=w.row_version + 1,
                                        updated_at=utcnow())).rowcount
     except sa.exc.OperationalError as exc:  # SQLite: the other writer held the lock past the busy timeout
         raise Conflict(f"预警 {w.code} {STALE_MESSAGE}", field="row_version", code="stale") from exc

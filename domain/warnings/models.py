@@ -95,6 +95,9 @@ class Warning(SQLModel, table=True):  # the domain word; shadows the builtin in 
         sa.Index("ix_risk_warning_level_created", "level", "created_at", "id"),
         sa.Index("ix_risk_warning_entity_created", "entity_id", "created_at"),
         sa.Index("ix_risk_warning_status_disposal_due", "status", "disposal_due_at"),
+        # Statistics: a period's warnings of one district or industry section, without joining the entities.
+        sa.Index("ix_risk_warning_region_dispatched", "region_code", "dispatched_at"),
+        sa.Index("ix_risk_warning_section_dispatched", "industry_section", "dispatched_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -115,6 +118,13 @@ class Warning(SQLModel, table=True):  # the domain word; shadows the builtin in 
     disposal_due_at: datetime = Field(sa_type=UTCDateTime)
     received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The entity's district and industry when the warning was issued (statistics group and filter by these).
+    region_code: str | None = Field(default=None, max_length=6)
+    industry_code: str | None = Field(default=None, max_length=4)
+    industry_section: str | None = Field(default=None, max_length=4)  # section letter; else the code itself
+    # Dispatch to receipt and dispatch to closure, in seconds, kept by the steps that set the timestamps.
+    receipt_seconds: float | None = Field(default=None)
+    closure_seconds: float | None = Field(default=None)
     created_by_id: int | None = Field(default=None, foreign_key="app_user.id")  # null: the scoring run
     created_by_name: str = Field(default="system", max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -237,3 +247,67 @@ class WorkdayOverride(SQLModel, table=True):
     note: str = Field(default="", max_length=200)
     updated_by_name: str = Field(default="system", max_length=64)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# ---- the columns a warning copies or derives (statistics read them instead of joining or computing per row) ------
+
+def industry_section_sql(industry_code: Any) -> Any:
+    """SQL: the GB/T 4754 section of an industry code — a division's parent, a leading letter ("C", "C13"), else
+    the code itself (an unknown code stays its own group, as the statistics always showed it)."""
+    from domain.reference.models import Industry
+
+    ind = Industry.__table__  # type: ignore[attr-defined]
+    parent = (sa.select(ind.c.parent_code).where(ind.c.code == industry_code, ind.c.level == "division")
+              .scalar_subquery().correlate_except(ind))
+    first = sa.func.substr(industry_code, 1, 1)
+    return sa.func.coalesce(parent, sa.case((first.between("A", "Z"), first), else_=industry_code))
+
+
+def entity_columns(connection: sa.Connection, entity_id: int) -> dict[str, Any]:
+    """region_code, industry_code and industry_section of a warning about this entity, as it stands now."""
+    from domain.supervision.models import Entity
+
+    e = Entity.__table__  # type: ignore[attr-defined]
+    row = connection.execute(sa.select(e.c.region_code, e.c.industry_code, industry_section_sql(e.c.industry_code))
+                             .where(e.c.id == entity_id)).first()
+    if row is None:
+        return {}
+    return {"region_code": row[0], "industry_code": row[1], "industry_section": row[2] if row[1] else None}
+
+
+def duration_values(w: Warning, changes: dict[str, Any]) -> dict[str, Any]:
+    """receipt_seconds / closure_seconds for an update of `w` by `changes` (only when a timestamp they come from
+    changes): dispatch to receipt, dispatch to closure; None when the later time is cleared."""
+    if not {"dispatched_at", "received_at", "closed_at"} & changes.keys():
+        return {}
+    dispatched = changes.get("dispatched_at", w.dispatched_at)
+    out: dict[str, Any] = {}
+    for stamp, column in (("received_at", "receipt_seconds"), ("closed_at", "closure_seconds")):
+        later = changes.get(stamp, getattr(w, stamp))
+        out[column] = (later - dispatched).total_seconds() if later is not None and dispatched is not None else None
+    return out
+
+
+@sa.event.listens_for(Warning, "before_insert")
+def _fill_copied_columns(mapper: Any, connection: sa.Connection, target: Warning) -> None:
+    """A warning saved one by one (issue by hand, tests, fixtures) gets the same copied columns the set-based
+    automatic issue writes: the entity's district and industry, and the durations of timestamps already set."""
+    if target.region_code is None and target.industry_code is None and target.entity_id is not None:
+        for name, value in entity_columns(connection, target.entity_id).items():
+            setattr(target, name, value)
+    if target.dispatched_at is not None:
+        if target.received_at is not None and target.receipt_seconds is None:
+            target.receipt_seconds = (target.received_at - target.dispatched_at).total_seconds()
+        if target.closed_at is not None and target.closure_seconds is None:
+            target.closure_seconds = (target.closed_at - target.dispatched_at).total_seconds()
+
+
+@sa.event.listens_for(Warning, "before_update")
+def _refresh_durations(mapper: Any, connection: sa.Connection, target: Warning) -> None:
+    """The durations follow the timestamps when those are changed on the object (statement updates pass
+    `duration_values` themselves)."""
+    state = sa.inspect(target)
+    changed = {name: getattr(target, name) for name in ("dispatched_at", "received_at", "closed_at")
+               if state.attrs[name].history.has_changes()}
+    for name, value in duration_values(target, changed).items():
+        setattr(target, name, value)

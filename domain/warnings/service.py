@@ -32,6 +32,8 @@ from domain.warnings.models import (
     Warning,
     WarningCodeSequence,
     WarningEvent,
+    entity_columns,
+    industry_section_sql,
 )
 from domain.warnings.overdue import is_overdue as overdue_rule
 from domain.warnings.overdue import overdue_condition
@@ -393,7 +395,8 @@ def issue_warning(session: Session, actor: Actor, *, entity_id: int, level: str 
                 scoring_run_id=snapshot.run_id if snapshot else None,
                 department_id=route.department_id, routing_rule_id=route.rule_id, status="issued",
                 dispatched_at=now, receipt_due_at=receipt_due, disposal_due_at=disposal_due,
-                created_by_id=actor.user_id, created_by_name=actor.username, created_at=now, updated_at=now)
+                created_by_id=actor.user_id, created_by_name=actor.username, created_at=now, updated_at=now,
+                **entity_columns(session.connection(), entity_id))
     session.add(w)
     session.flush()
     add_warning_event(session, actor, w, "issue", to_status="issued", comment=comment,
@@ -510,14 +513,17 @@ def auto_issue_warnings(session: Session, actor: Actor, run_id: int, *, min_leve
     cand = sa.Table("rw_auto_issue", sa.MetaData(), sa.Column("score_id", sa.Integer),
                     sa.Column("entity_id", sa.Integer), sa.Column("level", sa.String(16)), sa.Column("score", sa.Float),
                     sa.Column("department_id", sa.Integer), sa.Column("routing_rule_id", sa.Integer),
-                    prefixes=["TEMPORARY"])
+                    sa.Column("region_code", sa.String(6)), sa.Column("industry_code", sa.String(4)),
+                    sa.Column("industry_section", sa.String(4)), prefixes=["TEMPORARY"])
     conn = session.connection()
     conn.exec_driver_sql("DROP TABLE IF EXISTS rw_auto_issue")
     cand.create(conn)
     try:
         conn.execute(sa.insert(cand).from_select(
-            ["score_id", "entity_id", "level", "score", "department_id", "routing_rule_id"],
-            sa.select(s.c.id, s.c.entity_id, s.c.level, s.c.score, route["department_id"], route["routing_rule_id"])
+            ["score_id", "entity_id", "level", "score", "department_id", "routing_rule_id", "region_code",
+             "industry_code", "industry_section"],
+            sa.select(s.c.id, s.c.entity_id, s.c.level, s.c.score, route["department_id"], route["routing_rule_id"],
+                      e.c.region_code, e.c.industry_code, industry_section_sql(e.c.industry_code))
             .join(e, e.c.id == s.c.entity_id)
             .where(in_run, ~sa.exists(sa.select(1).select_from(w).where(open_w)))))
         total, routed = conn.execute(sa.select(sa.func.count(), sa.func.count(cand.c.department_id))).one()
@@ -567,13 +573,15 @@ def _insert_issued(session: Session, actor: Actor, run: ScoringRun, cand: sa.Tab
             sa.case({lvl: sa.literal(d[0], w.c.receipt_due_at.type) for lvl, d in dues.items()}, value=cand.c.level),
             sa.case({lvl: sa.literal(d[1], w.c.disposal_due_at.type) for lvl, d in dues.items()}, value=cand.c.level),
             sa.null(), sa.literal(actor.username), sa.literal(now, w.c.created_at.type),
-            sa.literal(now, w.c.updated_at.type), sa.literal(1))
+            sa.literal(now, w.c.updated_at.type), sa.literal(1), cand.c.region_code, cand.c.industry_code,
+            cand.c.industry_section)
         .join(s, s.c.id == cand.c.score_id)
         .where(cand.c.department_id.is_not(None)))
     issued = len(session.execute(sa.insert(w).from_select(
         ["code", "entity_id", "level", "source", "reasons", "explanation", "score", "model_version_id",
          "scoring_run_id", "department_id", "routing_rule_id", "status", "dispatched_at", "receipt_due_at",
-         "disposal_due_at", "created_by_id", "created_by_name", "created_at", "updated_at", "row_version"],
+         "disposal_due_at", "created_by_id", "created_by_name", "created_at", "updated_at", "row_version",
+         "region_code", "industry_code", "industry_section"],
         select_new).returning(w.c.id)).all())
     session.execute(sa.insert(ev).from_select(
         ["warning_id", "kind", "to_status", "actor_name", "department_id", "at", "comment", "payload"],
