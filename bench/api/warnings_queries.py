@@ -39,6 +39,8 @@ def seed_warnings(ctx: Context) -> int:
                                                    - (e.id % 86400) * interval '1 second' AS at) t
                 WHERE NOT EXISTS (SELECT 1 FROM risk_warning w WHERE w.entity_id = e.id)
                 ORDER BY e.id LIMIT :n"""), {"n": WARNINGS - have})
+            # the planner must see the 100,000 rows just inserted (else it picks a nested-loop anti join: minutes)
+            conn.execute(sa.text("ANALYZE risk_warning, warning_event"))
             conn.execute(sa.text("""
                 INSERT INTO warning_event (warning_id, kind, to_status, actor_name, department_id, at, comment, payload)
                 SELECT w.id, 'issue', 'issued', 'bench', w.department_id, w.created_at, '', '{}'::json FROM risk_warning w
