@@ -23,16 +23,34 @@ down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The section of a stored industry code: a division's parent, a leading letter ("C", "C13"), else the code itself.
-SECTION_SQL = ("coalesce((SELECT industry.parent_code FROM industry WHERE industry.code = risk_warning.industry_code "
-               "AND industry.level = 'division'), CASE WHEN substr(risk_warning.industry_code, 1, 1) BETWEEN 'A' AND "
-               "'Z' THEN substr(risk_warning.industry_code, 1, 1) ELSE risk_warning.industry_code END)")
+
+def _section(code: str) -> str:
+    """SQL: the section of an industry code — a division's parent, a leading letter ("C", "C13"), else the code."""
+    return (f"coalesce((SELECT industry.parent_code FROM industry WHERE industry.code = {code} AND industry.level = "
+            f"'division'), CASE WHEN substr({code}, 1, 1) BETWEEN 'A' AND 'Z' THEN substr({code}, 1, 1) "
+            f"ELSE {code} END)")
 
 
 def _seconds(later: str, earlier: str) -> str:
     if op.get_bind().dialect.name == "postgresql":
         return f"extract(epoch FROM {later} - {earlier})"
     return f"(julianday({later}) - julianday({earlier})) * 86400.0"
+
+
+def _backfill() -> None:
+    """One pass over the warnings (every extra UPDATE rewrites each row and its index entries again)."""
+    durations = (f"receipt_seconds = CASE WHEN received_at IS NOT NULL THEN "
+                 f"{_seconds('received_at', 'dispatched_at')} END, "
+                 f"closure_seconds = CASE WHEN closed_at IS NOT NULL THEN {_seconds('closed_at', 'dispatched_at')} END")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"UPDATE risk_warning SET region_code = entity.region_code, industry_code = entity.industry_code, "
+                   f"industry_section = {_section('entity.industry_code')}, {durations} "
+                   f"FROM entity WHERE entity.id = risk_warning.entity_id")
+        return
+    of_entity = "(SELECT entity.{} FROM entity WHERE entity.id = risk_warning.entity_id)"
+    op.execute(f"UPDATE risk_warning SET region_code = {of_entity.format('region_code')}, "
+               f"industry_code = {of_entity.format('industry_code')}, "
+               f"industry_section = {_section(of_entity.format('industry_code'))}, {durations}")
 
 
 def upgrade() -> None:
@@ -42,14 +60,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("industry_section", sa.String(length=4), nullable=True))
         batch_op.add_column(sa.Column("receipt_seconds", sa.Float(), nullable=True))
         batch_op.add_column(sa.Column("closure_seconds", sa.Float(), nullable=True))
-    op.execute("UPDATE risk_warning SET "
-               "region_code = (SELECT entity.region_code FROM entity WHERE entity.id = risk_warning.entity_id), "
-               "industry_code = (SELECT entity.industry_code FROM entity WHERE entity.id = risk_warning.entity_id)")
-    op.execute(f"UPDATE risk_warning SET industry_section = {SECTION_SQL} WHERE industry_code IS NOT NULL")
-    op.execute(f"UPDATE risk_warning SET receipt_seconds = {_seconds('received_at', 'dispatched_at')} "
-               "WHERE received_at IS NOT NULL")
-    op.execute(f"UPDATE risk_warning SET closure_seconds = {_seconds('closed_at', 'dispatched_at')} "
-               "WHERE closed_at IS NOT NULL")
+    _backfill()
     with op.batch_alter_table("risk_warning", schema=None) as batch_op:
         batch_op.create_index("ix_risk_warning_region_dispatched", ["region_code", "dispatched_at"], unique=False)
         batch_op.create_index("ix_risk_warning_section_dispatched", ["industry_section", "dispatched_at"],
