@@ -10,7 +10,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlalchemy.orm import aliased, defer
+from sqlalchemy.sql import operators
+from sqlmodel import Session, col, select
 
 from domain.disposal.models import WarningAssist, WarningDisposal
 from domain.disposal.overdue import is_overdue, overdue_condition
@@ -19,7 +21,7 @@ from domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFoun
 from domain.identity.actor import Actor
 from domain.identity.models import Department
 from domain.identity.policy import can, has_city_wide_scope, require_signed_in
-from domain.pagination import Page, PageRequest, by_id, select_page
+from domain.pagination import Page, PageRequest, select_page
 from domain.supervision.models import Entity
 from domain.types import LOCAL_TZ, utcnow
 from domain.warnings.models import LEVELS, Warning
@@ -35,10 +37,10 @@ TABS: dict[str, tuple[str, tuple[str, ...]]] = {
     "done": ("已办结", ("closed", "dismissed")),
     "overdue": ("已超期", ("issued", "in_progress", "return_requested")),
 }
-SORTS = {
-    "newest": ("最新下发", (Warning.created_at.desc(), Warning.id.desc())),
-    "oldest": ("最早下发", (Warning.created_at.asc(), Warning.id.asc())),
-    "due": ("处置期限最近", (Warning.disposal_due_at.asc(), Warning.id.asc())),
+SORTS: dict[str, tuple[str, tuple[Any, ...]]] = {
+    "newest": ("最新下发", (col(Warning.created_at).desc(), col(Warning.id).desc())),
+    "oldest": ("最早下发", (col(Warning.created_at).asc(), col(Warning.id).asc())),
+    "due": ("处置期限最近", (col(Warning.disposal_due_at).asc(), col(Warning.id).asc())),
 }
 MAX_BULK = 200
 
@@ -52,6 +54,7 @@ class InboxFilter:
     search: str | None = None  # entity name / USCC / warning code
     department_id: int | None = None  # city-wide roles only
     sort: str = "newest"
+    department_code: str | None = None  # city-wide roles only; the same filter by the department's code
 
 
 @dataclass(frozen=True)
@@ -91,84 +94,87 @@ def _local_start(day: date) -> datetime:
 
 
 def _base(actor: Actor, f: InboxFilter, *, with_tab: bool, now: datetime) -> sa.Select[Any]:
-    """Filters on risk_warning alone (department, status, level, dates), so (department_id, status, created_at, id)
-    serves the window."""
+    """Filters on risk_warning alone (department, status, level, dates; a department code as a scalar subquery),
+    so (department_id, status, created_at, id) serves the window."""
     stmt = select(Warning)
     if has_city_wide_scope(actor):
         if f.department_id is not None:
-            stmt = stmt.where(Warning.department_id == f.department_id)
+            stmt = stmt.where(col(Warning.department_id) == f.department_id)
+        if f.department_code:
+            stmt = stmt.where(col(Warning.department_id) == select(col(Department.id)).where(
+                col(Department.code) == f.department_code.strip().upper()).scalar_subquery())
     elif actor.department_id is None:
         stmt = stmt.where(sa.false())
     else:
-        assisting = select(WarningAssist.warning_id).where(WarningAssist.department_id == actor.department_id)
-        stmt = stmt.where(sa.or_(Warning.department_id == actor.department_id, Warning.id.in_(assisting)))
+        assisting = select(col(WarningAssist.warning_id)).where(col(WarningAssist.department_id) == actor.department_id)
+        stmt = stmt.where(sa.or_(col(Warning.department_id) == actor.department_id, col(Warning.id).in_(assisting)))
     if with_tab:
-        statuses = TABS[f.tab][1]
-        stmt = stmt.where(Warning.status.in_(statuses))
+        stmt = stmt.where(col(Warning.status).in_(TABS[f.tab][1]))
         if f.tab == "overdue":
             stmt = stmt.where(overdue_condition(now))
     if f.level:
-        stmt = stmt.where(Warning.level == f.level)
+        stmt = stmt.where(col(Warning.level) == f.level)
     if f.created_from:
-        stmt = stmt.where(Warning.created_at >= _local_start(f.created_from))
+        stmt = stmt.where(col(Warning.created_at) >= _local_start(f.created_from))
     if f.created_to:
-        stmt = stmt.where(Warning.created_at < _local_start(f.created_to + timedelta(days=1)))
+        stmt = stmt.where(col(Warning.created_at) < _local_start(f.created_to + timedelta(days=1)))
     text = (f.search or "").strip()
     if text:
         if text.upper().startswith("YJ-"):
-            stmt = stmt.where(Warning.code == text.upper())
+            stmt = stmt.where(col(Warning.code) == text.upper())
         else:
-            matching = sa.select(Entity.id).where(sa.or_(Entity.uscc == text.upper(),
-                                                         Entity.name.contains(text, autoescape=True)))
-            stmt = stmt.where(Warning.entity_id.in_(matching))
+            matching = sa.select(col(Entity.id)).where(sa.or_(col(Entity.uscc) == text.upper(),
+                                                              col(Entity.name).contains(text, autoescape=True)))
+            stmt = stmt.where(col(Warning.entity_id).in_(matching))
     return stmt
 
 
-def _load(session: Session, actor: Actor, warnings: Sequence[Warning], now: datetime) -> list[InboxRow]:
-    if not warnings:
-        return []
-    entities = by_id(session, Entity, {w.entity_id for w in warnings}, Entity.name, Entity.uscc)
-    departments = by_id(session, Department, {w.department_id for w in warnings}, Department.name)
-    ids = [w.id for w in warnings]
-    disposal = {d.warning_id: d for d in session.exec(select(WarningDisposal).where(
-        WarningDisposal.warning_id.in_(ids))).all()}
-    rows = []
-    for w in warnings:
-        e = entities.get(w.entity_id)
-        d = departments.get(w.department_id)
-        disp = disposal.get(w.id)
-        rows.append(InboxRow(w, e.name if e else "", e.uscc if e else "", d.name if d else "", is_overdue(w, now),
-                             actor.department_id is not None and w.department_id != actor.department_id
-                             and not has_city_wide_scope(actor),
-                             disp.urge_count if disp else 0, bool(disp and disp.escalated_at)))
-    return rows
+def _with_names(page: Any) -> sa.Select[Any]:
+    """The window's warnings (without the reasons and explanation snapshots, which the inbox never shows) joined to
+    what a row shows: entity name and USCC, department name, urge count and escalation. One statement with the
+    window (select_page's `join`)."""
+    return (sa.select(page, col(Entity.name), col(Entity.uscc), col(Department.name),
+                      col(WarningDisposal.urge_count), col(WarningDisposal.escalated_at))
+            .outerjoin(Entity, col(Entity.id) == page.entity_id)
+            .outerjoin(Department, col(Department.id) == page.department_id)
+            .outerjoin(WarningDisposal, col(WarningDisposal.warning_id) == page.id)
+            .options(defer(page.reasons, raiseload=True), defer(page.explanation, raiseload=True)))
+
+
+def _rows(actor: Actor, rows: Sequence[Any], now: datetime) -> list[InboxRow]:
+    own = actor.department_id if actor.department_id is not None and not has_city_wide_scope(actor) else None
+    return [InboxRow(w, entity_name or "", uscc or "", department_name or "", is_overdue(w, now),
+                     own is not None and w.department_id != own, urge_count or 0, escalated_at is not None)
+            for w, entity_name, uscc, department_name, urge_count, escalated_at in rows]
 
 
 def inbox_page(session: Session, actor: Actor, req: PageRequest, f: InboxFilter | None = None, *,
                max_size: int = 200, now: datetime | None = None) -> Page[InboxRow]:
+    """One tab's window with every row's names: one statement (two when the total is asked and the window is
+    empty), whatever the page size."""
     _ensure_reader(actor)
     f = f or InboxFilter()
     _check(f)
     now = now or utcnow()
     return select_page(session, _base(actor, f, with_tab=True, now=now), req, order_by=SORTS[f.sort][1],
-                       max_size=max_size, load=lambda ws: _load(session, actor, ws, now))
+                       max_size=max_size, join=_with_names, load=lambda rows: _rows(actor, rows, now))
 
 
 def inbox_counts(session: Session, actor: Actor, f: InboxFilter | None = None, *,
                  now: datetime | None = None) -> dict[str, int]:
-    """Every tab's count under the same filters: one grouped count by status, one count of the overdue."""
+    """Every tab's count under the same filters, in one statement: the department's warnings grouped by status,
+    each group with how many of it are overdue (on the department's rows of (department_id, status, ...))."""
     _ensure_reader(actor)
     f = f or InboxFilter()
     _check(f)
     now = now or utcnow()
-    base = _base(actor, f, with_tab=False, now=now).with_only_columns(Warning.status).subquery()
-    by_status = dict(session.execute(sa.select(base.c.status, sa.func.count()).group_by(base.c.status)).all())
-    overdue_base = _base(actor, f, with_tab=False, now=now).where(Warning.status.in_(TABS["overdue"][1]),
-                                                                   overdue_condition(now))
-    overdue = session.execute(sa.select(sa.func.count()).select_from(overdue_base.subquery())).scalar_one()
+    late = sa.and_(col(Warning.status).in_(TABS["overdue"][1]), overdue_condition(now))
+    grouped = session.execute(_base(actor, f, with_tab=False, now=now).with_only_columns(
+        col(Warning.status), sa.func.count(), sa.func.count().filter(late)).group_by(col(Warning.status))).all()
+    by_status = {status: n for status, n, _ in grouped}
     counts = {tab: sum(by_status.get(s, 0) for s in statuses) for tab, (_, statuses) in TABS.items()
               if tab != "overdue"}
-    counts["overdue"] = overdue
+    counts["overdue"] = sum(n for _, _, n in grouped)
     return counts
 
 
@@ -178,8 +184,11 @@ def inbox_rows_for_export(session: Session, actor: Actor, f: InboxFilter, *, lim
     _ensure_reader(actor)
     _check(f)
     now = now or utcnow()
-    stmt = _base(actor, f, with_tab=True, now=now).order_by(*SORTS[f.sort][1]).limit(limit)
-    return _load(session, actor, list(session.exec(stmt).all()), now)
+    window = _base(actor, f, with_tab=True, now=now).order_by(*SORTS[f.sort][1]).limit(limit)
+    page = aliased(Warning, window.subquery("page"))
+    keys = [getattr(page, k.element.key).desc() if k.modifier is operators.desc_op
+            else getattr(page, k.element.key).asc() for k in SORTS[f.sort][1]]
+    return _rows(actor, session.execute(_with_names(page).order_by(*keys)).all(), now)
 
 
 @dataclass(frozen=True)

@@ -181,7 +181,7 @@ async def inbox_export(request: Request) -> Response:
 
 async def inbox_bulk_receive(request: Request) -> Response:
     form = await request.form()
-    ids = [int(v) for v in form.getlist("ids") if str(v).isdigit()]
+    ids = [int(str(v)) for v in form.getlist("ids") if str(v).isdigit()]
     try:
         result = await run(request, bulk_receive, ids)
     except InvalidInput as exc:
@@ -424,7 +424,8 @@ async def webhooks_create(request: Request) -> Response:
     data = wh.SubscriptionInput(name=str(form.get("name") or ""), url=str(form.get("url") or ""),
                                 secret=str(form.get("secret") or "") or None,
                                 event_kinds=[str(k) for k in form.getlist("event_kinds")],
-                                department_ids=[int(v) for v in form.getlist("department_ids") if str(v).isdigit()])
+                                department_ids=[int(str(v)) for v in form.getlist("department_ids")
+                                                if str(v).isdigit()])
     try:
         sub = await run(request, wh.create_subscription, data)
     except DomainError as exc:

@@ -1,0 +1,163 @@
+"""The inbox's read path: one statement for a tab's window with its names, one for every tab's count, whatever the
+page size; what a row shows; on PostgreSQL the window walks (department_id, status, created_at, id) without
+sorting the department's warnings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from domain.disposal import service as d
+from domain.disposal.inbox import InboxFilter, inbox_counts, inbox_page, inbox_rows_for_export
+from domain.pagination import PageRequest, decode_cursor
+from domain.types import utcnow
+from tests.domain.disposal.support import make_warning, make_world
+from tests.domain.identity.factories import new_department
+from tests.support import backend, count_statements
+
+
+@pytest.fixture
+def world(db):
+    return make_world(db)
+
+
+def _statements(db, fn):
+    with db.unit_of_work() as s, count_statements(db) as counter:
+        result = fn(s)
+    return result, [q for q in counter.statements if q.lstrip().upper().startswith("SELECT")]
+
+
+def test_a_tab_is_one_statement_with_its_names_whatever_the_page_size(db, world):
+    ws = [make_warning(db, world.dept_a, level="red" if i % 2 else "blue") for i in range(7)]
+    make_warning(db, world.dept_b)
+    with db.unit_of_work() as s:
+        d.urge_warning(s, world.analyst, ws[-1].id, "请尽快签收")
+        d.add_assisting_department(s, world.analyst, ws[0].id, world.dept_b)
+    for size in (2, 5, 50):
+        for count in (False, True):
+            page, sent = _statements(db, lambda s, n=size, c=count: inbox_page(
+                s, world.admin, PageRequest(first=n, count=c), InboxFilter(department_code=" sz-scjg ")))
+            assert len(sent) == 1, sent
+            assert len(page.items) == min(size, 7) and (page.total == 7 if count else page.total is None)
+    page, _ = _statements(db, lambda s: inbox_page(s, world.admin, PageRequest(first=3), InboxFilter(
+        department_id=world.dept_a)))
+    newest = page.items[0]
+    assert newest.warning.code == ws[-1].code and newest.urge_count == 1 and not newest.escalated
+    assert newest.department_name == "苏州市市场监督管理局" and newest.entity_name.startswith("苏州测试企业")
+    assert newest.entity_uscc.startswith("91320500MA") and not newest.overdue and not newest.assisting
+    # the next window by its keyset cursor, still one statement
+    rest, sent = _statements(db, lambda s: inbox_page(s, world.admin, PageRequest(
+        first=10, after=decode_cursor(page.cursors[-1]), count=False), InboxFilter(department_id=world.dept_a)))
+    assert len(sent) == 1 and [r.warning.code for r in page.items + rest.items] == [w.code for w in ws[::-1]]
+    # an assisting department sees the warning it assists on, marked 协办
+    theirs, _ = _statements(db, lambda s: inbox_page(s, world.handler_b, PageRequest(first=10)))
+    assert {(r.warning.code, r.assisting) for r in theirs.items} >= {(ws[0].code, True)}
+    # an unknown department code finds nothing (the API names it unknown)
+    empty, _ = _statements(db, lambda s: inbox_page(s, world.admin, PageRequest(first=5),
+                                                    InboxFilter(department_code="SZ-NONE")))
+    assert empty.items == [] and empty.total == 0
+
+
+def test_the_inbox_never_loads_the_explanation_snapshot(db, world):
+    w = make_warning(db, world.dept_a)
+    with db.unit_of_work() as s:
+        row = inbox_page(s, world.handler_a, PageRequest(first=5)).items[0]
+        assert row.warning.code == w.code
+        with pytest.raises(sa.exc.InvalidRequestError):
+            _ = row.warning.explanation  # deferred with raiseload: never a statement per row
+
+
+def test_every_tab_count_is_one_statement(db, world):
+    t0 = utcnow() - timedelta(days=3)
+    make_warning(db, world.dept_a, dispatched_at=t0)  # past its receipt deadline: pending and overdue
+    make_warning(db, world.dept_a, level="red")
+    received = make_warning(db, world.dept_a)
+    make_warning(db, world.dept_b)
+    with db.unit_of_work() as s:
+        d.receive_warning(s, world.handler_a, received.id)
+    counts, sent = _statements(db, lambda s: inbox_counts(s, world.handler_a))
+    assert len(sent) == 1, sent
+    assert counts == {"pending": 2, "in_progress": 1, "review": 0, "done": 0, "overdue": 1}
+    counts, sent = _statements(db, lambda s: inbox_counts(s, world.analyst, InboxFilter(level="red")))
+    assert len(sent) == 1 and counts == {"pending": 1, "in_progress": 0, "review": 0, "done": 0, "overdue": 0}
+    counts, _ = _statements(db, lambda s: inbox_counts(s, world.admin, InboxFilter(department_code="SZ-YJJ")))
+    assert counts["pending"] == 1 and sum(counts.values()) == 1
+    # the overdue tab lists what the count counts
+    page, _ = _statements(db, lambda s: inbox_page(s, world.handler_a, PageRequest(first=5),
+                                                   InboxFilter(tab="overdue")))
+    assert len(page.items) == 1 and page.items[0].overdue
+
+
+def test_the_export_is_the_view_in_its_order(db, world):
+    ws = [make_warning(db, world.dept_a, disposal_days=10 - i) for i in range(4)]
+    rows, sent = _statements(db, lambda s: inbox_rows_for_export(s, world.handler_a, InboxFilter(sort="due")))
+    assert len(sent) == 1 and [r.warning.code for r in rows] == [w.code for w in ws[::-1]]
+    rows, _ = _statements(db, lambda s: inbox_rows_for_export(s, world.handler_a, InboxFilter(sort="oldest"),
+                                                               limit=2))
+    assert [r.warning.code for r in rows] == [w.code for w in ws[:2]]
+
+
+# --- PostgreSQL plans ------------------------------------------------------------------------------------------
+
+def _plans(db, session, run) -> list[str]:
+    sent: list[tuple[str, object]] = []
+
+    def listener(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            sent.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        run(session)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listener)
+    conn = session.connection()
+    return ["\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql, params)) for sql, params in sent]
+
+
+def _under_limit(plan: str) -> str:
+    lines = plan.splitlines()
+    at = next(i for i, line in enumerate(lines) if "Limit" in line)
+    depth = len(lines[at]) - len(lines[at].lstrip(" ->"))
+    below = []
+    for line in lines[at + 1:]:
+        if len(line) - len(line.lstrip(" ->")) <= depth:
+            break
+        below.append(line)
+    return "\n".join(below)
+
+
+@pytest.mark.skipif(backend() != "postgresql", reason="PostgreSQL plans")
+def test_the_inbox_walks_the_department_status_index(db, session, world):
+    others = [new_department(db, f"SZ-X{i:02d}", f"部门{i}").id for i in range(22)]
+    conn = session.connection()
+    conn.execute(sa.text("""INSERT INTO entity (uscc, name, entity_type, status, updated_at)
+        SELECT 'G' || lpad(g::text, 17, '0'), '企业' || g, 'enterprise', 'active', now()
+        FROM generate_series(1, 30000) g"""))
+    conn.execute(sa.text("""INSERT INTO risk_warning (code, entity_id, level, source, reasons, explanation,
+            department_id, status, dispatched_at, receipt_due_at, disposal_due_at, created_by_name, created_at,
+            updated_at, row_version)
+        SELECT 'YJ-2020-' || lpad(e.id::text, 6, '0'), e.id, (ARRAY['red','orange','yellow','blue'])[1 + e.id % 4],
+               'model', '[]', '{}', (CAST(:depts AS integer[]))[1 + e.id % 24],
+               CASE e.id % 5 WHEN 0 THEN 'closed' WHEN 1 THEN 'in_progress' ELSE 'issued' END,
+               now() - (e.id % 300) * interval '1 hour', now() + interval '1 day', now() + interval '7 days',
+               'test', now() - (e.id % 300) * interval '1 hour', now(), 1
+        FROM entity e WHERE e.uscc LIKE 'G%'"""), {"depts": [world.dept_a, world.dept_b, *others]})
+    session.commit()
+    for table in ("entity", "risk_warning", "warning_disposal", "department"):
+        session.connection().exec_driver_sql(f"ANALYZE {table}")
+    index = "ix_risk_warning_department_status_created"
+    # a one-status tab walks (department_id, status, created_at, id); a tab of two statuses may walk the department's
+    # (department_id, created_at, id) and filter the status instead; never a sort of the department's warnings
+    for f, wanted in ((InboxFilter(department_code="SZ-SCJG"), index), (InboxFilter(department_id=world.dept_a), index),
+                      (InboxFilter(department_code="SZ-SCJG", tab="in_progress"), "ix_risk_warning_department_")):
+        plans = _plans(db, session, lambda s, f=f: inbox_page(s, world.admin, PageRequest(first=50, count=False), f))
+        assert len(plans) == 1
+        window = _under_limit(plans[0])
+        assert wanted in window and "Sort" not in window, plans[0]
+    counts = _plans(db, session, lambda s: inbox_counts(s, world.admin, InboxFilter(department_code="SZ-SCJG")))
+    # the department's rows through one of its indexes (the overdue columns are read from those rows), not the table
+    assert len(counts) == 1 and "ix_risk_warning_department_" in counts[0], counts[0]
+    assert "Seq Scan on risk_warning" not in counts[0], counts[0]
