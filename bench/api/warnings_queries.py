@@ -26,30 +26,27 @@ def seed_warnings(ctx: Context) -> int:
                 return have
             ids = [int(i) for i in conn.execute(sa.text("SELECT id FROM department ORDER BY id")).scalars()]
             depts = "ARRAY[" + ",".join(map(str, ids)) + "]"
+            # the events come from the rows the INSERT returns: no anti join over tables the planner has not seen
             conn.execute(sa.text(f"""
-                INSERT INTO risk_warning (code, entity_id, level, source, reasons, explanation, score, department_id,
-                    status, dispatched_at, receipt_due_at, disposal_due_at, created_by_name, created_at, updated_at,
-                    row_version)
-                SELECT 'YJ-2019-' || lpad(e.id::text, 6, '0'), e.id,
-                       (ARRAY['red','orange','yellow','blue'])[1 + e.id % 4], 'model', '[]', '{{}}', 0.5,
-                       ({depts})[1 + (e.id % {len(ids)})],
-                       CASE e.id % 5 WHEN 0 THEN 'closed' WHEN 1 THEN 'in_progress' ELSE 'issued' END,
-                       t.at, t.at + interval '1 day', t.at + interval '7 days', 'bench', t.at, t.at, 1
-                FROM entity e CROSS JOIN LATERAL (SELECT now() - (e.id % 365) * interval '1 day'
-                                                   - (e.id % 86400) * interval '1 second' AS at) t
-                WHERE NOT EXISTS (SELECT 1 FROM risk_warning w WHERE w.entity_id = e.id)
-                ORDER BY e.id LIMIT :n"""), {"n": WARNINGS - have})
-            # the planner must see the 100,000 rows just inserted (else it picks a nested-loop anti join: minutes)
-            conn.execute(sa.text("ANALYZE risk_warning, warning_event"))
-            conn.execute(sa.text("""
+                WITH w AS (
+                    INSERT INTO risk_warning (code, entity_id, level, source, reasons, explanation, score,
+                        department_id, status, dispatched_at, receipt_due_at, disposal_due_at, created_by_name,
+                        created_at, updated_at, row_version)
+                    SELECT 'YJ-2019-' || lpad(e.id::text, 6, '0'), e.id,
+                           (ARRAY['red','orange','yellow','blue'])[1 + e.id % 4], 'model', '[]', '{{}}', 0.5,
+                           ({depts})[1 + (e.id % {len(ids)})],
+                           CASE e.id % 5 WHEN 0 THEN 'closed' WHEN 1 THEN 'in_progress' ELSE 'issued' END,
+                           t.at, t.at + interval '1 day', t.at + interval '7 days', 'bench', t.at, t.at, 1
+                    FROM entity e CROSS JOIN LATERAL (SELECT now() - (e.id % 365) * interval '1 day'
+                                                       - (e.id % 86400) * interval '1 second' AS at) t
+                    WHERE NOT EXISTS (SELECT 1 FROM risk_warning w WHERE w.entity_id = e.id)
+                    ORDER BY e.id LIMIT :n
+                    RETURNING id, department_id, created_at, status)
                 INSERT INTO warning_event (warning_id, kind, to_status, actor_name, department_id, at, comment, payload)
-                SELECT w.id, 'issue', 'issued', 'bench', w.department_id, w.created_at, '', '{}'::json FROM risk_warning w
-                WHERE NOT EXISTS (SELECT 1 FROM warning_event v WHERE v.warning_id = w.id)
+                SELECT w.id, 'issue', 'issued', 'bench', w.department_id, w.created_at, '', '{{}}'::json FROM w
                 UNION ALL
                 SELECT w.id, 'receive', 'in_progress', 'bench', w.department_id, w.created_at + interval '2 hours',
-                       '签收', '{}'::json FROM risk_warning w
-                WHERE w.status <> 'issued' AND NOT EXISTS (SELECT 1 FROM warning_event v WHERE v.warning_id = w.id)
-            """))
+                       '签收', '{{}}'::json FROM w WHERE w.status <> 'issued'"""), {"n": WARNINGS - have})
         with ctx.engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
                 "VACUUM ANALYZE risk_warning, warning_event")
