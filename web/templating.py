@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,10 @@ TEMPLATES_DIR = WEB_DIR / "templates"
 STATIC_DIR = WEB_DIR / "static"
 
 templates = Jinja2Blocks(directory=str(TEMPLATES_DIR))
+# Templates are compiled once and kept (the environment's cache); in production they are not checked against their
+# files again on every render (auto_reload stats each template and its parents and imports per render). The
+# environment is the one REGWATCH_ENV that the settings read (domain.settings.Settings.from_env).
+templates.env.auto_reload = os.environ.get("REGWATCH_ENV", "dev").strip().lower() != "prod"
 _VERSION = app_version()
 
 

@@ -24,12 +24,15 @@ from domain.supervision.models import Complaint, CreditRecord, Entity, Supervisi
 
 __all__ = [
     "ActionRow",
+    "EntityPage",
     "ItemRow",
     "actions_for_entities",
     "complaints_for_entities",
     "credit_for_entities",
+    "entity_page",
     "entity_timeline",
     "get_entity",
+    "item_departments",
     "list_actions",
     "list_items",
     "search_entities",
@@ -177,22 +180,26 @@ def list_items(session: Session, actor: Actor, page: PageRequest, *, department_
     if search and search.strip():
         text = search.strip()
         stmt = stmt.where(sa.or_(col(SupervisionItem.name).contains(text), col(SupervisionItem.code).startswith(text)))
-
-    def load(items: list[SupervisionItem]) -> list[ItemRow]:
-        if not items:
-            return []
-        departments = {row[0]: row for row in session.execute(
-            sa.select(col(Department.id), col(Department.code), col(Department.name))
-            .where(col(Department.id).in_({i.department_id for i in items})))}
-        # the page's items only: an index-only count per item on (item_id, ...)
-        item_id = col(SupervisionAction.item_id)
-        counts: dict[int | None, int] = dict(session.execute(  # type: ignore[arg-type]
-            sa.select(item_id, sa.func.count()).where(item_id.in_([i.id for i in items])).group_by(item_id)).all())
-        return [ItemRow(i, departments[i.department_id][1], departments[i.department_id][2], counts.get(i.id, 0))
-                for i in items]
-
     return select_page(session, stmt, page, order_by=(col(SupervisionItem.code), col(SupervisionItem.id)),
-                       max_size=max_size, load=load)
+                       max_size=max_size, join=_named_items, load=lambda rows: [ItemRow(*row) for row in rows])
+
+
+def _named_items(page: Any) -> sa.Select:
+    """The window's items with their department and, per item, an index-only count of its actions
+    ((item_id, started_on, id)): window, names and counts in one statement."""
+    actions = (sa.select(sa.func.count()).select_from(SupervisionAction)
+               .where(col(SupervisionAction.item_id) == page.id).scalar_subquery())
+    return (sa.select(page, col(Department.code), col(Department.name), actions)
+            .join(Department, col(Department.id) == page.department_id))
+
+
+def item_departments(session: Session, actor: Actor) -> list[tuple[str, str]]:
+    """The departments that own at least one item (code, name), for the catalogue's filter."""
+    require_signed_in(actor)
+    return [(code, name) for code, name in session.execute(
+        sa.select(col(Department.code), col(Department.name))
+        .where(col(Department.id).in_(sa.select(col(SupervisionItem.department_id))))
+        .order_by(col(Department.code)))]
 
 
 def actions_for_entities(session: Session, actor: Actor, entity_ids: Sequence[int], *, offset: int = 0,
@@ -277,7 +284,10 @@ class TimelineEvent:
 
 
 def entity_timeline(session: Session, actor: Actor, entity_id: int, *, limit: int = 200) -> list[TimelineEvent]:
-    """An entity's actions, complaints and credit records as one dated list, newest first."""
+    """An entity's actions, complaints and credit records as one dated list, newest first.
+
+    One statement: each kind's newest `limit` rows (its (entity_id, date, id) index, LIMITed) as plain columns,
+    UNION ALL; department scope applies to the actions. Equal dates keep actions, complaints, credit in that order."""
     from domain.supervision.fields import (
         ACTION_KIND_LABELS,
         ACTION_TRIGGER_LABELS,
@@ -286,28 +296,91 @@ def entity_timeline(session: Session, actor: Actor, entity_id: int, *, limit: in
         INSPECTION_RESULT_LABELS,
     )
 
-    actions = actions_for_entities(session, actor, [entity_id], limit=limit)[entity_id][0]
-    complaints = complaints_for_entities(session, actor, [entity_id], limit=limit)[entity_id][0]
-    credit = credit_for_entities(session, actor, [entity_id], limit=limit)[entity_id][0]
+    parts: list[list[Any]] = [[], [], []]
+    for row in session.execute(_timeline_statement(actor, entity_id, limit)):
+        parts[row.part].append(row)
+    for rows in parts:  # each part newest first (a UNION ALL keeps no order of its own)
+        rows.sort(key=lambda r: (r.on, r.id), reverse=True)
     events: list[TimelineEvent] = []
-    for row in actions:
-        a = row.action
-        result = INSPECTION_RESULT_LABELS.get(a.result or "", a.result or "")
-        tone = {"penalty": "danger", "coercion": "warning"}.get(a.kind, "danger" if a.result == "fail" else "success")
+    for a in parts[0]:  # t1 kind, t2 result, t3 trigger, t4 document, t5 department, t6 item, n1 penalty
+        result = INSPECTION_RESULT_LABELS.get(a.t2 or "", a.t2 or "")
+        tone = {"penalty": "danger", "coercion": "warning"}.get(a.t1, "danger" if a.t2 == "fail" else "success")
         detail = "；".join(x for x in (
-            row.department_name, row.item_name or "",
-            ACTION_TRIGGER_LABELS.get(a.trigger, "") if a.trigger else "", f"结果：{result}" if result else "",
-            f"罚没金额：{a.penalty_amount} 元" if a.penalty_amount is not None else "",
-            f"文书：{a.document_number}" if a.document_number else "") if x)
-        events.append(TimelineEvent(a.started_on, "action", ACTION_KIND_LABELS.get(a.kind, a.kind), detail, tone))
-    for c in complaints:
-        detail = "；".join(x for x in (COMPLAINT_CHANNEL_LABELS.get(c.channel, c.channel), c.category,
-                                      f"答复：{c.responded_on}" if c.responded_on else "未答复", c.outcome or "") if x)
-        events.append(TimelineEvent(c.received_on, "complaint", "投诉举报", detail, "info"))
-    for r in credit:
-        detail = "；".join(x for x in (r.authority or "", r.reason or "",
-                                      f"移出：{r.removed_on}" if r.removed_on else "") if x)
-        events.append(TimelineEvent(r.listed_on, "credit", CREDIT_KIND_LABELS.get(r.kind, r.kind), detail,
-                                    "secondary" if r.kind == "commendation" else "warning"))
+            a.t5, a.t6 or "",
+            ACTION_TRIGGER_LABELS.get(a.t3, "") if a.t3 else "", f"结果：{result}" if result else "",
+            f"罚没金额：{a.n1} 元" if a.n1 is not None else "",
+            f"文书：{a.t4}" if a.t4 else "") if x)
+        events.append(TimelineEvent(a.on, "action", ACTION_KIND_LABELS.get(a.t1, a.t1), detail, tone))
+    for c in parts[1]:  # t1 channel, t2 category, t3 outcome, d1 responded_on
+        detail = "；".join(x for x in (COMPLAINT_CHANNEL_LABELS.get(c.t1, c.t1), c.t2,
+                                      f"答复：{c.d1}" if c.d1 else "未答复", c.t3 or "") if x)
+        events.append(TimelineEvent(c.on, "complaint", "投诉举报", detail, "info"))
+    for r in parts[2]:  # t1 kind, t2 authority, t3 reason, d1 removed_on
+        detail = "；".join(x for x in (r.t2 or "", r.t3 or "", f"移出：{r.d1}" if r.d1 else "") if x)
+        events.append(TimelineEvent(r.on, "credit", CREDIT_KIND_LABELS.get(r.t1, r.t1), detail,
+                                    "secondary" if r.t1 == "commendation" else "warning"))
     events.sort(key=lambda e: e.on, reverse=True)
     return events[:limit]
+
+
+def _timeline_statement(actor: Actor, entity_id: int, limit: int) -> sa.CompoundSelect:
+    """The three kinds of dated rows of one entity in one shape: part, on, id, t1..t6 (text), d1 (date), n1."""
+    a, c, r = SupervisionAction, Complaint, CreditRecord
+
+    def null(type_: Any) -> Any:
+        return sa.cast(sa.null(), type_)
+
+    text, day, amount = sa.String(), sa.Date(), sa.Numeric(16, 2)
+    names = ("part", "on", "id", "t1", "t2", "t3", "t4", "t5", "t6", "d1", "n1")
+
+    def row(*columns: Any) -> list[Any]:
+        return [c.label(name) for c, name in zip(columns, names, strict=True)]
+
+    actions = scope_to_department(
+        sa.select(*row(sa.literal_column("0"), col(a.started_on), col(a.id), col(a.kind), col(a.result),
+                       col(a.trigger), col(a.document_number), col(Department.name), col(SupervisionItem.name),
+                       null(day), col(a.penalty_amount)))
+        .join(Department, col(Department.id) == a.department_id)
+        .outerjoin(SupervisionItem, col(SupervisionItem.id) == a.item_id)
+        .where(col(a.entity_id) == entity_id), actor, col(a.department_id))
+    complaints = sa.select(*row(
+        sa.literal_column("1"), col(c.received_on), col(c.id), col(c.channel), col(c.category), col(c.outcome),
+        null(text), null(text), null(text), col(c.responded_on), null(amount))).where(col(c.entity_id) == entity_id)
+    credit = sa.select(*row(
+        sa.literal_column("2"), col(r.listed_on), col(r.id), col(r.kind), col(r.authority), col(r.reason),
+        null(text), null(text), null(text), col(r.removed_on), null(amount))).where(col(r.entity_id) == entity_id)
+    windows = [actions.order_by(col(a.started_on).desc(), col(a.id).desc()),
+               complaints.order_by(col(c.received_on).desc(), col(c.id).desc()),
+               credit.order_by(col(r.listed_on).desc(), col(r.id).desc())]
+    # each window LIMITed inside its own subquery (SQLite allows no LIMIT on a bare UNION member)
+    return sa.union_all(*(sa.select(*w.limit(limit).subquery().c) for w in windows))
+
+
+@dataclass
+class EntityPage:
+    """What an entity's page shows: the entity, its timeline and the names of its region and industry."""
+
+    entity: Entity
+    events: list[TimelineEvent]
+    region_name: str | None
+    industry_name: str | None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """The timeline's events by kind (of the events shown)."""
+        out = dict.fromkeys(("action", "complaint", "credit"), 0)
+        for e in self.events:
+            out[e.kind] += 1
+        return out
+
+
+def entity_page(session: Session, actor: Actor, uscc: str, *, limit: int = 200) -> EntityPage:
+    """An entity's page in one unit of work: the entity (one statement) and its timeline (one statement)."""
+    from domain.reference import get_industry, get_region  # static reference data, in memory
+
+    entity = get_entity(session, actor, uscc)
+    assert entity.id is not None
+    region = get_region(entity.region_code) if entity.region_code else None
+    industry = get_industry(entity.industry_code) if entity.industry_code else None
+    return EntityPage(entity, entity_timeline(session, actor, entity.id, limit=limit),
+                      (region or {}).get("name"), (industry or {}).get("name"))

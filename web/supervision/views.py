@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from domain.reference import load_industries
-from domain.reference.service import list_industries, list_regions
+from domain.identity.actor import Actor
+from domain.pagination import Page, PageRequest
+from domain.reference import load_industries, load_regions
 from domain.supervision import service
 from domain.supervision.fields import (
     ACTION_KIND_LABELS,
@@ -18,7 +23,7 @@ from domain.supervision.fields import (
     INSPECTION_RESULT_LABELS,
     ITEM_KIND_LABELS,
 )
-from web.common import actor_of, page_window, pager
+from web.common import page_window, pager, read
 from web.templating import render
 
 __all__ = ["LABELS", "page_window", "routes"]
@@ -28,10 +33,14 @@ LABELS = {"entity_type": ENTITY_TYPE_LABELS, "status": ENTITY_STATUS_LABELS, "it
           "credit_kind": CREDIT_KIND_LABELS}
 
 
-def _reference(session):
-    regions = list_regions(session, parent_code="320500")
-    sections = list_industries(session, level="section")
-    return regions, sections
+@cache
+def _filter_choices() -> tuple[tuple[dict[str, Any], ...], tuple[dict[str, Any], ...], dict[str, str], dict[str, str]]:
+    """The districts of Suzhou and the industry sections to filter by, with region and industry names by code:
+    static reference data (the region and industry tables are loaded from the same shipped files), read once."""
+    regions = tuple(sorted((r for r in load_regions() if r["parent_code"] == "320500"), key=lambda r: r["code"]))
+    sections = tuple(sorted((i for i in load_industries() if i["level"] == "section"), key=lambda i: i["code"]))
+    return (regions, sections, {str(r["code"]): str(r["name"]) for r in regions},
+            {str(i["code"]): str(i["name"]) for i in load_industries()})
 
 
 async def entity_list(request: Request) -> Response:
@@ -39,35 +48,26 @@ async def entity_list(request: Request) -> Response:
     number, window = page_window(request)
     filters = {"search": q.get("search", "").strip() or None, "region_code": q.get("region") or None,
                "industry_code": q.get("industry") or None, "status": q.get("status") or None}
-    db = request.app.state.db
-    page = await db.run(service.search_entities, actor_of(request), window, **filters)
-    regions, sections = await db.run(_reference)
-    region_names = {r.code: r.name for r in regions}
-    industry_names = {row["code"]: row["name"] for row in load_industries()}
+    page = await read(request, service.search_entities, window, **filters)
+    regions, sections, region_names, industry_names = _filter_choices()
     return render(request, "supervision/entities.html", {
         "active": "entities", "page_title": "监管对象", "page": page, "filters": filters,
-        "pager": pager(request, number, page.total), "regions": regions, "sections": sections,
+        "pager": pager(request, number, page.total or 0), "regions": regions, "sections": sections,
         "region_names": region_names, "industry_names": industry_names, "labels": LABELS}, block="results")
 
 
 async def entity_detail(request: Request) -> Response:
-    db = request.app.state.db
-    actor = actor_of(request)
-    entity = await db.run(service.get_entity, actor, request.path_params["uscc"])
-    events = await db.run(service.entity_timeline, actor, entity.id)
-
-    def names(session):
-        from domain.reference import get_industry, get_region
-
-        region = get_region(entity.region_code) if entity.region_code else None
-        industry = get_industry(entity.industry_code) if entity.industry_code else None
-        return (region or {}).get("name"), (industry or {}).get("name")
-
-    region_name, industry_name = await db.run(names)
-    counts = {kind: sum(1 for e in events if e.kind == kind) for kind in ("action", "complaint", "credit")}
+    data = await read(request, service.entity_page, request.path_params["uscc"])
     return render(request, "supervision/entity.html", {
-        "active": "entities", "page_title": entity.name, "entity": entity, "events": events, "counts": counts,
-        "region_name": region_name, "industry_name": industry_name, "labels": LABELS})
+        "active": "entities", "page_title": data.entity.name, "entity": data.entity, "events": data.events,
+        "counts": data.counts, "region_name": data.region_name, "industry_name": data.industry_name,
+        "labels": LABELS})
+
+
+def _item_list_data(session: Session, actor: Actor, window: PageRequest, filters: dict[str, Any]
+                    ) -> tuple[Page[service.ItemRow], list[tuple[str, str]]]:
+    """The catalogue's page and its department filter's choices, in one unit of work."""
+    return service.list_items(session, actor, window, **filters), service.item_departments(session, actor)
 
 
 async def item_list(request: Request) -> Response:
@@ -75,21 +75,10 @@ async def item_list(request: Request) -> Response:
     number, window = page_window(request, 50)
     filters = {"search": q.get("search", "").strip() or None, "kind": q.get("kind") or None,
                "department_code": q.get("department") or None}
-    db = request.app.state.db
-    page = await db.run(service.list_items, actor_of(request), window, **filters)
-
-    def departments(session):
-        import sqlalchemy as sa
-
-        from domain.identity.models import Department
-        from domain.supervision.models import SupervisionItem
-
-        return session.execute(sa.select(Department.code, Department.name).where(
-            Department.id.in_(sa.select(SupervisionItem.department_id))).order_by(Department.code)).all()
-
+    page, departments = await read(request, _item_list_data, window, filters)
     return render(request, "supervision/items.html", {
         "active": "items", "page_title": "监管事项", "page": page, "filters": filters,
-        "pager": pager(request, number, page.total, 50), "departments": await db.run(departments),
+        "pager": pager(request, number, page.total or 0, 50), "departments": departments,
         "labels": LABELS}, block="results")
 
 

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
+from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,8 +17,11 @@ from starlette.routing import Route
 from api.warnings.mutations.common import score_entities
 from api.warnings.reasons import reasons_of, warning_reasons
 from domain.errors import DomainError, Forbidden, InvalidInput
+from domain.identity.actor import Actor
 from domain.identity.departments import department_choices
+from domain.identity.models import Department
 from domain.identity.policy import can
+from domain.pagination import Page, PageRequest
 from domain.reference.service import list_industries, list_regions
 from domain.settings import get_settings
 from domain.types import local_today
@@ -331,20 +335,32 @@ def _warning_filter(request: Request) -> tuple[warning_service.WarningFilter, di
     return f, raw
 
 
+def _warning_list_data(session: Session, actor: Actor, window: PageRequest, f: warning_service.WarningFilter | None
+                       ) -> tuple[Page[warning_service.WarningRow], dict[str, str], list[Department]]:
+    """The warnings page and the department filter's choices, in one unit of work; `f` None: the filter was
+    refused (its errors are shown) and the whole list is."""
+    errors: dict[str, str] = {}
+    try:
+        page = warning_service.list_warnings(session, actor, window, f or warning_service.WarningFilter())
+    except InvalidInput as exc:
+        errors = _errors(exc)
+        page = warning_service.list_warnings(session, actor, window, warning_service.WarningFilter())
+    return page, errors, department_choices(session, actor)
+
+
 async def warning_list(request: Request) -> Response:
-    db = request.app.state.db
     actor = actor_of(request)
     number, window = page_window(request)
     errors: dict[str, str] = {}
+    f: warning_service.WarningFilter | None = None
     try:
         f, raw = _warning_filter(request)
-        page = await db.run(warning_service.list_warnings, actor, window, f, work="read")
     except InvalidInput as exc:
         errors = _errors(exc)
         raw = dict(request.query_params)
-        page = await db.run(warning_service.list_warnings, actor, window, warning_service.WarningFilter(),
-                            work="read")
-    departments = await db.run(department_choices, actor_of(request), work="read")
+    page, refused, departments = await request.app.state.db.run(_warning_list_data, actor, window, f, work="read")
+    if refused:
+        errors, raw = refused, dict(request.query_params)
     return render(request, "warnings/warnings.html", {
         "active": "warnings", "page_title": "风险预警", "page": page, "raw": raw, "errors": errors,
         "departments": departments, "labels": LABELS, "levels": LEVELS,

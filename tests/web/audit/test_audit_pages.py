@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from tests.domain.identity.factories import new_department, new_user
+from tests.support import count_statements
 from tests.web.identity.factories import login
 
 HTML = {"accept": "text/html"}
@@ -45,3 +46,23 @@ async def test_the_object_filter_offers_object_types_by_chinese_name(auth_client
     assert '<option value="user" >用户</option>' in html or '<option value="user">用户</option>' in html
     assert ">部门</option>" in html and ">登录</option>" in html and ">接口令牌</option>" in html
     assert 'placeholder="对象类型，如 user"' not in html
+
+
+async def test_the_filters_offer_the_actions_present_and_cost_the_same_as_the_trail_grows(auth_client, db):
+    from sqlmodel import col, select
+
+    from domain.audit.models import AuditLog
+
+    new_department(db, "DEPT-A", "部门甲")
+    with count_statements(db) as small:
+        await auth_client.get("/admin/audit", headers=HTML)
+    for i in range(4):
+        new_department(db, f"DEPT-{i}", f"部门{i}")
+        new_user(db, f"clerk{i}", ["viewer"])
+    with count_statements(db) as large:
+        html = (await auth_client.get("/admin/audit", headers=HTML)).text
+    assert large.count == small.count
+    with db.unit_of_work() as s:
+        present = list(s.exec(select(col(AuditLog.action)).distinct().order_by(col(AuditLog.action))))
+    choices = html[html.index('name="action"'):html.index('name="object_type"')]
+    assert re.findall(r'<option value="([^"]+)"', choices) == present and "user.create" in present

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -203,3 +204,62 @@ async def test_a_batch_page_says_when_only_the_first_errors_were_kept(auth_clien
     assert "全部拒收" in page
     assert 'id="errors-capped"' in page and "共发现 5 处错误，只保存了前 3 条" in page
     assert "序号 0" in page  # an API-style push: 0-based index, no file row
+
+
+async def test_entity_page_is_one_statement_for_its_timeline_whatever_its_length(auth_client, db, basics):
+    with count_statements(db) as short:
+        first = await auth_client.get(f"/entities/{uscc(0)}", headers=HTML)
+    assert "监管行为 2 · 投诉举报 1 · 信用记录 1" in first.text
+    with db.unit_of_work() as s:
+        ingest(s, SYSTEM, source="SCJG-SYS", kind="actions", records=[
+            {"external_id": f"L-{i}", "kind": "inspection", "item_code": "320500-SCJG-JC-001",
+             "department_code": "SZ-SCJG", "uscc": uscc(0), "started_on": f"2024-01-{i + 1:02d}", "result": "pass"}
+            for i in range(12)])
+        ingest(s, SYSTEM, source="SCJG-SYS", kind="complaints", records=[
+            {"external_id": f"LC-{i}", "uscc": uscc(0), "received_on": f"2024-02-{i + 1:02d}", "channel": "12345",
+             "category": "价格"} for i in range(7)])
+    with count_statements(db) as long:
+        response = await auth_client.get(f"/entities/{uscc(0)}", headers=HTML)
+    assert "监管行为 14 · 投诉举报 8 · 信用记录 1" in response.text
+    assert response.text.count('data-kind="action"') == 14 and response.text.count('data-kind="complaint"') == 8
+    assert long.count == short.count
+
+
+async def test_timeline_orders_equal_dates_by_kind_and_scopes_actions_to_a_handlers_department(
+        client, db, basics, make_user):
+    with db.unit_of_work() as s:  # the same day as the penalty A-2 (SZ-SCJG): a complaint, a credit record
+        ingest(s, SYSTEM, source="SCJG-SYS", kind="complaints", records=[
+            {"external_id": "C-2", "uscc": uscc(0), "received_on": "2025-04-01", "channel": "12345",
+             "category": "噪声扰民"}])
+        ingest(s, SYSTEM, source="MANUAL", kind="credit", records=[
+            {"external_id": "K-2", "uscc": uscc(0), "kind": "commendation", "listed_on": "2025-04-01",
+             "authority": "苏州市人民政府"}])
+    other = basics["departments"][1]
+    make_user("admin2", ["admin"])
+    assert (await login(client, "admin2")).status_code == 303
+    text = (await client.get(f"/entities/{uscc(0)}", headers=HTML)).text
+    timeline = text[text.index('id="entity-timeline"'):]
+    order = [timeline.index(word) for word in ("行政处罚", "噪声扰民", "苏州市人民政府", "检查")]
+    assert order == sorted(order)  # 2025-04-01: action, complaint, credit; then 2025-03-01
+    make_user("handler-yj", ["handler"], department_id=other.id)
+    assert (await login(client, "handler-yj")).status_code == 303
+    scoped = (await client.get(f"/entities/{uscc(0)}", headers=HTML)).text
+    assert "监管行为 0 · 投诉举报 2 · 信用记录 2" in scoped and "行政处罚" not in scoped
+
+
+async def test_item_catalogue_counts_each_items_actions_in_the_list_statement(auth_client, db, basics):
+    with count_statements(db) as few:
+        page = await auth_client.get("/items", headers=HTML)
+    rows = re.findall(r'<td class="font-monospace small">([^<]+)</td>.*?<td class="text-end">(\d+)</td>', page.text,
+                      re.S)
+    assert dict(rows) == {"320500-SCJG-CF-001": "1", "320500-SCJG-JC-001": "1"}  # A-3's item is unknown
+    from domain.supervision.models import SupervisionItem
+
+    with db.unit_of_work() as s:
+        department_id = basics["departments"][0].id
+        s.add_all([SupervisionItem(code=f"320500-SCJG-XX-{i:03d}", name=f"追加事项{i}", department_id=department_id,
+                                   kind="inspection") for i in range(8)])
+    with count_statements(db) as many:
+        page = await auth_client.get("/items", headers=HTML)
+    assert page.text.count("追加事项") == 8 and "共 10 条" in page.text
+    assert many.count == few.count

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from domain.warnings.models import RiskClue, Warning
 from tests.domain.warnings.support import build_city, score
+from tests.support import count_statements
 
 HTML = {"accept": "text/html"}
 HTMX = {"hx-request": "true"}
@@ -148,3 +149,23 @@ async def test_an_admin_sets_deadlines_and_workdays_on_the_page(client, db, acti
     acting.actor = city.analyst  # analysts edit routing, not the calendar
     refused = await client.post("/warnings/workdays", data={"day": "2031-01-05", "is_workday": "1"}, headers=HTML)
     assert refused.status_code == 403 and "2031-01-05" not in (await client.get("/warnings/routing")).text
+
+
+async def test_the_warnings_page_costs_the_same_whatever_its_length(client, db, city):
+    from domain.warnings.service import issue_warning
+
+    def issue(entities):
+        with db.unit_of_work() as s:
+            return [issue_warning(s, city.analyst, entity_id=e.id, level="orange", reasons=["r"]).code
+                    for e in entities]
+
+    first = issue(city.entities[:1])
+    await client.get("/warnings", headers=HTML)  # signed in (the first request signs in through the form)
+    with count_statements(db) as one:
+        page = await client.get("/warnings", headers=HTML)
+    assert first[0] in page.text
+    more = issue(city.entities[1:4])
+    with count_statements(db) as four:
+        page = await client.get("/warnings", headers=HTML)
+    assert all(code in page.text for code in first + more) and "共 4 条" in page.text
+    assert four.count == one.count
