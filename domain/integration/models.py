@@ -9,11 +9,13 @@ from sqlmodel import Field, SQLModel
 
 from domain.types import UTCDateTime, utcnow
 
-__all__ = ["BATCH_OUTCOME_LABELS", "DATA_SOURCE_KINDS", "INGEST_KINDS", "DataSource", "IngestionBatch",
-           "IngestionError", "batch_outcome"]
+__all__ = ["BATCH_OUTCOME_LABELS", "COUNTED_KINDS", "DATA_SOURCE_KINDS", "INGEST_KINDS", "DataSource",
+           "IngestionBatch", "IngestionError", "SourceRecordCount", "batch_outcome"]
 
 DATA_SOURCE_KINDS = ("phase_one", "department_system", "data_centre", "manual")
 INGEST_KINDS = ("entities", "items", "actions", "complaints", "credit", "clues")
+# The record kinds held per source (their tables carry `source_id`), in the order the sources page lists them.
+COUNTED_KINDS = ("entities", "actions", "complaints", "credit")
 
 
 class DataSource(SQLModel, table=True):
@@ -89,3 +91,16 @@ class IngestionError(SQLModel, table=True):
     field: str | None = Field(default=None, max_length=64)
     code: str = Field(max_length=64)
     message: str = Field(max_length=500)
+
+
+class SourceRecordCount(SQLModel, table=True):
+    """数据源记录数: how many records of a kind the platform holds from a source (its rows whose `source_id` is the
+    source's), for the sources page. Kept by the ingestion merge in the merge's own transaction — the one path
+    that inserts these records or moves an entity to another source; nothing deletes them — so it never drifts.
+    Backfilled by migration 0016."""
+
+    __tablename__ = "source_record_count"
+
+    source_id: int = Field(foreign_key="data_source.id", primary_key=True)
+    kind: str = Field(max_length=16, primary_key=True)
+    records: int = Field(default=0)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -14,9 +13,16 @@ from domain.errors import Conflict, InvalidInput, NotFound
 from domain.identity.actor import Actor
 from domain.identity.models import Department, User
 from domain.identity.policy import require, require_signed_in
-from domain.integration.models import DATA_SOURCE_KINDS, INGEST_KINDS, DataSource, IngestionBatch, IngestionError
+from domain.integration.models import (
+    COUNTED_KINDS,
+    DATA_SOURCE_KINDS,
+    INGEST_KINDS,
+    DataSource,
+    IngestionBatch,
+    IngestionError,
+    SourceRecordCount,
+)
 from domain.pagination import Page, PageRequest, select_page
-from domain.supervision.models import Complaint, CreditRecord, Entity, SupervisionAction
 from domain.types import utcnow
 
 __all__ = [
@@ -37,8 +43,6 @@ __all__ = [
 
 DATA_SOURCE_KIND_LABELS = {"phase_one": "一期平台", "department_system": "部门业务系统",
                            "data_centre": "数据中心主题库", "manual": "手工导入"}
-_RECORD_TABLES: dict[str, Any] = {"entities": Entity, "actions": SupervisionAction, "complaints": Complaint,
-                                  "credit": CreditRecord}
 
 
 def _require_reader(actor: Actor) -> None:
@@ -235,11 +239,13 @@ def integration_status(session: Session, actor: Actor, *, latest: int = 5) -> In
         sa.select(col(IngestionBatch.source_id), sa.func.sum(col(IngestionBatch.received)),
                   sa.func.sum(col(IngestionBatch.rejected)))
         .where(col(IngestionBatch.created_at) >= since).group_by(col(IngestionBatch.source_id)))}
+    # records by kind: the counters the ingestion merge keeps (not a count of four tables per view)
+    held = {(sid, kind): n for sid, kind, n in session.execute(
+        sa.select(col(SourceRecordCount.source_id), col(SourceRecordCount.kind), col(SourceRecordCount.records))
+        .where(col(SourceRecordCount.records) > 0))}
     counts: dict[int, dict[str, int]] = {}
-    for kind, model in _RECORD_TABLES.items():
-        for sid, n in session.execute(sa.select(model.source_id, sa.func.count()).group_by(model.source_id)):
-            if sid is not None:
-                counts.setdefault(sid, {})[kind] = n
+    for (sid, kind), n in sorted(held.items(), key=lambda item: COUNTED_KINDS.index(item[0][1])):
+        counts.setdefault(sid, {})[kind] = n
     # latest N batches per source with one windowed query
     ranked = (sa.select(col(IngestionBatch.id), sa.func.row_number().over(
         partition_by=col(IngestionBatch.source_id), order_by=col(IngestionBatch.id).desc()).label("rn")).subquery())

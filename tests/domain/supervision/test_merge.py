@@ -1,0 +1,144 @@
+"""The ingestion merge (issue 8 #15, issue 9 /sources): the per-source record counters it keeps in its own
+transaction, and the SQLite bulk path that rebuilds the target's indexes after a large upsert."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+from domain.integration.models import COUNTED_KINDS, IngestionBatch, SourceRecordCount
+from domain.integration.service import integration_status
+from domain.supervision import ingest as ingest_module
+from domain.supervision.ingest import ingest, ingest_stream
+from domain.supervision.models import Complaint, CreditRecord, Entity, SupervisionAction
+from domain.types import table_of
+from tests.domain.supervision.factories import ADMIN, seed_basics, uscc
+
+TABLES = {"entities": Entity, "actions": SupervisionAction, "complaints": Complaint, "credit": CreditRecord}
+
+
+@pytest.fixture
+def basics(session):
+    return seed_basics(session)
+
+
+def run(db, **kwargs):
+    with db.unit_of_work() as s:
+        return ingest(s, ADMIN, **kwargs)
+
+
+def action(n: int, **overrides):
+    return {"external_id": f"A-{n}", "kind": "inspection", "item_code": "320500-SCJG-JC-001",
+            "department_code": "SZ-SCJG", "uscc": uscc(n % 3), "started_on": "2025-03-01", "result": "pass",
+            **overrides}
+
+
+def entity(n: int, **fields):
+    return {"uscc": uscc(n), "name": f"苏州测试{n}号有限公司", "entity_type": "enterprise", **fields}
+
+
+def counters(db) -> dict[tuple[str, str], int]:
+    """The counters by (source code, kind), zeros left out."""
+    with db.unit_of_work("read") as s:
+        codes = dict(s.execute(sa.text("SELECT id, code FROM data_source")).all())
+        return {(codes[c.source_id], c.kind): c.records for c in s.exec(select(SourceRecordCount)) if c.records}
+
+
+def counted(db) -> dict[tuple[str, str], int]:
+    """What the counters must say: the records of each source, counted in their tables."""
+    with db.unit_of_work("read") as s:
+        codes = dict(s.execute(sa.text("SELECT id, code FROM data_source")).all())
+        found = {}
+        for kind, model in TABLES.items():
+            table = table_of(model)
+            for sid, n in s.execute(sa.select(table.c.source_id, sa.func.count()).group_by(table.c.source_id)):
+                if sid is not None:
+                    found[(codes[sid], kind)] = n
+        return found
+
+
+def test_counters_follow_inserts_not_updates_nor_rejected_batches(db, basics):
+    run(db, source="SCJG-SYS", kind="actions", records=[action(i) for i in range(3)])
+    assert counters(db) == counted(db) == {("SCJG-SYS", "actions"): 3}
+    run(db, source="SCJG-SYS", kind="actions", records=[action(i) for i in range(3)])  # the same again
+    run(db, source="SCJG-SYS", kind="actions", records=[action(0, result="fail"), action(3), action(4)])
+    assert counters(db) == counted(db) == {("SCJG-SYS", "actions"): 5}
+    # the same external ids from another source are that source's records
+    run(db, source="YJGL-SYS", kind="actions", records=[action(0, department_code="SZ-YJGL"), action(1)])
+    # all or nothing with one bad record: nothing merged, nothing counted
+    rejected = run(db, source="YJGL-SYS", kind="actions", mode="all_or_nothing",
+                   records=[action(7), action(8, kind="x")])
+    assert rejected.status == "rejected"
+    run(db, source="SCJG-SYS", kind="complaints", records=[
+        {"external_id": "C-1", "uscc": uscc(0), "received_on": "2025-01-01", "channel": "12345", "category": "价格"}])
+    run(db, source="MANUAL", kind="credit", records=[
+        {"external_id": "K-1", "uscc": uscc(1), "kind": "abnormal_operation", "listed_on": "2024-05-01"}])
+    assert counters(db) == counted(db) == {("SCJG-SYS", "actions"): 5, ("YJGL-SYS", "actions"): 2,
+                                           ("SCJG-SYS", "complaints"): 1, ("MANUAL", "credit"): 1}
+
+
+def test_an_entity_sent_by_another_source_moves_its_count(db, basics):
+    # uscc 0-2 exist without a source (seeded); 3-4 are new
+    run(db, source="SCJG-SYS", kind="entities", records=[entity(n) for n in range(5)])
+    assert counters(db) == counted(db) == {("SCJG-SYS", "entities"): 5}
+    run(db, source="YJGL-SYS", kind="entities", records=[entity(1), entity(4), entity(9)])
+    assert counters(db) == counted(db) == {("SCJG-SYS", "entities"): 3, ("YJGL-SYS", "entities"): 3}
+    run(db, source="YJGL-SYS", kind="entities", records=[entity(n) for n in (0, 2, 3)])  # all of SCJG's
+    assert counters(db) == counted(db) == {("YJGL-SYS", "entities"): 6}
+    with db.unit_of_work("read") as s:
+        status = {st.source.code: st for st in integration_status(s, ADMIN).sources}
+    assert status["SCJG-SYS"].records == {}  # a counter at zero lists nothing, as a count of no rows did
+    assert status["YJGL-SYS"].records == {"entities": 6}
+
+
+def test_the_sources_page_lists_kinds_in_their_order(db, basics):
+    run(db, source="SCJG-SYS", kind="complaints", records=[
+        {"external_id": "C-1", "uscc": uscc(0), "received_on": "2025-01-01", "channel": "12345", "category": "价格"}])
+    run(db, source="SCJG-SYS", kind="actions", records=[action(0)])
+    run(db, source="SCJG-SYS", kind="entities", records=[entity(7)])
+    with db.unit_of_work("read") as s:
+        scjg = next(st for st in integration_status(s, ADMIN).sources if st.source.code == "SCJG-SYS")
+    assert list(scjg.records.items()) == [("entities", 1), ("actions", 1), ("complaints", 1)]
+    assert tuple(scjg.records) == tuple(k for k in COUNTED_KINDS if k in scjg.records)
+
+
+def _indexes(db, table: str) -> set[str]:
+    with db.engine.connect() as conn:
+        return {ix["name"] for ix in sa.inspect(conn).get_indexes(table)}
+
+
+def test_a_large_stream_rebuilds_the_indexes_and_counts_exactly(db, basics, monkeypatch):
+    """Any number of rows takes the bulk path here (the threshold lowered): same rows, same indexes, same counts."""
+    monkeypatch.setattr(ingest_module, "REBUILD_MIN_ROWS", 1)
+    before = _indexes(db, "supervision_action")
+    first = ingest_stream(db, ADMIN, source="SCJG-SYS", kind="actions", records=[action(i) for i in range(40)])
+    assert first.accepted == 40
+    again = ingest_stream(db, ADMIN, source="SCJG-SYS", kind="actions",
+                          records=[action(i, result="fail") for i in range(30, 80)])
+    assert again.accepted == 50
+    assert _indexes(db, "supervision_action") == before
+    assert counters(db) == counted(db) == {("SCJG-SYS", "actions"): 80}
+    with db.unit_of_work("read") as s:
+        failed = s.exec(select(SupervisionAction).where(SupervisionAction.result == "fail")).all()
+        assert sorted(int(a.external_id[2:]) for a in failed) == list(range(30, 80))
+        # the rebuilt index answers the list's query
+        assert s.execute(sa.text("SELECT COUNT(*) FROM supervision_action WHERE started_on >= '2025-01-01'")
+                         ).scalar_one() == 80
+
+
+def test_a_merge_that_fails_leaves_rows_counters_and_indexes_as_they_were(db, basics, monkeypatch):
+    monkeypatch.setattr(ingest_module, "REBUILD_MIN_ROWS", 1)
+    run(db, source="SCJG-SYS", kind="actions", records=[action(0)])
+    before = _indexes(db, "supervision_action")
+
+    def broken(self):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(ingest_module._Counter, "save", broken)
+    with pytest.raises(RuntimeError):
+        ingest_stream(db, ADMIN, source="SCJG-SYS", kind="actions", records=[action(i) for i in range(10)])
+    assert _indexes(db, "supervision_action") == before
+    assert counters(db) == counted(db) == {("SCJG-SYS", "actions"): 1}
+    with db.unit_of_work("read") as s:
+        assert [b.status for b in s.exec(select(IngestionBatch).order_by(IngestionBatch.id))] == ["done", "failed"]
