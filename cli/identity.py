@@ -8,7 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 import sqlalchemy as sa
 import typer
 from rich.table import Table
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
 from cli.common import console, database, fail, local_time, setup_step
 from domain.errors import DomainError
@@ -62,11 +62,11 @@ def _department_id(session, code: str | None) -> int | None:
     return dept_id
 
 
-def _user(session, username: str) -> User:
-    user = session.exec(select(User).where(User.username == username.strip().lower())).first()
-    if user is None:
+def _user_id(session: Session, username: str) -> int:
+    user_id = session.exec(select(col(User.id)).where(User.username == username.strip().lower())).first()
+    if user_id is None:
         fail(f"no user named {username!r} (see `regwatch users list`)")
-    return user
+    return user_id
 
 
 def _password(value: str | None, username: str) -> str:
@@ -136,7 +136,7 @@ def users_set_password(
     pw = _password(password, username)
     try:
         with db.unit_of_work() as session:
-            users.reset_password(session, SYSTEM, _user(session, username).id, pw)
+            users.reset_password(session, SYSTEM, _user_id(session, username), pw)
     except DomainError as exc:
         _explain(exc)
     console.print(f"password of {username} changed; their sessions have ended")
@@ -147,7 +147,7 @@ def users_deactivate(username: str = typer.Argument(...)) -> None:
     db = database()
     try:
         with db.unit_of_work() as session:
-            users.deactivate_user(session, SYSTEM, _user(session, username).id)
+            users.deactivate_user(session, SYSTEM, _user_id(session, username))
     except DomainError as exc:
         _explain(exc)
     console.print(f"deactivated {username}")
@@ -202,7 +202,7 @@ def tokens_create(
     db = database()
     try:
         with db.unit_of_work() as session:
-            token, raw = toks.create_token(session, SYSTEM, _user(session, user).id, name, expires_at)
+            token, raw = toks.create_token(session, SYSTEM, _user_id(session, user), name, expires_at)
     except DomainError as exc:
         _explain(exc)
     when = f", expires {token.expires_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}" if token.expires_at else ""
@@ -214,7 +214,7 @@ def tokens_list(user: str = typer.Option(None, "--user", "-u", help="Only this u
     """List tokens (never the tokens themselves: only their first characters)."""
     db = database()
     with db.unit_of_work() as session:
-        rows = toks.list_tokens(session, SYSTEM, user_id=_user(session, user).id if user else None)
+        rows = toks.list_tokens(session, SYSTEM, user_id=_user_id(session, user) if user else None)
     table = Table("id", "user", "name", "prefix", "created", "expires", "last used", "status")
 
     now = datetime.now(UTC)

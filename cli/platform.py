@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import typer
 
 from cli.common import SETUP_STEPS, console, database, ensure_migrated, settings
@@ -19,7 +21,11 @@ def register(app: typer.Typer) -> None:
 
 # uvicorn must not rewrite the client address from X-Forwarded-For on its own (by default it believes 127.0.0.1):
 # the app does it, only for REGWATCH_TRUSTED_PROXIES.
-SERVER_OPTIONS = {"proxy_headers": False}
+class _ServerOptions(TypedDict):
+    proxy_headers: bool
+
+
+SERVER_OPTIONS = _ServerOptions(proxy_headers=False)
 
 
 def serve(

@@ -42,7 +42,6 @@ def _as_date(text: str | None, name: str = "--as-of") -> str | None:
         return date.fromisoformat(text).isoformat()
     except ValueError:
         fail(f"{name} {text!r} is not a date (YYYY-MM-DD)", 2)
-        raise
 
 
 def _run(fn, *args, **kwargs):
@@ -84,7 +83,7 @@ def train(
                   f"{r.get('best_iteration')} trees" + (" — now the champion" if r.get("promoted") else ""))
 
 
-def score(as_of: str = typer.Option(None, "--as-of", help="Score as of this date (default today).")) -> None:
+def score(as_of: str | None = typer.Option(None, "--as-of", help="Score as of this date (default today).")) -> None:
     """Score every entity with the champion (and the challenger in shadow)."""
     job = run_with_progress("score", {"as_of": _as_date(as_of)})
     for run in (job.result or {}).get("runs", []):
@@ -203,7 +202,8 @@ def rules_test(expression: str = typer.Argument(...), as_of: str = typer.Option(
     """Try an expression on current data without saving it."""
     from ml.rule_actions import try_risk_rule
 
-    as_of_date = date.fromisoformat(_as_date(as_of)) if as_of else None
+    as_of_text = _as_date(as_of)
+    as_of_date = date.fromisoformat(as_of_text) if as_of_text else None
     result = _run(try_risk_rule, expression, as_of=as_of_date)
     console.print(f"{result.matched} of {result.entities} entities match as of {result.as_of}")
     for item in result.sample:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import defer
-from sqlmodel import Session, select
+from sqlalchemy.orm import QueryableAttribute, defer
+from sqlmodel import Session, col, select
 
 from domain.errors import InvalidInput, NotFound
 from domain.identity.actor import Actor
@@ -144,10 +144,16 @@ class VersionView:
         return m.roc_auc > m.baseline_roc_auc
 
 
+# SQLModel declares `artifact` as bytes; on the class it is the mapped attribute defer() takes.
+_NO_ARTIFACT = defer(cast("QueryableAttribute[Any]", ModelVersion.artifact), raiseload=True)
+_NEWEST_FIRST = (col(ModelVersion.version).desc(), col(ModelVersion.id).desc())
+_RUNS_NEWEST_FIRST = (col(ScoringRun.as_of).desc(), col(ScoringRun.id).desc())
+
+
 def _versions_stmt(model_name: str) -> sa.Select[Any]:
-    return (select(ModelVersion).options(defer(ModelVersion.artifact, raiseload=True))
+    return (select(ModelVersion).options(_NO_ARTIFACT)
             .where(ModelVersion.model_name == model_name)
-            .order_by(ModelVersion.version.desc(), ModelVersion.id.desc()))
+            .order_by(*_NEWEST_FIRST))
 
 
 def _aliases_by_version(session: Session, version_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
@@ -155,7 +161,7 @@ def _aliases_by_version(session: Session, version_ids: Iterable[int]) -> dict[in
     if not ids:
         return {}
     found: dict[int, list[str]] = {}
-    for row in session.exec(select(ModelAlias).where(ModelAlias.version_id.in_(ids)).order_by(ModelAlias.alias)):
+    for row in session.exec(select(ModelAlias).where(col(ModelAlias.version_id).in_(ids)).order_by(ModelAlias.alias)):
         found.setdefault(row.version_id, []).append(row.alias)
     return {k: tuple(v) for k, v in found.items()}
 
@@ -165,17 +171,17 @@ def list_versions(session: Session, actor: Actor, req: PageRequest | None = None
     """Versions newest first, each with its current aliases: three statements whatever the page size."""
     ensure_can_read_models(actor)
     def load(versions: list[ModelVersion]) -> list[VersionView]:
-        aliases = _aliases_by_version(session, [v.id for v in versions])
-        return [VersionView(v, aliases.get(v.id, ())) for v in versions]
+        views = [VersionView(v) for v in versions]
+        aliases = _aliases_by_version(session, [vw.id for vw in views])
+        return [VersionView(vw.version, aliases.get(vw.id, ())) for vw in views]
 
     return select_page(session, _versions_stmt(model_name), req or PageRequest(), max_size=max_size, load=load,
-                       order_by=(ModelVersion.version.desc(), ModelVersion.id.desc()))
+                       order_by=_NEWEST_FIRST)
 
 
 def get_version(session: Session, actor: Actor, version_id: int) -> VersionView:
     ensure_can_read_models(actor)
-    version = session.exec(select(ModelVersion).options(defer(ModelVersion.artifact, raiseload=True))
-                           .where(ModelVersion.id == version_id)).first()
+    version = session.exec(select(ModelVersion).options(_NO_ARTIFACT).where(ModelVersion.id == version_id)).first()
     if version is None:
         raise NotFound(f"模型版本 {version_id} 不存在", field="id")
     return VersionView(version, _aliases_by_version(session, [version_id]).get(version_id, ()))
@@ -195,17 +201,16 @@ def list_models(session: Session, actor: Actor) -> list[ModelSummary]:
     """Every model name with its alias holders and newest version, in four statements."""
     ensure_can_read_models(actor)
     counts = session.execute(
-        sa.select(ModelVersion.model_name, sa.func.count(), sa.func.max(ModelVersion.version))
-        .group_by(ModelVersion.model_name).order_by(ModelVersion.model_name)).all()
+        sa.select(col(ModelVersion.model_name), sa.func.count(), sa.func.max(col(ModelVersion.version)))
+        .group_by(col(ModelVersion.model_name)).order_by(col(ModelVersion.model_name))).all()
     if not counts:
         return []
     alias_rows = list(session.exec(select(ModelAlias)))
     latest_keys = [(name, top) for name, _n, top in counts]
     wanted = sa.or_(*[sa.and_(ModelVersion.model_name == n, ModelVersion.version == v) for n, v in latest_keys])
     if alias_rows:
-        wanted = sa.or_(wanted, ModelVersion.id.in_([a.version_id for a in alias_rows]))
-    versions = {v.id: v for v in session.exec(
-        select(ModelVersion).options(defer(ModelVersion.artifact, raiseload=True)).where(wanted))}
+        wanted = sa.or_(wanted, col(ModelVersion.id).in_([a.version_id for a in alias_rows]))
+    versions = {VersionView(v).id: v for v in session.exec(select(ModelVersion).options(_NO_ARTIFACT).where(wanted))}
     held: dict[int, list[str]] = {}
     for a in alias_rows:
         held.setdefault(a.version_id, []).append(a.alias)
@@ -235,12 +240,12 @@ def alias_history(session: Session, actor: Actor, *, model_name: str = DEFAULT_M
                   version_id: int | None = None, limit: int = 200) -> list[AliasPeriod]:
     """Which version held which alias, from when to when, set by whom: newest first, one statement."""
     ensure_can_read_models(actor)
-    stmt = (sa.select(ModelAliasHistory, ModelVersion.version)
-            .join(ModelVersion, ModelVersion.id == ModelAliasHistory.version_id)
-            .where(ModelAliasHistory.model_name == model_name)
-            .order_by(ModelAliasHistory.valid_from.desc(), ModelAliasHistory.id.desc()).limit(limit))
+    stmt = (sa.select(ModelAliasHistory, col(ModelVersion.version))
+            .join(ModelVersion, col(ModelVersion.id) == ModelAliasHistory.version_id)
+            .where(col(ModelAliasHistory.model_name) == model_name)
+            .order_by(col(ModelAliasHistory.valid_from).desc(), col(ModelAliasHistory.id).desc()).limit(limit))
     if version_id is not None:
-        stmt = stmt.where(ModelAliasHistory.version_id == version_id)
+        stmt = stmt.where(col(ModelAliasHistory.version_id) == version_id)
     return [AliasPeriod(entry, number) for entry, number in session.execute(stmt).all()]
 
 
@@ -314,9 +319,8 @@ class VersionComparison:
 
 def compare_versions(session: Session, actor: Actor, a_id: int, b_id: int) -> VersionComparison:
     ensure_can_read_models(actor)
-    found = session.exec(select(ModelVersion).options(defer(ModelVersion.artifact, raiseload=True))
-                         .where(ModelVersion.id.in_([a_id, b_id]))).all()
-    by_id = {v.id: v for v in found}
+    found = session.exec(select(ModelVersion).options(_NO_ARTIFACT).where(col(ModelVersion.id).in_([a_id, b_id]))).all()
+    by_id = {VersionView(v).id: v for v in found}
     for name, vid in (("a", a_id), ("b", b_id)):
         if vid not in by_id:
             raise NotFound(f"模型版本 {vid} 不存在（对比的{name.upper()}侧）", field=name)
@@ -332,8 +336,8 @@ def latest_scoring_run(session: Session, actor: Actor, version_id: int) -> Scori
     ensure_can_read_models(actor)
     return session.exec(
         select(ScoringRun).where(ScoringRun.version_id == version_id,
-                                 ScoringRun.role.in_(("champion", "challenger")), ScoringRun.status == "succeeded")
-        .order_by(ScoringRun.as_of.desc(), ScoringRun.id.desc()).limit(1)).first()
+                                 col(ScoringRun.role).in_(("champion", "challenger")), ScoringRun.status == "succeeded")
+        .order_by(*_RUNS_NEWEST_FIRST).limit(1)).first()
 
 
 def drift_psi_threshold() -> float:
@@ -368,7 +372,9 @@ def _drift_items(raw: Mapping[str, Any] | None, threshold: float) -> list[DriftI
     raw = dict(raw or {})
     items = [DriftItem("score", float(raw["score"]), float(raw["score"]) > threshold)] \
         if _num(raw.get("score")) is not None else []
-    features = raw.get("features") if isinstance(raw.get("features"), Mapping) else {}
+    features = raw.get("features")
+    if not isinstance(features, Mapping):
+        features = {}
     pairs = sorted(((str(k), float(v)) for k, v in features.items() if _num(v) is not None), key=lambda p: -p[1])
     return items + [DriftItem(name, psi, psi > threshold) for name, psi in pairs]
 
@@ -412,7 +418,9 @@ class BacktestView:
     @property
     def rows(self) -> list[tuple[str, int, int | None, float | None]]:
         """(level, entities, with a confirmed outcome afterwards, outcome rate) per level, red first."""
-        levels = self.summary.get("levels") if isinstance(self.summary.get("levels"), Mapping) else {}
+        levels = self.summary.get("levels")
+        if not isinstance(levels, Mapping):
+            levels = {}
         rows = []
         for level in (*LEVELS, "none"):
             value = levels.get(level)
@@ -427,7 +435,7 @@ class BacktestView:
 def list_backtests(session: Session, actor: Actor, version_id: int, *, limit: int = 20) -> list[BacktestView]:
     ensure_can_read_models(actor)
     runs = session.exec(select(ScoringRun).where(ScoringRun.version_id == version_id, ScoringRun.role == "backtest")
-                        .order_by(ScoringRun.id.desc()).limit(limit))
+                        .order_by(col(ScoringRun.id).desc()).limit(limit))
     return [BacktestView(r) for r in runs]
 
 
@@ -466,12 +474,13 @@ def risk_scores_of_entity(session: Session, actor: Actor, uscc: str, *, first: i
                            code="page_size_too_large" if first > MAX_SCORES else "page_size_negative")
     roles = ("champion", "on_demand", "challenger") if include_shadow else ("champion", "on_demand")
     rows = session.execute(
-        sa.select(RiskScore, ScoringRun, ModelVersion.version, ModelVersion.model_name, Entity.uscc, Entity.name)
-        .join(Entity, Entity.id == RiskScore.entity_id)
-        .join(ScoringRun, ScoringRun.id == RiskScore.run_id)
-        .join(ModelVersion, ModelVersion.id == ScoringRun.version_id)
-        .where(Entity.uscc == code, ScoringRun.role.in_(roles))
-        .order_by(ScoringRun.as_of.desc(), ScoringRun.id.desc()).limit(first)).all()
+        sa.select(RiskScore, ScoringRun, col(ModelVersion.version), col(ModelVersion.model_name), col(Entity.uscc),
+                  col(Entity.name))
+        .join(Entity, col(Entity.id) == RiskScore.entity_id)
+        .join(ScoringRun, col(ScoringRun.id) == RiskScore.run_id)
+        .join(ModelVersion, col(ModelVersion.id) == ScoringRun.version_id)
+        .where(col(Entity.uscc) == code, col(ScoringRun.role).in_(roles))
+        .order_by(*_RUNS_NEWEST_FIRST).limit(first)).all()
     return [RiskScoreView(score, run, number, name, u, en) for score, run, number, name, u, en in rows]
 
 
@@ -479,7 +488,7 @@ def risk_scores_of_entity(session: Session, actor: Actor, uscc: str, *, first: i
 
 def list_rules(session: Session, actor: Actor) -> list[RiskRule]:
     ensure_can_read_models(actor)
-    return list(session.exec(select(RiskRule).order_by(RiskRule.enabled.desc(), RiskRule.code)))
+    return list(session.exec(select(RiskRule).order_by(col(RiskRule.enabled).desc(), RiskRule.code)))
 
 
 def get_rule(session: Session, actor: Actor, rule_id: int) -> RiskRule:
@@ -493,4 +502,4 @@ def get_rule(session: Session, actor: Actor, rule_id: int) -> RiskRule:
 def rule_revisions(session: Session, actor: Actor, rule_id: int) -> list[RiskRuleRevision]:
     ensure_can_read_models(actor)
     return list(session.exec(select(RiskRuleRevision).where(RiskRuleRevision.rule_id == rule_id)
-                             .order_by(RiskRuleRevision.revision.desc())))
+                             .order_by(col(RiskRuleRevision.revision).desc())))

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.audit.service import record_audit
 from domain.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -20,7 +20,7 @@ from domain.integration.models import DataSource
 from domain.pagination import Page, PageRequest, by_id, select_page
 from domain.supervision.models import Complaint, CreditRecord, Entity, SupervisionAction, SupervisionItem
 from domain.supervision.uscc import UsccError, validate_uscc
-from domain.types import local_today, utcnow
+from domain.types import local_today, table_of, utcnow
 from domain.warnings.models import (
     CLUE_SOURCES,
     CLUE_STATUSES,
@@ -125,12 +125,13 @@ class _Lookups:
         items = codes("item_code")
         usccs = sorted({str(i.uscc).strip().upper() for i in inputs if i.uscc})
         return cls(
-            dict(session.execute(sa.select(Department.code, Department.id).where(  # type: ignore[call-overload]
-                Department.code.in_(depts))).all()) if depts else {},  # type: ignore[attr-defined]
-            dict(session.execute(sa.select(SupervisionItem.code, SupervisionItem.id).where(  # type: ignore
-                SupervisionItem.code.in_(items))).all()) if items else {},  # type: ignore[attr-defined]
-            {u: (i, n) for u, i, n in session.execute(sa.select(Entity.uscc, Entity.id, Entity.name).where(
-                Entity.uscc.in_(usccs))).all()} if usccs else {},  # type: ignore[attr-defined]
+            {code: i for code, i in session.execute(sa.select(col(Department.code), col(Department.id)).where(
+                col(Department.code).in_(depts))).all() if i is not None} if depts else {},
+            {code: i for code, i in session.execute(sa.select(col(SupervisionItem.code), col(SupervisionItem.id)).where(
+                col(SupervisionItem.code).in_(items))).all() if i is not None} if items else {},
+            {u: (i, n) for u, i, n in session.execute(sa.select(col(Entity.uscc), col(Entity.id), col(Entity.name))
+                                                      .where(col(Entity.uscc).in_(usccs))).all()
+             if i is not None} if usccs else {},
         )
 
 
@@ -257,7 +258,7 @@ def link_duplicates(session: Session, clue_ids: Iterable[int], window_days: int)
     ids = sorted(set(clue_ids))
     if not ids or window_days <= 0:
         return 0
-    c = RiskClue.__table__  # type: ignore[attr-defined]
+    c = table_of(RiskClue)
     f = c.alias("first_clue")
     if session.get_bind().dialect.name == "sqlite":  # dates are ISO text there
         window_start: Any = sa.func.date(c.c.received_on, f"-{int(window_days)} days")
@@ -269,10 +270,10 @@ def link_duplicates(session: Session, clue_ids: Iterable[int], window_days: int)
         sa.or_(f.c.received_on < c.c.received_on, sa.and_(f.c.received_on == c.c.received_on, f.c.id < c.c.id)),
         f.c.received_on >= window_start)
         .order_by(f.c.received_on, f.c.id).limit(1).scalar_subquery())
-    done = session.execute(
+    done = cast("sa.CursorResult[Any]", session.execute(
         sa.update(c).where(c.c.id.in_(ids), c.c.entity_id.is_not(None), c.c.duplicate_of_id.is_(None),
                            c.c.status == "pending", earliest.is_not(None))
-        .values(duplicate_of_id=earliest, status="duplicate", updated_at=utcnow())).rowcount
+        .values(duplicate_of_id=earliest, status="duplicate", updated_at=utcnow()))).rowcount
     return int(done or 0)
 
 
@@ -339,7 +340,7 @@ def submit_clue_inputs(session: Session, actor: Actor, ds: DataSource, inputs: S
     default_source = _KIND_TO_SOURCE.get(ds.kind, "department")
     ext_ids = sorted({_text(i.external_id) for i in inputs if _text(i.external_id)})
     existing = {c.external_id: c for c in session.exec(select(RiskClue).where(
-        RiskClue.source_id == ds.id, RiskClue.external_id.in_(ext_ids)))} if ext_ids else {}  # type: ignore
+        RiskClue.source_id == ds.id, col(RiskClue.external_id).in_(ext_ids)))} if ext_ids else {}
     outcomes: list[ClueOutcome] = []
     seen: dict[str, int] = {}
     new_ids: list[int] = []
@@ -361,7 +362,8 @@ def submit_clue_inputs(session: Session, actor: Actor, ds: DataSource, inputs: S
             clue = RiskClue(**values, source_id=ds.id, created_by_id=actor.user_id, created_by_name=actor.username)
             session.add(clue)
             session.flush()
-            new_ids.append(clue.id)  # type: ignore[arg-type]
+            assert clue.id is not None  # flushed
+            new_ids.append(clue.id)
             counts["created"] += 1
             outcomes.append(ClueOutcome(index, clue.id, "created"))
         else:
@@ -381,9 +383,11 @@ def submit_clue_inputs(session: Session, actor: Actor, ds: DataSource, inputs: S
     dup_of: dict[int, int] = {}
     entity_ids: set[int] = set()
     if new_ids:
-        for cid, dup, eid in session.execute(sa.select(RiskClue.id, RiskClue.duplicate_of_id,
-                                                       RiskClue.entity_id)
-                                             .where(RiskClue.id.in_(new_ids))).all():  # type: ignore
+        for cid, dup, eid in session.execute(sa.select(col(RiskClue.id), col(RiskClue.duplicate_of_id),
+                                                       col(RiskClue.entity_id))
+                                             .where(col(RiskClue.id).in_(new_ids))).all():
+            if cid is None:
+                continue
             if dup is not None:
                 dup_of[cid] = dup
             elif eid is not None:
@@ -478,15 +482,16 @@ def clues_stmt(actor: Actor, f: ClueFilter) -> sa.Select[Any]:
     if f.entity_id is not None:
         stmt = stmt.where(RiskClue.entity_id == f.entity_id)
     if f.problem:
-        stmt = stmt.where(RiskClue.entity_problem.is_not(None))  # type: ignore[union-attr]
+        stmt = stmt.where(col(RiskClue.entity_problem).is_not(None))
     if f.received_from:
         stmt = stmt.where(RiskClue.received_on >= f.received_from)
     if f.received_to:
         stmt = stmt.where(RiskClue.received_on <= f.received_to)
     text = (f.search or "").strip()
     if text:
-        stmt = stmt.where(sa.or_(RiskClue.uscc == text.upper(), RiskClue.entity_name.contains(text, autoescape=True),
-                                 RiskClue.description.contains(text, autoescape=True)))
+        stmt = stmt.where(sa.or_(col(RiskClue.uscc) == text.upper(),
+                                 col(RiskClue.entity_name).contains(text, autoescape=True),
+                                 col(RiskClue.description).contains(text, autoescape=True)))
     return stmt
 
 
@@ -497,9 +502,9 @@ def _clue_rows(session: Session, clues: Sequence[RiskClue]) -> list[ClueRow]:
                   Department.name)
     warnings = by_id(session, Warning, {c.warning_id for c in clues if c.warning_id}, Warning.code)
     ids = [c.id for c in clues]
-    dup_counts = dict(session.execute(sa.select(RiskClue.duplicate_of_id, sa.func.count())  # type: ignore
-                                      .where(RiskClue.duplicate_of_id.in_(ids))  # type: ignore[union-attr]
-                                      .group_by(RiskClue.duplicate_of_id)).all())
+    dup_counts: dict[int | None, int] = {dup: n for dup, n in session.execute(
+        sa.select(col(RiskClue.duplicate_of_id), sa.func.count()).where(col(RiskClue.duplicate_of_id).in_(ids))
+        .group_by(col(RiskClue.duplicate_of_id))).all()}
     out = []
     for c in clues:
         d = depts.get(c.reporting_department_id)
@@ -513,7 +518,7 @@ def list_clues(session: Session, actor: Actor, req: PageRequest, f: ClueFilter |
                max_size: int = 200) -> Page[ClueRow]:
     """线索列表: newest received first (ties by id)."""
     stmt = clues_stmt(actor, f or ClueFilter())
-    return select_page(session, stmt, req, order_by=(RiskClue.received_on.desc(), RiskClue.id.desc()),  # type: ignore
+    return select_page(session, stmt, req, order_by=(col(RiskClue.received_on).desc(), col(RiskClue.id).desc()),
                        max_size=max_size, load=lambda cs: _clue_rows(session, cs))
 
 
@@ -551,8 +556,9 @@ def judgement_view(session: Session, actor: Actor, clue_id: int) -> JudgementVie
     clue = get_clue(session, actor, clue_id)
     row = _clue_rows(session, [clue])[0]
     entity = session.get(Entity, clue.entity_id) if clue.entity_id else None
-    score = latest_score(session, entity.id) if entity else None  # type: ignore[arg-type]
-    open_w = open_warning_of(session, entity.id) if entity else None  # type: ignore[arg-type]
+    entity_id = entity.id if entity else None
+    score = latest_score(session, entity_id) if entity_id is not None else None
+    open_w = open_warning_of(session, entity_id) if entity_id is not None else None
     earlier: list[Warning] = []
     others: list[RiskClue] = []
     actions: list[SupervisionAction] = []
@@ -560,26 +566,27 @@ def judgement_view(session: Session, actor: Actor, clue_id: int) -> JudgementVie
     credit: list[CreditRecord] = []
     route = None
     route_name = None
-    if entity is not None:
-        earlier = list(session.exec(select(Warning).where(Warning.entity_id == entity.id)
-                                    .order_by(Warning.created_at.desc()).limit(10)))  # type: ignore[attr-defined]
-        others = list(session.exec(select(RiskClue).where(RiskClue.entity_id == entity.id, RiskClue.id != clue.id)
-                                   .order_by(RiskClue.received_on.desc()).limit(10)))  # type: ignore[attr-defined]
-        actions = list(session.exec(select(SupervisionAction).where(SupervisionAction.entity_id == entity.id)
-                                    .order_by(SupervisionAction.started_on.desc()).limit(10)))  # type: ignore
-        complaints = list(session.exec(select(Complaint).where(Complaint.entity_id == entity.id)
-                                       .order_by(Complaint.received_on.desc()).limit(10)))  # type: ignore
-        credit = list(session.exec(select(CreditRecord).where(CreditRecord.entity_id == entity.id)
-                                   .order_by(CreditRecord.listed_on.desc()).limit(10)))  # type: ignore
-        route = route_entity(session, entity.id, clue.item_id)  # type: ignore[arg-type]
+    if entity_id is not None:
+        earlier = list(session.exec(select(Warning).where(Warning.entity_id == entity_id)
+                                    .order_by(col(Warning.created_at).desc()).limit(10)))
+        others = list(session.exec(select(RiskClue).where(RiskClue.entity_id == entity_id, RiskClue.id != clue.id)
+                                   .order_by(col(RiskClue.received_on).desc()).limit(10)))
+        actions = list(session.exec(select(SupervisionAction).where(SupervisionAction.entity_id == entity_id)
+                                    .order_by(col(SupervisionAction.started_on).desc()).limit(10)))
+        complaints = list(session.exec(select(Complaint).where(Complaint.entity_id == entity_id)
+                                       .order_by(col(Complaint.received_on).desc()).limit(10)))
+        credit = list(session.exec(select(CreditRecord).where(CreditRecord.entity_id == entity_id)
+                                   .order_by(col(CreditRecord.listed_on).desc()).limit(10)))
+        route = route_entity(session, entity_id, clue.item_id)
         if route.department_id:
             d = session.get(Department, route.department_id)
             route_name = d.name if d else None
     dups = list(session.exec(select(RiskClue).where(RiskClue.duplicate_of_id == clue.id)
-                             .order_by(RiskClue.received_on, RiskClue.id)))  # type: ignore[arg-type]
+                             .order_by(col(RiskClue.received_on), col(RiskClue.id))))
     first = session.get(RiskClue, clue.duplicate_of_id) if clue.duplicate_of_id else None
     depts = [(d.id, d.code, d.name) for d in session.exec(
-        select(Department).where(Department.active == True).order_by(Department.code))]  # type: ignore # noqa: E712
+        select(Department).where(col(Department.active) == sa.true()).order_by(col(Department.code)))
+        if d.id is not None]
     suggested = (score.level if score and score.level in LEVELS else None) or "yellow"
     return JudgementView(clue, row, entity, score, open_w, earlier, others, dups, first, actions, complaints, credit,
                          route, route_name, depts, suggested)
@@ -619,18 +626,21 @@ def judge_clue(session: Session, actor: Actor, clue_id: int, judgement: Judgemen
                            field="decision", code="no_entity")
     if decision == "issue":
         reasons = list(judgement.reasons or []) or [f"线索：{clue.category}—{clue.description[:200]}"]
-        warning = issue_warning(session, actor, entity_id=clue.entity_id,  # type: ignore[arg-type]
+        assert clue.entity_id is not None  # refused above without an entity
+        warning = issue_warning(session, actor, entity_id=clue.entity_id,
                                 level=judgement.level, reasons=reasons, department_id=judgement.department_id,
                                 item_id=clue.item_id, source="clue", comment=comment, permission="clues.work")
         status = "warned"
     elif decision == "merge":
-        warning = open_warning_of(session, clue.entity_id)  # type: ignore[arg-type]
+        assert clue.entity_id is not None  # refused above without an entity
+        warning = open_warning_of(session, clue.entity_id)
         if warning is None:
             raise Conflict("该对象没有未办结的预警可并入，请选择发布预警", field="decision", code="no_open_warning")
         if judgement.level and judgement.level not in LEVELS:
             raise InvalidInput(f"预警等级“{judgement.level}”无效", field="level", code="unknown_level")
         if judgement.level and level_rank(judgement.level) < level_rank(warning.level):
-            raise_warning_level(session, actor, warning.id, judgement.level,  # type: ignore[arg-type]
+            assert warning.id is not None  # a stored warning
+            raise_warning_level(session, actor, warning.id, judgement.level,
                                 reason=f"并入线索 {clue.id}", permission="clues.work")
         add_warning_event(session, actor, warning, "merge_clue", comment=comment,
                           payload={"clue_id": clue.id, "category": clue.category})
@@ -639,12 +649,12 @@ def judge_clue(session: Session, actor: Actor, clue_id: int, judgement: Judgemen
         if not comment:
             raise InvalidInput("排除线索须填写理由", field="comment", code="required")
         status = "dismissed"
-    table = RiskClue.__table__  # type: ignore[attr-defined]
+    table = table_of(RiskClue)
     now = utcnow()
     values = {"status": status, "warning_id": warning.id if warning else None, "judged_by_id": actor.user_id,
               "judged_by_name": actor.username, "judged_at": now, "judgement_reason": comment, "updated_at": now}
-    done = session.execute(sa.update(table).where(table.c.id == clue.id, table.c.status == "pending")
-                           .values(**values)).rowcount
+    done = cast("sa.CursorResult[Any]", session.execute(
+        sa.update(table).where(table.c.id == clue.id, table.c.status == "pending").values(**values))).rowcount
     if done != 1:
         raise Conflict(f"线索 {clue.id} 刚被他人研判，请刷新后查看", field="id", code="already_judged")
     # duplicates follow their first clue, keeping their own status

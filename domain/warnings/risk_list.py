@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.errors import FieldError, Forbidden, InvalidInput, NotFound
 from domain.identity.actor import Actor
@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 EXPORT_LIMIT = 50_000
+_RUNS_NEWEST_FIRST = (col(ScoringRun.as_of).desc(), col(ScoringRun.id).desc())
 
 
 def _ensure_can_read_scores(actor: Actor) -> None:
@@ -43,19 +44,19 @@ def _ensure_can_read_scores(actor: Actor) -> None:
         raise Forbidden("没有权限查看风险评分", code="forbidden")
 
 
-def _scoped_entities(actor: Actor) -> Any:
+def _scoped_entities(actor: Actor) -> sa.Select[int] | None:
     """None for city-wide roles; else the entities with a warning assigned to the actor's department."""
     if has_city_wide_scope(actor):
         return None
     if actor.department_id is None:
-        return sa.select(Warning.entity_id).where(sa.false())
-    return sa.select(Warning.entity_id).where(Warning.department_id == actor.department_id)
+        return sa.select(col(Warning.entity_id)).where(sa.false())
+    return sa.select(col(Warning.entity_id)).where(col(Warning.department_id) == actor.department_id)
 
 
 def champion_run(session: Session) -> ScoringRun | None:
     """The champion's latest finished scoring run: what the risk list ranks."""
     return session.exec(select(ScoringRun).where(ScoringRun.role == "champion", ScoringRun.status == "succeeded")
-                        .order_by(ScoringRun.id.desc()).limit(1)).first()  # type: ignore[union-attr]
+                        .order_by(col(ScoringRun.id).desc()).limit(1)).first()
 
 
 @dataclass
@@ -101,7 +102,7 @@ def scores_stmt(session: Session, actor: Actor, f: RiskFilter) -> sa.Select[Any]
     stmt = select(RiskScore).where(RiskScore.run_id == run_id)
     scoped = _scoped_entities(actor)
     if scoped is not None:
-        stmt = stmt.where(RiskScore.entity_id.in_(scoped))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(RiskScore.entity_id).in_(scoped))
     if f.level:
         stmt = stmt.where(RiskScore.level == f.level)
     if f.score_min is not None:
@@ -112,26 +113,25 @@ def scores_stmt(session: Session, actor: Actor, f: RiskFilter) -> sa.Select[Any]
         stmt = stmt.where(RiskScore.entity_id == f.entity_id)
     if f.rule:
         # rules_matched is a JSON list of codes; its text holds "CODE" exactly when the code matched
-        stmt = stmt.where(sa.cast(RiskScore.rules_matched, sa.Text).contains(f'"{f.rule}"', autoescape=True))
-    entity_conditions = []
+        stmt = stmt.where(sa.cast(col(RiskScore.rules_matched), sa.Text).contains(f'"{f.rule}"', autoescape=True))
+    entity_conditions: list[sa.ColumnElement[bool]] = []
     if f.region_code:
-        entity_conditions.append(Entity.region_code == f.region_code)
+        entity_conditions.append(col(Entity.region_code) == f.region_code)
     if f.industry_section:
         section = f.industry_section.strip().upper()
-        divisions = sa.select(Industry.code).where(Industry.parent_code == section)
-        entity_conditions.append(sa.or_(Entity.industry_code == section,
-                                        Entity.industry_code.in_(divisions)))  # type: ignore[union-attr]
+        divisions = sa.select(col(Industry.code)).where(col(Industry.parent_code) == section)
+        entity_conditions.append(sa.or_(col(Entity.industry_code) == section, col(Entity.industry_code).in_(divisions)))
     text = (f.search or "").strip()
     if text:
-        entity_conditions.append(sa.or_(Entity.uscc == text.upper(), Entity.name.contains(text, autoescape=True)))
+        entity_conditions.append(sa.or_(col(Entity.uscc) == text.upper(),
+                                        col(Entity.name).contains(text, autoescape=True)))
     if entity_conditions:
-        stmt = stmt.where(RiskScore.entity_id.in_(sa.select(Entity.id).where(*entity_conditions)))  # type: ignore
-    open_w = sa.select(Warning.entity_id).where(Warning.status.in_(OPEN_STATUSES))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(RiskScore.entity_id).in_(sa.select(col(Entity.id)).where(*entity_conditions)))
+    open_w = sa.select(col(Warning.entity_id)).where(col(Warning.status).in_(OPEN_STATUSES))
     if f.department_id is not None:
-        stmt = stmt.where(RiskScore.entity_id.in_(open_w.where(  # type: ignore[attr-defined]
-            Warning.department_id == f.department_id)))
+        stmt = stmt.where(col(RiskScore.entity_id).in_(open_w.where(col(Warning.department_id) == f.department_id)))
     if f.has_open_warning is not None:
-        cond = RiskScore.entity_id.in_(open_w)  # type: ignore[attr-defined]
+        cond = col(RiskScore.entity_id).in_(open_w)
         stmt = stmt.where(cond if f.has_open_warning else sa.not_(cond))
     return stmt
 
@@ -157,10 +157,11 @@ def _risk_rows(session: Session, scores: Sequence[RiskScore]) -> list[RiskRow]:
         return []
     entity_ids = {s.entity_id for s in scores}
     entities = by_id(session, Entity, entity_ids, Entity.uscc, Entity.name, Entity.region_code, Entity.industry_code)
-    open_rows = session.execute(sa.select(Warning.entity_id, Warning.id, Warning.code, Department.name)
-                                .join(Department, Department.id == Warning.department_id)
-                                .where(Warning.entity_id.in_(entity_ids),  # type: ignore[attr-defined]
-                                       Warning.status.in_(OPEN_STATUSES))).all()  # type: ignore[attr-defined]
+    open_rows = session.execute(sa.select(col(Warning.entity_id), col(Warning.id), col(Warning.code),
+                                          col(Department.name))
+                                .join(Department, col(Department.id) == Warning.department_id)
+                                .where(col(Warning.entity_id).in_(entity_ids),
+                                       col(Warning.status).in_(OPEN_STATUSES))).all()
     open_by_entity = {eid: (wid, code, dept) for eid, wid, code, dept in open_rows}
     out = []
     for s in scores:
@@ -171,7 +172,7 @@ def _risk_rows(session: Session, scores: Sequence[RiskScore]) -> list[RiskRow]:
     return out
 
 
-_ORDER = (RiskScore.score.desc(), RiskScore.id.desc())  # type: ignore[attr-defined]
+_ORDER = (col(RiskScore.score).desc(), col(RiskScore.id).desc())
 
 
 def list_risk(session: Session, actor: Actor, req: PageRequest, f: RiskFilter | None = None, *,
@@ -195,14 +196,16 @@ def iter_risk_rows(session: Session, actor: Actor, f: RiskFilter, *, limit: int 
     while done < limit:
         q = stmt.order_by(*_ORDER).limit(min(chunk, limit - done))
         if after is not None:
-            q = q.where(sa.or_(RiskScore.score < after[0],
-                               sa.and_(RiskScore.score == after[0], RiskScore.id < after[1])))  # type: ignore
-        scores = list(session.exec(q))  # type: ignore[call-overload]
+            q = q.where(sa.or_(col(RiskScore.score) < after[0],
+                               sa.and_(col(RiskScore.score) == after[0], col(RiskScore.id) < after[1])))
+        scores: list[RiskScore] = list(session.scalars(q))
         if not scores:
             return
         yield from _risk_rows(session, scores)
         done += len(scores)
-        after = (scores[-1].score, scores[-1].id)
+        last_id = scores[-1].id
+        assert last_id is not None  # a stored row
+        after = (scores[-1].score, last_id)
 
 
 @dataclass(frozen=True)
@@ -233,22 +236,23 @@ def entity_risk(session: Session, actor: Actor, entity_id: int, *, history: int 
     if entity is None:
         raise NotFound(f"监管对象 {entity_id} 不存在", field="entity_id")
     scoped = _scoped_entities(actor)
-    if scoped is not None and session.execute(scoped.where(Warning.entity_id == entity_id).limit(1)).first() is None:
+    if scoped is not None and session.execute(
+            scoped.where(col(Warning.entity_id) == entity_id).limit(1)).first() is None:
         raise Forbidden("该监管对象没有派发给本部门的预警，不能查看其风险评分", code="forbidden")
     rows = session.execute(
-        sa.select(ScoringRun.as_of, ScoringRun.id, ScoringRun.role, RiskScore.score, RiskScore.level,
-                  ModelVersion.version)
-        .join(ScoringRun, ScoringRun.id == RiskScore.run_id)
-        .join(ModelVersion, ModelVersion.id == ScoringRun.version_id)
-        .where(RiskScore.entity_id == entity_id, ScoringRun.role.in_(SCORE_ROLES))  # type: ignore[attr-defined]
-        .order_by(ScoringRun.as_of.desc(), ScoringRun.id.desc()).limit(history)).all()  # type: ignore[attr-defined]
+        sa.select(col(ScoringRun.as_of), col(ScoringRun.id), col(ScoringRun.role), col(RiskScore.score),
+                  col(RiskScore.level), col(ModelVersion.version))
+        .join(ScoringRun, col(ScoringRun.id) == RiskScore.run_id)
+        .join(ModelVersion, col(ModelVersion.id) == ScoringRun.version_id)
+        .where(col(RiskScore.entity_id) == entity_id, col(ScoringRun.role).in_(SCORE_ROLES))
+        .order_by(*_RUNS_NEWEST_FIRST).limit(history)).all()
     points = [ScorePoint(*r) for r in reversed(rows)]
     clues = list(session.exec(select(RiskClue).where(RiskClue.entity_id == entity_id)
-                              .order_by(RiskClue.received_on.desc(), RiskClue.id.desc()).limit(50)))  # type: ignore
+                              .order_by(col(RiskClue.received_on).desc(), col(RiskClue.id).desc()).limit(50)))
     warnings_q = select(Warning).where(Warning.entity_id == entity_id)
     if scoped is not None:
         warnings_q = warnings_q.where(Warning.department_id == actor.department_id)
-    warnings = list(session.exec(warnings_q.order_by(Warning.created_at.desc()).limit(50)))  # type: ignore
+    warnings = list(session.exec(warnings_q.order_by(col(Warning.created_at).desc()).limit(50)))
     depts = by_id(session, Department, {w.department_id for w in warnings}, Department.name)
     return EntityRisk(entity, latest_score(session, entity_id), points, clues, warnings,
                       {k: v.name for k, v in depts.items()})
@@ -265,20 +269,22 @@ def scores_for_entities(session: Session, actor: Actor, entity_ids: Sequence[int
     if not ids:
         return {}
     limit = max(1, min(limit, 200))
-    rank = sa.func.row_number().over(partition_by=RiskScore.entity_id,
-                                     order_by=(ScoringRun.as_of.desc(), ScoringRun.id.desc())).label("rn")
-    inner = (sa.select(RiskScore.id.label("score_id"), RiskScore.entity_id, ScoringRun.id.label("run_id"), rank)
-             .join(ScoringRun, ScoringRun.id == RiskScore.run_id)
-             .where(RiskScore.entity_id.in_(ids), ScoringRun.role.in_(SCORE_ROLES)))  # type: ignore[attr-defined]
+    rank = sa.func.row_number().over(partition_by=col(RiskScore.entity_id), order_by=_RUNS_NEWEST_FIRST).label("rn")
+    inner = (sa.select(col(RiskScore.id).label("score_id"), col(RiskScore.entity_id),
+                       col(ScoringRun.id).label("run_id"), rank)
+             .join(ScoringRun, col(ScoringRun.id) == RiskScore.run_id)
+             .where(col(RiskScore.entity_id).in_(ids), col(ScoringRun.role).in_(SCORE_ROLES)))
     scoped = _scoped_entities(actor)
     if scoped is not None:
-        inner = inner.where(RiskScore.entity_id.in_(scoped))  # type: ignore[attr-defined]
+        inner = inner.where(col(RiskScore.entity_id).in_(scoped))
     sub = inner.subquery()
     rows = session.execute(
-        sa.select(RiskScore, ScoringRun, ModelVersion.version, ModelVersion.model_name, Entity.uscc, Entity.name)
-        .join(sub, sub.c.score_id == RiskScore.id).join(ScoringRun, ScoringRun.id == sub.c.run_id)
-        .join(ModelVersion, ModelVersion.id == ScoringRun.version_id).join(Entity, Entity.id == RiskScore.entity_id)
-        .where(sub.c.rn <= limit).order_by(RiskScore.entity_id, sub.c.rn)).all()
+        sa.select(RiskScore, ScoringRun, col(ModelVersion.version), col(ModelVersion.model_name), col(Entity.uscc),
+                  col(Entity.name))
+        .join(sub, sub.c.score_id == RiskScore.id).join(ScoringRun, col(ScoringRun.id) == sub.c.run_id)
+        .join(ModelVersion, col(ModelVersion.id) == ScoringRun.version_id)
+        .join(Entity, col(Entity.id) == RiskScore.entity_id)
+        .where(sub.c.rn <= limit).order_by(col(RiskScore.entity_id), sub.c.rn)).all()
     out: dict[int, list[Any]] = {i: [] for i in ids}
     for score, run, number, name, uscc, entity_name in rows:
         out[score.entity_id].append(RiskScoreView(score, run, number, name, uscc, entity_name))
