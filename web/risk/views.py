@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from domain.errors import InvalidInput, NotFound
 from domain.identity.actor import Actor
 from domain.jobs import service as jobs
 from domain.pagination import PageRequest
@@ -19,9 +20,10 @@ from domain.risk import versions
 from domain.risk.levels import LEVELS
 from domain.statistics.service import version_precision
 from ml import jobs as risk_jobs
-from web.common import actor_of
+from web.common import actor_of, read, redirect_after_post, run
+from web.forms import FORM_ERRORS, field_errors, validate_or_save
 from web.risk.charts import chart_data, compare_charts
-from web.templating import flash, is_htmx, render
+from web.templating import is_htmx, render
 
 __all__ = ["routes"]
 
@@ -41,44 +43,6 @@ def feature_label(name: str) -> str:
         return name
 
 
-# Some domain errors carry English detail (conflicts, not found): the pages lead those with Chinese.
-MESSAGES = {
-    "required": "必填",
-    "not_a_number": "不是数字",
-    "out_of_range": "超出允许范围（0–1）",
-    "not_ordered": "等级阈值须满足 红 > 橙 > 黄 > 蓝",
-    "unknown_level": "未知等级",
-    "syntax": "表达式语法错误",
-    "unknown_feature": "表达式引用了未登记的特征",
-    "wrong_type": "表达式类型不匹配",
-    "not_boolean": "表达式的结果必须是真或假",
-    "duplicate": "编码已被其他规则使用",
-    "invalid": "格式不正确",
-    "conflict": "当前状态不允许此操作",
-    "not_found": "对象不存在",
-    "not_in_past": "回测日期必须早于最新数据日期",
-    "not_a_date": "日期格式应为 YYYY-MM-DD",
-    "forbidden": "没有权限",
-}
-
-
-def explain(code: str, message: str) -> str:
-    """A Chinese message as it is; English detail behind the Chinese lead for its code."""
-    lead = MESSAGES.get(code)
-    if not lead or any("\u4e00" <= ch <= "\u9fff" for ch in message):
-        return message
-    return f"{lead}：{message}"
-
-
-def field_errors(exc: DomainError, *, strip: str = "") -> dict[str, str]:
-    """{form field: message} from a domain error; `strip` drops a prefix such as "thresholds."."""
-    out: dict[str, str] = {}
-    for e in exc.errors:
-        name = (e.field or "_").removeprefix(strip)  # domain field names are the form's (snake_case)
-        out.setdefault(name, explain(e.code, e.message))
-    return out
-
-
 LABEL_WORDS = {"train": "训练集", "validation": "验证集", "historical": "历史结果（处罚/检查不合格）",
                "history": "历史结果（处罚/检查不合格）", "feedback": "预警反馈", "positive": "正例", "negative": "负例"}
 
@@ -92,7 +56,7 @@ def label_lines(counts: Any, prefix: str = "") -> list[str]:
         return [f"{prefix}：{body}" if prefix else body]
     lines: list[str] = []
     for key, value in counts.items():
-        name = LABEL_WORDS.get(key, key)
+        name = LABEL_WORDS.get(str(key), str(key))
         lines += label_lines(value, f"{prefix} · {name}" if prefix else name)
     return lines
 
@@ -136,7 +100,7 @@ def _versions_page(session, actor: Actor, offset: int):
 async def _listing(request: Request) -> Response:
     raw = request.query_params.get("offset", "0")
     offset = int(raw) if raw.isdigit() else 0
-    page, models, history = await request.app.state.db.run(_versions_page, actor_of(request), offset)
+    page, models, history = await read(request, _versions_page, offset)
     model = next((m for m in models if m.name == q.DEFAULT_MODEL), None)
     return render(request, "risk/versions.html", _base(
         request, page=page, model=model, history=history, page_size=PAGE_SIZE, page_title="风险模型管理"),
@@ -147,13 +111,15 @@ async def version_list(request: Request) -> Response:
     return await _listing(request)
 
 
+def _compare_page(session, actor: Actor, a: int | None, b: int | None):
+    cmp = q.compare_versions(session, actor, a, b) if a is not None and b is not None else None
+    return cmp, q.list_versions(session, actor, PageRequest(first=200, count=False))
+
+
 async def version_compare(request: Request) -> Response:
     a, b = request.query_params.get("a"), request.query_params.get("b")
-    cmp = None
-    if a and b:
-        cmp = await request.app.state.db.run(q.compare_versions, actor_of(request), _int(a, "a"), _int(b, "b"))
-    options = await request.app.state.db.run(q.list_versions, actor_of(request),
-                                             PageRequest(first=200, count=False))
+    cmp, options = await read(request, _compare_page, _int(a, "a") if a and b else None,
+                              _int(b, "b") if a and b else None)
     charts = {}
     if cmp is not None:
         charts = compare_charts([(f"A · v{cmp.a.version.version}", cmp.a.metrics),
@@ -177,7 +143,7 @@ def _version_detail(session, actor: Actor, version_id: int):
 
 
 async def _detail(request: Request, version_id: int) -> Response:
-    data = await request.app.state.db.run(_version_detail, actor_of(request), version_id)
+    data = await read(request, _version_detail, version_id)
     view = data["view"]
     return render(request, "risk/version.html", _base(
         request, **data, thresholds=dict(view.thresholds), errors={}, chart_data=chart_data(data["metrics"]),
@@ -193,7 +159,7 @@ async def version_detail(request: Request) -> Response:
 # ---- rules -------------------------------------------------------------------------------------------------
 
 async def rule_list(request: Request) -> Response:
-    rules = await request.app.state.db.run(q.list_rules, actor_of(request))
+    rules = await read(request, q.list_rules)
     return render(request, "risk/rules.html", _base(request, rules=rules, page_title="预警规则"))
 
 
@@ -209,18 +175,25 @@ def _rule_form(rule=None, form: FormData | dict | None = None) -> dict[str, Any]
             "min_level": rule.min_level, "description": rule.description, "enabled": rule.enabled}
 
 
-async def rule_edit(request: Request) -> Response:
-    rule_id = request.path_params.get("rule_id")
-    actor = actor_of(request)
-    rule, revisions = None, []
-    if rule_id is not None:
-        rule = await request.app.state.db.run(q.get_rule, actor, rule_id)
-        revisions = await request.app.state.db.run(q.rule_revisions, actor, rule_id)
-    else:
-        await request.app.state.db.run(lambda _s: q.ensure_can_manage_models(actor))
+def _rule_page(session, actor: Actor, rule_id: int | None):
+    """A rule with its revisions, or nothing for a new one (which only a model manager may write)."""
+    if rule_id is None:
+        q.ensure_can_manage_models(actor)
+        return None, []
+    return q.get_rule(session, actor, rule_id), q.rule_revisions(session, actor, rule_id)
+
+
+async def _rule_page_response(request: Request, rule_id: int | None, *, form: dict[str, Any] | None = None,
+                              errors: dict[str, str] | None = None) -> Response:
+    rule, revisions = await read(request, _rule_page, rule_id)
+    title = ("规则未保存" if errors else f"规则 {rule.code}" if rule else "新建规则")
     return render(request, "risk/rule.html", _base(
-        request, rule=rule, form=_rule_form(rule), errors={}, revisions=revisions, test=None, features=_features(),
-        page_title=f"规则 {rule.code}" if rule else "新建规则"))
+        request, rule=rule, form=form if form is not None else _rule_form(rule), errors=errors or {},
+        revisions=revisions, test=None, features=_features(), page_title=title), status_code=400 if errors else 200)
+
+
+async def rule_edit(request: Request) -> Response:
+    return await _rule_page_response(request, request.path_params.get("rule_id"))
 
 
 def _features() -> list[Any]:
@@ -233,19 +206,19 @@ def _features() -> list[Any]:
 # ---- actions -----------------------------------------------------------------------------------------------
 
 async def train_start(request: Request) -> Response:
-    job = await request.app.state.db.run(risk_jobs.start_risk_job, actor_of(request), "train", {})
+    job = await run(request, risk_jobs.start_risk_job, "train", {})
     return render(request, "risk/inc/job_progress.html", {"job": job, "purpose": "train"})
 
 
 async def score_start(request: Request) -> Response:
     """Start a scoring run of every entity with the champion (and the challenger in shadow) as a job."""
-    job = await request.app.state.db.run(risk_jobs.start_risk_job, actor_of(request), "score", {})
+    job = await run(request, risk_jobs.start_risk_job, "score", {})
     return render(request, "risk/inc/job_progress.html", {"job": job, "purpose": "score"})
 
 
 async def job_progress(request: Request) -> Response:
     """A risk job's progress, polled by the train, score and backtest panels until it ends."""
-    job = await request.app.state.db.run(jobs.get_job, actor_of(request), request.path_params["job_id"])
+    job = await read(request, jobs.get_job, request.path_params["job_id"])
     if job.kind not in ("train", "score", "backtest"):
         raise NotFound(f"任务 #{job.id} 不是模型任务（训练、评分或回测）", field="id")
     version_id = (job.params or {}).get("version_id")
@@ -266,24 +239,18 @@ async def backtest_start(request: Request) -> Response:
     if errors:
         return render(request, "risk/inc/job_progress.html", {"job": None, "errors": errors, "purpose": "backtest"})
     params["window_days"] = int(params["window_days"]) if params["window_days"] else None
-    job = await request.app.state.db.run(risk_jobs.start_risk_job, actor_of(request), "backtest", params)
+    job = await run(request, risk_jobs.start_risk_job, "backtest", params)
     return render(request, "risk/inc/job_progress.html", {"job": job, "purpose": "backtest", "version_id": version_id})
 
 
-def _go(request: Request, target: str, *, message: str | None, error: str | None) -> Response:
-    """Post-redirect-get with a flash; htmx follows HX-Redirect so the whole page shows the new state."""
-    flash(request, error or message or "", "error" if error else "success")
-    if is_htmx(request):
-        return Response(status_code=204, headers={"HX-Redirect": target})
-    return RedirectResponse(target, status_code=303)
-
-
-async def _alias_action(request: Request, fn, *args: Any, done: str, **kwargs: Any) -> tuple[str | None, str | None]:
+async def _alias_action(request: Request, fn, *args: Any, done: str,
+                        **kwargs: Any) -> tuple[Any, str | None, str | None]:
+    """(result, message, error): a refusal is shown on the page the post-redirect-get leads to."""
     try:
-        await request.app.state.db.run(fn, actor_of(request), *args, **kwargs)
-    except (Conflict, NotFound, InvalidInput) as exc:
-        return None, explain(exc.code, exc.message)
-    return done, None
+        result = await run(request, fn, *args, **kwargs)
+    except FORM_ERRORS as exc:
+        return None, None, exc.message
+    return result, done, None
 
 
 async def promote(request: Request) -> Response:
@@ -292,28 +259,32 @@ async def promote(request: Request) -> Response:
     alias = str(form.get("alias") or "champion")
     done = (f"已设为{versions.ALIAS_LABELS.get(alias, alias)}（原因已记入别名历史与审计日志）。"
             + ("新冠军从下一次评分起生效，可在本页“开始评分”。" if alias == "champion" else ""))
-    message, error = await _alias_action(request, versions.promote_model_version, version_id, alias=alias,
-                                         reason=str(form.get("reason") or ""), done=done)
-    return _go(request, f"/models/{version_id}", message=message, error=error)
+    _, message, error = await _alias_action(request, versions.promote_model_version, version_id, alias=alias,
+                                            reason=str(form.get("reason") or ""), done=done)
+    return redirect_after_post(request, f"/models/{version_id}", message=message, error=error)
 
 
 async def demote(request: Request) -> Response:
     version_id = request.path_params["version_id"]
     form = await request.form()
-    message, error = await _alias_action(request, versions.demote_alias, str(form.get("alias") or "challenger"),
-                                         reason=str(form.get("reason") or ""), done="已取消挑战者。")
-    return _go(request, f"/models/{version_id}", message=message, error=error)
+    _, message, error = await _alias_action(request, versions.demote_alias, str(form.get("alias") or "challenger"),
+                                            reason=str(form.get("reason") or ""), done="已取消挑战者。")
+    return redirect_after_post(request, f"/models/{version_id}", message=message, error=error)
 
 
 async def rollback(request: Request) -> Response:
     """Give the alias back to its previous holder, then show that version."""
     form = await request.form()
     alias = str(form.get("alias") or "champion")
-    message, error = await _alias_action(request, versions.rollback_model, alias=alias,
-                                         reason=str(form.get("reason") or ""), done="已回滚到上一版本。")
-    models = await request.app.state.db.run(q.list_models, actor_of(request))
-    holder = next((m.aliases.get(alias) for m in models if m.name == q.DEFAULT_MODEL), None)
-    return _go(request, f"/models/{holder.id}" if holder else "/models", message=message, error=error)
+    held, message, error = await _alias_action(request, versions.rollback_model, alias=alias,
+                                               reason=str(form.get("reason") or ""), done="已回滚到上一版本。")
+    holder_id = held.version_id if held is not None else None
+    if holder_id is None:  # refused: the alias stays where it was
+        models = await read(request, q.list_models)
+        holder = next((m.aliases.get(alias) for m in models if m.name == q.DEFAULT_MODEL), None)
+        holder_id = holder.id if holder else None
+    return redirect_after_post(request, f"/models/{holder_id}" if holder_id else "/models", message=message,
+                               error=error)
 
 
 async def thresholds_check(request: Request) -> Response:
@@ -325,25 +296,30 @@ async def thresholds_check(request: Request) -> Response:
         versions.validate_thresholds(values)
     except InvalidInput as exc:
         errors = field_errors(exc, strip="thresholds.")
-    view = await request.app.state.db.run(q.get_version, actor_of(request), request.path_params["version_id"])
+    view = await read(request, q.get_version, request.path_params["version_id"])
     return render(request, "risk/version.html", _base(request, view=view, thresholds=values, errors=errors),
                   block="thresholds")
+
+
+def _save_thresholds(session, actor: Actor, version_id: int, values: dict[str, str]) -> q.VersionView:
+    """Save the thresholds and read the version back as the form shows it, in one unit of work."""
+    versions.set_level_thresholds(session, actor, version_id, values)
+    return q.get_version(session, actor, version_id)
 
 
 async def thresholds_save(request: Request) -> Response:
     version_id = request.path_params["version_id"]
     form = await request.form()
     values = {level: str(form.get(level) or "") for level in LEVELS}
-    errors: dict[str, str] = {}
     try:
-        await request.app.state.db.run(versions.set_level_thresholds, actor_of(request), version_id, values)
+        view, errors = await run(request, _save_thresholds, version_id, values), {}
     except InvalidInput as exc:
-        errors = field_errors(exc, strip="thresholds.")
+        view, errors = None, field_errors(exc, strip="thresholds.")
     if not is_htmx(request):
-        flash(request, SAVED_THRESHOLDS if not errors else "阈值未保存：" + "；".join(errors.values()),
-              "error" if errors else "success")
-        return RedirectResponse(f"/models/{version_id}", status_code=303)
-    view = await request.app.state.db.run(q.get_version, actor_of(request), version_id)
+        return redirect_after_post(request, f"/models/{version_id}", message=None if errors else SAVED_THRESHOLDS,
+                                   error="阈值未保存：" + "；".join(errors.values()) if errors else None)
+    if view is None:  # refused: the version as it is, with what was typed
+        view = await read(request, q.get_version, version_id)
     shown = values if errors else dict(view.thresholds)
     return render(request, "risk/version.html", _base(request, view=view, thresholds=shown, errors=errors,
                                                       saved=not errors), block="thresholds")
@@ -355,20 +331,13 @@ async def rule_save(request: Request) -> Response:
     form = await request.form()
     data = _rule_form(form=form)
     rule_id = int(data["id"]) if str(data["id"]).isdigit() else None
-    try:
-        rule = await request.app.state.db.run(
-            rule_actions.save_risk_rule, actor_of(request), code=data["code"], name=data["name"],
-            expression=data["expression"], min_level=data["min_level"], description=data["description"],
-            enabled=data["enabled"], rule_id=rule_id)
-    except InvalidInput as exc:
-        actor = actor_of(request)
-        rule = await request.app.state.db.run(q.get_rule, actor, rule_id) if rule_id else None
-        revisions = await request.app.state.db.run(q.rule_revisions, actor, rule_id) if rule_id else []
-        return render(request, "risk/rule.html", _base(
-            request, rule=rule, form=data, errors=field_errors(exc), revisions=revisions, test=None,
-            features=_features(), page_title="规则未保存"), status_code=400)
-    flash(request, f"规则 {rule.code} 已保存为第 {rule.revision} 版。")
-    return RedirectResponse(f"/rules/{rule.id}", status_code=303)
+    save = functools.partial(rule_actions.save_risk_rule, code=data["code"], name=data["name"],
+                             expression=data["expression"], min_level=data["min_level"],
+                             description=data["description"], enabled=data["enabled"], rule_id=rule_id)
+    return await validate_or_save(
+        request, form, save, show=lambda errors: _rule_page_response(request, rule_id, form=data, errors=errors),
+        saved=lambda rule: redirect_after_post(request, f"/rules/{rule.id}",
+                                               message=f"规则 {rule.code} 已保存为第 {rule.revision} 版。"))
 
 
 async def rule_test(request: Request) -> Response:
@@ -382,8 +351,7 @@ async def rule_test(request: Request) -> Response:
             as_of = date.fromisoformat(raw_date) if raw_date else None
         except ValueError as exc:
             raise InvalidInput(f"“{raw_date}”不是日期（YYYY-MM-DD）", field="as_of", code="not_a_date") from exc
-        result = await request.app.state.db.run(rule_actions.try_risk_rule, actor_of(request), expression,
-                                                as_of=as_of)
+        result = await read(request, rule_actions.try_risk_rule, expression, as_of=as_of)
     except InvalidInput as exc:
         return render(request, "risk/inc/rule_test.html", {"test": None, "error": field_errors(exc)})
     return render(request, "risk/inc/rule_test.html", {"test": result, "error": None,

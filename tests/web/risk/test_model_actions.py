@@ -24,7 +24,7 @@ async def test_promote_and_roll_back_from_the_pages(client, session):
     assert session.get(ModelAlias, ("entity_risk", "champion")).version_id == v1.id  # unchanged
     promoted = await client.post(f"/models/{v2.id}/promote", data={"alias": "champion", "reason": "v2 更准"},
                                  headers=HTMX)
-    assert promoted.status_code == 204 and promoted.headers["hx-redirect"] == f"/models/{v2.id}"
+    assert promoted.status_code == 200 and promoted.headers["hx-redirect"] == f"/models/{v2.id}"
     page = await client.get(f"/models/{v2.id}", headers=HTML)
     assert "已设为冠军模型" in page.text and 'data-alias="champion"' in page.text
     assert 'data-action="rollback"' in page.text and "回滚到上一版本（v1）" in page.text  # v1 held it before
@@ -43,7 +43,7 @@ async def test_a_refused_rollback_says_why(client, session):
     add_alias(session, add_version(session, 1), "champion")
     session.commit()
     response = await client.post("/models/rollback", data={"alias": "champion"}, headers=HTMX)
-    assert response.status_code == 204
+    assert response.status_code == 200
     page = await client.get(response.headers["hx-redirect"], headers=HTML)
     assert "alert-danger" in page.text and "无可回滚" in page.text
 
