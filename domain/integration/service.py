@@ -23,7 +23,7 @@ from domain.integration.models import (
     SourceRecordCount,
 )
 from domain.pagination import Page, PageRequest, select_page
-from domain.types import utcnow
+from domain.types import table_of, utcnow
 
 __all__ = [
     "DATA_SOURCE_KIND_LABELS",
@@ -225,20 +225,27 @@ def integration_status(session: Session, actor: Actor, *, latest: int = 5) -> In
     """
     _require_reader(actor)
     now = utcnow()
-    sources = list(session.exec(select(DataSource).order_by(col(DataSource.code))))
-    last_by_feed: dict[tuple[int, str], datetime] = {
-        (sid, kind): at for sid, kind, at in session.execute(
-            sa.select(col(IngestionBatch.source_id), col(IngestionBatch.kind),
-                      sa.func.max(col(IngestionBatch.created_at)))
-            .where(col(IngestionBatch.accepted) > 0).group_by(col(IngestionBatch.source_id), col(IngestionBatch.kind)))}
-    last_any: dict[int, datetime] = dict(session.execute(
-        sa.select(col(IngestionBatch.source_id), sa.func.max(col(IngestionBatch.created_at)))
-        .group_by(col(IngestionBatch.source_id))).all())
+    rows = session.execute(sa.select(DataSource, col(User.username))
+                           .outerjoin(User, col(User.id) == DataSource.user_id).order_by(col(DataSource.code))).all()
+    sources = [source for source, _ in rows]
+    usernames = {source.id: username for source, username in rows}  # whose tokens write as the source
+    # every batch figure of the page in one grouped pass over the batches
+    b = table_of(IngestionBatch).c
     since = now - timedelta(days=30)
-    recent = {sid: (received or 0, rejected or 0) for sid, received, rejected in session.execute(
-        sa.select(col(IngestionBatch.source_id), sa.func.sum(col(IngestionBatch.received)),
-                  sa.func.sum(col(IngestionBatch.rejected)))
-        .where(col(IngestionBatch.created_at) >= since).group_by(col(IngestionBatch.source_id)))}
+    last_by_feed: dict[tuple[int, str], datetime] = {}
+    last_any: dict[int, datetime] = {}
+    recent: dict[int, tuple[int, int]] = {}
+    for sid, kind, accepted_at, at, received, rejected in session.execute(
+            sa.select(b.source_id, b.kind, sa.func.max(b.created_at).filter(b.accepted > 0), sa.func.max(b.created_at),
+                      sa.func.sum(b.received).filter(b.created_at >= since),
+                      sa.func.sum(b.rejected).filter(b.created_at >= since))
+            .group_by(b.source_id, b.kind)):
+        if accepted_at is not None:
+            last_by_feed[(sid, kind)] = accepted_at
+        if sid not in last_any or at > last_any[sid]:
+            last_any[sid] = at
+        before = recent.get(sid, (0, 0))
+        recent[sid] = (before[0] + (received or 0), before[1] + (rejected or 0))
     # records by kind: the counters the ingestion merge keeps (not a count of four tables per view)
     held = {(sid, kind): n for sid, kind, n in session.execute(
         sa.select(col(SourceRecordCount.source_id), col(SourceRecordCount.kind), col(SourceRecordCount.records))
@@ -251,10 +258,6 @@ def integration_status(session: Session, actor: Actor, *, latest: int = 5) -> In
         partition_by=col(IngestionBatch.source_id), order_by=col(IngestionBatch.id).desc()).label("rn")).subquery())
     latest_rows = session.exec(select(IngestionBatch).join(ranked, ranked.c.id == IngestionBatch.id)
                                .where(ranked.c.rn <= latest).order_by(col(IngestionBatch.id).desc())).all()
-    user_ids = {s.user_id for s in sources if s.user_id is not None}
-    usernames: dict[int, str] = dict(
-        session.execute(sa.select(col(User.id), col(User.username)).where(col(User.id).in_(user_ids))).all()
-    ) if user_ids else {}
     batches: dict[int, list[IngestionBatch]] = {}
     for batch in latest_rows:
         batches.setdefault(batch.source_id, []).append(batch)
@@ -275,7 +278,7 @@ def integration_status(session: Session, actor: Actor, *, latest: int = 5) -> In
             source=source, last_push_at=last_any.get(source.id), records=counts.get(source.id, {}),
             received_30d=received, rejected_30d=rejected, fresh=fresh,
             expected=source.active and source.kind != "manual", feeds=feeds,
-            integration_user=usernames.get(source.user_id) if source.user_id is not None else None,
+            integration_user=usernames.get(source.id),
             latest_batches=batches.get(source.id, [])))
     expected = [s for s in statuses if s.expected]
     return IntegrationStatus(sources=statuses, expected=len(expected),
