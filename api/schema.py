@@ -21,6 +21,7 @@ from api.disposal.mutations import DisposalMutation
 from api.disposal.queries import DisposalQuery
 from api.disposal.subscriptions import DisposalSubscription
 from api.errors import ErrorPolicy
+from api.execution import LeafFieldsExecutor
 from api.identity.mutations import IdentityMutation
 from api.identity.queries import IdentityQuery
 from api.integration.mutations import IntegrationMutation
@@ -74,6 +75,8 @@ def build_schema(settings: Settings, *, extra_queries: tuple[type, ...] = ()) ->
         mutation=mutation,
         subscription=subscription,
         config=StrawberryConfig(auto_camel_case=True),
+        # plain leaf fields of an object read in one step, not one graphql-core field each (api/execution.py)
+        execution_context_class=LeafFieldsExecutor,
         # Factories, so each request gets fresh extension instances.
         extensions=[
             # Tokens are counted by the parser; depth, aliases, cost and the anonymous gate in one linear pass

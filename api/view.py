@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from cross_web import HTTPException
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -14,7 +18,10 @@ from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
 from api.context import Context
+from domain.db import call_in, inline_work
 from domain.identity.actor import ANONYMOUS
+from domain.identity.tokens import TokenCheck, token_actor
+from web.identity.middleware import PENDING_TOKEN, token_refusal
 
 __all__ = ["GRAPHQL_RESPONSE_JSON", "GraphQLView"]
 
@@ -32,16 +39,14 @@ class GraphQLView(GraphQL):
         self._render_ide = render_ide
 
     async def get_context(self, request: Any, response: Any) -> Context:  # type: ignore[override]
-        state = request.app.state
-        context = Context(
-            request=request,
-            response=response,
-            db=state.db,
-            settings=state.settings,
-            actor=getattr(request.state, "actor", ANONYMOUS),
-            request_id=getattr(request.state, "request_id", None),
-        )
-        request.state.graphql_context = context
+        context = getattr(request.state, "graphql_context", None)
+        if context is None:  # no bearer token checked by `_authenticate` (a cookie, or no one)
+            state = request.app.state
+            context = Context(request=request, response=response, db=state.db, settings=state.settings)
+            request.state.graphql_context = context
+        context.response = response
+        context.actor = getattr(request.state, "actor", ANONYMOUS)
+        context.request_id = getattr(request.state, "request_id", None)
         return context
 
     def decode_json(self, data: str | bytes) -> object:
@@ -72,23 +77,88 @@ class GraphQLView(GraphQL):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
-        try:
-            response = await self.run(request)
-        except HTTPException as exc:
-            status = exc.status_code
-            if request.method == "GET" and "not allowed when using GET" in exc.reason:
-                status = 405  # GraphQL over HTTP: mutations must not run over GET
-            response = Response(json.dumps({"errors": [{"message": exc.reason}]}), status_code=status,
-                                media_type="application/json")
-            if status == 405:
-                response.headers["allow"] = "POST"
-        finally:
-            context = getattr(request.state, "graphql_context", None)
-            if context is not None:
-                await context.close()
+        if _streams(request):  # subscriptions over HTTP stream from the event loop, as before
+            response = await self._respond(request)
+        else:
+            await request.body()  # read here, as it streams in (the body limit in front counts it)
+            response = await request.app.state.db.in_worker(_serve_in_thread, self, request)
         is_json = response.headers.get("content-type", "").startswith("application/json")
         if is_json and wants_graphql_response(request):
             response.headers["content-type"] = GRAPHQL_RESPONSE_JSON
             if getattr(request.state, "graphql_request_error", False) and response.status_code == 200:
                 response.status_code = 400
         await response(scope, receive, send)
+
+    async def _respond(self, request: Request) -> Response:
+        """The whole request: the bearer token the identity middleware left to us, then Strawberry's run, then the
+        request's session closed."""
+        try:
+            pending = request.scope.get("state", {}).pop(PENDING_TOKEN, None)
+            if pending is not None:
+                problem = self._authenticate(request, pending)
+                if problem is not None:
+                    return token_refusal(problem)
+            try:
+                response = await self.run(request)
+            except HTTPException as exc:
+                status = exc.status_code
+                if request.method == "GET" and "not allowed when using GET" in exc.reason:
+                    status = 405  # GraphQL over HTTP: mutations must not run over GET
+                response = Response(json.dumps({"errors": [{"message": exc.reason}]}), status_code=status,
+                                    media_type="application/json")
+                if status == 405:
+                    response.headers["allow"] = "POST"
+            return response
+        finally:
+            context = getattr(request.state, "graphql_context", None)
+            if context is not None:
+                await context.close()
+
+    def _authenticate(self, request: Request, credential: str) -> str | None:
+        """Check the bearer token in the request's own session (the first statement of its unit of work): a
+        revoked, expired or deactivated one fails here as in the identity middleware. None when the caller is in."""
+        state = request.app.state
+        context = Context(request=request, response=None, db=state.db, settings=state.settings)
+        request.state.graphql_context = context  # its session is the request's; closed with it
+        client_addr = (request.scope.get("client") or (None, 0))[0]
+        # in this worker thread (the request's one hop), on the session its reads will use
+        check = call_in(context.session(), _check_token, (credential, getattr(request.state, "request_id", None),
+                                                           client_addr), {}, "read")
+        if check.actor is None:
+            return check.problem or "unknown"
+        request.state.actor = check.actor
+        return None
+
+
+def _check_token(session: Session, credential: str, request_id: str | None, client_addr: str | None) -> TokenCheck:
+    check = token_actor(session, credential, request_id=request_id, client_addr=client_addr)
+    if check.wrote:  # last_used_at refreshed (at most once a minute): kept, whatever the request does next
+        session.commit()
+    return check
+
+
+def _streams(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "multipart/mixed" in accept or "text/event-stream" in accept
+
+
+class _ThreadLoop(threading.local):
+    """One event loop per worker thread, reused by the requests that thread serves, closed when the thread ends."""
+
+    loop: asyncio.AbstractEventLoop | None = None
+
+    def get(self) -> asyncio.AbstractEventLoop:
+        if self.loop is None or self.loop.is_closed():
+            self.loop = asyncio.new_event_loop()
+            weakref.finalize(threading.current_thread(), self.loop.close)
+        return self.loop
+
+
+_loops = _ThreadLoop()
+
+
+def _serve_in_thread(view: GraphQLView, request: Request) -> Response:
+    """A GraphQL request in this worker thread from start to end: authentication, parsing, validation, execution
+    and every database read in one unit of work (`inline_work`: the reads run here, not in yet another thread)."""
+    with inline_work():
+        return _loops.get().run_until_complete(view._respond(request))

@@ -10,6 +10,10 @@ Domain functions take a plain sync `Session`. `Database.unit_of_work(mode)` (syn
 In every mode an `IntegrityError` becomes a `Conflict` (see `conflict_from`), here and nowhere else.
 `Database.run` executes the function in a worker thread on the sync engine, so CPU-heavy steps inside a domain
 function (password hashing, feature computation, parsing) never stall the event loop.
+
+A whole request may instead run in one worker thread (`Database.in_worker`, GraphQL over HTTP does): inside
+`inline_work()` `run` and `run_in` call the function at once in the current (worker) thread, so the request pays
+one event-loop-to-thread hop instead of one per read.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Literal, TypeVar
 
 import anyio
@@ -36,6 +41,7 @@ __all__ = [
     "async_url",
     "call_in",
     "conflict_from",
+    "inline_work",
     "is_busy",
     "settled",
     "sqlite_pragmas",
@@ -62,6 +68,21 @@ SQLITE_PRAGMAS: dict[str, str | int] = {
     "foreign_keys": 1,
     "synchronous": 1,  # NORMAL
 }
+
+
+# True while the current code already runs in a worker thread for a whole request (see `inline_work`)
+_INLINE: ContextVar[bool] = ContextVar("regwatch_db_inline", default=False)
+
+
+@contextmanager
+def inline_work() -> Iterator[None]:
+    """Inside this block (in a worker thread, never on the event loop) `Database.run`/`run_in` run their function
+    at once in this thread instead of handing it to another one."""
+    token = _INLINE.set(True)
+    try:
+        yield
+    finally:
+        _INLINE.reset(token)
 
 
 class Busy(Conflict):
@@ -199,6 +220,8 @@ class Database:
 
     async def run(self, fn: Callable[..., T], *args: Any, work: Mode = "commit", **kwargs: Any) -> T:
         """Run a sync domain function in its own unit of work, in a worker thread (never on the event loop)."""
+        if _INLINE.get():
+            return self._run_now(fn, args, kwargs, work)
         return await anyio.to_thread.run_sync(
             functools.partial(self._run_now, fn, args, kwargs, work), limiter=self._threads)
 
@@ -210,8 +233,14 @@ class Database:
                      **kwargs: Any) -> T:
         """Run a sync domain function on a session the caller keeps open (GraphQL: one per request), in a
         worker thread; the caller makes sure no two calls use the session at once."""
+        if _INLINE.get():
+            return call_in(session, fn, args, kwargs, work)
         return await anyio.to_thread.run_sync(
             functools.partial(call_in, session, fn, args, kwargs, work), limiter=self._threads)
+
+    async def in_worker(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` in a worker thread of this database's pool (a whole request's work: one hop)."""
+        return await anyio.to_thread.run_sync(functools.partial(fn, *args), limiter=self._threads)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -333,22 +333,94 @@ class _Total:
 def _fetch(session: Session, window: sa.Select[Any], keys: list[_Key], reverse: bool, total: _Total,
            join: Callable[[Any], sa.Select[Any]] | None) -> list[Any]:
     count = total.column()
+    statement, params = _statement(session, window, keys, reverse, count, join)
     if join is None:
         if count is None:
-            return list(session.execute(window).scalars())
-        rows = session.execute(window.add_columns(count)).all()
+            return list(session.execute(statement, params).scalars())
+        rows = session.execute(statement, params).all()
         if rows:
             total.value = rows[0][-1]
         return [row[0] for row in rows]
-    entity = window.column_descriptions[0]["entity"]
-    page = aliased(entity, window.subquery("page"))
-    outer = join(page).order_by(*(replace(k, expr=getattr(page, str(k.attr))).ordered(reverse) for k in keys))
     if count is None:
-        return list(session.execute(outer).all())
-    rows = session.execute(outer.add_columns(count)).all()
+        return list(session.execute(statement, params).all())
+    rows = session.execute(statement, params).all()
     if rows:
         total.value = rows[0][-1]
     return [tuple(row[:-1]) for row in rows]
+
+
+def _build(window: sa.Select[Any], keys: list[_Key], reverse: bool, count: Any,
+           join: Callable[[Any], sa.Select[Any]] | None) -> sa.Select[Any]:
+    """The statement that fetches `window`: the window itself, or the page's names joined to it, with the count."""
+    if join is None:
+        return window if count is None else window.add_columns(count)
+    entity = window.column_descriptions[0]["entity"]
+    page = aliased(entity, window.subquery("page"))
+    outer = join(page).order_by(*(replace(k, expr=getattr(page, str(k.attr))).ordered(reverse) for k in keys))
+    return outer if count is None else outer.add_columns(count)
+
+
+@dataclass(frozen=True)
+class _Template:
+    """A fetch statement built once for every window of the same shape: `names` are the compiled names of the
+    window's parameters, in the order of the window's cache key (None: nothing to pass, the statement is reused as
+    it is)."""
+
+    statement: sa.Select[Any]
+    names: tuple[str, ...] | None
+
+
+_TEMPLATES: dict[Any, _Template | None] = {}  # None: this shape cannot be reused (see `_template`)
+_TEMPLATES_MAX = 512
+
+
+def _statement(session: Session, window: sa.Select[Any], keys: list[_Key], reverse: bool, count: Any,
+               join: Callable[[Any], sa.Select[Any]] | None) -> tuple[sa.Select[Any], dict[str, Any] | None]:
+    """The fetch statement for `window` and the values to run it with.
+
+    Building the statement around the window (the alias of the LIMITed subquery, the names' joins, the ORDER BY,
+    the count) and computing its cache key costs more than PostgreSQL takes to answer it. So it is built once per
+    shape of window — the window's SQLAlchemy cache key, which leaves out the values — and later windows of the
+    same shape run that statement with their own values, passed by the parameters' compiled names. A statement
+    that carries values of its own outside the window (a `join` that embeds one) is never reused."""
+    window_key = window._generate_cache_key()
+    if window_key is None:  # not cacheable (SQLAlchemy says so): built each time
+        return _build(window, keys, reverse, count, join), None
+    dialect = session.get_bind().dialect
+    shape = (dialect.name, window_key.key, join, reverse, count is not None)
+    template = _TEMPLATES.get(shape, _MISSING)
+    if template is _MISSING:
+        template = _template(dialect, window, window_key.bindparams, keys, reverse, count, join)
+        if len(_TEMPLATES) >= _TEMPLATES_MAX:
+            _TEMPLATES.clear()
+        _TEMPLATES[shape] = template
+    if template is None:
+        return _build(window, keys, reverse, count, join), None
+    assert isinstance(template, _Template)
+    if template.names is None:
+        return template.statement, None
+    values = [b.effective_value for b in window_key.bindparams]
+    return template.statement, dict(zip(template.names, values, strict=True))
+
+
+_MISSING = object()
+
+
+def _template(dialect: Any, window: sa.Select[Any], window_params: Sequence[Any], keys: list[_Key], reverse: bool,
+              count: Any, join: Callable[[Any], sa.Select[Any]] | None) -> _Template | None:
+    statement = _build(window, keys, reverse, count, join)
+    statement_key = statement._generate_cache_key()
+    if statement_key is None:
+        return None
+    own = {id(b) for b in window_params}
+    if any(id(b) not in own for b in statement_key.bindparams):
+        return None  # values of its own (e.g. a date the join compares with): built per request
+    if not window_params:
+        return _Template(statement, None)
+    compiled = statement.compile(dialect=dialect)
+    if any(b not in compiled.bind_names for b in window_params):
+        return None
+    return _Template(statement, tuple(compiled.bind_names[b] for b in window_params))
 
 
 def _keyset_window(session: Session, stmt: sa.Select[Any], keys: list[_Key], req: PageRequest, total: _Total,

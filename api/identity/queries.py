@@ -9,7 +9,7 @@ from api.identity.types import DepartmentType, UserType
 from api.ids import parse_id
 from api.pagination import Connection, build_connection, page_request
 from domain.errors import Unauthenticated
-from domain.identity import departments, users
+from domain.identity import departments, sessions, users
 
 __all__ = ["IdentityQuery", "parse_id"]  # parse_id: re-exported from api.ids while importers move
 
@@ -21,8 +21,8 @@ class IdentityQuery:
         actor = info.context.actor
         if actor.user_id is None:
             raise Unauthenticated("请先登录 (sign in first)")
-        row = await info.context.read(users.get_user, actor, actor.user_id)
-        return UserType.from_row(row.user, row.department)
+        user, department = await info.context.read(sessions.current_user, actor)
+        return UserType.from_row(user, department)
 
     @strawberry.field(description="Departments by code (部门列表); search matches code or name.")
     async def departments(self, info: Info, first: int | None = None, after: str | None = None,

@@ -24,10 +24,11 @@ from sqlmodel import Session, col, select
 
 from domain.audit.models import AuditLog
 from domain.audit.service import record_audit
+from domain.errors import NotFound
 from domain.identity.actor import ANONYMOUS, Actor
-from domain.identity.models import User
+from domain.identity.models import Department, User
 from domain.identity.passwords import hash_password, needs_rehash, verify_password
-from domain.identity.policy import require
+from domain.identity.policy import require, require_signed_in
 from domain.identity.users import actor_for_user
 from domain.types import LOCAL_TZ, utcnow
 
@@ -36,6 +37,7 @@ __all__ = [
     "LOCK_WINDOW",
     "USER_FAILURE_LIMIT",
     "LoginResult",
+    "current_user",
     "locked_until",
     "login",
     "logout",
@@ -172,3 +174,13 @@ def session_actor(session: Session, user_id: int, version: int, *, request_id: s
     if user is None:
         return None
     return actor_for_user(user, request_id=request_id, client_addr=client_addr)
+
+
+def current_user(session: Session, actor: Actor) -> tuple[User, Department | None]:
+    """The signed-in caller's own user row and department (one statement)."""
+    require_signed_in(actor)
+    row = session.exec(select(User, Department).outerjoin(Department, col(Department.id) == col(User.department_id))
+                       .where(col(User.id) == actor.user_id)).first()
+    if row is None:
+        raise NotFound(f"用户 {actor.user_id} 不存在", field="id")
+    return row[0], row[1]

@@ -26,10 +26,13 @@ from domain.identity.tokens import token_actor
 __all__ = [
     "CSRF_FIELD",
     "CSRF_HEADER",
+    "PENDING_TOKEN",
+    "TOKEN_CHECKED_BY_VIEW",
     "IdentityMiddleware",
     "end_session",
     "safe_next",
     "start_session",
+    "token_refusal",
 ]
 
 SESSION_USER, SESSION_VERSION, SESSION_AUTH_AT, SESSION_CSRF = "uid", "sv", "at", "csrf"
@@ -39,6 +42,10 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PUBLIC_PATHS = frozenset({"/login", "/healthz", "/readyz", "/favicon.ico"})
 PUBLIC_PREFIXES = ("/static/",)
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# Paths whose view checks a bearer token itself (api/view.py: GraphQL over HTTP), in the request's own unit of work;
+# the token waits in the request state under PENDING_TOKEN and the caller is anonymous until the view has read it.
+TOKEN_CHECKED_BY_VIEW = frozenset({"/graphql"})
+PENDING_TOKEN = "pending_bearer_token"
 TOKEN_PROBLEMS = {
     "unknown": "令牌无效 (invalid token)",
     "revoked": "令牌已撤销 (token revoked)",
@@ -87,6 +94,12 @@ def _problem(status: int, message: str, code: str, headers: dict[str, str] | Non
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def token_refusal(problem: str) -> Response:
+    """The 401 for a bearer token that is malformed, unknown, revoked, expired or whose user is deactivated."""
+    return _problem(401, TOKEN_PROBLEMS.get(problem, TOKEN_PROBLEMS["unknown"]), "unauthenticated",
+                    {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{problem}"'})
+
+
 class IdentityMiddleware:
     def __init__(self, app: ASGIApp, *, database: Database, session_max_age: int,
                  trust_preset_actor: bool = False) -> None:
@@ -117,7 +130,13 @@ class IdentityMiddleware:
         elif authorization:
             scheme, _, credential = authorization.partition(" ")
             problem = "malformed" if scheme.lower() != "bearer" or not credential.strip() else None
-            if problem is None:
+            if (problem is None and scope["type"] == "http" and scope["path"] in TOKEN_CHECKED_BY_VIEW
+                    and scope["method"] in ("GET", "POST")):
+                # checked by the view in the unit of work of the request itself (one worker-thread hop, one
+                # session): the token is re-read there before anything runs, and refused as here
+                state[PENDING_TOKEN] = credential
+                via = "token"
+            elif problem is None:
                 check = await self.db.run(token_actor, credential, request_id=request_id, client_addr=client_addr)
                 problem = check.problem
                 if check.actor is not None:
@@ -142,7 +161,7 @@ class IdentityMiddleware:
             if not ok:
                 await self._csrf_refused(scope, receive, send)
                 return
-        if not actor.is_authenticated and self._needs_login(scope, headers):
+        if not actor.is_authenticated and PENDING_TOKEN not in state and self._needs_login(scope, headers):
             await self._to_login(scope, headers)(scope, receive, send)
             return
         await self.app(scope, receive, send)
@@ -202,9 +221,7 @@ class IdentityMiddleware:
 
     @staticmethod
     async def _refuse_token(scope: Scope, receive: Receive, send: Send, problem: str) -> None:
-        response = _problem(401, TOKEN_PROBLEMS.get(problem, TOKEN_PROBLEMS["unknown"]), "unauthenticated",
-                            {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{problem}"'})
-        await response(scope, receive, send)
+        await token_refusal(problem)(scope, receive, send)
 
     @staticmethod
     def _needs_login(scope: Scope, headers: Headers) -> bool:
