@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from domain.errors import InvalidInput, NotFound
 from domain.identity.actor import Actor
 from domain.identity.models import Department
-from domain.identity.policy import require_signed_in, scope_to_department
+from domain.identity.policy import has_city_wide_scope, require_signed_in, scope_to_department
 from domain.integration.models import DataSource
 from domain.pagination import Page, PageRequest, select_page
 from domain.supervision.models import Complaint, CreditRecord, Entity, SupervisionAction, SupervisionItem
@@ -84,9 +84,12 @@ def _next_prefix(prefix: str) -> str | None:
     return prefix[:-1] + str(int(prefix[-1]) + 1) if prefix and prefix[-1].isdigit() else None
 
 
+_ENTITY_BY_USCC = select(Entity).where(col(Entity.uscc) == sa.bindparam("uscc", type_=sa.String()))
+
+
 def get_entity(session: Session, actor: Actor, uscc: str) -> Entity:
     require_signed_in(actor)
-    entity = session.exec(select(Entity).where(col(Entity.uscc) == uscc.strip().upper())).first()
+    entity = session.execute(_ENTITY_BY_USCC, {"uscc": uscc.strip().upper()}).scalars().first()
     if entity is None:
         raise NotFound(f"统一社会信用代码为“{uscc}”的监管对象不存在", field="uscc")
     return entity
@@ -297,7 +300,7 @@ def entity_timeline(session: Session, actor: Actor, entity_id: int, *, limit: in
     )
 
     parts: list[list[Any]] = [[], [], []]
-    for row in session.execute(_timeline_statement(actor, entity_id, limit)):
+    for row in session.execute(_timeline_statement(actor, limit), {"entity_id": entity_id}):
         parts[row.part].append(row)
     for rows in parts:  # each part newest first (a UNION ALL keeps no order of its own)
         rows.sort(key=lambda r: (r.on, r.id), reverse=True)
@@ -323,9 +326,25 @@ def entity_timeline(session: Session, actor: Actor, entity_id: int, *, limit: in
     return events[:limit]
 
 
-def _timeline_statement(actor: Actor, entity_id: int, limit: int) -> sa.CompoundSelect:
+_TIMELINES: dict[tuple[bool, int | None, int], sa.CompoundSelect] = {}
+
+
+def _timeline_statement(actor: Actor, limit: int) -> sa.CompoundSelect:
+    """The timeline's statement for this actor's department scope (built once per scope and kept: building it
+    costs more than running it); the entity is the bind parameter `entity_id`."""
+    key = (has_city_wide_scope(actor), actor.department_id, limit)
+    stmt = _TIMELINES.get(key)
+    if stmt is None:
+        if len(_TIMELINES) > 256:  # one per department at most in practice
+            _TIMELINES.clear()
+        stmt = _TIMELINES[key] = _build_timeline_statement(actor, limit)
+    return stmt
+
+
+def _build_timeline_statement(actor: Actor, limit: int) -> sa.CompoundSelect:
     """The three kinds of dated rows of one entity in one shape: part, on, id, t1..t6 (text), d1 (date), n1."""
     a, c, r = SupervisionAction, Complaint, CreditRecord
+    entity_id = sa.bindparam("entity_id", type_=sa.Integer())
 
     def null(type_: Any) -> Any:
         return sa.cast(sa.null(), type_)
@@ -334,7 +353,7 @@ def _timeline_statement(actor: Actor, entity_id: int, limit: int) -> sa.Compound
     names = ("part", "on", "id", "t1", "t2", "t3", "t4", "t5", "t6", "d1", "n1")
 
     def row(*columns: Any) -> list[Any]:
-        return [c.label(name) for c, name in zip(columns, names, strict=True)]
+        return [column.label(name) for column, name in zip(columns, names, strict=True)]
 
     actions = scope_to_department(
         sa.select(*row(sa.literal_column("0"), col(a.started_on), col(a.id), col(a.kind), col(a.result),
