@@ -312,6 +312,10 @@ class _Stage:
             # a row that would not change is left as it is: re-sending a file rewrites nothing (nor its indexes)
             changed = sa.or_(*[target.c[name].is_distinct_from(excluded[name]) for name in set_
                                if name != "updated_at"])
+            if self.backend == "sqlite" and not rebuilt:
+                narrow = _narrow_upsert(stmt, target, set_, key_columns)
+                if narrow is not None:
+                    self.connection.execute(narrow)
             stmt = stmt.on_conflict_do_update(index_elements=list(key_columns), set_=set_, where=changed)
             if counter is not None:
                 counter.execute(stmt)
@@ -424,6 +428,25 @@ class _Counter:
                 stmt = insert(counts).values(source_id=sid, kind=self.stage.kind, records=deltas[sid])
                 self.connection.execute(stmt.on_conflict_do_update(
                     index_elements=["source_id", "kind"], set_={"records": counts.c.records + stmt.excluded.records}))
+
+
+def _narrow_upsert(stmt: Any, target: sa.Table, set_: dict[str, Any], key_columns: tuple[str, ...]) -> Any:
+    """SQLite, before the full upsert: the same rows, updating only the columns no index holds, for the rows whose
+    indexed columns keep their values (most of a re-sent file). SQLite rewrites the entries of every index that
+    holds a column an UPDATE sets, whether its value changes or not; these rows then rewrite none, and the full
+    upsert after finds them unchanged and leaves them (new rows are inserted here, whole). None when the set
+    touches no indexed column, or only indexed ones."""
+    indexed = set(key_columns) | {column.name for index in target.indexes for column in index.columns}
+    indexed |= {column.name for constraint in target.constraints if isinstance(constraint, sa.UniqueConstraint)
+                for column in constraint.columns}
+    kept = [name for name in set_ if name in indexed]
+    narrow = {name: value for name, value in set_.items() if name not in indexed}
+    if not kept or not set(narrow) - {"updated_at"}:
+        return None
+    same = sa.and_(*[target.c[name].is_not_distinct_from(set_[name]) for name in kept])
+    differs = sa.or_(*[target.c[name].is_distinct_from(value) for name, value in narrow.items()
+                       if name != "updated_at"])
+    return stmt.on_conflict_do_update(index_elements=list(key_columns), set_=narrow, where=sa.and_(same, differs))
 
 
 def _deregistered_on(target: sa.Table, excluded: Any) -> Any:

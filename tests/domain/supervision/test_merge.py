@@ -142,3 +142,25 @@ def test_a_merge_that_fails_leaves_rows_counters_and_indexes_as_they_were(db, ba
     assert counters(db) == counted(db) == {("SCJG-SYS", "actions"): 1}
     with db.unit_of_work("read") as s:
         assert [b.status for b in s.exec(select(IngestionBatch).order_by(IngestionBatch.id))] == ["done", "failed"]
+
+
+def test_a_resent_batch_updates_indexed_and_other_columns_alike(db, basics):
+    """Rows whose indexed columns keep their values take SQLite's narrow update; the others the full one."""
+    run(db, source="SCJG-SYS", kind="actions",
+        records=[action(i, officers="张三", decided_on="2025-03-02") for i in range(4)])
+    run(db, source="SCJG-SYS", kind="actions", records=[
+        action(0, officers="李四", decided_on="2025-03-02"),  # a column no index holds
+        action(1, officers="张三", started_on="2025-02-01", decided_on="2025-03-02"),  # an indexed column
+        action(2, officers="王五", started_on="2025-02-02", decided_on="2025-03-02"),  # both
+        action(3, officers="张三", decided_on="2025-03-02"),  # nothing
+        action(4, officers="赵六")])  # new
+    with db.unit_of_work("read") as s:
+        rows = {a.external_id: a for a in s.exec(select(SupervisionAction))}
+        by_start = s.execute(sa.text("SELECT external_id FROM supervision_action WHERE started_on < '2025-03-01' "
+                                     "ORDER BY started_on, id")).scalars().all()
+    assert {k: (a.officers, a.started_on.isoformat()) for k, a in rows.items()} == {
+        "A-0": ("李四", "2025-03-01"), "A-1": ("张三", "2025-02-01"), "A-2": ("王五", "2025-02-02"),
+        "A-3": ("张三", "2025-03-01"), "A-4": ("赵六", "2025-03-01")}
+    assert by_start == ["A-1", "A-2"]  # the (started_on, id) index saw the change
+    assert rows["A-3"].updated_at < rows["A-0"].updated_at  # an unchanged row is left as it was
+    assert counters(db) == counted(db) == {("SCJG-SYS", "actions"): 5}
