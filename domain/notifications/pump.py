@@ -4,7 +4,6 @@ process's NOTIFY. Also runnable once as the job "notifications_deliver"."""
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 from domain.db import Database
 from domain.jobs.service import JobContext, job_handler
 from domain.notifications.bus import bus
-from domain.notifications.webhooks import CHANNEL, deliver_due, dispatch_outbox
+from domain.notifications.webhooks import CHANNEL, deliver_due, dispatch_outbox, notified_messages
 
 __all__ = ["DELIVER_JOB", "NotificationPump"]
 
@@ -21,11 +20,14 @@ DELIVER_JOB = "notifications_deliver"
 
 
 class NotificationPump:
-    def __init__(self, db: Database, *, dispatch_seconds: float = 0.5, deliver_seconds: float = 2.0) -> None:
+    def __init__(self, db: Database, *, dispatch_seconds: float = 0.5, deliver_seconds: float = 2.0,
+                 batch: int = 500) -> None:
         self.db = db
         self.dispatch_seconds = dispatch_seconds
         self.deliver_seconds = deliver_seconds
+        self.batch = batch  # outbox rows per dispatch transaction, deliveries per delivery round
         self._stop = threading.Event()
+        self._wake = threading.Event()  # set by the dispatcher when it queued deliveries, so they go out at once
         self._threads: list[threading.Thread] = []
         self.listening = threading.Event()  # set once the PostgreSQL listener is connected
 
@@ -43,22 +45,31 @@ class NotificationPump:
         thread.start()
         self._threads.append(thread)
 
+    # Both loops take a backlog (a first night's 100,000 issued warnings) a batch at a time, one short transaction
+    # each (never the backlog in memory or under one lock), and go straight on to the next batch while batches
+    # come back full; they wait their interval only once the queue is empty.
+
     def _dispatch_loop(self) -> None:
         while not self._stop.is_set():
             try:
-                if dispatch_outbox(self.db):
-                    continue  # more may be waiting
+                dispatched = len(dispatch_outbox(self.db, limit=self.batch))
+                if dispatched:
+                    self._wake.set()
+                if dispatched >= self.batch:
+                    continue  # more are waiting
             except Exception:
                 log.exception("outbox dispatch failed")
             self._stop.wait(self.dispatch_seconds)
 
     def _deliver_loop(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()
             try:
-                deliver_due(self.db)
+                if deliver_due(self.db, limit=self.batch).attempted >= self.batch:
+                    continue  # more are due
             except Exception:
                 log.exception("webhook delivery failed")
-            self._stop.wait(self.deliver_seconds)
+            self._wake.wait(self.deliver_seconds)
 
     def _listen_loop(self) -> None:
         import psycopg
@@ -72,7 +83,8 @@ class NotificationPump:
                     while not self._stop.is_set():
                         for note in conn.notifies(timeout=0.5, stop_after=100):
                             try:
-                                bus.publish(json.loads(note.payload))
+                                for message in notified_messages(note.payload):
+                                    bus.publish(message)
                             except ValueError:
                                 log.warning("unreadable notification payload on %s", CHANNEL)
             except Exception:
@@ -82,6 +94,7 @@ class NotificationPump:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
+        self._wake.set()
         for thread in self._threads:
             thread.join(timeout=timeout)
         self._threads.clear()

@@ -20,7 +20,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -36,7 +36,7 @@ from domain.identity.policy import require
 from domain.notifications.bus import bus
 from domain.notifications.models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from domain.pagination import Page, PageRequest, by_id, select_page
-from domain.types import utcnow
+from domain.types import table_of, utcnow
 
 __all__ = [
     "CHANNEL",
@@ -49,6 +49,8 @@ __all__ = [
     "delivery_body",
     "dispatch_outbox",
     "list_subscriptions",
+    "notified_messages",
+    "notify_payloads",
     "outbox_message",
     "page_deliveries",
     "sign",
@@ -269,16 +271,46 @@ def dispatch_outbox(db: Database, *, limit: int = 200, now: datetime | None = No
                         .values(dispatched_at=now))
         messages = [outbox_message(r) for r in rows]
         if postgres:
-            for message in messages:
-                text = json.dumps(message, ensure_ascii=False, default=str)
-                if len(text.encode()) > 7900:  # NOTIFY's payload limit: listeners fetch the rest by id
-                    text = json.dumps({k: message[k] for k in ("id", "kind", "warningId", "departmentId",
-                                                                "departments", "at")})
-                session.execute(sa.select(sa.func.pg_notify(CHANNEL, text)))
+            # one statement for the batch, a few NOTIFYs each carrying as many messages as fit (a JSON array):
+            # a backlog of 100,000 events goes out as batches of `limit`, each a few dozen queue entries
+            session.execute(sa.text(f"SELECT pg_notify('{CHANNEL}', p) FROM unnest(CAST(:p AS text[])) AS p"),
+                            {"p": notify_payloads(messages)})
     if not postgres:
         for message in messages:
             bus.publish(message)
     return messages
+
+
+NOTIFY_LIMIT = 7900  # bytes of one NOTIFY payload (PostgreSQL's limit is 8000)
+_SHORT = ("id", "kind", "warningId", "departmentId", "departments", "at")
+
+
+def notify_payloads(messages: list[dict[str, Any]]) -> list[str]:
+    """The messages packed into NOTIFY payloads: JSON arrays of whole messages, each payload within NOTIFY_LIMIT;
+    a message too long on its own goes as its short form (listeners fetch the rest by id)."""
+    payloads: list[str] = []
+    parts: list[str] = []
+    size = 2
+    for message in messages:
+        text = json.dumps(message, ensure_ascii=False, default=str)
+        if len(text.encode()) + 2 > NOTIFY_LIMIT:
+            text = json.dumps({k: message[k] for k in _SHORT}, default=str)
+        length = len(text.encode()) + 1
+        if parts and size + length > NOTIFY_LIMIT:
+            payloads.append("[" + ",".join(parts) + "]")
+            parts, size = [], 2
+        parts.append(text)
+        size += length
+    if parts:
+        payloads.append("[" + ",".join(parts) + "]")
+    return payloads
+
+
+def notified_messages(payload: str) -> list[dict[str, Any]]:
+    """The messages of one NOTIFY payload (an array of them, or one message from an older process)."""
+    data = json.loads(payload)
+    items = data if isinstance(data, list) else [data]
+    return [m for m in items if isinstance(m, dict)]
 
 
 # ---- delivery --------------------------------------------------------------------------------------------------
@@ -328,15 +360,16 @@ def deliver_due(db: Database, *, limit: int = 200, now: datetime | None = None,
     stats = DeliveryStats()
     jobs: list[tuple[int, str, str, str, str, bytes, int]] = []
     with db.unit_of_work() as session:
-        due = session.execute(
-            select(col(WebhookDelivery.id), col(WebhookDelivery.next_attempt_at))
-            .where(col(WebhookDelivery.status) == "pending", col(WebhookDelivery.next_attempt_at) <= now)
-            .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id)).limit(limit)).all()
-        won = [delivery_id for delivery_id, seen in due if cast("sa.CursorResult[Any]", session.execute(
-            sa.update(WebhookDelivery).where(col(WebhookDelivery.id) == delivery_id,
-                                             col(WebhookDelivery.status) == "pending",
-                                             col(WebhookDelivery.next_attempt_at) == seen)
-            .values(next_attempt_at=now + LEASE))).rowcount == 1]
+        # claim up to `limit` due deliveries in one statement: the lease moves them out of everyone's due set; on
+        # PostgreSQL SKIP LOCKED lets another process claim the next ones at the same time
+        due = (select(col(WebhookDelivery.id))
+               .where(col(WebhookDelivery.status) == "pending", col(WebhookDelivery.next_attempt_at) <= now)
+               .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id)).limit(limit))
+        if db.backend == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        table = table_of(WebhookDelivery)
+        won = list(session.execute(sa.update(table).where(table.c.id.in_(due.scalar_subquery()))
+                                   .values(next_attempt_at=now + LEASE).returning(table.c.id)).scalars())
         if won:
             deliveries = list(session.exec(select(WebhookDelivery).where(col(WebhookDelivery.id).in_(won))).all())
             subs = {x.id: x for x in session.exec(select(WebhookSubscription).where(
@@ -363,22 +396,28 @@ def deliver_due(db: Database, *, limit: int = 200, now: datetime | None = None,
         session.execute(sa.insert(WebhookAttempt), [
             {"delivery_id": job[0], "at": done_at, "status_code": code, "error": error, "duration_ms": ms}
             for job, (code, error, ms) in zip(jobs, results, strict=True)])
+        changes = []
         for job, (code, error, _ms) in zip(jobs, results, strict=True):
             attempts = job[6] + 1
             stats.attempted += 1
-            values: dict[str, Any] = {"attempts": attempts, "last_status_code": code, "last_error": error}
+            change: dict[str, Any] = {"b_id": job[0], "attempts": attempts, "last_status_code": code,
+                                      "last_error": error, "status": "pending", "delivered_at": None,
+                                      "next_attempt_at": now + LEASE}  # the lease stays on what is not retried
             if not error:
-                values.update(status="delivered", delivered_at=done_at)
+                change.update(status="delivered", delivered_at=done_at)
                 stats.delivered += 1
             elif attempts >= MAX_ATTEMPTS:
-                values.update(status="dead")
+                change.update(status="dead")
                 stats.dead += 1
                 stats.errors.append(error)
             else:
-                values.update(next_attempt_at=done_at + backoff(attempts))
+                change.update(next_attempt_at=done_at + backoff(attempts))
                 stats.failed += 1
                 stats.errors.append(error)
-            session.execute(sa.update(WebhookDelivery).where(col(WebhookDelivery.id) == job[0]).values(**values))
+            changes.append(change)
+        table = table_of(WebhookDelivery)
+        session.execute(sa.update(table).where(table.c.id == sa.bindparam("b_id"))
+                        .values({k: sa.bindparam(k) for k in changes[0] if k != "b_id"}), changes)
     return stats
 
 

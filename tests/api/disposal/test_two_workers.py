@@ -39,7 +39,7 @@ def workers(db, database_url, work_dir):
                                "--host", "127.0.0.1", "--port", str(p), "--log-level", "warning"],
                               cwd=ROOT, env=env) for p in ports]
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # importing the app takes ~25 s each on a loaded 2-core machine
         for p in ports:
             while True:
                 try:
