@@ -79,13 +79,8 @@ def audit_choices(session: Session, actor: Actor) -> tuple[list[str], list[str]]
     Each is a loose index scan — the next value above the last one, by its index (ix_audit_log_action,
     ix_audit_log_object) — so it costs one index probe per distinct value, not a read of the whole trail."""
     require(actor, "audit.read")
-    actions = _distinct_values(col(AuditLog.action), "audit_actions")
-    types = _distinct_values(col(AuditLog.object_type), "audit_object_types")
-    both = sa.union_all(sa.select(sa.literal_column("0").label("kind"), actions.c.value),
-                        sa.select(sa.literal_column("1"), types.c.value)).subquery()
     out: tuple[list[str], list[str]] = ([], [])
-    for kind, value in session.execute(sa.select(both.c.kind, both.c.value).where(both.c.value.is_not(None))
-                                       .order_by(both.c.kind, both.c.value)):
+    for kind, value in session.execute(_CHOICES):
         out[kind].append(value)
     return out
 
@@ -95,3 +90,14 @@ def _distinct_values(column: Any, name: str) -> sa.CTE:
     values = sa.select(sa.func.min(column).label("value")).cte(name, recursive=True)
     following = sa.select(sa.func.min(column)).where(column > values.c.value).scalar_subquery()
     return values.union_all(sa.select(following).where(values.c.value.is_not(None)))
+
+
+def _choices_statement() -> sa.Select:
+    actions = _distinct_values(col(AuditLog.action), "audit_actions")
+    types = _distinct_values(col(AuditLog.object_type), "audit_object_types")
+    both = sa.union_all(sa.select(sa.literal_column("0").label("kind"), actions.c.value),
+                        sa.select(sa.literal_column("1"), types.c.value)).subquery()
+    return sa.select(both.c.kind, both.c.value).where(both.c.value.is_not(None)).order_by(both.c.kind, both.c.value)
+
+
+_CHOICES = _choices_statement()  # built once

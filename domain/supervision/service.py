@@ -196,13 +196,16 @@ def _named_items(page: Any) -> sa.Select:
             .join(Department, col(Department.id) == page.department_id))
 
 
+_ITEM_DEPARTMENTS = (sa.select(col(Department.code), col(Department.name))
+                     .where(col(Department.id).in_(sa.select(col(SupervisionItem.department_id))))
+                     .order_by(col(Department.code)))
+
+
 def item_departments(session: Session, actor: Actor) -> list[tuple[str, str]]:
-    """The departments that own at least one item (code, name), for the catalogue's filter."""
+    """The departments that own at least one item (code, name), for the catalogue's filter (a statement built
+    once)."""
     require_signed_in(actor)
-    return [(code, name) for code, name in session.execute(
-        sa.select(col(Department.code), col(Department.name))
-        .where(col(Department.id).in_(sa.select(col(SupervisionItem.department_id))))
-        .order_by(col(Department.code)))]
+    return [(code, name) for code, name in session.execute(_ITEM_DEPARTMENTS)]
 
 
 def actions_for_entities(session: Session, actor: Actor, entity_ids: Sequence[int], *, offset: int = 0,
