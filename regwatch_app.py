@@ -99,7 +99,7 @@ def _schedule_half_year_report(db: Database, settings: Settings) -> None:
 
 
 def create_app(settings: Settings | None = None, *, run_jobs: bool = True, database: Database | None = None,
-               schema: Any = None, trust_preset_actor: bool = False) -> Starlette:
+               schema: Any = None) -> Starlette:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     db = database or Database(settings.database_url)
@@ -153,8 +153,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, datab
         Middleware(SchemaGuardMiddleware, database=db),
         Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie=SESSION_COOKIE,
                    max_age=settings.session_max_age, same_site="lax", https_only=settings.is_prod),
-        Middleware(IdentityMiddleware, database=db, session_max_age=settings.session_max_age,
-                   trust_preset_actor=trust_preset_actor),
+        Middleware(IdentityMiddleware, database=db, session_max_age=settings.session_max_age),
         # Control characters in the path, query or form fields, over-long searches: a 400 naming the field.
         Middleware(InputGuardMiddleware, respond=platform_views.error_page),
     ]

@@ -101,13 +101,10 @@ def token_refusal(problem: str) -> Response:
 
 
 class IdentityMiddleware:
-    def __init__(self, app: ASGIApp, *, database: Database, session_max_age: int,
-                 trust_preset_actor: bool = False) -> None:
+    def __init__(self, app: ASGIApp, *, database: Database, session_max_age: int) -> None:
         self.app = app
         self.db = database
         self.max_age = session_max_age
-        # Only an app built for tests that wrap it with a chosen actor turns this on; production never does.
-        self.trust_preset_actor = trust_preset_actor
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or scope["path"].startswith(PUBLIC_PREFIXES) \
@@ -123,11 +120,7 @@ class IdentityMiddleware:
         authorization = headers.get("authorization")
         via = "anonymous"
         actor: Actor = ANONYMOUS.with_request(request_id, client_addr)
-        preset = state.get("actor") if self.trust_preset_actor else None
-        if isinstance(preset, Actor) and preset.is_authenticated:
-            actor, via = preset, "preset"
-            state.setdefault("csrf_token", session.setdefault(SESSION_CSRF, secrets.token_urlsafe(32)))
-        elif authorization:
+        if authorization:
             scheme, _, credential = authorization.partition(" ")
             problem = "malformed" if scheme.lower() != "bearer" or not credential.strip() else None
             if (problem is None and scope["type"] == "http" and scope["path"] in TOKEN_CHECKED_BY_VIEW
@@ -156,7 +149,7 @@ class IdentityMiddleware:
             await self.app(scope, receive, send)
             return
         method = scope["method"]
-        if via not in ("token", "preset") and method in UNSAFE_METHODS and self._needs_csrf(scope, via):
+        if via != "token" and method in UNSAFE_METHODS and self._needs_csrf(scope, via):
             ok, receive = await self._csrf_ok(scope, receive, headers, session.get(SESSION_CSRF))
             if not ok:
                 await self._csrf_refused(scope, receive, send)

@@ -33,7 +33,7 @@ async def test_supervision_analysis(client, city):
 
 
 async def test_handler_sees_only_their_department(client, acting, city):
-    acting.actor = Actor(user_id=None, username="system", roles=frozenset({"handler"}), department_id=city["b"])
+    acting.actor = Actor(user_id=None, username="handler-b", roles=frozenset({"handler"}), department_id=city["b"])
     data = (await gql(client, ANALYSIS, p="2026H1"))["data"]["supervisionAnalysis"]
     assert [d["departmentCode"] for d in data["departments"]] == ["SZ-B"] and data["complaints"] == 0
     body = await gql(client, ANALYSIS, p="2026H1", d="SZ-A")
@@ -88,7 +88,7 @@ async def test_generate_report_as_a_job(client, acting, db, city):
     assert reports[0]["period"] == "2026H1"
     response = await client.get(reports[0]["docxUrl"])
     assert response.status_code == 200 and response.content[:2] == b"PK"
-    acting.actor = Actor(user_id=None, username="system", roles=frozenset({"viewer"}))
+    acting.actor = Actor(user_id=None, username="viewer-wu", roles=frozenset({"viewer"}))
     refused = await gql(client, 'mutation { generateAnalysisReport(period: "2026H1") { '
                                 'job { id } errors { code } } }')
     assert refused["data"]["generateAnalysisReport"]["errors"][0]["code"] == "forbidden"

@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 from sqlmodel import Session, select
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from domain.identity.actor import Actor
 from domain.risk.models import ModelAlias, ModelAliasHistory, ModelVersion, RiskRule, RiskScore, ScoringRun
@@ -25,7 +24,6 @@ __all__ = [
     "FEATURES",
     "HANDLER",
     "VIEWER",
-    "ActAs",
     "add_alias",
     "add_entity",
     "add_rule",
@@ -45,22 +43,6 @@ HANDLER = Actor(user_id=9003, username="handler-zhao", roles=frozenset({"handler
 
 FEATURES = ["inspections_365d", "failed_inspections_365d", "penalties_365d", "complaints_90d",
             "days_since_last_inspection", "abnormal_operation"]
-
-
-class ActAs:
-    """Wraps the ASGI app so every request acts as `actor` (the sign-in feature decides this in production)."""
-
-    def __init__(self, app: ASGIApp, actor: Actor) -> None:
-        self.app = app
-        self.actor = actor
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.app, name)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            scope.setdefault("state", {})["actor"] = self.actor
-        await self.app(scope, receive, send)
 
 
 @cache

@@ -1,3 +1,3 @@
-"""GraphQL tests act as a chosen actor (the risk API tests' fixtures)."""
+"""GraphQL tests act as real users signed in (tests/acting.py); the city chooses the analyst."""
 
 from tests.acting import acting, app, client  # noqa: F401  (fixtures)

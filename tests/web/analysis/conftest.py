@@ -1,26 +1,17 @@
-"""Requests act as a chosen actor (`acting.actor = ...`), on the hand-built city of tests/domain/analysis
-(the shared fixtures of tests/acting.py, under the names these tests use)."""
+"""Requests act as real users (`acting.actor = ...` switches who; tests/acting.py), on the hand-built city of
+tests/domain/analysis."""
 
 from __future__ import annotations
 
 import pytest
 
-from domain.identity.actor import Actor
 from tests.acting import ANALYSIS_ANALYST as ANALYST
-from tests.acting import analysis_acting, analysis_city, analysis_client, app  # noqa: F401  (fixtures)
-
-VIEWER = Actor(user_id=None, username="system", roles=frozenset({"viewer"}))
-__all__ = ["ANALYST", "VIEWER"]
+from tests.acting import Acting, analysis_city, app, client  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
-def acting(analysis_acting):  # noqa: F811  (the shared fixture, under this name)
-    return analysis_acting
-
-
-@pytest.fixture
-def client(analysis_client):  # noqa: F811  (the shared fixture, under this name)
-    return analysis_client
+def acting() -> Acting:
+    return Acting(ANALYST)
 
 
 @pytest.fixture

@@ -1,3 +1,3 @@
-"""The warning pages are tested as a chosen actor, with the risk API tests' fixtures."""
+"""The warning pages are tested as real users signed in through the login form (tests/acting.py)."""
 
 from tests.acting import acting, app, client  # noqa: F401  (fixtures)
