@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -11,7 +12,8 @@ from starlette.routing import Route
 
 from domain.errors import NotFound
 from domain.identity import departments as depts
-from domain.identity.models import DEPARTMENT_LEVELS
+from domain.identity.actor import Actor
+from domain.identity.models import DEPARTMENT_LEVELS, Department
 from domain.identity.policy import can, require
 from web.common import actor_of, back_to, page_window, pager, read, redirect_after_post, run
 from web.forms import opt_int, validate_or_save
@@ -29,7 +31,7 @@ async def department_list(request: Request) -> Response:
     active = {"active": True, "inactive": False}.get(status)
     page = await read(request, depts.list_departments, window, search=q, active=active)
     return render(request, "identity/departments.html", {
-        "page": page, "pager": pager(request, number, page.total, target="#results"), "q": q, "status": status,
+        "page": page, "pager": pager(request, number, page.total or 0, target="#results"), "q": q, "status": status,
         "levels": DEPARTMENT_LEVELS, "can_manage": can(actor_of(request), "departments.manage"),
         "active": "departments", "page_title": "部门管理"}, block="results")
 
@@ -41,10 +43,19 @@ def department_input(form: FormData) -> depts.DepartmentInput:
                                  parent_id=opt_int(form.get("parent_id")))
 
 
-async def _department_form(request: Request, *, dept_id: int | None, values: dict[str, Any],
+def _form_data(session: Session, actor: Actor, dept_id: int | None) -> tuple[Department | None, list[Department]]:
+    """The department being edited (None for a new one) and the parent choices, in one unit of work."""
+    dept = depts.get_department(session, actor, dept_id) if dept_id is not None else None
+    return dept, depts.department_choices(session, actor)
+
+
+async def _department_form(request: Request, *, dept_id: int | None, values: dict[str, Any] | None,
                            errors: dict[str, str]) -> Response:
-    dept = await read(request, depts.get_department, dept_id) if dept_id is not None else None
-    choices = await read(request, depts.department_choices)
+    """The new-department form, or the edit page of `dept_id` (with `values` None: as stored)."""
+    dept, choices = await read(request, _form_data, dept_id)
+    if values is None:
+        assert dept is not None
+        values = {k: getattr(dept, k) for k in ("code", "name", "level", "region_code", "parent_id")}
     return render(request, "identity/department_form.html", {
         "dept": dept, "values": values, "errors": errors, "levels": DEPARTMENT_LEVELS,
         "parent_choices": [(d.id, f"{d.code} {d.name}") for d in choices if dept is None or d.id != dept.id],
@@ -68,9 +79,7 @@ async def department_create(request: Request) -> Response:
 
 async def department_edit(request: Request) -> Response:
     require(actor_of(request), "departments.manage")
-    dept = await read(request, depts.get_department, request.path_params["id"])
-    values = {k: getattr(dept, k) for k in ("code", "name", "level", "region_code", "parent_id")}
-    return await _department_form(request, dept_id=dept.id, values=values, errors={})
+    return await _department_form(request, dept_id=request.path_params["id"], values=None, errors={})
 
 
 async def department_update(request: Request) -> Response:

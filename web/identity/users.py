@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -13,9 +14,11 @@ from starlette.routing import Route
 from domain.errors import Conflict, InvalidInput
 from domain.identity import departments as depts
 from domain.identity import sessions, users
-from domain.identity.actor import ROLES
+from domain.identity.actor import ROLES, Actor
+from domain.identity.models import Department
 from domain.identity.passwords import MIN_LENGTH
 from domain.identity.policy import ROLE_LABELS, require
+from domain.pagination import Page, PageRequest
 from web.common import actor_of, back_to, page_window, pager, read, redirect_after_post, run
 from web.forms import field_errors, opt_int, validate_or_save
 from web.identity.departments import activate_action
@@ -27,17 +30,23 @@ LIST = "/admin/users"
 KINDS = {"staff": False, "integration": True}  # ?kind= -> list_users(integration=...)
 
 
+def _list_data(session: Session, actor: Actor, window: PageRequest,
+               **filters: Any) -> tuple[Page[users.UserRow], list[Department]]:
+    """The page of users and the department filter's choices, in one unit of work."""
+    return users.list_users(session, actor, window, **filters), depts.department_choices(session, actor)
+
+
 async def user_list(request: Request) -> Response:
     params = request.query_params
     q, role, status = params.get("q", ""), params.get("role", ""), params.get("status", "")
     kind = params.get("kind", "staff") if params.get("kind") in KINDS else "staff"
     department_id = opt_int(params.get("department"))
     number, window = page_window(request)
-    page = await read(request, users.list_users, window, search=q, role=role or None, department_id=department_id,
-                      active={"active": True, "inactive": False}.get(status), integration=KINDS[kind])
-    choices = await read(request, depts.department_choices)
+    page, choices = await read(request, _list_data, window, search=q, role=role or None,
+                               department_id=department_id, active={"active": True, "inactive": False}.get(status),
+                               integration=KINDS[kind])
     return render(request, "identity/users.html", {
-        "page": page, "pager": pager(request, number, page.total, target="#results"), "kind": kind,
+        "page": page, "pager": pager(request, number, page.total or 0, target="#results"), "kind": kind,
         "q": q, "role": role, "status": status, "department_id": department_id, "departments": choices,
         "roles": ROLES, "role_labels": ROLE_LABELS, "active": "users", "page_title": "用户管理"}, block="results")
 
@@ -49,15 +58,20 @@ def user_input(form: FormData) -> users.UserInput:
                            roles=[str(r) for r in form.getlist("roles")])
 
 
+def _form_data(session: Session, actor: Actor, user_id: int | None) -> tuple[users.UserRow | None, list[Department]]:
+    """The user being edited (None for a new one) and the department choices, in one unit of work."""
+    row = users.get_user(session, actor, user_id) if user_id is not None else None
+    return row, depts.department_choices(session, actor)
+
+
 async def _user_form(request: Request, *, user_id: int | None, values: dict[str, Any] | None,
                      errors: dict[str, str]) -> Response:
     """The new-user form, or the edit page of `user_id` (with `values` None: as stored)."""
-    row = await read(request, users.get_user, user_id) if user_id is not None else None
+    row, choices = await read(request, _form_data, user_id)
     if values is None:
         assert row is not None
         values = {"username": row.user.username, "display_name": row.user.display_name,
                   "department_id": row.user.department_id, "roles": list(row.user.roles or [])}
-    choices = await read(request, depts.department_choices)
     return render(request, "identity/user_form.html", {
         "user": row.user if row else None, "locked_until": row.locked_until if row else None,
         "integration": row.is_integration_account if row else False,
@@ -131,9 +145,14 @@ async def user_reset_password(request: Request) -> Response:
     return redirect_after_post(request, LIST, message=f"已重置用户 {user.username} 的密码，其现有登录已失效。")
 
 
+def _unlock(session: Session, actor: Actor, user_id: int) -> users.UserRow:
+    row = users.get_user(session, actor, user_id)
+    sessions.unlock_login(session, actor, row.user.username)
+    return row
+
+
 async def user_unlock(request: Request) -> Response:
-    row = await read(request, users.get_user, request.path_params["id"])
-    await run(request, sessions.unlock_login, row.user.username)
+    row = await run(request, _unlock, request.path_params["id"])
     return redirect_after_post(request, back_to(request, LIST), message=f"已解除用户 {row.user.username} 的登录锁定。")
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from domain.identity.actor import Actor
 from domain.jobs import service as jobs
+from domain.jobs.models import Job, JobSchedule
 from domain.jobs.schedule import list_schedules
 from web.common import read
 from web.jobs.results import result_rows
@@ -15,9 +18,13 @@ from web.templating import render
 __all__ = ["routes"]
 
 
+def _list_data(session: Session, actor: Actor) -> tuple[list[Job], list[JobSchedule]]:
+    """The recent jobs and the timetables, in one unit of work."""
+    return jobs.list_jobs(session, actor), list_schedules(session)
+
+
 async def job_list(request: Request) -> Response:
-    rows = await read(request, jobs.list_jobs)
-    schedules = await request.app.state.db.run(list_schedules, work="read")
+    rows, schedules = await read(request, _list_data)
     return render(request, "jobs/jobs.html", {"jobs": rows, "schedules": schedules, "active": "jobs",
                                               "page_title": "后台任务"}, block="job_table")
 
