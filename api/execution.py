@@ -47,8 +47,9 @@ class LeafFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         key = (parent_type.name, id(grouped_field_set))
         found = plans.get(key)
         if found is None:
-            found = (grouped_field_set, _plan(parent_type, grouped_field_set) if not self.middleware_manager
-                     else _NOT_PLAIN)
+            middleware = self.middleware_manager  # Strawberry always passes one: empty unless a `resolve` hook
+            wrapped = middleware is not None and bool(middleware.middlewares)
+            found = (grouped_field_set, _NOT_PLAIN if wrapped else _plan(parent_type, grouped_field_set))
             plans[key] = found
         plan = found[1]
         return None if plan is _NOT_PLAIN else plan

@@ -141,7 +141,9 @@ def _plain(value: Any) -> Any:
 
 def encode_cursor(position: Position | Sequence[Any]) -> str:
     """An opaque cursor for an offset or a row's order key values."""
-    if isinstance(position, int) and not isinstance(position, bool):
+    if isinstance(position, bool) or not isinstance(position, int | Sequence):
+        raise TypeError(f"a cursor is an offset or a row's key values, not {position!r}")
+    if isinstance(position, int):
         text = f"{_OFFSET_PREFIX}{position}"
     else:
         text = _KEYSET_PREFIX + json.dumps([_plain(v) for v in position], ensure_ascii=False, separators=(",", ":"))
