@@ -95,7 +95,7 @@ def test_a_reused_list_statement_answers_with_the_windows_own_values(db, session
     first = page("SZ-SCJG")
     templates = dict(pagination._TEMPLATES)
     second = page("SZ-YJGL")
-    assert pagination._TEMPLATES == templates and any(t is not None for t in templates.values())  # reused
+    assert templates == pagination._TEMPLATES and any(t is not None for t in templates.values())  # reused
     assert first == fresh["SZ-SCJG"] and second == fresh["SZ-YJGL"] and first[0] != second[0]
     assert second[1] == 4 and first[1] == 6
     # the next page by keyset cursor (another shape: the seek predicate), first built, then reused
