@@ -169,3 +169,34 @@ async def test_the_warnings_page_costs_the_same_whatever_its_length(client, db, 
         page = await client.get("/warnings", headers=HTML)
     assert all(code in page.text for code in first + more) and "共 4 条" in page.text
     assert four.count == one.count
+
+
+def test_the_pages_rows_are_the_rows_list_warnings_gives(db, city):
+    """The page reads its rows with one joined statement (domain/warnings/list_page.py); they are list_warnings'."""
+    from domain.pagination import PageRequest
+    from domain.warnings.list_page import warnings_page
+    from domain.warnings.service import WarningFilter, add_warning_event, issue_warning, list_warnings
+
+    with db.unit_of_work() as s:
+        warnings = [issue_warning(s, city.analyst, entity_id=e.id, level=level, reasons=["r"],
+                                  department_id=city.health.id if i % 2 else None)
+                    for i, (e, level) in enumerate(zip(city.entities[:5], ("red", "orange", "yellow", "red", "blue"),
+                                                       strict=True))]
+        s.flush()
+        add_warning_event(s, city.handler, warnings[1], "comment", comment="已电话联系")  # a later last event
+
+    def key(row):
+        event = row.last_event
+        return (row.warning.code, row.entity_uscc, row.entity_name, row.department_name, row.department_code,
+                row.overdue, event and (event.id, event.kind, event.actor_name, event.at))
+
+    for actor in (city.analyst, city.handler):
+        for f in (WarningFilter(), WarningFilter(level="red"), WarningFilter(department_id=city.health.id)):
+            for req in (PageRequest(first=2), PageRequest(first=2, after=1), PageRequest(first=10)):
+                with db.unit_of_work("read") as s:
+                    expected, got = list_warnings(s, actor, req, f), warnings_page(s, actor, req, f)
+                assert [key(r) for r in got.items] == [key(r) for r in expected.items]
+                assert (got.total, got.has_next, got.has_previous) == (
+                    expected.total, expected.has_next, expected.has_previous)
+    with db.unit_of_work("read") as s:
+        assert warnings_page(s, city.analyst, PageRequest(first=10)).items[0].last_event is not None
