@@ -47,19 +47,25 @@ def build(url: str, entities: int, warnings: int, seed: int = 2026) -> None:
                              "risk_score", "industry", "app_user"])
     t = md.tables
     with engine.begin() as conn:
-        divisions = [r[0] for r in conn.execute(sa.select(t["industry"].c.code).where(
-            t["industry"].c.level == "division"))]
+        sections = dict(conn.execute(sa.select(t["industry"].c.code, t["industry"].c.parent_code).where(
+            t["industry"].c.level == "division")).all())
+        divisions = list(sections)
         conn.execute(t["department"].insert(), [
             {"code": f"SZ-D{i:02d}", "name": f"苏州市第{i}监管部门", "level": "city" if i < 20 else "district",
              "region_code": "320500", "active": True, "created_at": datetime.now(UTC)} for i in range(30)])
         dept_ids = [r[0] for r in conn.execute(sa.select(t["department"].c.id))]
         now = datetime.now(UTC)
         chunk = 50_000
+        places: list[tuple[str, str]] = []  # (industry_code, region_code) of entity i + 1
         for start in range(0, entities, chunk):
-            conn.execute(t["entity"].insert(), [
-                {"uscc": _uscc(i), "name": f"苏州测试企业{i}有限公司", "entity_type": "company",
-                 "industry_code": rng.choice(divisions), "region_code": rng.choice(DISTRICTS), "status": "active",
-                 "updated_at": now} for i in range(start, min(entities, start + chunk))])
+            batch = []
+            for i in range(start, min(entities, start + chunk)):
+                industry, region = rng.choice(divisions), rng.choice(DISTRICTS)
+                places.append((industry, region))
+                batch.append({"uscc": _uscc(i), "name": f"苏州测试企业{i}有限公司", "entity_type": "company",
+                              "industry_code": industry, "region_code": region, "status": "active",
+                              "updated_at": now})
+            conn.execute(t["entity"].insert(), batch)
         version = conn.execute(t["model_version"].insert().values(
             model_name="entity_risk", version=1, status="ready", features=[], params={}, train_from=date(2025, 1, 1),
             train_to=date(2026, 1, 1), validation_cutoff=date(2026, 6, 1),
@@ -92,7 +98,12 @@ def build(url: str, entities: int, warnings: int, seed: int = 2026) -> None:
                          "dispatched_at": dispatched, "receipt_due_at": dispatched + timedelta(days=1),
                          "disposal_due_at": dispatched + timedelta(days=rng.choice((3, 7, 15, 30))),
                          "received_at": received, "closed_at": closed, "created_by_name": "bench",
-                         "created_at": dispatched, "updated_at": dispatched, "row_version": 1})
+                         "created_at": dispatched, "updated_at": dispatched, "row_version": 1,
+                         # what issue and the disposal steps record (migration 0015)
+                         "region_code": places[entity_id - 1][1], "industry_code": places[entity_id - 1][0],
+                         "industry_section": sections[places[entity_id - 1][0]],
+                         "receipt_seconds": (received - dispatched).total_seconds() if received else None,
+                         "closure_seconds": (closed - dispatched).total_seconds() if closed else None})
         for start in range(0, len(rows), chunk):
             conn.execute(t["risk_warning"].insert(), rows[start:start + chunk])
         ids = [(r[0], r[1], r[2]) for r in conn.execute(sa.select(

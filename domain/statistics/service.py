@@ -13,6 +13,7 @@ A handler sees their own department's figures; analysts, viewers and admins see 
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -121,25 +122,33 @@ def _default_period() -> str:
     return f"{today.year}"
 
 
-def _industry_condition(industry: str) -> Any:
-    if industry.isalpha():  # a section: the entity's division belongs to it, or the section itself is stored
+def _entity_industry_condition(industry: str) -> Any:
+    """The entity's industry now (clues are counted by their entity): a section's divisions or the section."""
+    if industry.isalpha():
         divisions = sa.select(col(Industry.code)).where(col(Industry.parent_code) == industry)
         return sa.or_(E.industry_code == industry, E.industry_code.in_(divisions))
     return E.industry_code == industry
 
 
+def _industry_condition(industry: str) -> Any:
+    """The warning's industry as issued: a section letter matches the stored section (its divisions rolled up), a
+    division its code (within its section, so the section index serves both)."""
+    if industry.isalpha():
+        return W.industry_section == industry
+    section = sa.select(col(Industry.parent_code)).where(col(Industry.code) == industry).scalar_subquery()
+    return sa.and_(W.industry_section == section, W.industry_code == industry)
+
+
 def _scope(f: StatsFilter) -> list[Any]:
-    """The department, district and industry filters, without the period."""
+    """The department, district and industry filters, without the period (the district and industry the entity
+    had when the warning was issued, kept on the warning)."""
     cond: list[Any] = []
     if f.department_id is not None:
         cond.append(W.department_id == f.department_id)
-    entity_cond = []
     if f.region_code:
-        entity_cond.append(E.region_code == f.region_code)
+        cond.append(W.region_code == f.region_code)
     if f.industry:
-        entity_cond.append(_industry_condition(f.industry))
-    if entity_cond:
-        cond.append(W.entity_id.in_(sa.select(E.id).where(*entity_cond)))
+        cond.append(_industry_condition(f.industry))
     return cond
 
 
@@ -180,38 +189,24 @@ def _measures(now: datetime) -> list[Any]:
             _n(sa.and_(live, overdue_condition(now))), _n(W.status == "dismissed")]
 
 
-def _group_column(group_by: str) -> tuple[Any, bool]:
-    """The column a grouping reads, and whether it needs the entity joined."""
-    if group_by == "level":
-        return W.level, False
-    if group_by == "status":
-        return W.status, False
-    if group_by == "department":
-        return W.department_id, False
-    if group_by == "source":
-        return W.source, False
-    if group_by == "district":
-        return E.region_code, True
-    if group_by == "industry":
-        return E.industry_code, True
-    raise InvalidInput(f"分组“{group_by}”不存在，可选：" + "、".join(f"{k}（{v}）" for k, v in GROUP_BY.items()),
-                       field="group_by", code="unknown_group")
+def _group_column(group_by: str) -> Any:
+    """The warning column a grouping reads."""
+    columns = {"level": W.level, "status": W.status, "department": W.department_id, "source": W.source,
+               "district": W.region_code, "industry": W.industry_section}
+    if group_by not in columns:
+        raise InvalidInput(f"分组“{group_by}”不存在，可选：" + "、".join(f"{k}（{v}）" for k, v in GROUP_BY.items()),
+                           field="group_by", code="unknown_group")
+    return columns[group_by]
 
 
 def warning_groups(session: Session, actor: Actor, f: StatsFilter, group_by: str, *,
                    now: datetime | None = None) -> list[Group]:
     """Warnings of the period grouped by one dimension, with their disposal and overdue counts (one statement)."""
     require(actor, "statistics.read")
-    column, needs_entity = _group_column(group_by)
+    column = _group_column(group_by)
     now = now or utcnow()
-    table: Any = Warning.__table__  # type: ignore[attr-defined]
-    if needs_entity:
-        table = table.join(Entity.__table__, E.id == W.entity_id)  # type: ignore[attr-defined]
-    rows = session.execute(sa.select(column, *_measures(now)).select_from(table).where(*_where(f))
-                           .group_by(column)).all()
+    rows = session.execute(sa.select(column, *_measures(now)).where(*_where(f)).group_by(column)).all()
     counts: dict[Any, list[int]] = {key: [int(v) for v in values] for key, *values in rows}
-    if group_by == "industry":  # divisions roll up to their section letter
-        counts = _roll_up_sections(session, counts)
     labels = _labels(session, group_by, counts.keys())
     groups = [Group(_key(key), labels.get(key, "未填写" if key is None else str(key)), *values)
               for key, values in counts.items()]
@@ -220,23 +215,6 @@ def warning_groups(session: Session, actor: Actor, f: StatsFilter, group_by: str
 
 def _key(key: Any) -> str:
     return "" if key is None else str(key)
-
-
-def _roll_up_sections(session: Session, counts: dict[Any, list[int]]) -> dict[Any, list[int]]:
-    parents: dict[Any, Any] = dict(session.execute(sa.select(col(Industry.code), col(Industry.parent_code))
-                                   .where(col(Industry.code).in_([k for k in counts if k]))).all())
-    out: dict[Any, list[int]] = {}
-    for key, values in counts.items():
-        if key is None or str(key).isalpha():
-            section = key
-        elif str(key)[0].isalpha():  # a stored "C13"
-            section = str(key)[0]
-        else:
-            section = parents.get(key, key)
-        acc = out.setdefault(section, [0] * len(values))
-        for i, v in enumerate(values):
-            acc[i] += v
-    return out
 
 
 def _labels(session: Session, group_by: str, keys: Iterable[Any]) -> dict[Any, str]:
@@ -357,7 +335,7 @@ def clue_volume(session: Session, actor: Actor, f: StatsFilter) -> list[Group]:
     if f.region_code:
         entity_cond.append(E.region_code == f.region_code)
     if f.industry:
-        entity_cond.append(_industry_condition(f.industry))
+        entity_cond.append(_entity_industry_condition(f.industry))
     if entity_cond:
         cond.append(c.entity_id.in_(sa.select(E.id).where(*entity_cond)))
     rows = session.execute(sa.select(c.source, _n(c.status != "duplicate"), _n(c.status == "duplicate"),
@@ -389,68 +367,60 @@ class DepartmentDisposal(DisposalRates):
     rank: int = 0
 
 
-def _median_by(session: Session, key: Any, seconds: Any, cond: list[Any]) -> dict[int, float]:
-    if session.get_bind().dialect.name == "postgresql":
-        med = sa.func.percentile_cont(0.5).within_group(seconds)
-        rows = session.execute(sa.select(key, med).where(*cond).group_by(key))
-        return {k: float(v) for k, v in rows if v is not None}
-    # SQLite has no percentile: number each group's values in order and average the middle one or two
-    ranked = sa.select(key.label("k"), seconds.label("v"),
-                       sa.func.row_number().over(partition_by=key, order_by=seconds).label("rn"),
-                       sa.func.count().over(partition_by=key).label("n")).where(*cond).subquery()
-    middle = sa.select(ranked.c.k, sa.func.avg(ranked.c.v)).where(
-        ranked.c.rn.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])).group_by(ranked.c.k)
-    return {k: float(v) for k, v in session.execute(middle) if v is not None}
-
-
-def _seconds(session: Session, later: Any, earlier: Any) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return sa.extract("epoch", later - earlier)
-    return (sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400.0
+def _median_of_list(text: str | None) -> float | None:
+    """The median of SQLite's group_concat of a column (NULLs already left out by it)."""
+    return statistics.median(float(v) for v in text.split(",")) if text else None
 
 
 def disposal_ranking(session: Session, actor: Actor, f: StatsFilter, *,
                      now: datetime | None = None) -> list[DepartmentDisposal]:
     """Per responsible department: warnings, 处理率, 超期率, median time to receipt and to closure, returns (退单)
-    requested and rejected, extensions asked and granted, urges (督办) — ranked by 处理率, then fewer overdue."""
+    requested and rejected, extensions asked and granted, urges (督办) — ranked by 处理率, then fewer overdue.
+    Durations are the warning's receipt_seconds / closure_seconds (kept by the disposal steps)."""
     require(actor, "statistics.read")
     now = now or utcnow()
     cond = _where(f, include_dismissed=False)
-    rows = session.execute(sa.select(W.department_id, sa.func.count(), _n(W.status.in_(DISPOSED)),
-                                     _n(overdue_condition(now))).where(*cond).group_by(W.department_id)).all()
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    measures = [sa.func.count(), _n(W.status.in_(DISPOSED)), _n(overdue_condition(now))]
+    if postgresql:  # the medians in the same pass (ordered-set aggregates leave NULLs out)
+        measures += [sa.func.percentile_cont(0.5).within_group(W.receipt_seconds),
+                     sa.func.percentile_cont(0.5).within_group(W.closure_seconds)]
+    else:  # SQLite has no percentile: each department's durations as one list, the middle taken here
+        measures += [sa.func.group_concat(W.receipt_seconds), sa.func.group_concat(W.closure_seconds)]
+    rows = session.execute(sa.select(W.department_id, *measures).where(*cond).group_by(W.department_id)).all()
     if not rows:
         return []
     ids = [r[0] for r in rows]
     names = {i: (code, name) for i, code, name in
              session.execute(sa.select(col(Department.id), col(Department.code), col(Department.name))
                              .where(col(Department.id).in_(ids)))}
-    out = {dept: DepartmentDisposal(dept, *names.get(dept, ("", "")), warnings=int(n), disposed=int(d),
-                                    overdue=int(o)) for dept, n, d, o in rows}
-    receipt = _median_by(session, W.department_id, _seconds(session, W.received_at, W.dispatched_at),
-                         [*cond, W.received_at.is_not(None)])
-    closure = _median_by(session, W.department_id, _seconds(session, W.closed_at, W.dispatched_at),
-                         [*cond, W.closed_at.is_not(None)])
-    for dept, sec in receipt.items():
-        if dept in out:
-            out[dept].median_receipt_hours = sec / 3600
-    for dept, sec in closure.items():
-        if dept in out:
-            out[dept].median_closure_days = sec / 86400
-    # events of these warnings, counted by the department the event was recorded for (the one that acted)
+    out = {r[0]: DepartmentDisposal(r[0], *names.get(r[0], ("", "")), warnings=int(r[1]), disposed=int(r[2]),
+                                    overdue=int(r[3])) for r in rows}
+    for dept, *_, receipt, closure in rows:
+        if not postgresql:
+            receipt, closure = _median_of_list(receipt), _median_of_list(closure)
+        out[dept].median_receipt_hours = float(receipt) / 3600 if receipt is not None else None
+        out[dept].median_closure_days = float(closure) / 86400 if closure is not None else None
+    # events of these warnings, counted by the department the event was recorded for (the one that acted); read
+    # from the events of those kinds (index on kind), each checked against the period's filter by its warning
     ev = WarningEvent.__table__.c  # type: ignore[attr-defined]
     kinds = {"return_request": "returns_requested", "return_reject": "returns_rejected", "urge": "urges"}
-    for dept, kind, n in session.execute(
-            sa.select(sa.func.coalesce(ev.department_id, W.department_id), ev.kind, sa.func.count())
-            .select_from(WarningEvent.__table__.join(Warning.__table__, W.id == ev.warning_id))  # type: ignore[attr-defined]
-            .where(*cond, ev.kind.in_(list(kinds)))  # driven by the period's warnings, events by warning_id
-            .group_by(sa.func.coalesce(ev.department_id, W.department_id), ev.kind)):
+    of_period = sa.exists(sa.select(1).select_from(Warning.__table__)  # type: ignore[attr-defined]
+                          .where(W.id == ev.warning_id, *cond))
+    acting = sa.func.coalesce(ev.department_id, sa.select(W.department_id).where(W.id == ev.warning_id)
+                              .scalar_subquery())
+    counted = (sa.select(acting.label("dept"), ev.kind.label("kind"))
+               .where(ev.kind.in_(list(kinds)), of_period).subquery())
+    for dept, kind, n in session.execute(sa.select(counted.c.dept, counted.c.kind, sa.func.count())
+                                         .group_by(counted.c.dept, counted.c.kind)):
         if dept in out:
             setattr(out[dept], kinds[kind], int(n))
     x = WarningExtension.__table__.c  # type: ignore[attr-defined]
     for dept, asked, granted in session.execute(
             sa.select(x.department_id, sa.func.count(), _n(x.status == "approved"))
-            .select_from(WarningExtension.__table__.join(Warning.__table__, W.id == x.warning_id))  # type: ignore[attr-defined]
-            .where(*cond).group_by(x.department_id)):
+            .where(sa.exists(sa.select(1).select_from(Warning.__table__)  # type: ignore[attr-defined]
+                             .where(W.id == x.warning_id, *cond)))
+            .group_by(x.department_id)):
         if dept in out:
             out[dept].extensions_requested, out[dept].extensions_granted = int(asked), int(granted)
     ranked = sorted(out.values(), key=lambda d: (-(d.disposal_rate or 0), d.overdue_rate or 0, d.code))

@@ -137,7 +137,9 @@ class WarningEvent(SQLModel, table=True):
     """处置记录: one step of a warning's life (issue, raise, receive, return, extension, urge, feedback …)."""
 
     __tablename__ = "warning_event"
-    __table_args__ = (sa.Index("ix_warning_event_warning_at", "warning_id", "at", "id"),)
+    __table_args__ = (sa.Index("ix_warning_event_warning_at", "warning_id", "at", "id"),
+                      # statistics: the rare kinds (退单, 督办 …) of a period's warnings, read from those events
+                      sa.Index("ix_warning_event_kind_warning", "kind", "warning_id"))
 
     id: int | None = Field(default=None, primary_key=True)
     warning_id: int = Field(foreign_key="risk_warning.id")

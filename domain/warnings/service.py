@@ -3,14 +3,15 @@ open warning's level, codes that are never reused, and the reads (list, detail, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.audit.service import record_audit
 from domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
@@ -63,7 +64,25 @@ __all__ = [
 ]
 
 SCORE_ROLES = ("champion", "on_demand")
+AUTO_ISSUE_SQLITE_CACHE_KIB = 256 * 1024  # SQLite page cache while the automatic issue writes (pages touched only)
 MAX_REASONS = 20
+
+
+def _saved(value: int | None) -> int:
+    """An id that exists by now (a flushed row, a found route)."""
+    if value is None:
+        raise RuntimeError("expected a saved row's id")
+    return value
+
+
+def _rowcount(result: Any) -> int:
+    """Rows an UPDATE changed (a CursorResult's rowcount; Result's type does not show it)."""
+    return int(result.rowcount)
+
+
+def _inserted(session: Session, stmt: Any) -> int:
+    """Run an INSERT … SELECT and return how many rows it inserted (without fetching them back)."""
+    return _rowcount(session.execute(stmt.execution_options(preserve_rowcount=True)))
 
 
 def level_rank(level: str | None) -> int:
@@ -129,11 +148,11 @@ class ScoreSnapshot:
 
 def latest_score(session: Session, entity_id: int) -> ScoreSnapshot | None:
     row = session.execute(
-        sa.select(RiskScore, ScoringRun.as_of, ScoringRun.version_id, ModelVersion.version)
-        .join(ScoringRun, ScoringRun.id == RiskScore.run_id)
-        .join(ModelVersion, ModelVersion.id == ScoringRun.version_id)
-        .where(RiskScore.entity_id == entity_id, ScoringRun.role.in_(SCORE_ROLES))  # type: ignore[attr-defined]
-        .order_by(ScoringRun.as_of.desc(), ScoringRun.id.desc()).limit(1)).first()  # type: ignore[attr-defined]
+        sa.select(RiskScore, col(ScoringRun.as_of), col(ScoringRun.version_id), col(ModelVersion.version))
+        .join(ScoringRun, col(ScoringRun.id) == RiskScore.run_id)
+        .join(ModelVersion, col(ModelVersion.id) == ScoringRun.version_id)
+        .where(col(RiskScore.entity_id) == entity_id, col(ScoringRun.role).in_(SCORE_ROLES))
+        .order_by(col(ScoringRun.as_of).desc(), col(ScoringRun.id).desc()).limit(1)).first()
     if row is None:
         return None
     s, as_of, version_id, version = row
@@ -157,8 +176,8 @@ class WarningFilter:
     created_to: date | None = None
     entity_id: int | None = None
     search: str | None = None  # entity name or USCC, or the warning code
-    region_code: str | None = None  # the entity's county/district (statistics drill-down)
-    industry: str | None = None  # the entity's GB/T 4754 section letter or division (statistics drill-down)
+    region_code: str | None = None  # the entity's county/district when issued (statistics drill-down)
+    industry: str | None = None  # its GB/T 4754 section letter or division when issued (statistics drill-down)
 
 
 @dataclass(frozen=True)
@@ -208,18 +227,16 @@ def warnings_stmt(actor: Actor, f: WarningFilter, now: datetime | None = None) -
         stmt = stmt.where(Warning.source == f.source)
     if f.entity_id is not None:
         stmt = stmt.where(Warning.entity_id == f.entity_id)
-    entity_cond = []
+    # district and industry as the warning recorded them when issued: the same rows the statistics count
     if f.region_code:
-        entity_cond.append(Entity.region_code == f.region_code)
+        stmt = stmt.where(Warning.region_code == f.region_code)
     if f.industry:
         code = f.industry.strip().upper()
-        if code.isalpha():  # a section: its divisions, or the section itself where that is what was stored
-            divisions = sa.select(Industry.code).where(Industry.parent_code == code)
-            entity_cond.append(sa.or_(Entity.industry_code == code, Entity.industry_code.in_(divisions)))
+        if code.isalpha():  # a section: its divisions rolled up, or the section itself where that was stored
+            stmt = stmt.where(Warning.industry_section == code)
         else:
-            entity_cond.append(Entity.industry_code == code)
-    if entity_cond:
-        stmt = stmt.where(Warning.entity_id.in_(sa.select(Entity.id).where(*entity_cond)))  # type: ignore[attr-defined]
+            section = sa.select(col(Industry.parent_code)).where(col(Industry.code) == code).scalar_subquery()
+            stmt = stmt.where(Warning.industry_section == section, Warning.industry_code == code)
     if f.overdue is not None:
         cond = overdue_condition(now or utcnow())
         stmt = stmt.where(cond if f.overdue else sa.not_(cond))
@@ -232,8 +249,8 @@ def warnings_stmt(actor: Actor, f: WarningFilter, now: datetime | None = None) -
         if text.upper().startswith("YJ-"):
             stmt = stmt.where(Warning.code == text.upper())
         else:
-            matching = sa.select(Entity.id).where(sa.or_(Entity.uscc == text.upper(),
-                                                         Entity.name.contains(text, autoescape=True)))
+            matching = sa.select(col(Entity.id)).where(sa.or_(col(Entity.uscc) == text.upper(),
+                                                              col(Entity.name).contains(text, autoescape=True)))
             stmt = stmt.where(Warning.entity_id.in_(matching))  # type: ignore[attr-defined]
     return stmt
 
@@ -250,8 +267,8 @@ def _rows(session: Session, warnings: Sequence[Warning]) -> list[WarningRow]:
     departments = by_id(session, Department, {w.department_id for w in warnings}, Department.code, Department.name)
     ids = [w.id for w in warnings]
     last_ids = (sa.select(sa.func.max(WarningEvent.id)).where(WarningEvent.warning_id.in_(ids))  # type: ignore
-                .group_by(WarningEvent.warning_id))
-    events = {e.warning_id: e for e in session.exec(select(WarningEvent).where(
+                .group_by(col(WarningEvent.warning_id)))
+    events: dict[int | None, WarningEvent] = {e.warning_id: e for e in session.exec(select(WarningEvent).where(
         WarningEvent.id.in_(last_ids)))}  # type: ignore[union-attr]
     now = utcnow()
     out = []
@@ -320,7 +337,7 @@ def add_warning_event(session: Session, actor: Actor, w: Warning, kind: str, *, 
                       to_status: str | None = None, comment: str = "", payload: dict[str, Any] | None = None,
                       department_id: int | None = None, at: datetime | None = None) -> WarningEvent:
     """One step of the trace (留痕); the disposal workflow records its steps the same way."""
-    event = WarningEvent(warning_id=w.id, kind=kind, from_status=from_status, to_status=to_status,
+    event = WarningEvent(warning_id=_saved(w.id), kind=kind, from_status=from_status, to_status=to_status,
                          actor_id=actor.user_id, actor_name=actor.username,
                          department_id=department_id if department_id is not None else actor.department_id,
                          at=at or utcnow(), comment=comment[:2000], payload=payload or {})
@@ -393,7 +410,7 @@ def issue_warning(session: Session, actor: Actor, *, entity_id: int, level: str 
                 score=snapshot.score if snapshot else None,
                 model_version_id=snapshot.model_version_id if snapshot else None,
                 scoring_run_id=snapshot.run_id if snapshot else None,
-                department_id=route.department_id, routing_rule_id=route.rule_id, status="issued",
+                department_id=_saved(route.department_id), routing_rule_id=route.rule_id, status="issued",
                 dispatched_at=now, receipt_due_at=receipt_due, disposal_due_at=disposal_due,
                 created_by_id=actor.user_id, created_by_name=actor.username, created_at=now, updated_at=now,
                 **entity_columns(session.connection(), entity_id))
@@ -414,8 +431,8 @@ def issue_warning(session: Session, actor: Actor, *, entity_id: int, level: str 
 def _bump(session: Session, w: Warning, values: dict[str, Any]) -> None:
     """Optimistic update: exactly one of two simultaneous changes wins, the other is told."""
     table = Warning.__table__  # type: ignore[attr-defined]
-    done = session.execute(sa.update(table).where(table.c.id == w.id, table.c.row_version == w.row_version)
-                           .values(**values, row_version=w.row_version + 1, updated_at=utcnow())).rowcount
+    done = _rowcount(session.execute(sa.update(table).where(table.c.id == w.id, table.c.row_version == w.row_version)
+                                     .values(**values, row_version=w.row_version + 1, updated_at=utcnow())))
     if done != 1:
         raise Conflict(f"预警 {w.code} 刚被他人修改，请刷新后重试", field="id", code="stale")
     session.refresh(w)
@@ -453,8 +470,9 @@ class AutoIssueResult:
 def auto_issue_warnings(session: Session, actor: Actor, run_id: int, *, min_level: str | None = "yellow",
                         now: datetime | None = None) -> AutoIssueResult:
     """After a scoring run: every entity at or above `min_level` with no open warning gets one; an open warning at a
-    lower level is raised (an event each). Four set-based statements whatever the number of entities, plus the
-    code reservation. Entities no routing rule covers are left out and counted (configure a default department)."""
+    lower level is raised (an event each). A few set-based statements whatever the number of entities (the routing
+    rules are evaluated once per district and industry pair, not per entity), plus the code reservation. Entities
+    no routing rule covers are left out and counted (configure a default department)."""
     import time
 
     require(actor, "warnings.work")
@@ -468,6 +486,39 @@ def auto_issue_warnings(session: Session, actor: Actor, run_id: int, *, min_leve
         raise InvalidInput(f"自动发布的最低等级“{min_level}”无效", field="min_level", code="unknown_level")
     now = now or utcnow()
     wanted = list(LEVELS[: level_rank(min_level) + 1])
+    with _bulk_write_settings(session):
+        issued, raised, total, routed = _issue_and_raise(session, actor, run, run_id, wanted, now)
+    result = AutoIssueResult(run_id, min_level, issued, raised, total - routed, round(time.perf_counter() - started, 3))
+    record_audit(session, actor, "warning.auto_issue", "scoring_run", run_id,
+                 {"min_level": min_level, "issued": issued, "raised": raised, "unrouted": total - routed})
+    session.flush()
+    return result
+
+
+@contextmanager
+def _bulk_write_settings(session: Session) -> Iterator[None]:
+    """Per-transaction settings for the automatic issue's large statements, undone afterwards."""
+    if session.get_bind().dialect.name == "postgresql":
+        # the planner must know how many open warnings there are now (a first run finds none, the next 100,000),
+        # or it anti-joins the run against a table it believes empty by scanning it per row
+        session.execute(sa.text("ANALYZE risk_warning"))
+        # JIT compiles the routing subqueries for seconds and saves nothing on statements like these
+        session.execute(sa.text("SET LOCAL jit = off"))
+        yield
+        return
+    # 100,000 rows into a dozen indexes at random places: with SQLite's default 2 MB page cache most of that is
+    # re-reading and re-writing the same pages (24 s instead of 68 s at load 18); the connection's own value after
+    before = int(session.execute(sa.text("PRAGMA cache_size")).scalar_one())
+    session.execute(sa.text(f"PRAGMA cache_size = {-AUTO_ISSUE_SQLITE_CACHE_KIB}"))
+    try:
+        yield
+    finally:
+        session.execute(sa.text(f"PRAGMA cache_size = {before}"))
+
+
+def _issue_and_raise(session: Session, actor: Actor, run: ScoringRun, run_id: int, wanted: list[str],
+                     now: datetime) -> tuple[int, int, int, int]:
+    """The set-based steps: (issued, raised, candidates, routed candidates)."""
     s = RiskScore.__table__  # type: ignore[attr-defined]
     w = Warning.__table__  # type: ignore[attr-defined]
     e = Entity.__table__  # type: ignore[attr-defined]
@@ -478,12 +529,6 @@ def auto_issue_warnings(session: Session, actor: Actor, run_id: int, *, min_leve
     def as_json(column: Any) -> Any:
         return column if dialect == "postgresql" else sa.func.json(sa.func.coalesce(column, "null"))
 
-    if dialect == "postgresql":
-        # the planner must know how many open warnings there are now (a first run finds none, the next 100,000),
-        # or it anti-joins the run against a table it believes empty by scanning it per row
-        session.execute(sa.text("ANALYZE risk_warning"))
-        # JIT compiles the routing subqueries for seconds and saves nothing on statements like these
-        session.execute(sa.text("SET LOCAL jit = off"))
     open_w = sa.and_(w.c.entity_id == s.c.entity_id, w.c.status.in_(OPEN_STATUSES))
     in_run = sa.and_(s.c.run_id == run_id, s.c.level.in_(wanted))
     events_before = session.execute(sa.select(sa.func.coalesce(sa.func.max(ev.c.id), 0))).scalar_one()
@@ -493,12 +538,11 @@ def auto_issue_warnings(session: Session, actor: Actor, run_id: int, *, min_leve
                         w.c.department_id, s.c.score)
               .join(s, open_w).where(in_run, _rank_sql(s.c.level) < _rank_sql(w.c.level)))
     hi = higher.subquery()
-    raised = len(session.execute(sa.insert(ev).from_select(
+    raised = _inserted(session, sa.insert(ev).from_select(
         ["warning_id", "kind", "actor_id", "actor_name", "department_id", "at", "comment", "payload"],
         sa.select(hi.c.warning_id, sa.literal("raise_level"), sa.null(), sa.literal(actor.username),
                   hi.c.department_id, sa.literal(now, w.c.created_at.type), sa.literal(f"评分批次 {run_id} 将等级提升"),
-                  json_obj("from", hi.c.old, "to", hi.c.new, "run_id", run_id, "score", hi.c.score)))
-        .returning(ev.c.id)).all())
+                  json_obj("from", hi.c.old, "to", hi.c.new, "run_id", run_id, "score", hi.c.score))))
     if raised:
         new_level = (sa.select(s.c.level).where(s.c.run_id == run_id, s.c.entity_id == w.c.entity_id)
                      .scalar_subquery())
@@ -507,42 +551,59 @@ def auto_issue_warnings(session: Session, actor: Actor, run_id: int, *, min_leve
                                               _rank_sql(s.c.level) < _rank_sql(w.c.level))))
             .values(level=new_level, row_version=w.c.row_version + 1, updated_at=now))
 
-    # 2. issue: the candidates (at or above the level, no open warning) and their routes, computed once into a
-    #    temporary table; then one insert of the routed ones with consecutive codes, one insert of their events
-    route = routing_columns(sa.null(), e.c.industry_code, e.c.region_code)
+    # 2. issue: the candidates (at or above the level, no open warning) into a temporary table with the entity's
+    #    district and industry; their routes once per distinct (industry, district) pair — the routing subqueries
+    #    run a few hundred times, not once per entity; then one insert of the routed ones with consecutive codes
+    #    and one insert of their events
     cand = sa.Table("rw_auto_issue", sa.MetaData(), sa.Column("score_id", sa.Integer),
                     sa.Column("entity_id", sa.Integer), sa.Column("level", sa.String(16)), sa.Column("score", sa.Float),
-                    sa.Column("department_id", sa.Integer), sa.Column("routing_rule_id", sa.Integer),
                     sa.Column("region_code", sa.String(6)), sa.Column("industry_code", sa.String(4)),
                     sa.Column("industry_section", sa.String(4)), prefixes=["TEMPORARY"])
+    routes = sa.Table("rw_auto_route", sa.MetaData(), sa.Column("region_key", sa.String(6)),
+                      sa.Column("industry_key", sa.String(4)), sa.Column("department_id", sa.Integer),
+                      sa.Column("routing_rule_id", sa.Integer),
+                      sa.Index("ix_rw_auto_route_key", "region_key", "industry_key"), prefixes=["TEMPORARY"])
     conn = session.connection()
     conn.exec_driver_sql("DROP TABLE IF EXISTS rw_auto_issue")
+    conn.exec_driver_sql("DROP TABLE IF EXISTS rw_auto_route")
     cand.create(conn)
+    routes.create(conn)
     try:
         conn.execute(sa.insert(cand).from_select(
-            ["score_id", "entity_id", "level", "score", "department_id", "routing_rule_id", "region_code",
-             "industry_code", "industry_section"],
-            sa.select(s.c.id, s.c.entity_id, s.c.level, s.c.score, route["department_id"], route["routing_rule_id"],
-                      e.c.region_code, e.c.industry_code, industry_section_sql(e.c.industry_code))
+            ["score_id", "entity_id", "level", "score", "region_code", "industry_code", "industry_section"],
+            sa.select(s.c.id, s.c.entity_id, s.c.level, s.c.score, e.c.region_code, e.c.industry_code,
+                      industry_section_sql(e.c.industry_code))
             .join(e, e.c.id == s.c.entity_id)
             .where(in_run, ~sa.exists(sa.select(1).select_from(w).where(open_w)))))
-        total, routed = conn.execute(sa.select(sa.func.count(), sa.func.count(cand.c.department_id))).one()
+        pairs = sa.select(cand.c.region_code, cand.c.industry_code).distinct().subquery()
+        route = routing_columns(sa.null(), pairs.c.industry_code, pairs.c.region_code)
+        conn.execute(sa.insert(routes).from_select(
+            ["region_key", "industry_key", "department_id", "routing_rule_id"],
+            sa.select(sa.func.coalesce(pairs.c.region_code, ""), sa.func.coalesce(pairs.c.industry_code, ""),
+                      route["department_id"], route["routing_rule_id"])))
+        if dialect == "postgresql":
+            conn.exec_driver_sql("ANALYZE rw_auto_issue")
+            conn.exec_driver_sql("ANALYZE rw_auto_route")
+        routed_cand = cand.join(routes, sa.and_(routes.c.region_key == sa.func.coalesce(cand.c.region_code, ""),
+                                                routes.c.industry_key == sa.func.coalesce(cand.c.industry_code, "")))
+        total = conn.execute(sa.select(sa.func.count()).select_from(cand)).scalar_one()
+        routed = conn.execute(sa.select(sa.func.count()).select_from(routed_cand)
+                              .where(routes.c.department_id.is_not(None))).scalar_one()
         issued = 0
         if routed:
-            issued = _insert_issued(session, actor, run, cand, routed, wanted, now, json_obj, as_json)
+            issued = _insert_issued(session, actor, run, cand, routes, routed_cand, routed, wanted, now, json_obj,
+                                    as_json)
     finally:
         conn.exec_driver_sql("DROP TABLE IF EXISTS rw_auto_issue")
+        conn.exec_driver_sql("DROP TABLE IF EXISTS rw_auto_route")
     if issued or raised:
         _outbox_for_bulk_events(session, events_before, now, json_obj)
-    result = AutoIssueResult(run_id, min_level, issued, raised, total - routed, round(time.perf_counter() - started, 3))
-    record_audit(session, actor, "warning.auto_issue", "scoring_run", run_id,
-                 {"min_level": min_level, "issued": issued, "raised": raised, "unrouted": total - routed})
-    session.flush()
-    return result
+    return issued, raised, total, routed
 
 
-def _insert_issued(session: Session, actor: Actor, run: ScoringRun, cand: sa.Table, routed: int, wanted: list[str],
-                   now: datetime, json_obj: Any, as_json: Any) -> int:
+def _insert_issued(session: Session, actor: Actor, run: ScoringRun, cand: sa.Table, routes: sa.Table,
+                   routed_cand: Any, routed: int, wanted: list[str], now: datetime, json_obj: Any,
+                   as_json: Any) -> int:
     """The routed candidates become warnings (codes numbered by score, highest first) with their issue events."""
     s = RiskScore.__table__  # type: ignore[attr-defined]
     w = Warning.__table__  # type: ignore[attr-defined]
@@ -568,29 +629,30 @@ def _insert_issued(session: Session, actor: Actor, run: ScoringRun, cand: sa.Tab
                      "score", s.c.score, "level", s.c.level, "model_level", s.c.model_level,
                      "rules_matched", as_json(s.c.rules_matched), "contributions", as_json(s.c.contributions)),
             s.c.score, sa.literal(run.version_id), sa.literal(run_id),
-            cand.c.department_id, cand.c.routing_rule_id, sa.literal("issued"),
+            routes.c.department_id, routes.c.routing_rule_id, sa.literal("issued"),
             sa.literal(now, w.c.dispatched_at.type),
             sa.case({lvl: sa.literal(d[0], w.c.receipt_due_at.type) for lvl, d in dues.items()}, value=cand.c.level),
             sa.case({lvl: sa.literal(d[1], w.c.disposal_due_at.type) for lvl, d in dues.items()}, value=cand.c.level),
             sa.null(), sa.literal(actor.username), sa.literal(now, w.c.created_at.type),
             sa.literal(now, w.c.updated_at.type), sa.literal(1), cand.c.region_code, cand.c.industry_code,
             cand.c.industry_section)
-        .join(s, s.c.id == cand.c.score_id)
-        .where(cand.c.department_id.is_not(None)))
-    issued = len(session.execute(sa.insert(w).from_select(
+        .select_from(routed_cand).join(s, s.c.id == cand.c.score_id)
+        .where(routes.c.department_id.is_not(None)))
+    before = session.execute(sa.select(sa.func.coalesce(sa.func.max(w.c.id), 0))).scalar_one()
+    issued = _inserted(session, sa.insert(w).from_select(
         ["code", "entity_id", "level", "source", "reasons", "explanation", "score", "model_version_id",
          "scoring_run_id", "department_id", "routing_rule_id", "status", "dispatched_at", "receipt_due_at",
          "disposal_due_at", "created_by_id", "created_by_name", "created_at", "updated_at", "row_version",
          "region_code", "industry_code", "industry_section"],
-        select_new).returning(w.c.id)).all())
+        select_new))
     session.execute(sa.insert(ev).from_select(
         ["warning_id", "kind", "to_status", "actor_name", "department_id", "at", "comment", "payload"],
         sa.select(w.c.id, sa.literal("issue"), sa.literal("issued"), sa.literal(actor.username), w.c.department_id,
                   w.c.created_at, sa.literal(f"评分批次 {run_id} 自动发布"),
                   json_obj("level", w.c.level, "source", w.c.source, "routing_rule_id", w.c.routing_rule_id,
                            "run_id", run_id))
-        .where(w.c.scoring_run_id == run_id, w.c.created_at == sa.literal(now, w.c.created_at.type),
-               w.c.created_by_id.is_(None))))
+        .where(w.c.id > before, w.c.scoring_run_id == run_id,  # the rows just inserted: a primary-key range
+               w.c.created_at == sa.literal(now, w.c.created_at.type), w.c.created_by_id.is_(None))))
     return issued
 
 
@@ -603,16 +665,23 @@ def _outbox_for_bulk_events(session: Session, events_before: int, now: datetime,
     w = Warning.__table__  # type: ignore[attr-defined]
     ev = WarningEvent.__table__  # type: ignore[attr-defined]
     ob = OutboxEvent.__table__  # type: ignore[attr-defined]
+    # the responsible department and the assisting ones, ordered; a warning without assists (every new one) is
+    # just [its department], without the per-row union and aggregate
+    assisted = "EXISTS (SELECT 1 FROM warning_assist WHERE warning_assist.warning_id = risk_warning.id)"
     if session.get_bind().dialect.name == "postgresql":
         departments: Any = sa.literal_column(
+            f"CASE WHEN {assisted} THEN "
             "(SELECT coalesce(json_agg(d.d ORDER BY d.d), '[]'::json) FROM (SELECT risk_warning.department_id AS d "
             "UNION SELECT warning_assist.department_id FROM warning_assist "
-            "WHERE warning_assist.warning_id = risk_warning.id) AS d WHERE d.d IS NOT NULL)")
+            "WHERE warning_assist.warning_id = risk_warning.id) AS d WHERE d.d IS NOT NULL) "
+            "ELSE json_build_array(risk_warning.department_id) END")
     else:
         departments = sa.literal_column(
+            f"CASE WHEN {assisted} THEN "
             "(SELECT json_group_array(d.d) FROM (SELECT risk_warning.department_id AS d "
             "UNION SELECT warning_assist.department_id FROM warning_assist "
-            "WHERE warning_assist.warning_id = risk_warning.id ORDER BY 1) AS d WHERE d.d IS NOT NULL)")
+            "WHERE warning_assist.warning_id = risk_warning.id ORDER BY 1) AS d WHERE d.d IS NOT NULL) "
+            "ELSE json_array(risk_warning.department_id) END")
     payload = json_obj("warningCode", w.c.code, "level", w.c.level, "status", w.c.status,
                        "fromStatus", ev.c.from_status, "toStatus", ev.c.to_status, "actorName", ev.c.actor_name,
                        "comment", sa.func.substr(sa.func.coalesce(ev.c.comment, ""), 1, 500),

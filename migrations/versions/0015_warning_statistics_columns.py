@@ -8,7 +8,8 @@ disposal ranking computed two durations per row for its medians. A warning now r
 entity's district (`region_code`), industry code (`industry_code`) and that code's GB/T 4754 section
 (`industry_section`: the section letter; the code itself when it belongs to no known section), and the disposal
 steps keep `receipt_seconds` (dispatch to receipt) and `closure_seconds` (dispatch to closure). Existing rows are
-filled from the entity and the timestamps here.
+filled from the entity and the timestamps here. warning_event gets (kind, warning_id): the ranking counts the rare
+kinds (退单, 督办) of a period's warnings from those events, not by probing every warning's events.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def _section(code: str) -> str:
 def _seconds(later: str, earlier: str) -> str:
     if op.get_bind().dialect.name == "postgresql":
         return f"extract(epoch FROM {later} - {earlier})"
-    return f"(julianday({later}) - julianday({earlier})) * 86400.0"
+    return f"round((julianday({later}) - julianday({earlier})) * 86400.0, 3)"  # julianday keeps ~ms
 
 
 def _backfill() -> None:
@@ -65,9 +66,13 @@ def upgrade() -> None:
         batch_op.create_index("ix_risk_warning_region_dispatched", ["region_code", "dispatched_at"], unique=False)
         batch_op.create_index("ix_risk_warning_section_dispatched", ["industry_section", "dispatched_at"],
                               unique=False)
+    with op.batch_alter_table("warning_event", schema=None) as batch_op:
+        batch_op.create_index("ix_warning_event_kind_warning", ["kind", "warning_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("warning_event", schema=None) as batch_op:
+        batch_op.drop_index("ix_warning_event_kind_warning")
     with op.batch_alter_table("risk_warning", schema=None) as batch_op:
         batch_op.drop_index("ix_risk_warning_section_dispatched")
         batch_op.drop_index("ix_risk_warning_region_dispatched")
