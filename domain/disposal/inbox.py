@@ -132,12 +132,17 @@ def _base(actor: Actor, f: InboxFilter, *, with_tab: bool, now: datetime) -> sa.
 def _with_names(page: Any) -> sa.Select[Any]:
     """The window's warnings (without the reasons and explanation snapshots, which the inbox never shows) joined to
     what a row shows: entity name and USCC, department name, urge count and escalation. One statement with the
-    window (select_page's `join`)."""
+    window (select_page's `join`). The disposal row is read by primary key per row (correlated), so a stale
+    estimate of warning_disposal (it fills up after the statistics were taken) cannot turn it into a scan."""
+
+    def disposal(column: Any) -> Any:
+        return (sa.select(column).where(col(WarningDisposal.warning_id) == page.id).correlate_except(WarningDisposal)
+                .scalar_subquery())
+
     return (sa.select(page, col(Entity.name), col(Entity.uscc), col(Department.name),
-                      col(WarningDisposal.urge_count), col(WarningDisposal.escalated_at))
+                      disposal(col(WarningDisposal.urge_count)), disposal(col(WarningDisposal.escalated_at)))
             .outerjoin(Entity, col(Entity.id) == page.entity_id)
             .outerjoin(Department, col(Department.id) == page.department_id)
-            .outerjoin(WarningDisposal, col(WarningDisposal.warning_id) == page.id)
             .options(defer(page.reasons, raiseload=True), defer(page.explanation, raiseload=True)))
 
 

@@ -148,6 +148,11 @@ def test_the_inbox_walks_the_department_status_index(db, session, world):
     session.commit()
     for table in ("entity", "risk_warning", "warning_disposal", "department"):
         session.connection().exec_driver_sql(f"ANALYZE {table}")
+    # warning_disposal fills up after its statistics were taken (urges, the overdue sweep): still read by key per row
+    session.connection().execute(sa.text("""INSERT INTO warning_disposal (warning_id, return_reason, urge_count,
+            feedback_round, rework_count, updated_at)
+        SELECT id, '', 1, 0, 0, now() FROM risk_warning WHERE id % 3 = 0"""))
+    session.commit()
     index = "ix_risk_warning_department_status_created"
     # a one-status tab walks (department_id, status, created_at, id); a tab of two statuses may walk the department's
     # (department_id, created_at, id) and filter the status instead; never a sort of the department's warnings
@@ -157,6 +162,8 @@ def test_the_inbox_walks_the_department_status_index(db, session, world):
         assert len(plans) == 1
         window = _under_limit(plans[0])
         assert wanted in window and "Sort" not in window, plans[0]
+        assert "Index Cond: (warning_id = risk_warning.id)" in plans[0], plans[0]  # a key lookup, not a scan
+        assert "Seq Scan on warning_disposal" not in plans[0], plans[0]
     counts = _plans(db, session, lambda s: inbox_counts(s, world.admin, InboxFilter(department_code="SZ-SCJG")))
     # the department's rows through one of its indexes (the overdue columns are read from those rows), not the table
     assert len(counts) == 1 and "ix_risk_warning_department_" in counts[0], counts[0]
