@@ -15,6 +15,17 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_show_locals=False,
 )
+
+
+@app.callback()
+def _before_any_command() -> None:
+    """Runs before every command (not for `regwatch --help`): what a command may run in this process — the risk
+    job kinds and the steps after a committed scoring run — is registered here, so that the engine is loaded
+    only when a command runs."""
+    risk.register_jobs()
+    warnings.register_scoring_step()
+
+
 platform.register(app)
 jobs.register(app)
 identity.register(app)

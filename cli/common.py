@@ -4,24 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from domain.db import Database
+from domain.db import Database, Mode
+from domain.errors import DomainError
 from domain.identity.actor import SYSTEM, Actor
 from domain.jobs.models import Job
 from domain.jobs.runner import run_job_now
 from domain.settings import Settings, SettingsError, get_settings
 from domain.types import LOCAL_TZ
 
-__all__ = ["SETUP_STEPS", "console", "database", "ensure_migrated", "fail", "local_time", "run_with_progress",
-           "settings", "setup_step"]
+__all__ = ["SETUP_STEPS", "act", "console", "database", "ensure_migrated", "explain", "fail", "local_time",
+           "run_with_progress", "settings", "setup_step"]
 
 # `regwatch setup` runs these in order; each feature registers what a first run needs (idempotent steps).
 SETUP_STEPS: list[tuple[int, str, Callable[[], None]]] = []
+T = TypeVar("T")
 
 
 def setup_step(order: int, label: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
@@ -37,6 +39,24 @@ err_console = Console(stderr=True)
 def fail(message: str, code: int = 1) -> NoReturn:
     err_console.print(f"[bold red]error:[/] {message}")
     raise typer.Exit(code)
+
+
+def explain(exc: DomainError) -> NoReturn:
+    """A domain error as the console shows it (each field with its message); exit 1."""
+    fail("; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in exc.errors) or exc.message)
+
+
+def act(fn: Callable[..., T], *args: Any, work: Mode = "commit", **kwargs: Any) -> T:
+    """`fn(session, SYSTEM, *args)` in a unit of work of its own (`Database.unit_of_work`: commit, read or
+    dry_run), as the console operator; a domain error is printed (`explain`) and exits 1."""
+    db = database()
+    try:
+        with db.unit_of_work(work) as session:
+            return fn(session, SYSTEM, *args, **kwargs)
+    except DomainError as exc:
+        explain(exc)
+    finally:
+        db.dispose()
 
 
 def settings() -> Settings:

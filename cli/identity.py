@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from sqlmodel import Session, col, select
 
-from cli.common import console, database, fail, local_time, setup_step
+from cli.common import console, database, explain, fail, local_time, setup_step
 from domain.errors import DomainError
 from domain.identity import departments as depts
 from domain.identity import tokens as toks
@@ -42,15 +42,6 @@ def register(app: typer.Typer) -> None:
     tokens_app.command("list")(tokens_list)
     tokens_app.command("revoke")(tokens_revoke)
     app.add_typer(tokens_app, name="tokens")
-
-
-class _Undo(Exception):
-    """Raised inside a unit of work to roll back what was only a check."""
-
-
-def _explain(exc: DomainError) -> None:
-    details = "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in exc.errors)
-    fail(details)
 
 
 def _department_id(session, code: str | None) -> int | None:
@@ -91,19 +82,16 @@ def users_create(
                                department_id=_department_id(session, department))
 
     try:  # name, roles and department first, so a typo is reported before the password is asked for
-        with db.unit_of_work() as session:
+        with db.unit_of_work("dry_run") as session:
             users.create_user(session, SYSTEM, data(session), None)
-            raise _Undo
-    except _Undo:
-        pass
     except DomainError as exc:
-        _explain(exc)
+        explain(exc)
     pw = None if no_password else _password(password, username)
     try:
         with db.unit_of_work() as session:
             user = users.create_user(session, SYSTEM, data(session), pw)
     except DomainError as exc:
-        _explain(exc)
+        explain(exc)
     console.print(f"created user [bold]{user.username}[/] (id {user.id}, roles {', '.join(user.roles)})")
 
 
@@ -138,7 +126,7 @@ def users_set_password(
         with db.unit_of_work() as session:
             users.reset_password(session, SYSTEM, _user_id(session, username), pw)
     except DomainError as exc:
-        _explain(exc)
+        explain(exc)
     console.print(f"password of {username} changed; their sessions have ended")
 
 
@@ -149,7 +137,7 @@ def users_deactivate(username: str = typer.Argument(...)) -> None:
         with db.unit_of_work() as session:
             users.deactivate_user(session, SYSTEM, _user_id(session, username))
     except DomainError as exc:
-        _explain(exc)
+        explain(exc)
     console.print(f"deactivated {username}")
 
 
@@ -167,7 +155,7 @@ def departments_create(
             dept = depts.create_department(session, SYSTEM, depts.DepartmentInput(
                 code=code, name=name, level=level, region_code=region, parent_id=_department_id(session, parent)))
     except DomainError as exc:
-        _explain(exc)
+        explain(exc)
     console.print(f"created department [bold]{dept.code}[/] {dept.name} (id {dept.id})")
 
 
@@ -204,7 +192,7 @@ def tokens_create(
         with db.unit_of_work() as session:
             token, raw = toks.create_token(session, SYSTEM, _user_id(session, user), name, expires_at)
     except DomainError as exc:
-        _explain(exc)
+        explain(exc)
     when = f", expires {token.expires_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}" if token.expires_at else ""
     console.print(f"token {token.id} '{token.name}' for {user}{when}; store it now, it is not shown again:")
     print(raw)
@@ -233,7 +221,7 @@ def tokens_revoke(token_id: int = typer.Argument(..., help="Token id (see `regwa
         with db.unit_of_work() as session:
             toks.revoke_token(session, SYSTEM, token_id)
     except DomainError as exc:
-        _explain(exc)
+        explain(exc)
     console.print(f"revoked token {token_id}")
 
 
@@ -261,7 +249,7 @@ def ensure_admin() -> None:
             if given:  # the operator's setting is what was refused: say which one
                 details = "; ".join(e.message for e in exc.errors)
                 fail(f"{ADMIN_PASSWORD_ENV} 不符合密码规则：{details}（请换一个密码后重新运行 regwatch setup）")
-            _explain(exc)
+            explain(exc)
     if given:
         console.print(f"created user [bold]admin[/] with the password from {ADMIN_PASSWORD_ENV}")
     else:

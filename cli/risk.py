@@ -8,13 +8,17 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from cli.common import console, database, fail, local_time, run_with_progress, setup_step
-from domain.errors import DomainError
+from cli.common import act, console, database, fail, local_time, run_with_progress, setup_step
 from domain.identity.actor import SYSTEM
-from ml import jobs as _risk_jobs  # noqa: F401  (registers train/score/backtest)
 from ml.model_training import TRAIN_BOUNDS, TRAIN_DEFAULTS
 
-__all__ = ["register"]
+__all__ = ["register", "register_jobs"]
+
+
+def register_jobs() -> None:
+    """The train, score and backtest job kinds, for the commands that run them in this process."""
+    # imported here, not at the top, to keep `regwatch --help` fast: ml.jobs loads the engine (XGBoost)
+    from ml import jobs  # noqa: F401  (registers train/score/backtest)
 
 
 def register(app: typer.Typer) -> None:
@@ -42,19 +46,6 @@ def _as_date(text: str | None, name: str = "--as-of") -> str | None:
         return date.fromisoformat(text).isoformat()
     except ValueError:
         fail(f"{name} {text!r} is not a date (YYYY-MM-DD)", 2)
-
-
-def _run(fn, *args, **kwargs):
-    """Run one domain action in a unit of work; domain errors become a readable message and exit 1."""
-    db = database()
-    try:
-        with db.unit_of_work() as session:
-            return fn(session, SYSTEM, *args, **kwargs)
-    except DomainError as exc:
-        details = "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in exc.errors)
-        fail(details or exc.message)
-    finally:
-        db.dispose()
 
 
 def _bounded(name: str, help_text: str, flag: str) -> Any:
@@ -97,7 +88,7 @@ def models_list(limit: int = typer.Option(20, help="How many versions, newest fi
     from domain.pagination import PageRequest
     from domain.risk.queries import list_versions
 
-    page = _run(list_versions, PageRequest(first=limit))
+    page = act(list_versions, PageRequest(first=limit), work="read")
     def fmt(value: float | None, spec: str = ".4f") -> str:
         return "—" if value is None else format(value, spec)
 
@@ -118,7 +109,7 @@ def models_promote(version_id: int = typer.Argument(..., help="Model version id.
     """Give an alias to a version."""
     from domain.risk.versions import promote_model_version
 
-    _run(promote_model_version, version_id, alias=alias, reason=reason)
+    act(promote_model_version, version_id, alias=alias, reason=reason)
     console.print(f"version id {version_id} is now the {alias}")
 
 
@@ -126,7 +117,7 @@ def models_demote(alias: str = typer.Argument("challenger"), reason: str = typer
     """Take the challenger alias away."""
     from domain.risk.versions import demote_alias
 
-    _run(demote_alias, alias, reason=reason)
+    act(demote_alias, alias, reason=reason)
     console.print(f"no version is the {alias} now")
 
 
@@ -134,7 +125,7 @@ def models_rollback(alias: str = typer.Option("champion"), reason: str = typer.O
     """Give the alias back to the version that held it before."""
     from domain.risk.versions import rollback_model
 
-    held = _run(rollback_model, alias=alias, reason=reason)
+    held = act(rollback_model, alias=alias, reason=reason)
     console.print(f"{alias} rolled back to version id {held.version_id}")
 
 
@@ -144,7 +135,7 @@ def models_thresholds(version_id: int = typer.Argument(...), red: float = typer.
     """Set a version's level thresholds (minimum score per level)."""
     from domain.risk.versions import set_level_thresholds
 
-    v = _run(set_level_thresholds, version_id, {"red": red, "orange": orange, "yellow": yellow, "blue": blue})
+    v = act(set_level_thresholds, version_id, {"red": red, "orange": orange, "yellow": yellow, "blue": blue})
     console.print(f"thresholds of version {v.version}: {v.thresholds} (they apply from its next scoring run)")
 
 
@@ -171,7 +162,7 @@ def rules_list() -> None:
     from domain.risk.queries import list_rules
 
     table = Table("id", "code", "level", "enabled", "rev", "expression")
-    for rule in _run(list_rules):
+    for rule in act(list_rules, work="read"):
         table.add_row(str(rule.id), rule.code, rule.min_level, "yes" if rule.enabled else "no", str(rule.revision),
                       rule.expression)
     console.print(table)
@@ -194,7 +185,7 @@ def rules_save(code: str = typer.Argument(...), expression: str = typer.Option(.
                               expression=expression, min_level=min_level, description=description, enabled=enabled,
                               rule_id=existing.id if existing else None)
 
-    rule = _run(save)
+    rule = act(save)
     console.print(f"rule {rule.code} saved as revision {rule.revision} ({'enabled' if rule.enabled else 'disabled'})")
 
 
@@ -204,7 +195,7 @@ def rules_test(expression: str = typer.Argument(...), as_of: str = typer.Option(
 
     as_of_text = _as_date(as_of)
     as_of_date = date.fromisoformat(as_of_text) if as_of_text else None
-    result = _run(try_risk_rule, expression, as_of=as_of_date)
+    result = act(try_risk_rule, expression, as_of=as_of_date, work="read")
     console.print(f"{result.matched} of {result.entities} entities match as of {result.as_of}")
     for item in result.sample:
         console.print(f"  {item['uscc']} {item['name']} {item['features']}")

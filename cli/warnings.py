@@ -7,19 +7,17 @@ from datetime import date
 import typer
 from rich.table import Table
 
-from cli.common import console, database, fail, setup_step
-from domain.errors import DomainError
+from cli.common import act, console, database, fail, setup_step
 from domain.identity.actor import SYSTEM
 from domain.warnings import deadlines as deadline_service
 from domain.warnings import routing
 from domain.warnings.models import DAY_KINDS, LEVELS, ROUTING_KINDS
-from domain.warnings.service import auto_issue_warnings
+from domain.warnings.service import auto_issue_warnings, issue_after_scoring
 
-__all__ = ["register"]
+__all__ = ["register", "register_scoring_step"]
 
 
 def register(app: typer.Typer) -> None:
-    _register_scoring_step()
     warnings_app = typer.Typer(help="Warnings (预警): routing, deadlines, working days, automatic issue.",
                                no_args_is_help=True)
     warnings_app.command("routing")(routing_list)
@@ -31,29 +29,17 @@ def register(app: typer.Typer) -> None:
     app.add_typer(warnings_app, name="warnings")
 
 
-def _register_scoring_step() -> None:
+def register_scoring_step() -> None:
     """After each committed scoring run (also `regwatch score`): automatic warnings from the champion's scores."""
-    from domain.warnings.service import issue_after_scoring
-    from ml import runs as risk_runs
+    # imported here, not at the top, to keep `regwatch --help` fast: ml.runs loads XGBoost
+    from ml.runs import after_scoring
 
-    if issue_after_scoring not in risk_runs._AFTER_SCORING:
-        risk_runs._AFTER_SCORING.append(issue_after_scoring)
-
-
-def _run(fn, *args, **kwargs):
-    db = database()
-    try:
-        with db.unit_of_work() as session:
-            return fn(session, SYSTEM, *args, **kwargs)
-    except DomainError as exc:
-        fail("; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in exc.errors) or exc.message)
-    finally:
-        db.dispose()
+    after_scoring(issue_after_scoring)
 
 
 def routing_list() -> None:
     """Show the routing table in the order it is applied (派发规则)."""
-    rules = _run(routing.list_routing_rules)
+    rules = act(routing.list_routing_rules, work="read")
     table = Table("id", "类型", "条件", "责任部门", "优先级", "状态")
     for v in rules:
         table.add_row(str(v.rule.id), ROUTING_KINDS[v.rule.kind], v.condition, v.department_name,
@@ -70,13 +56,13 @@ def route_add(kind: str = typer.Argument(..., help="item / industry / district /
                                     item_code=value if kind == "item" else None,
                                     industry_prefix=value if kind == "industry" else None,
                                     region_code=value if kind == "district" else None)
-    rule = _run(routing.save_routing_rule, data)
+    rule = act(routing.save_routing_rule, data)
     console.print(f"派发规则 {rule.id} 已保存")
 
 
 def deadlines_show() -> None:
     """Show the deadlines per level (处置时限)."""
-    settings = _run(lambda s, _a: deadline_service.deadline_settings(s))
+    settings = act(lambda s, _a: deadline_service.deadline_settings(s), work="read")
     table = Table("等级", "签收", "处置")
     for level, d in settings.items():
         table.add_row(level, f"{d.receipt_days} {DAY_KINDS[d.receipt_day_kind]}",
@@ -90,7 +76,7 @@ def deadline_set(level: str = typer.Argument(..., help=" / ".join(LEVELS)),
                  disposal: int = typer.Option(..., help="Disposal within N days."),
                  disposal_kind: str = typer.Option("calendar", help="working / calendar")) -> None:
     """Set one level's deadlines."""
-    d = _run(deadline_service.save_deadline_setting, level, receipt_days=receipt, receipt_day_kind=receipt_kind,
+    d = act(deadline_service.save_deadline_setting, level, receipt_days=receipt, receipt_day_kind=receipt_kind,
              disposal_days=disposal, disposal_day_kind=disposal_kind)
     console.print(f"{level}: {d.describe}")
 
@@ -105,17 +91,17 @@ def workday_set(day: str = typer.Argument(..., help="YYYY-MM-DD"),
         fail(f"日期“{day}”应为 YYYY-MM-DD", 2)
         return
     if delete:
-        _run(deadline_service.delete_workday_override, parsed)
+        act(deadline_service.delete_workday_override, parsed)
         console.print(f"{parsed} 的调整已删除")
     else:
-        _run(deadline_service.save_workday_override, parsed, workday, note)
+        act(deadline_service.save_workday_override, parsed, workday, note)
         console.print(f"{parsed} 设为{'工作日' if workday else '休息日'}")
 
 
 def auto_issue(run_id: int = typer.Argument(..., help="Scoring run id."),
                min_level: str = typer.Option("yellow", help=" / ".join(LEVELS))) -> None:
     """Issue warnings from a scoring run now (normally done after each scoring job)."""
-    result = _run(auto_issue_warnings, run_id, min_level=min_level)
+    result = act(auto_issue_warnings, run_id, min_level=min_level)
     console.print(f"新发布 {result.issued}，提升等级 {result.raised}，无派发规则 {result.unrouted}"
                   f"（{result.seconds:.2f} 秒）")
 
