@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+import anyio
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
@@ -13,17 +15,19 @@ from starlette.routing import Route
 from domain.analysis.behaviour import analyse_behaviour
 from domain.analysis.disposal import DISPOSAL_UNAVAILABLE
 from domain.analysis.findings import FINDING_KINDS, list_findings
-from domain.analysis.periods import PERIOD_HELP, last_closed_half_year, parse_period
+from domain.analysis.periods import PERIOD_HELP, Period, last_closed_half_year, parse_period
 from domain.analysis.rules import FIELD_LABELS, TRIGGER_LABELS
 from domain.errors import InvalidInput, NotFound
 from domain.evaluation import service as evaluation
 from domain.evaluation.defaults import METRICS
 from domain.evaluation.export import run_to_xlsx
+from domain.evaluation.models import EvaluationRun
+from domain.identity.actor import Actor
 from domain.identity.policy import can
 from domain.reports.service import get_report, list_reports, report_file, start_report_job
 from domain.supervision.fields import ACTION_KIND_LABELS
-from web.common import actor_of, redirect_after_post
-from web.templating import flash, render
+from web.common import actor_of, read, redirect_after_post, run
+from web.templating import render
 
 __all__ = ["routes"]
 
@@ -42,7 +46,7 @@ def _common(request: Request, active: str, title: str) -> dict:
 
 async def behaviour_list(request: Request) -> Response:
     period = parse_period(_period_text(request))
-    analysis = await request.app.state.db.run(analyse_behaviour, actor_of(request), period, work="read")
+    analysis = await read(request, analyse_behaviour, period)
     return render(request, "analysis/behaviour.html", {**_common(request, "behaviour", "监管行为分析"),
                                                         "period": period, "analysis": analysis,
                                                         "totals": analysis.totals()})
@@ -51,7 +55,7 @@ async def behaviour_list(request: Request) -> Response:
 async def behaviour_department(request: Request) -> Response:
     period = parse_period(_period_text(request))
     code = request.path_params["code"]
-    analysis = await request.app.state.db.run(analyse_behaviour, actor_of(request), period, code, work="read")
+    analysis = await read(request, analyse_behaviour, period, code)
     dept = analysis.departments[0]
     return render(request, "analysis/scorecard.html", {**_common(request, "behaviour", f"{dept.name} 监管行为"),
                                                         "period": period, "analysis": analysis, "d": dept,
@@ -66,8 +70,7 @@ async def findings(request: Request) -> Response:
     text = q.get("page", "1")
     number = int(text) if text.isdigit() and int(text) > 0 else 1
     size = 50
-    page = await request.app.state.db.run(list_findings, actor_of(request), period, kind, department,
-                                          limit=size, offset=(number - 1) * size, work="read")
+    page = await read(request, list_findings, period, kind, department, limit=size, offset=(number - 1) * size)
     pages = max(1, -(-page.total // size))
     base = f"/behaviour/findings?period={quote(period.code)}&kind={kind}" + (
         f"&department={quote(department)}" if department else "")
@@ -79,12 +82,15 @@ async def findings(request: Request) -> Response:
 
 # ---- evaluation ----------------------------------------------------------------------------------------------
 
+def _evaluations_data(session: Session, actor: Actor,
+                      period: Period) -> tuple[evaluation.RunView | None, list[EvaluationRun]]:
+    """The period's latest evaluation and the list of runs, in one unit of work."""
+    return evaluation.latest_run(session, actor, period), evaluation.list_runs(session, actor, None)
+
+
 async def evaluation_list(request: Request) -> Response:
     period = parse_period(_period_text(request))
-    db = request.app.state.db
-    actor = actor_of(request)
-    view = await db.run(evaluation.latest_run, actor, period, work="read")
-    runs = await db.run(evaluation.list_runs, actor, None, work="read")
+    view, runs = await read(request, _evaluations_data, period)
     return render(request, "analysis/evaluations.html", {**_common(request, "evaluations", "监管效能评价"),
                                                           "period": period, "view": view, "runs": runs})
 
@@ -92,14 +98,13 @@ async def evaluation_list(request: Request) -> Response:
 async def evaluation_run(request: Request) -> Response:
     form = await request.form()
     period = parse_period(str(form.get("period", "")))
-    view = await request.app.state.db.run(evaluation.run_evaluation, actor_of(request), period)
-    flash(request, f"已完成 {period.label} 的效能评价（{len(view.results)} 个部门）。")
-    return redirect_after_post(request, f"/evaluations/runs/{view.run.id}")
+    view = await run(request, evaluation.run_evaluation, period)
+    return redirect_after_post(request, f"/evaluations/runs/{view.run.id}",
+                               message=f"已完成 {period.label} 的效能评价（{len(view.results)} 个部门）。")
 
 
 async def evaluation_detail(request: Request) -> Response:
-    view = await request.app.state.db.run(evaluation.get_run, actor_of(request), request.path_params["run_id"],
-                                          work="read")
+    view = await read(request, evaluation.get_run, request.path_params["run_id"])
     title = f"效能评价 {view.run.period}"
     return render(request, "analysis/evaluations.html", {**_common(request, "evaluations", title),
                                                           "period": parse_period(view.run.period), "view": view,
@@ -107,8 +112,7 @@ async def evaluation_detail(request: Request) -> Response:
 
 
 async def evaluation_scorecard(request: Request) -> Response:
-    view = await request.app.state.db.run(evaluation.get_run, actor_of(request), request.path_params["run_id"],
-                                          work="read")
+    view = await read(request, evaluation.get_run, request.path_params["run_id"])
     code = request.path_params["code"]
     row = next((r for r in view.results if r.department_code == code), None)
     if row is None:
@@ -129,16 +133,14 @@ async def evaluation_compare(request: Request) -> Response:
     q = request.query_params
     b_text = q.get("b", "").strip() or last_closed_half_year().code
     a_text = q.get("a", "").strip() or parse_period(b_text).previous().code
-    a, b, rows = await request.app.state.db.run(evaluation.compare_periods, actor_of(request), a_text, b_text,
-                                                work="read")
+    a, b, rows = await read(request, evaluation.compare_periods, a_text, b_text)
     return render(request, "analysis/compare.html", {**_common(request, "evaluations", "两期评价对比"),
                                                       "a": a, "b": b, "rows": rows, "a_text": a_text,
                                                       "b_text": b_text})
 
 
 async def evaluation_export(request: Request) -> Response:
-    view = await request.app.state.db.run(evaluation.get_run, actor_of(request), request.path_params["run_id"],
-                                          work="read")
+    view = await read(request, evaluation.get_run, request.path_params["run_id"])
     data = await _in_thread(run_to_xlsx, view)
     name = quote(f"效能评价-{view.run.period}-{view.run.id}.xlsx")
     return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -146,8 +148,7 @@ async def evaluation_export(request: Request) -> Response:
 
 
 async def indicator_sets(request: Request) -> Response:
-    views = await request.app.state.db.run(evaluation.list_indicator_sets, actor_of(request), include_history=True,
-                                           work="read")
+    views = await read(request, evaluation.list_indicator_sets, include_history=True)
     return render(request, "analysis/indicator_sets.html", {**_common(request, "evaluations", "评价指标体系"),
                                                              "sets": views})
 
@@ -200,7 +201,7 @@ def _form_rows(values: dict) -> dict:
 
 async def indicator_set_edit(request: Request) -> Response:
     code = request.path_params["code"]
-    views = await request.app.state.db.run(evaluation.list_indicator_sets, actor_of(request), work="read")
+    views = await read(request, evaluation.list_indicator_sets)
     current = next((v for v in views if v.set.code == code), None)
     if current is None:
         raise NotFound(f"指标体系“{code}”不存在")
@@ -219,39 +220,35 @@ async def indicator_set_save(request: Request) -> Response:
                     "grade_bands": []}
     try:
         values = _set_form(await request.form())
-        saved = await request.app.state.db.run(evaluation.save_indicator_set, actor_of(request), **values)
+        saved = await run(request, evaluation.save_indicator_set, **values)
     except InvalidInput as exc:
         return render(request, "analysis/indicator_set_form.html", {
             **_common(request, "evaluations", "修改指标体系"), "form": _form_rows(values), "current": None,
             "errors": exc.errors}, status_code=400)
-    flash(request, f"已保存“{saved.set.name}”第 {saved.set.version} 版。")
-    return redirect_after_post(request, "/evaluations/sets")
+    return redirect_after_post(request, "/evaluations/sets",
+                               message=f"已保存“{saved.set.name}”第 {saved.set.version} 版。")
 
 
 async def _in_thread(fn, *args):
-    import anyio
-
     return await anyio.to_thread.run_sync(fn, *args)
 
 
 # ---- reports -------------------------------------------------------------------------------------------------
 
 async def report_list(request: Request) -> Response:
-    rows = await request.app.state.db.run(list_reports, actor_of(request), work="read")
+    rows = await read(request, list_reports)
     return render(request, "analysis/reports.html", {**_common(request, "reports", "分析报告"), "reports": rows,
                                                       "default_period": last_closed_half_year().code})
 
 
 async def report_generate(request: Request) -> Response:
     form = await request.form()
-    job = await request.app.state.db.run(start_report_job, actor_of(request), str(form.get("period", "")),
-                                         var_dir=request.app.state.settings.var_dir)
-    flash(request, "已开始生成分析报告，完成后将出现在报告列表中。")
-    return redirect_after_post(request, f"/jobs/{job.id}")
+    job = await run(request, start_report_job, str(form.get("period", "")), var_dir=request.app.state.settings.var_dir)
+    return redirect_after_post(request, f"/jobs/{job.id}", message="已开始生成分析报告，完成后将出现在报告列表中。")
 
 
 async def report_download(request: Request) -> Response:
-    row = await request.app.state.db.run(get_report, actor_of(request), request.path_params["report_id"], work="read")
+    row = await read(request, get_report, request.path_params["report_id"])
     path, media, name = report_file(row, request.path_params["kind"], request.app.state.settings.var_dir)
     if request.path_params["kind"] == "html":
         return FileResponse(path, media_type=media, headers={"Content-Security-Policy": REPORT_CSP})
