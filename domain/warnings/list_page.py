@@ -6,10 +6,10 @@ never shows, are not loaded."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, defer
+from sqlalchemy.orm import QueryableAttribute, aliased, defer
 from sqlmodel import Session, col
 
 from domain.identity.actor import Actor
@@ -46,4 +46,5 @@ def _named(page: Any) -> sa.Select[Any]:
             .join(Entity, col(Entity.id) == page.entity_id)
             .join(Department, col(Department.id) == page.department_id)
             .outerjoin(event, col(event.id) == last)
-            .options(defer(page.reasons), defer(page.explanation), defer(event.payload), defer(event.comment)))
+            .options(*(defer(cast(QueryableAttribute[Any], column)) for column in (
+                page.reasons, page.explanation, event.payload, event.comment))))
