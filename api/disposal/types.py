@@ -12,7 +12,7 @@ from domain.disposal.inbox import InboxRow
 from domain.disposal.models import EvidenceFile, WarningExtension, WarningFeedback
 from domain.disposal.queries import DisposalDetail
 from domain.notifications.models import WebhookDelivery, WebhookSubscription
-from domain.warnings.models import Warning, WarningEvent
+from domain.warnings.models import WarningEvent
 
 __all__ = ["DisposalWarningNode", "EvidenceNode", "ExtensionNode", "FeedbackNode", "InboxCountsType", "NoticeNode",
            "TimelineEventNode", "WarningEventMessage", "WebhookDeliveryNode", "WebhookSubscriptionNode"]
@@ -147,7 +147,7 @@ class DisposalWarningNode:
 
     @classmethod
     def from_row(cls, r: InboxRow) -> DisposalWarningNode:
-        w: Warning = r.warning
+        w = r.warning
         return cls(
             id=strawberry.ID(str(w.id)), code=w.code, level=w.level, status=w.status,
             department_id=strawberry.ID(str(w.department_id)), department_name=r.department_name,

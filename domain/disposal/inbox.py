@@ -5,12 +5,12 @@ analysts, admins and leads see every department's or one chosen."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, defer
+from sqlalchemy.orm import Bundle, aliased
 from sqlalchemy.sql import operators
 from sqlmodel import Session, col, select
 
@@ -26,7 +26,7 @@ from domain.supervision.models import Entity
 from domain.types import LOCAL_TZ, utcnow
 from domain.warnings.models import LEVELS, Warning
 
-__all__ = ["SORTS", "TABS", "InboxFilter", "InboxRow", "bulk_receive", "inbox_counts", "inbox_page",
+__all__ = ["SORTS", "TABS", "InboxFilter", "InboxRow", "InboxWarning", "bulk_receive", "inbox_counts", "inbox_page",
            "inbox_rows_for_export"]
 
 # tab -> (label, statuses); 已超期 is derived from the deadlines, across the open statuses
@@ -57,9 +57,42 @@ class InboxFilter:
     department_code: str | None = None  # city-wide roles only; the same filter by the department's code
 
 
+@dataclass(frozen=True, slots=True)
+class InboxWarning:
+    """The columns of a warning an inbox row shows (and its keyset cursor orders by): not the ORM entity, whose
+    reasons and explanation snapshots the inbox never shows and whose construction costs more than the query."""
+
+    id: int
+    code: str
+    level: str
+    status: str
+    department_id: int
+    entity_id: int
+    row_version: int
+    dispatched_at: datetime
+    receipt_due_at: datetime
+    disposal_due_at: datetime
+    received_at: datetime | None
+    closed_at: datetime | None
+    created_at: datetime
+
+
+_SHOWN = [f.name for f in fields(InboxWarning)]
+
+
+class _Shown(Bundle[Any]):
+    """The window's columns as an InboxWarning per row."""
+
+    def create_row_processor(self, query: Any, procs: Any, labels: Any) -> Any:
+        def proc(row: Any) -> InboxWarning:
+            return InboxWarning(*(p(row) for p in procs))
+
+        return proc
+
+
 @dataclass(frozen=True)
 class InboxRow:
-    warning: Warning
+    warning: InboxWarning
     entity_name: str
     entity_uscc: str
     department_name: str
@@ -130,25 +163,25 @@ def _base(actor: Actor, f: InboxFilter, *, with_tab: bool, now: datetime) -> sa.
 
 
 def _with_names(page: Any) -> sa.Select[Any]:
-    """The window's warnings (without the reasons and explanation snapshots, which the inbox never shows) joined to
-    what a row shows: entity name and USCC, department name, urge count and escalation. One statement with the
-    window (select_page's `join`). The disposal row is read by primary key per row (correlated), so a stale
-    estimate of warning_disposal (it fills up after the statistics were taken) cannot turn it into a scan."""
+    """The window's warnings (the columns a row shows, as InboxWarning) joined to what else a row shows: entity
+    name and USCC, department name, urge count and escalation. One statement with the window (select_page's
+    `join`). The disposal row is read by primary key per row (correlated), so a stale estimate of
+    warning_disposal (it fills up after the statistics were taken) cannot turn it into a scan."""
 
     def disposal(column: Any) -> Any:
         return (sa.select(column).where(col(WarningDisposal.warning_id) == page.id).correlate_except(WarningDisposal)
                 .scalar_subquery())
 
-    return (sa.select(page, col(Entity.name), col(Entity.uscc), col(Department.name),
-                      disposal(col(WarningDisposal.urge_count)), disposal(col(WarningDisposal.escalated_at)))
+    return (sa.select(_Shown("warning", *(getattr(page, name) for name in _SHOWN)), col(Entity.name),
+                      col(Entity.uscc), col(Department.name), disposal(col(WarningDisposal.urge_count)),
+                      disposal(col(WarningDisposal.escalated_at)))
             .outerjoin(Entity, col(Entity.id) == page.entity_id)
-            .outerjoin(Department, col(Department.id) == page.department_id)
-            .options(defer(page.reasons, raiseload=True), defer(page.explanation, raiseload=True)))
+            .outerjoin(Department, col(Department.id) == page.department_id))
 
 
 def _rows(actor: Actor, rows: Sequence[Any], now: datetime) -> list[InboxRow]:
     own = actor.department_id if actor.department_id is not None and not has_city_wide_scope(actor) else None
-    return [InboxRow(w, entity_name or "", uscc or "", department_name or "", is_overdue(w, now),
+    return [InboxRow(w, entity_name or "", uscc or "", department_name or "", is_overdue(cast(Warning, w), now),
                      own is not None and w.department_id != own, urge_count or 0, escalated_at is not None)
             for w, entity_name, uscc, department_name, urge_count, escalated_at in rows]
 
