@@ -24,10 +24,14 @@ Enum fields take the English code or the Chinese label.
 How it works: records are validated chunk by chunk (code lookups once per chunk) and the valid ones are written
 to a temporary stage table (executemany; COPY on PostgreSQL for streams); duplicates inside the batch are found
 in SQL; then one transaction upserts the stage into the target (`INSERT ... SELECT ... ON CONFLICT DO UPDATE`,
-keyed by the natural key or (source, external id)), writes the batch row, its errors and the audit row.
+keyed by the natural key or (source, external id)), writes the batch row, its errors and the audit row, and
+keeps the source's record counters (`SourceRecordCount`, read by the sources page) in the same transaction. On
+SQLite a large batch into a table no larger than it rebuilds the target's plain indexes after the upsert, and
+rows whose indexed columns keep their values are updated without rewriting any index (see `_Stage.merge`).
 Temporary tables belong to the connection, so an import killed half-way leaves nothing behind, and running it
 again gives the same result. `ingest` works inside the caller's unit of work (which commits); `ingest_stream`
-owns its connection and commits only at the end, memory staying flat whatever the input size.
+owns its connection: it commits the batch row (still running) with its errors, then the merge, memory staying
+flat whatever the input size; a merge that fails is rolled back whole and the batch marked failed.
 """
 
 from __future__ import annotations
