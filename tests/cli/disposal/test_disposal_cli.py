@@ -4,27 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-from typer.testing import CliRunner
-
-from domain.settings import reset_settings
 from domain.types import utcnow
+from tests.cli.factories import regwatch
 from tests.domain.disposal.support import make_warning, make_world
-
-
-def regwatch(*args: str):
-    from cli import app
-
-    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
-
-
-@pytest.fixture
-def cli_env(monkeypatch, database_url, tmp_path, db):
-    monkeypatch.setenv("REGWATCH_DATABASE_URL", database_url)
-    monkeypatch.setenv("REGWATCH_VAR_DIR", str(tmp_path))
-    reset_settings()
-    yield
-    reset_settings()
 
 
 def test_sweep_and_deliver(cli_env, db):

@@ -12,23 +12,7 @@ from domain.audit.models import AuditLog
 from domain.identity.models import User
 from domain.identity.passwords import verify_password
 from domain.identity.tokens import token_actor
-from domain.settings import reset_settings
-
-
-def regwatch(*args: str):
-    """Run the command in-process (the same Typer app as the console script, without a new interpreter)."""
-    from cli import app
-
-    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
-
-
-@pytest.fixture
-def cli_env(monkeypatch, database_url, tmp_path, db):
-    monkeypatch.setenv("REGWATCH_DATABASE_URL", database_url)
-    monkeypatch.setenv("REGWATCH_VAR_DIR", str(tmp_path))
-    reset_settings()
-    yield
-    reset_settings()
+from tests.cli.factories import regwatch
 
 
 def test_first_run_creates_admin_once_with_the_given_password(cli_env, db, monkeypatch, capsys):

@@ -4,32 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from sqlmodel import select
-from typer.testing import CliRunner
 
 from domain.integration.models import DataSource, IngestionBatch
 from domain.reference import load_regions
 from domain.reference.models import Region
-from domain.settings import reset_settings
 from domain.supervision.models import SupervisionAction
+from tests.cli.factories import regwatch
 from tests.domain.supervision.factories import seed_basics, uscc
-
-
-def regwatch(*args: str):
-    from cli import app
-
-    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
-
-
-@pytest.fixture
-def cli_env(monkeypatch, database_url, tmp_path, db):
-    monkeypatch.setenv("REGWATCH_DATABASE_URL", database_url)
-    monkeypatch.setenv("REGWATCH_VAR_DIR", str(tmp_path))
-    reset_settings()
-    yield
-    reset_settings()
 
 
 def test_reference_load_is_idempotent(cli_env, db):

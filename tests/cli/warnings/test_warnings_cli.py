@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlmodel import select
-from typer.testing import CliRunner
 
-from domain.settings import reset_settings
 from domain.warnings.models import DeadlineSetting, Warning, WorkdayOverride
+from tests.cli.factories import regwatch
 from tests.domain.warnings.support import build_city, score
-
-
-def regwatch(*args: str):
-    from cli import app
-
-    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
-
-
-@pytest.fixture
-def cli_env(monkeypatch, database_url, tmp_path, db):
-    monkeypatch.setenv("REGWATCH_DATABASE_URL", database_url)
-    monkeypatch.setenv("REGWATCH_VAR_DIR", str(tmp_path))
-    reset_settings()
-    yield
-    reset_settings()
 
 
 def test_routing_deadlines_workdays_and_auto_issue(cli_env, db):
