@@ -70,8 +70,14 @@ class PageInfo:
 
 @strawberry.type
 class Edge(Generic[T]):
-    cursor: str
     node: T
+    _page: strawberry.Private[Page[Any]]
+    _index: strawberry.Private[int]
+
+    @strawberry.field
+    def cursor(self) -> str:
+        """Encoded only when selected (most clients read nodes and pageInfo)."""
+        return self._page.cursor(self._index)
 
 
 @strawberry.type(description="A page of a list, Relay style (分页列表).")
@@ -86,14 +92,14 @@ class Connection(Generic[T]):
 
 
 def build_connection(page: Page[Any], to_node: Callable[[Any], T]) -> Connection[T]:
-    edges = [Edge(cursor=page.cursor(i), node=to_node(item)) for i, item in enumerate(page.items)]
+    edges = [Edge(node=to_node(item), _page=page, _index=i) for i, item in enumerate(page.items)]
     return Connection(
         edges=edges,
         page_info=PageInfo(
             has_next_page=page.has_next,
             has_previous_page=page.has_previous,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=page.cursor(0) if edges else None,
+            end_cursor=page.cursor(len(edges) - 1) if edges else None,
         ),
         # only None when totalCount was not selected, so never read
         total_count=page.total if page.total is not None else -1,

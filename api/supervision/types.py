@@ -12,16 +12,14 @@ from strawberry.types.nodes import SelectedField
 from api.context import Info
 from api.pagination import (
     Connection,
-    Edge,
-    PageInfo,
+    build_connection,
     decode_cursor,
-    encode_cursor,
     selection_asks,
     selects_field,
 )
 from api.risk.types import RiskScoreType
 from domain.errors import InvalidInput
-from domain.pagination import PageRequest
+from domain.pagination import Page, PageRequest
 from domain.supervision import service
 from domain.supervision.models import Complaint, CreditRecord, Entity, SupervisionItem
 
@@ -170,10 +168,9 @@ def prime_nested(info: Info, entity_id: int, found: dict[str, tuple[list, int]],
 
 def _connection(rows: list, total: int, offset: int, limit: int, build) -> Connection:
     """`rows` holds up to limit + 1 rows: the extra one only says there is a next page."""
-    edges = [Edge(cursor=encode_cursor(offset + i), node=build(r)) for i, r in enumerate(rows[:limit])]
-    return Connection(edges=edges, total_count=total, page_info=PageInfo(
-        has_next_page=len(rows) > limit, has_previous_page=offset > 0,
-        start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))
+    page = Page(items=rows[:limit], total=total, offset=offset, has_next=len(rows) > limit,
+                has_previous=offset > 0)
+    return build_connection(page, build)
 
 
 async def _nested(info: Info, name: str, fn, entity_id: int, first: int | None, after: str | None,

@@ -155,7 +155,7 @@ def test_mixed_directions_and_a_nullable_order_fall_back_correctly(session, basi
     assert seen == expected
     nullable = (Entity.industry_code, Entity.id)  # NULLs: no keyset, offsets instead
     p = select_page(session, select(Entity), PageRequest(first=4), order_by=nullable, max_size=10)
-    assert p.cursors == [] and p.offset == 0 and decode_cursor(p.cursor(3)) == 3
+    assert p.keysets == [] and p.offset == 0 and decode_cursor(p.cursor(3)) == 3
     nxt = select_page(session, select(Entity), PageRequest(first=4, after=3), order_by=nullable, max_size=10)
     assert nxt.offset == 4
     assert len({e.id for e in p.items + nxt.items}) == 8
