@@ -87,8 +87,10 @@ class Warning(SQLModel, table=True):  # the domain word; shadows the builtin in 
         # Never a second open warning about one entity, even when two issues race.
         sa.Index("uq_risk_warning_open_entity", "entity_id", unique=True,
                  sqlite_where=sa.text(_OPEN_SQL), postgresql_where=sa.text(_OPEN_SQL)),
-        # Hot lists: a department's warnings by status, newest first; city-wide by status / by date.
-        sa.Index("ix_risk_warning_department_status_created", "department_id", "status", "created_at", "id"),
+        # Hot lists: a department's warnings by status, newest first (the deadline columns at the end let the
+        # inbox count its tabs and their overdue from the index alone: migration 0017); city-wide by status / date.
+        sa.Index("ix_risk_warning_department_status_created", "department_id", "status", "created_at", "id",
+                 "received_at", "receipt_due_at", "disposal_due_at"),
         sa.Index("ix_risk_warning_department_created", "department_id", "created_at", "id"),
         sa.Index("ix_risk_warning_status_created", "status", "created_at", "id"),
         sa.Index("ix_risk_warning_created", "created_at", "id"),

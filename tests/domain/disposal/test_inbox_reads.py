@@ -168,3 +168,9 @@ def test_the_inbox_walks_the_department_status_index(db, session, world):
     # the department's rows through one of its indexes (the overdue columns are read from those rows), not the table
     assert len(counts) == 1 and "ix_risk_warning_department_" in counts[0], counts[0]
     assert "Seq Scan on risk_warning" not in counts[0], counts[0]
+    # once vacuumed (the visibility map set), the counts and their overdue come from the index alone (0017)
+    session.commit()
+    with db.engine.connect() as c:
+        c.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE risk_warning")
+    counts = _plans(db, session, lambda s: inbox_counts(s, world.admin, InboxFilter(department_code="SZ-SCJG")))
+    assert f"Index Only Scan using {index}" in counts[0], counts[0]
