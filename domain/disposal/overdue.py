@@ -6,18 +6,19 @@ REGWATCH_OVERDUE_ESCALATE=off) the warning is marked escalated (已升级 in the
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.audit.service import record_audit
+from domain.disposal.ids import saved_id
 from domain.disposal.models import WarningDisposal
 from domain.identity.actor import SYSTEM
 from domain.jobs.service import JobContext, job_handler
 from domain.notifications.outbox import notify_users, users_of_departments, users_with_role
-from domain.types import LOCAL_TZ, utcnow
+from domain.types import LOCAL_TZ, table_of, utcnow
 from domain.warnings.models import Warning, WarningEvent
 from domain.warnings.overdue import (  # the one rule, re-exported here
     disposal_overdue,
@@ -38,7 +39,7 @@ def _ensure_rows(session: Session, ids: list[int]) -> None:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = utcnow()
-    session.execute(insert(WarningDisposal.__table__).values(  # type: ignore[attr-defined]
+    session.execute(insert(table_of(WarningDisposal)).values(
         [{"warning_id": i, "urge_count": 0, "feedback_round": 0, "rework_count": 0, "return_reason": "",
           "updated_at": now} for i in ids]).on_conflict_do_nothing(index_elements=["warning_id"]))
 
@@ -49,27 +50,29 @@ def sweep_overdue(session: Session, now: datetime | None = None, *, escalate: bo
     now = now or utcnow()
     found: dict[str, int] = {"receipt": 0, "disposal": 0, "notices": 0}
     analysts = users_with_role(session, ["analyst"])
+    warning, disposal = table_of(Warning).c, table_of(WarningDisposal).c  # Core columns: typed, with their key
     for which, condition, due_col, mark_col in (
-            ("receipt", receipt_overdue(now), Warning.receipt_due_at, WarningDisposal.receipt_overdue_for),
-            ("disposal", disposal_overdue(now), Warning.disposal_due_at, WarningDisposal.disposal_overdue_for)):
-        stmt = (select(Warning).outerjoin(WarningDisposal, WarningDisposal.warning_id == Warning.id)
-                .where(condition, sa.or_(mark_col.is_(None), mark_col != due_col)).order_by(Warning.id).limit(5000))
+            ("receipt", receipt_overdue(now), warning.receipt_due_at, disposal.receipt_overdue_for),
+            ("disposal", disposal_overdue(now), warning.disposal_due_at, disposal.disposal_overdue_for)):
+        stmt = (select(Warning).outerjoin(WarningDisposal, col(WarningDisposal.warning_id) == Warning.id)
+                .where(condition, sa.or_(mark_col.is_(None), mark_col != due_col)).order_by(col(Warning.id))
+                .limit(5000))
         rows = list(session.exec(stmt).all())
-        _ensure_rows(session, [w.id for w in rows])
+        _ensure_rows(session, [saved_id(w) for w in rows])
         for w in rows:
             due = getattr(w, due_col.key)
             values: dict[str, Any] = {mark_col.key: due, "updated_at": now}
             if escalate:
                 values["escalated_at"] = now
-            won = session.execute(sa.update(WarningDisposal).where(
-                WarningDisposal.warning_id == w.id, sa.or_(mark_col.is_(None), mark_col != due)).values(**values)
-            ).rowcount
+            won = cast("sa.CursorResult[Any]", session.execute(sa.update(WarningDisposal).where(
+                col(WarningDisposal.warning_id) == w.id, sa.or_(mark_col.is_(None), mark_col != due)).values(**values)
+            )).rowcount
             if won != 1:
                 continue
             found[which] += 1
             label = "签收" if which == "receipt" else "处置"
             local = due.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
-            session.add(WarningEvent(warning_id=w.id, kind="overdue", actor_name=SYSTEM.username, at=now,
+            session.add(WarningEvent(warning_id=saved_id(w), kind="overdue", actor_name=SYSTEM.username, at=now,
                                      comment=f"已超过{label}期限（{local}）",
                                      payload={"deadline": which, "due_at": due.isoformat(), "escalated": escalate}))
             leads = users_of_departments(session, [w.department_id], ["viewer"])

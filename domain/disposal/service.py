@@ -20,12 +20,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.audit.service import record_audit
+from domain.disposal.ids import saved_id
 from domain.disposal.models import (
     MEASURES,
     OUTCOMES,
@@ -40,7 +41,7 @@ from domain.identity.actor import Actor
 from domain.identity.models import Department
 from domain.identity.policy import can, has_city_wide_scope, require_signed_in
 from domain.notifications.outbox import notify_users, users_of_departments
-from domain.types import LOCAL_TZ, utcnow
+from domain.types import LOCAL_TZ, table_of, utcnow
 from domain.warnings.deadlines import WorkdayCalendar, deadline_settings, deadlines_for
 from domain.warnings.models import WARNING_STATUSES, Warning, WarningEvent, duration_values
 
@@ -114,7 +115,7 @@ _SIDE_WHO = {"main": "责任部门的处置人员", "assist": "协办部门的�
 
 def assisting_departments(session: Session, warning_id: int) -> list[int]:
     return list(session.exec(select(WarningAssist.department_id).where(WarningAssist.warning_id == warning_id)
-                             .order_by(WarningAssist.id)).all())
+                             .order_by(col(WarningAssist.id))).all())
 
 
 def _may_see(actor: Actor, w: Warning, assists: Sequence[int]) -> bool:
@@ -153,15 +154,15 @@ def _state_allows(session: Session, action: Action, w: Warning) -> bool:
     if w.status not in action.from_statuses:
         return False
     if action.name in ("approve_extension", "reject_extension"):
-        return pending_extension(session, w.id) is not None
+        return pending_extension(session, saved_id(w)) is not None
     if action.name == "request_extension":
-        return pending_extension(session, w.id) is None
+        return pending_extension(session, saved_id(w)) is None
     return True
 
 
 def allowed_actions(session: Session, actor: Actor, w: Warning) -> list[Action]:
     """The steps this actor may take on this warning now (the detail page shows exactly these)."""
-    assists = assisting_departments(session, w.id)
+    assists = assisting_departments(session, saved_id(w))
     return [a for a in ACTIONS.values() if _on_side(actor, a, w, assists) and _state_allows(session, a, w)]
 
 
@@ -172,16 +173,16 @@ def load_for_action(session: Session, actor: Actor, warning_id: int, action_name
     w = visible_warning(session, actor, warning_id)
     if expected_version is not None and w.row_version != expected_version:
         raise Conflict(f"预警 {w.code} {STALE_MESSAGE}", field="row_version", code="stale")
-    assists = assisting_departments(session, w.id)
+    assists = assisting_departments(session, saved_id(w))
     if not _on_side(actor, action, w, assists):
         raise Forbidden(f"只有{_SIDE_WHO[action.side]}可以{action.label}（预警 {w.code}）", code="forbidden")
     if w.status not in action.from_statuses:
         allowed = "、".join(WARNING_STATUSES[s] for s in action.from_statuses)
         raise Conflict(f"预警 {w.code} 当前为“{WARNING_STATUSES[w.status]}”，不能{action.label}"
                        f"（仅限{allowed}时）", field="id", code="bad_state")
-    if action.name in ("approve_extension", "reject_extension") and pending_extension(session, w.id) is None:
+    if action.name in ("approve_extension", "reject_extension") and pending_extension(session, saved_id(w)) is None:
         raise Conflict(f"预警 {w.code} 没有待审批的延期申请", field="id", code="no_pending_extension")
-    if action.name == "request_extension" and pending_extension(session, w.id) is not None:
+    if action.name == "request_extension" and pending_extension(session, saved_id(w)) is not None:
         raise Conflict(f"预警 {w.code} 已有待审批的延期申请，请等待研判人员处理", field="id",
                        code="extension_pending")
     return w
@@ -189,12 +190,12 @@ def load_for_action(session: Session, actor: Actor, warning_id: int, action_name
 
 def _bump(session: Session, w: Warning, values: dict[str, Any] | None = None) -> None:
     """UPDATE … WHERE row_version = seen: of two simultaneous steps exactly one changes the row."""
-    table = Warning.__table__  # type: ignore[attr-defined]
+    table = table_of(Warning)
     values = {**(values or {}), **duration_values(w, values or {})}  # receipt/closure seconds follow their stamps
     try:
-        done = session.execute(sa.update(table).where(table.c.id == w.id, table.c.row_version == w.row_version)
-                               .values(**values, row_version=w.row_version + 1,
-                                       updated_at=utcnow())).rowcount
+        done = cast("sa.CursorResult[Any]", session.execute(
+            sa.update(table).where(table.c.id == w.id, table.c.row_version == w.row_version)
+            .values(**values, row_version=w.row_version + 1, updated_at=utcnow()))).rowcount
     except sa.exc.OperationalError as exc:  # SQLite: the other writer held the lock past the busy timeout
         raise Conflict(f"预警 {w.code} {STALE_MESSAGE}", field="row_version", code="stale") from exc
     if done != 1:
@@ -214,7 +215,7 @@ def _disposal(session: Session, warning_id: int) -> WarningDisposal:
 def _event(session: Session, actor: Actor, w: Warning, kind: str, *, from_status: str | None = None,
            to_status: str | None = None, comment: str = "", payload: dict[str, Any] | None = None,
            at: datetime | None = None) -> WarningEvent:
-    event = WarningEvent(warning_id=w.id, kind=kind, from_status=from_status, to_status=to_status,
+    event = WarningEvent(warning_id=saved_id(w), kind=kind, from_status=from_status, to_status=to_status,
                          actor_id=actor.user_id, actor_name=actor.username, department_id=actor.department_id,
                          at=at or utcnow(), comment=comment[:2000], payload=payload or {})
     session.add(event)
@@ -265,8 +266,8 @@ def _redispatch(session: Session, w: Warning, department_id: int) -> dict[str, A
     now = utcnow()
     receipt_due, disposal_due = deadlines_for(w.level, now, deadline_settings(session),
                                               WorkdayCalendar.load(session))
-    session.execute(sa.delete(WarningAssist).where(WarningAssist.warning_id == w.id,
-                                                   WarningAssist.department_id == department_id))
+    session.execute(sa.delete(WarningAssist).where(col(WarningAssist.warning_id) == w.id,
+                                                   col(WarningAssist.department_id) == department_id))
     return {"department_id": department_id, "routing_rule_id": None, "dispatched_at": now,
             "receipt_due_at": receipt_due, "disposal_due_at": disposal_due, "received_at": None}
 
@@ -296,7 +297,7 @@ def request_return(session: Session, actor: Actor, warning_id: int, reason: str,
     w = load_for_action(session, actor, warning_id, "request_return", row_version)
     text = _reason(reason, "退回理由（为何不属于本部门职责）")
     previous = w.status
-    d = _disposal(session, w.id)
+    d = _disposal(session, saved_id(w))
     d.return_from_status, d.return_reason = previous, text
     _step(session, actor, w, "return_request", to_status="return_requested", comment=text,
           payload={"from_department_id": w.department_id})
@@ -310,8 +311,8 @@ def approve_return(session: Session, actor: Actor, warning_id: int, department_i
     dept = _department(session, department_id, w)
     text = _reason(comment, "改派说明", field_name="comment", required=False)
     old = w.department_id
-    values = _redispatch(session, w, dept.id)
-    d = _disposal(session, w.id)
+    values = _redispatch(session, w, saved_id(dept))
+    d = _disposal(session, saved_id(w))
     d.return_from_status = None
     _step(session, actor, w, "return_approve", to_status="issued", values=values, comment=text,
           payload={"from_department_id": old, "to_department_id": dept.id, "return_reason": d.return_reason},
@@ -325,7 +326,7 @@ def reject_return(session: Session, actor: Actor, warning_id: int, reason: str, 
     """驳回退回: back to the same department in the state it was in; deadlines unchanged."""
     w = load_for_action(session, actor, warning_id, "reject_return", row_version)
     text = _reason(reason, "驳回理由")
-    d = _disposal(session, w.id)
+    d = _disposal(session, saved_id(w))
     back = d.return_from_status or ("in_progress" if w.received_at else "issued")
     d.return_from_status = None
     _step(session, actor, w, "return_reject", to_status=back, comment=text)
@@ -341,7 +342,7 @@ def reassign_warning(session: Session, actor: Actor, warning_id: int, department
     dept = _department(session, department_id, w)
     text = _reason(reason, "改派理由")
     old = w.department_id
-    values = _redispatch(session, w, dept.id)
+    values = _redispatch(session, w, saved_id(dept))
     _step(session, actor, w, "reassign", to_status="issued", values=values, comment=text,
           payload={"from_department_id": old, "to_department_id": dept.id},
           audit={"department_id": [old, dept.id]})
@@ -361,9 +362,9 @@ def add_assisting_department(session: Session, actor: Actor, warning_id: int, de
     if dept.id == w.department_id:
         raise InvalidInput(f"“{dept.name}”是责任部门，不能同时作为协办部门", field="department_id",
                            code="is_responsible")
-    if dept.id in assisting_departments(session, w.id):
+    if dept.id in assisting_departments(session, saved_id(w)):
         raise InvalidInput(f"“{dept.name}”已是协办部门", field="department_id", code="already_assisting")
-    session.add(WarningAssist(warning_id=w.id, department_id=dept.id, added_by_name=actor.username))
+    session.add(WarningAssist(warning_id=saved_id(w), department_id=saved_id(dept), added_by_name=actor.username))
     _step(session, actor, w, "assist_add", comment=_reason(comment, "说明", field_name="comment", required=False),
           payload={"department_id": dept.id, "department_name": dept.name}, audit={"assist_department_id": dept.id})
     _notify_department(session, w, [dept.id], "assist", f"本部门被指定为预警 {w.code} 的协办部门", comment)
@@ -416,7 +417,7 @@ def _validate_feedback(session: Session, actor: Actor, w: Warning, data: Feedbac
                                  f"评价意见最多 1000 个字（当前 {len(comment)} 个）"))
     ids = sorted(set(data.evidence_ids))
     if ids:
-        files = {f.id: f for f in session.exec(select(EvidenceFile).where(EvidenceFile.id.in_(ids))).all()}
+        files = {f.id: f for f in session.exec(select(EvidenceFile).where(col(EvidenceFile.id).in_(ids))).all()}
         bad = [i for i in ids if i not in files or files[i].warning_id != w.id or files[i].feedback_id is not None
                or (actor.department_id is not None and files[i].department_id != actor.department_id
                    and not can(actor, "warnings.any_department"))]
@@ -431,8 +432,8 @@ def _validate_feedback(session: Session, actor: Actor, w: Warning, data: Feedbac
 
 def _attach(session: Session, ids: Sequence[int], feedback_id: int) -> None:
     if ids:
-        session.execute(sa.update(EvidenceFile).where(EvidenceFile.id.in_(list(ids)),
-                                                       EvidenceFile.feedback_id.is_(None))
+        session.execute(sa.update(EvidenceFile).where(col(EvidenceFile.id).in_(list(ids)),
+                                                       col(EvidenceFile.feedback_id).is_(None))
                         .values(feedback_id=feedback_id))
 
 
@@ -441,15 +442,15 @@ def submit_feedback(session: Session, actor: Actor, warning_id: int, data: Feedb
     """提交处置反馈: the responsible department's whole feedback; the warning waits for the analyst's review."""
     w = load_for_action(session, actor, warning_id, "submit_feedback", row_version)
     measures, description, comment = _validate_feedback(session, actor, w, data, main=True)
-    d = _disposal(session, w.id)
+    d = _disposal(session, saved_id(w))
     d.feedback_round += 1
-    fb = WarningFeedback(warning_id=w.id, department_id=w.department_id, part="main", round=d.feedback_round,
+    fb = WarningFeedback(warning_id=saved_id(w), department_id=w.department_id, part="main", round=d.feedback_round,
                          measures=measures, outcome=data.outcome, description=description,
                          satisfaction=data.satisfaction, satisfaction_comment=comment,
                          submitted_by_id=actor.user_id, submitted_by_name=actor.username)
     session.add(fb)
     session.flush()
-    _attach(session, data.evidence_ids, fb.id)
+    _attach(session, data.evidence_ids, saved_id(fb))
     _step(session, actor, w, "feedback", to_status="feedback_submitted", comment=description[:500],
           payload={"feedback_id": fb.id, "round": fb.round, "measures": measures, "outcome": data.outcome,
                    "satisfaction": data.satisfaction, "evidence": len(set(data.evidence_ids))},
@@ -463,16 +464,16 @@ def submit_assist_feedback(session: Session, actor: Actor, warning_id: int, data
     w = load_for_action(session, actor, warning_id, "assist_feedback", row_version)
     measures, description, comment = _validate_feedback(session, actor, w, data, main=False)
     dept = actor.department_id
-    if dept is None or dept not in assisting_departments(session, w.id):
+    if dept is None or dept not in assisting_departments(session, saved_id(w)):
         raise Forbidden("只有协办部门的处置人员可以提交协办反馈", code="forbidden")
-    d = _disposal(session, w.id)
-    fb = WarningFeedback(warning_id=w.id, department_id=dept, part="assist", round=d.feedback_round + 1,
+    d = _disposal(session, saved_id(w))
+    fb = WarningFeedback(warning_id=saved_id(w), department_id=dept, part="assist", round=d.feedback_round + 1,
                          measures=measures, outcome=data.outcome, description=description,
                          satisfaction=data.satisfaction, satisfaction_comment=comment,
                          submitted_by_id=actor.user_id, submitted_by_name=actor.username)
     session.add(fb)
     session.flush()
-    _attach(session, data.evidence_ids, fb.id)
+    _attach(session, data.evidence_ids, saved_id(fb))
     _step(session, actor, w, "assist_feedback", comment=description[:500],
           payload={"feedback_id": fb.id, "measures": measures, "outcome": data.outcome},
           audit={"feedback_id": fb.id})
@@ -499,7 +500,7 @@ def request_extension(session: Session, actor: Actor, warning_id: int, new_due: 
         raise InvalidInput(f"延期最长 {MAX_EXTENSION_DAYS} 天（至 {(current + timedelta(days=365)).isoformat()}）",
                            field="new_due_date", code="too_far")
     text = _reason(reason, "延期理由")
-    ext = WarningExtension(warning_id=w.id, department_id=w.department_id, previous_due_at=w.disposal_due_at,
+    ext = WarningExtension(warning_id=saved_id(w), department_id=w.department_id, previous_due_at=w.disposal_due_at,
                            requested_due_at=_local_end_of(new_due), reason=text, requested_by_id=actor.user_id,
                            requested_by_name=actor.username)
     session.add(ext)
@@ -515,7 +516,7 @@ def approve_extension(session: Session, actor: Actor, warning_id: int, *, commen
                       row_version: int | None = None) -> WarningExtension:
     """同意延期: the disposal deadline moves to the date asked for."""
     w = load_for_action(session, actor, warning_id, "approve_extension", row_version)
-    ext = pending_extension(session, w.id)
+    ext = pending_extension(session, saved_id(w))
     assert ext is not None
     text = _reason(comment, "审批意见", field_name="comment", required=False)
     ext.status, ext.decided_by_name, ext.decided_at, ext.decision_comment = "approved", actor.username, utcnow(), text
@@ -532,7 +533,7 @@ def reject_extension(session: Session, actor: Actor, warning_id: int, reason: st
                      row_version: int | None = None) -> WarningExtension:
     """驳回延期: the deadline stays."""
     w = load_for_action(session, actor, warning_id, "reject_extension", row_version)
-    ext = pending_extension(session, w.id)
+    ext = pending_extension(session, saved_id(w))
     assert ext is not None
     text = _reason(reason, "驳回理由")
     ext.status, ext.decided_by_name, ext.decided_at, ext.decision_comment = "rejected", actor.username, utcnow(), text
@@ -548,10 +549,10 @@ def urge_warning(session: Session, actor: Actor, warning_id: int, comment: str =
     """督办: an event and a notice to the department's handlers (and assisting ones); counted."""
     w = load_for_action(session, actor, warning_id, "urge", row_version)
     text = _reason(comment, "督办意见", field_name="comment", required=False)
-    d = _disposal(session, w.id)
+    d = _disposal(session, saved_id(w))
     d.urge_count += 1
     _step(session, actor, w, "urge", comment=text, payload={"count": d.urge_count})
-    _notify_department(session, w, [w.department_id, *assisting_departments(session, w.id)], "urge",
+    _notify_department(session, w, [w.department_id, *assisting_departments(session, saved_id(w))], "urge",
                        f"预警 {w.code} 被督办（第 {d.urge_count} 次），请尽快处置", text)
     return w
 
@@ -561,7 +562,7 @@ def rework_warning(session: Session, actor: Actor, warning_id: int, reason: str,
     """退回重办: the analyst rejects the feedback with a reason; the department works on."""
     w = load_for_action(session, actor, warning_id, "rework", row_version)
     text = _reason(reason, "退回重办的理由")
-    d = _disposal(session, w.id)
+    d = _disposal(session, saved_id(w))
     d.rework_count += 1
     _step(session, actor, w, "rework", to_status="in_progress", comment=text, payload={"count": d.rework_count})
     _notify_department(session, w, [w.department_id], "rework", f"预警 {w.code} 的处置反馈被退回重办", text)
