@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -118,3 +119,20 @@ def count_statements(db: Database) -> Iterator[StatementCounter]:
     finally:
         for engine in engines:
             sa.event.remove(engine, "before_cursor_execute", listener)
+
+
+def explain(db: Database, session: Any, run: Callable[[Any], object]) -> list[str]:
+    """EXPLAIN (PostgreSQL) of every SELECT that `run(session)` sends, with the same parameters."""
+    sent: list[tuple[str, object]] = []
+
+    def listener(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            sent.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        run(session)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listener)
+    conn = session.connection()
+    return ["\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql, params)) for sql, params in sent]

@@ -13,7 +13,7 @@ from domain.audit.models import AuditLog
 from domain.supervision.models import Entity, SupervisionAction
 from tests.api.identity.factories import bearer
 from tests.domain.supervision.factories import seed_basics, uscc
-from tests.support import backend, count_statements
+from tests.support import backend, count_statements, explain
 
 
 @pytest.fixture
@@ -156,23 +156,6 @@ async def test_a_cursor_from_another_list_is_refused_with_a_clear_error(client, 
 
 # --- PostgreSQL plans ----------------------------------------------------------------------------------------
 
-def _plans(db, session, run) -> list[str]:
-    """EXPLAIN of every SELECT `run(session)` sends (same parameters)."""
-    sent: list[tuple[str, object]] = []
-
-    def listener(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT"):
-            sent.append((statement, parameters))
-
-    sa.event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        run(session)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", listener)
-    conn = session.connection()
-    return ["\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql, params)) for sql, params in sent]
-
-
 @pytest.mark.skipif(backend() != "postgresql", reason="PostgreSQL plans")
 def test_hot_lists_walk_their_index_instead_of_sorting(db, session, basics):
     from domain.audit.queries import list_audit
@@ -222,21 +205,21 @@ def test_hot_lists_walk_their_index_instead_of_sorting(db, session, basics):
         nonlocal first
         first = list_actions(s, SYSTEM, PageRequest(first=50), department_code="SZ-SCJG")
 
-    no_sort(_plans(db, session, actions), "ix_supervision_action_department_started_id")
+    no_sort(explain(db, session, actions), "ix_supervision_action_department_started_id")
     assert first is not None and first.total == 6000
-    no_sort(_plans(db, session, lambda s: list_actions(s, SYSTEM, PageRequest(
+    no_sort(explain(db, session, lambda s: list_actions(s, SYSTEM, PageRequest(
         first=50, after=decode_cursor(first.cursors[-1]), count=False), department_code="SZ-SCJG")),
         "ix_supervision_action_department_started_id")
-    no_sort(_plans(db, session, lambda s: list_actions(s, SYSTEM, PageRequest(first=50, count=False),
+    no_sort(explain(db, session, lambda s: list_actions(s, SYSTEM, PageRequest(first=50, count=False),
                                                        item_code=basics["items"][0].code)),
             "ix_supervision_action_item_started_id")
-    no_sort(_plans(db, session, lambda s: list_actions(s, SYSTEM, PageRequest(first=50, count=False))),
+    no_sort(explain(db, session, lambda s: list_actions(s, SYSTEM, PageRequest(first=50, count=False))),
             "ix_supervision_action_started_id")
-    no_sort(_plans(db, session, lambda s: search_entities(s, SYSTEM, PageRequest(first=50, count=False))),
+    no_sort(explain(db, session, lambda s: search_entities(s, SYSTEM, PageRequest(first=50, count=False))),
             "ix_entity_name_id")
-    no_sort(_plans(db, session, lambda s: search_entities(s, SYSTEM, PageRequest(first=50, count=False),
+    no_sort(explain(db, session, lambda s: search_entities(s, SYSTEM, PageRequest(first=50, count=False),
                                                           region_code="320506")), "ix_entity_region_name_id")
-    no_sort(_plans(db, session, lambda s: list_audit(s, SYSTEM, PageRequest(first=50, count=False))),
+    no_sort(explain(db, session, lambda s: list_audit(s, SYSTEM, PageRequest(first=50, count=False))),
             "ix_audit_log_occurred_id")
     assert session.execute(sa.select(sa.func.count()).select_from(AuditLog)).scalar_one() >= 20000
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
-import pytest
 from sqlmodel import select
 
 from domain.demo.routing import DEMO_DISTRICT_ROUTES, DEMO_INDUSTRY_ROUTES
@@ -14,20 +13,10 @@ from domain.demo.service import build_demo_city
 from domain.identity.actor import SYSTEM
 from domain.identity.models import Department
 from domain.risk.models import RiskScore
-from domain.settings import reset_settings
 from domain.supervision.models import Entity
 from domain.warnings.models import RoutingRule, Warning
 from domain.warnings.service import auto_issue_warnings
 from tests.api.risk.factories import add_run, add_version
-
-
-@pytest.fixture
-def cli_env(monkeypatch, database_url, tmp_path, db):
-    monkeypatch.setenv("REGWATCH_DATABASE_URL", database_url)
-    monkeypatch.setenv("REGWATCH_VAR_DIR", str(tmp_path))
-    reset_settings()
-    yield
-    reset_settings()
 
 
 def test_setup_routes_the_demo_city_by_trade_and_district_once(cli_env, db):

@@ -15,7 +15,7 @@ from domain.pagination import PageRequest, decode_cursor
 from domain.types import utcnow
 from tests.domain.disposal.support import make_warning, make_world
 from tests.domain.identity.factories import new_department
-from tests.support import backend, count_statements
+from tests.support import backend, count_statements, explain
 
 
 @pytest.fixture
@@ -101,22 +101,6 @@ def test_the_export_is_the_view_in_its_order(db, world):
 
 # --- PostgreSQL plans ------------------------------------------------------------------------------------------
 
-def _plans(db, session, run) -> list[str]:
-    sent: list[tuple[str, object]] = []
-
-    def listener(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT"):
-            sent.append((statement, parameters))
-
-    sa.event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        run(session)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", listener)
-    conn = session.connection()
-    return ["\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql, params)) for sql, params in sent]
-
-
 def _under_limit(plan: str) -> str:
     lines = plan.splitlines()
     at = next(i for i, line in enumerate(lines) if "Limit" in line)
@@ -158,13 +142,13 @@ def test_the_inbox_walks_the_department_status_index(db, session, world):
     # (department_id, created_at, id) and filter the status instead; never a sort of the department's warnings
     for f, wanted in ((InboxFilter(department_code="SZ-SCJG"), index), (InboxFilter(department_id=world.dept_a), index),
                       (InboxFilter(department_code="SZ-SCJG", tab="in_progress"), "ix_risk_warning_department_")):
-        plans = _plans(db, session, lambda s, f=f: inbox_page(s, world.admin, PageRequest(first=50, count=False), f))
+        plans = explain(db, session, lambda s, f=f: inbox_page(s, world.admin, PageRequest(first=50, count=False), f))
         assert len(plans) == 1
         window = _under_limit(plans[0])
         assert wanted in window and "Sort" not in window, plans[0]
         assert "Index Cond: (warning_id = risk_warning.id)" in plans[0], plans[0]  # a key lookup, not a scan
         assert "Seq Scan on warning_disposal" not in plans[0], plans[0]
-    counts = _plans(db, session, lambda s: inbox_counts(s, world.admin, InboxFilter(department_code="SZ-SCJG")))
+    counts = explain(db, session, lambda s: inbox_counts(s, world.admin, InboxFilter(department_code="SZ-SCJG")))
     # the department's rows through one of its indexes (the overdue columns are read from those rows), not the table
     assert len(counts) == 1 and "ix_risk_warning_department_" in counts[0], counts[0]
     assert "Seq Scan on risk_warning" not in counts[0], counts[0]
@@ -172,5 +156,5 @@ def test_the_inbox_walks_the_department_status_index(db, session, world):
     session.commit()
     with db.engine.connect() as c:
         c.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE risk_warning")
-    counts = _plans(db, session, lambda s: inbox_counts(s, world.admin, InboxFilter(department_code="SZ-SCJG")))
+    counts = explain(db, session, lambda s: inbox_counts(s, world.admin, InboxFilter(department_code="SZ-SCJG")))
     assert f"Index Only Scan using {index}" in counts[0], counts[0]
