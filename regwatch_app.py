@@ -23,7 +23,7 @@ from domain.errors import DomainError
 from domain.jobs.runner import JobRunner
 from domain.jobs.schedule import ensure_schedule, list_schedules
 from domain.settings import Settings, get_settings
-from domain.warnings.service import issue_after_scoring
+from domain.warnings.auto_issue import issue_after_scoring
 from ml import jobs as risk_jobs  # noqa: F401  (registers the train/score/backtest job handlers)
 from ml import runs as risk_runs
 from reports import jobs as report_jobs

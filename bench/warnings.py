@@ -91,7 +91,7 @@ def main() -> None:
     parser.add_argument("--entities", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="Keep the database (its URL is printed).")
     args = parser.parse_args()
-    from domain.warnings.service import auto_issue_warnings
+    from domain.warnings.auto_issue import auto_issue_warnings
 
     workdir = Path(tempfile.mkdtemp(prefix="rw_bench_warnings_"))
     url = create_database(args.backend, workdir, "warnings")

@@ -11,8 +11,8 @@ from cli.common import act, console, database, fail, setup_step
 from domain.identity.actor import SYSTEM
 from domain.warnings import deadlines as deadline_service
 from domain.warnings import routing
+from domain.warnings.auto_issue import auto_issue_warnings, issue_after_scoring
 from domain.warnings.models import DAY_KINDS, LEVELS, ROUTING_KINDS
-from domain.warnings.service import auto_issue_warnings, issue_after_scoring
 
 __all__ = ["register", "register_scoring_step"]
 

@@ -1,10 +1,10 @@
-"""Warnings (预警发布): issue by hand or from a clue, automatic issue after each scoring run (set-based), raising an
-open warning's level, codes that are never reused, and the reads (list, detail, events) scoped by department."""
+"""Warnings (预警发布): issue by hand or from a clue, raising an open warning's level, codes that are never reused,
+and the reads (list, detail, events) scoped by department. The automatic issue after a scoring run is
+domain.warnings.auto_issue."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -34,24 +34,20 @@ from domain.warnings.models import (
     WarningCodeSequence,
     WarningEvent,
     entity_columns,
-    industry_section_sql,
 )
 from domain.warnings.overdue import is_overdue as overdue_rule
 from domain.warnings.overdue import overdue_condition
-from domain.warnings.routing import Route, route_entity, routing_columns
+from domain.warnings.routing import Route, route_entity
 
 __all__ = [
-    "AutoIssueResult",
     "ScoreSnapshot",
     "WarningDetail",
     "WarningFilter",
     "WarningRow",
     "add_warning_event",
-    "auto_issue_warnings",
     "ensure_can_read_warnings",
     "get_warning",
     "is_overdue",
-    "issue_after_scoring",
     "issue_warning",
     "latest_score",
     "level_rank",
@@ -64,7 +60,6 @@ __all__ = [
 ]
 
 SCORE_ROLES = ("champion", "on_demand")
-AUTO_ISSUE_SQLITE_CACHE_KIB = 256 * 1024  # SQLite page cache while the automatic issue writes (pages touched only)
 MAX_REASONS = 20
 
 
@@ -80,18 +75,9 @@ def _rowcount(result: Any) -> int:
     return int(result.rowcount)
 
 
-def _inserted(session: Session, stmt: Any) -> int:
-    """Run an INSERT … SELECT and return how many rows it inserted (without fetching them back)."""
-    return _rowcount(session.execute(stmt.execution_options(preserve_rowcount=True)))
-
-
 def level_rank(level: str | None) -> int:
     """0 for red … 3 for blue; anything else ranks below blue."""
     return LEVELS.index(level) if level in LEVELS else len(LEVELS)
-
-
-def _rank_sql(column: Any) -> Any:
-    return sa.case({lvl: i for i, lvl in enumerate(LEVELS)}, value=column, else_=len(LEVELS))
 
 
 def warning_code(year: int, number: int) -> str:
@@ -455,253 +441,3 @@ def raise_warning_level(session: Session, actor: Actor, warning_id: int, level: 
     record_audit(session, actor, "warning.raise_level", "risk_warning", w.id, {"level": [before, level]})
     session.flush()
     return w
-
-
-@dataclass(frozen=True)
-class AutoIssueResult:
-    run_id: int
-    min_level: str | None
-    issued: int
-    raised: int
-    unrouted: int
-    seconds: float
-
-
-def auto_issue_warnings(session: Session, actor: Actor, run_id: int, *, min_level: str | None = "yellow",
-                        now: datetime | None = None) -> AutoIssueResult:
-    """After a scoring run: every entity at or above `min_level` with no open warning gets one; an open warning at a
-    lower level is raised (an event each). A few set-based statements whatever the number of entities (the routing
-    rules are evaluated once per district and industry pair, not per entity), plus the code reservation. Entities
-    no routing rule covers are left out and counted (configure a default department)."""
-    import time
-
-    require(actor, "warnings.work")
-    started = time.perf_counter()
-    run = session.get(ScoringRun, run_id)
-    if run is None:
-        raise NotFound(f"评分批次 {run_id} 不存在", field="run_id")
-    if min_level is None or run.role not in SCORE_ROLES:
-        return AutoIssueResult(run_id, min_level, 0, 0, 0, 0.0)
-    if min_level not in LEVELS:
-        raise InvalidInput(f"自动发布的最低等级“{min_level}”无效", field="min_level", code="unknown_level")
-    now = now or utcnow()
-    wanted = list(LEVELS[: level_rank(min_level) + 1])
-    with _bulk_write_settings(session):
-        issued, raised, total, routed = _issue_and_raise(session, actor, run, run_id, wanted, now)
-    result = AutoIssueResult(run_id, min_level, issued, raised, total - routed, round(time.perf_counter() - started, 3))
-    record_audit(session, actor, "warning.auto_issue", "scoring_run", run_id,
-                 {"min_level": min_level, "issued": issued, "raised": raised, "unrouted": total - routed})
-    session.flush()
-    return result
-
-
-@contextmanager
-def _bulk_write_settings(session: Session) -> Iterator[None]:
-    """Per-transaction settings for the automatic issue's large statements, undone afterwards."""
-    if session.get_bind().dialect.name == "postgresql":
-        # the planner must know how many open warnings there are now (a first run finds none, the next 100,000),
-        # or it anti-joins the run against a table it believes empty by scanning it per row
-        session.execute(sa.text("ANALYZE risk_warning"))
-        # JIT compiles the routing subqueries for seconds and saves nothing on statements like these
-        session.execute(sa.text("SET LOCAL jit = off"))
-        yield
-        return
-    # 100,000 rows into a dozen indexes at random places: with SQLite's default 2 MB page cache most of that is
-    # re-reading and re-writing the same pages (24 s instead of 68 s at load 18); the connection's own value after
-    before = int(session.execute(sa.text("PRAGMA cache_size")).scalar_one())
-    session.execute(sa.text(f"PRAGMA cache_size = {-AUTO_ISSUE_SQLITE_CACHE_KIB}"))
-    try:
-        yield
-    finally:
-        session.execute(sa.text(f"PRAGMA cache_size = {before}"))
-
-
-def _issue_and_raise(session: Session, actor: Actor, run: ScoringRun, run_id: int, wanted: list[str],
-                     now: datetime) -> tuple[int, int, int, int]:
-    """The set-based steps: (issued, raised, candidates, routed candidates)."""
-    s = RiskScore.__table__  # type: ignore[attr-defined]
-    w = Warning.__table__  # type: ignore[attr-defined]
-    e = Entity.__table__  # type: ignore[attr-defined]
-    ev = WarningEvent.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    json_obj = sa.func.json_build_object if dialect == "postgresql" else sa.func.json_object
-
-    def as_json(column: Any) -> Any:
-        return column if dialect == "postgresql" else sa.func.json(sa.func.coalesce(column, "null"))
-
-    open_w = sa.and_(w.c.entity_id == s.c.entity_id, w.c.status.in_(OPEN_STATUSES))
-    in_run = sa.and_(s.c.run_id == run_id, s.c.level.in_(wanted))
-    events_before = session.execute(sa.select(sa.func.coalesce(sa.func.max(ev.c.id), 0))).scalar_one()
-
-    # 1. raise: open warnings below this run's level for their entity (event first, from the same rows)
-    higher = (sa.select(w.c.id.label("warning_id"), w.c.level.label("old"), s.c.level.label("new"),
-                        w.c.department_id, s.c.score)
-              .join(s, open_w).where(in_run, _rank_sql(s.c.level) < _rank_sql(w.c.level)))
-    hi = higher.subquery()
-    raised = _inserted(session, sa.insert(ev).from_select(
-        ["warning_id", "kind", "actor_id", "actor_name", "department_id", "at", "comment", "payload"],
-        sa.select(hi.c.warning_id, sa.literal("raise_level"), sa.null(), sa.literal(actor.username),
-                  hi.c.department_id, sa.literal(now, w.c.created_at.type), sa.literal(f"评分批次 {run_id} 将等级提升"),
-                  json_obj("from", hi.c.old, "to", hi.c.new, "run_id", run_id, "score", hi.c.score))))
-    if raised:
-        new_level = (sa.select(s.c.level).where(s.c.run_id == run_id, s.c.entity_id == w.c.entity_id)
-                     .scalar_subquery())
-        session.execute(sa.update(w).where(w.c.status.in_(OPEN_STATUSES), sa.exists(
-            sa.select(1).select_from(s).where(in_run, s.c.entity_id == w.c.entity_id,
-                                              _rank_sql(s.c.level) < _rank_sql(w.c.level))))
-            .values(level=new_level, row_version=w.c.row_version + 1, updated_at=now))
-
-    # 2. issue: the candidates (at or above the level, no open warning) into a temporary table with the entity's
-    #    district and industry; their routes once per distinct (industry, district) pair — the routing subqueries
-    #    run a few hundred times, not once per entity; then one insert of the routed ones with consecutive codes
-    #    and one insert of their events
-    cand = sa.Table("rw_auto_issue", sa.MetaData(), sa.Column("score_id", sa.Integer),
-                    sa.Column("entity_id", sa.Integer), sa.Column("level", sa.String(16)), sa.Column("score", sa.Float),
-                    sa.Column("region_code", sa.String(6)), sa.Column("industry_code", sa.String(4)),
-                    sa.Column("industry_section", sa.String(4)), prefixes=["TEMPORARY"])
-    routes = sa.Table("rw_auto_route", sa.MetaData(), sa.Column("region_key", sa.String(6)),
-                      sa.Column("industry_key", sa.String(4)), sa.Column("department_id", sa.Integer),
-                      sa.Column("routing_rule_id", sa.Integer),
-                      sa.Index("ix_rw_auto_route_key", "region_key", "industry_key"), prefixes=["TEMPORARY"])
-    conn = session.connection()
-    conn.exec_driver_sql("DROP TABLE IF EXISTS rw_auto_issue")
-    conn.exec_driver_sql("DROP TABLE IF EXISTS rw_auto_route")
-    cand.create(conn)
-    routes.create(conn)
-    try:
-        conn.execute(sa.insert(cand).from_select(
-            ["score_id", "entity_id", "level", "score", "region_code", "industry_code", "industry_section"],
-            sa.select(s.c.id, s.c.entity_id, s.c.level, s.c.score, e.c.region_code, e.c.industry_code,
-                      industry_section_sql(e.c.industry_code))
-            .join(e, e.c.id == s.c.entity_id)
-            .where(in_run, ~sa.exists(sa.select(1).select_from(w).where(open_w)))))
-        pairs = sa.select(cand.c.region_code, cand.c.industry_code).distinct().subquery()
-        route = routing_columns(sa.null(), pairs.c.industry_code, pairs.c.region_code)
-        conn.execute(sa.insert(routes).from_select(
-            ["region_key", "industry_key", "department_id", "routing_rule_id"],
-            sa.select(sa.func.coalesce(pairs.c.region_code, ""), sa.func.coalesce(pairs.c.industry_code, ""),
-                      route["department_id"], route["routing_rule_id"])))
-        if dialect == "postgresql":
-            conn.exec_driver_sql("ANALYZE rw_auto_issue")
-            conn.exec_driver_sql("ANALYZE rw_auto_route")
-        routed_cand = cand.join(routes, sa.and_(routes.c.region_key == sa.func.coalesce(cand.c.region_code, ""),
-                                                routes.c.industry_key == sa.func.coalesce(cand.c.industry_code, "")))
-        total = conn.execute(sa.select(sa.func.count()).select_from(cand)).scalar_one()
-        routed = conn.execute(sa.select(sa.func.count()).select_from(routed_cand)
-                              .where(routes.c.department_id.is_not(None))).scalar_one()
-        issued = 0
-        if routed:
-            issued = _insert_issued(session, actor, run, cand, routes, routed_cand, routed, wanted, now, json_obj,
-                                    as_json)
-    finally:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS rw_auto_issue")
-        conn.exec_driver_sql("DROP TABLE IF EXISTS rw_auto_route")
-    if issued or raised:
-        _outbox_for_bulk_events(session, events_before, now, json_obj)
-    return issued, raised, total, routed
-
-
-def _insert_issued(session: Session, actor: Actor, run: ScoringRun, cand: sa.Table, routes: sa.Table,
-                   routed_cand: Any, routed: int, wanted: list[str], now: datetime, json_obj: Any,
-                   as_json: Any) -> int:
-    """The routed candidates become warnings (codes numbered by score, highest first) with their issue events."""
-    s = RiskScore.__table__  # type: ignore[attr-defined]
-    w = Warning.__table__  # type: ignore[attr-defined]
-    ev = WarningEvent.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    run_id = run.id
-    settings = deadline_settings(session)
-    calendar = WorkdayCalendar.load(session)
-    dues = {lvl: deadlines_for(lvl, now, settings, calendar) for lvl in wanted}
-    year = now.astimezone(LOCAL_TZ).year
-    first = reserve_codes(session, year, routed)
-    number = sa.func.row_number().over(order_by=(cand.c.score.desc(), cand.c.entity_id)) + (first - 1)
-    padded: Any = (sa.func.lpad(sa.cast(number, sa.Text), 6, "0") if dialect == "postgresql"
-                   else sa.func.substr(sa.literal("000000") + sa.cast(number, sa.Text), -6, 6))
-    if dialect != "postgresql":  # numbers past 999999 keep every digit
-        padded = sa.case((number > 999999, sa.cast(number, sa.Text)), else_=padded)
-    select_new = (
-        sa.select(
-            sa.literal(f"YJ-{year}-") + padded, cand.c.entity_id, cand.c.level,
-            sa.case((_rank_sql(s.c.model_level) > _rank_sql(s.c.level), "rule"), else_="model"),
-            sa.literal([], w.c.reasons.type),
-            json_obj("risk_score_id", s.c.id, "run_id", run_id, "as_of", run.as_of.isoformat(),
-                     "score", s.c.score, "level", s.c.level, "model_level", s.c.model_level,
-                     "rules_matched", as_json(s.c.rules_matched), "contributions", as_json(s.c.contributions)),
-            s.c.score, sa.literal(run.version_id), sa.literal(run_id),
-            routes.c.department_id, routes.c.routing_rule_id, sa.literal("issued"),
-            sa.literal(now, w.c.dispatched_at.type),
-            sa.case({lvl: sa.literal(d[0], w.c.receipt_due_at.type) for lvl, d in dues.items()}, value=cand.c.level),
-            sa.case({lvl: sa.literal(d[1], w.c.disposal_due_at.type) for lvl, d in dues.items()}, value=cand.c.level),
-            sa.null(), sa.literal(actor.username), sa.literal(now, w.c.created_at.type),
-            sa.literal(now, w.c.updated_at.type), sa.literal(1), cand.c.region_code, cand.c.industry_code,
-            cand.c.industry_section)
-        .select_from(routed_cand).join(s, s.c.id == cand.c.score_id)
-        .where(routes.c.department_id.is_not(None)))
-    before = session.execute(sa.select(sa.func.coalesce(sa.func.max(w.c.id), 0))).scalar_one()
-    issued = _inserted(session, sa.insert(w).from_select(
-        ["code", "entity_id", "level", "source", "reasons", "explanation", "score", "model_version_id",
-         "scoring_run_id", "department_id", "routing_rule_id", "status", "dispatched_at", "receipt_due_at",
-         "disposal_due_at", "created_by_id", "created_by_name", "created_at", "updated_at", "row_version",
-         "region_code", "industry_code", "industry_section"],
-        select_new))
-    session.execute(sa.insert(ev).from_select(
-        ["warning_id", "kind", "to_status", "actor_name", "department_id", "at", "comment", "payload"],
-        sa.select(w.c.id, sa.literal("issue"), sa.literal("issued"), sa.literal(actor.username), w.c.department_id,
-                  w.c.created_at, sa.literal(f"评分批次 {run_id} 自动发布"),
-                  json_obj("level", w.c.level, "source", w.c.source, "routing_rule_id", w.c.routing_rule_id,
-                           "run_id", run_id))
-        .where(w.c.id > before, w.c.scoring_run_id == run_id,  # the rows just inserted: a primary-key range
-               w.c.created_at == sa.literal(now, w.c.created_at.type), w.c.created_by_id.is_(None))))
-    return issued
-
-
-def _outbox_for_bulk_events(session: Session, events_before: int, now: datetime, json_obj: Any) -> None:
-    """The outbox rows of the events the bulk steps inserted (ids above `events_before`, stamped `now`, no actor
-    id), in one INSERT … SELECT: the same row and payload shape the ORM listener
-    (domain.notifications.outbox) writes for events saved one by one, read after the level update."""
-    from domain.notifications.models import OutboxEvent
-
-    w = Warning.__table__  # type: ignore[attr-defined]
-    ev = WarningEvent.__table__  # type: ignore[attr-defined]
-    ob = OutboxEvent.__table__  # type: ignore[attr-defined]
-    # the responsible department and the assisting ones, ordered; a warning without assists (every new one) is
-    # just [its department], without the per-row union and aggregate
-    assisted = "EXISTS (SELECT 1 FROM warning_assist WHERE warning_assist.warning_id = risk_warning.id)"
-    if session.get_bind().dialect.name == "postgresql":
-        departments: Any = sa.literal_column(
-            f"CASE WHEN {assisted} THEN "
-            "(SELECT coalesce(json_agg(d.d ORDER BY d.d), '[]'::json) FROM (SELECT risk_warning.department_id AS d "
-            "UNION SELECT warning_assist.department_id FROM warning_assist "
-            "WHERE warning_assist.warning_id = risk_warning.id) AS d WHERE d.d IS NOT NULL) "
-            "ELSE json_build_array(risk_warning.department_id) END")
-    else:
-        departments = sa.literal_column(
-            f"CASE WHEN {assisted} THEN "
-            "(SELECT json_group_array(d.d) FROM (SELECT risk_warning.department_id AS d "
-            "UNION SELECT warning_assist.department_id FROM warning_assist "
-            "WHERE warning_assist.warning_id = risk_warning.id ORDER BY 1) AS d WHERE d.d IS NOT NULL) "
-            "ELSE json_array(risk_warning.department_id) END")
-    payload = json_obj("warningCode", w.c.code, "level", w.c.level, "status", w.c.status,
-                       "fromStatus", ev.c.from_status, "toStatus", ev.c.to_status, "actorName", ev.c.actor_name,
-                       "comment", sa.func.substr(sa.func.coalesce(ev.c.comment, ""), 1, 500),
-                       "rowVersion", w.c.row_version)
-    session.execute(sa.insert(ob).from_select(
-        ["kind", "warning_id", "event_id", "department_id", "departments", "payload", "created_at", "dispatched_at"],
-        sa.select(ev.c.kind, ev.c.warning_id, ev.c.id, w.c.department_id, departments, payload, ev.c.at, sa.null())
-        .select_from(ev.join(w, w.c.id == ev.c.warning_id))
-        .where(ev.c.id > events_before, ev.c.at == sa.literal(now, ev.c.at.type), ev.c.actor_id.is_(None),
-               ev.c.kind.in_(("issue", "raise_level")))
-        .order_by(ev.c.id)))
-
-
-def issue_after_scoring(db: Any, actor: Actor, run_ids: list[int]) -> AutoIssueResult | None:
-    """The scoring job's after-commit step: automatic issue from the champion run (the first id), in its own unit
-    of work, at the configured minimum level (REGWATCH_WARNING_AUTO_MIN_LEVEL; off = nothing)."""
-    from domain.settings import get_settings
-
-    min_level = get_settings().warning_auto_min_level
-    if not min_level or not run_ids:
-        return None
-    with db.unit_of_work() as session:
-        return auto_issue_warnings(session, actor, run_ids[0], min_level=min_level)

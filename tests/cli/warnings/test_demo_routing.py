@@ -14,8 +14,8 @@ from domain.identity.actor import SYSTEM
 from domain.identity.models import Department
 from domain.risk.models import RiskScore
 from domain.supervision.models import Entity
+from domain.warnings.auto_issue import auto_issue_warnings
 from domain.warnings.models import RoutingRule, Warning
-from domain.warnings.service import auto_issue_warnings
 from tests.api.risk.factories import add_run, add_version
 
 

@@ -5,8 +5,9 @@ from sqlmodel import select
 
 from domain.disposal.models import WarningAssist
 from domain.notifications.models import OutboxEvent
+from domain.warnings.auto_issue import auto_issue_warnings
 from domain.warnings.models import Warning, WarningEvent
-from domain.warnings.service import auto_issue_warnings, issue_warning
+from domain.warnings.service import issue_warning
 from tests.api.risk.factories import add_run
 from tests.domain.warnings.support import build_city, score
 

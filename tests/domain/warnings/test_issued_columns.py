@@ -14,9 +14,10 @@ from domain.notifications.models import OutboxEvent
 from domain.pagination import PageRequest
 from domain.supervision.models import Entity
 from domain.types import utcnow
+from domain.warnings.auto_issue import auto_issue_warnings
 from domain.warnings.models import RoutingRule, Warning
 from domain.warnings.routing import RoutingRuleInput, route_entity, save_routing_rule
-from domain.warnings.service import WarningFilter, auto_issue_warnings, issue_warning, list_warnings
+from domain.warnings.service import WarningFilter, issue_warning, list_warnings
 from tests.domain.disposal.support import make_warning, make_world
 from tests.domain.warnings.support import build_city, score
 

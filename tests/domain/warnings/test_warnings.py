@@ -9,11 +9,11 @@ from sqlmodel import select
 from domain.audit.models import AuditLog
 from domain.errors import Conflict, NotFound
 from domain.pagination import PageRequest
+from domain.warnings.auto_issue import auto_issue_warnings
 from domain.warnings.models import RoutingRule, Warning, WarningEvent
 from domain.warnings.routing import RoutingRuleInput, route_entity, save_routing_rule
 from domain.warnings.service import (
     WarningFilter,
-    auto_issue_warnings,
     get_warning,
     issue_warning,
     list_warnings,
