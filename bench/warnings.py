@@ -7,12 +7,22 @@ Builds a throwaway database with N entities and one champion run whose levels fo
 (red 1%, orange 2%, yellow 7%, blue 15%, the rest below blue), then times `auto_issue_warnings` (set-based: a few
 statements whatever N) on the first run (every yellow-or-higher entity gets a warning) and on a second run where
 5% of the entities move up a level (raised in place, as events) and the rest stay (nothing duplicated).
+
+    .venv/bin/python -m bench.warnings --backend postgresql --url postgresql://postgres@127.0.0.1:5432/rw_warn1m \
+        --repeat 3
+
+`--url` reuses a database built once (built there through the migrations if it holds no entities, never dropped).
+Before every measurement the warnings, their events and outbox rows and the code sequence are deleted (not timed;
+PostgreSQL: then VACUUM ANALYZE and CHECKPOINT, so no run pays for the previous one's dead rows or dirty pages), so
+every first run is a first night. Each measurement prints one JSON line with the seconds of every step of
+`auto_issue_warnings` (`AutoIssueResult.steps`) and the load average.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from datetime import date
@@ -23,7 +33,7 @@ import sqlalchemy as sa
 from bench.common import create_database, drop_database
 from domain.db import Database
 from domain.identity.actor import SYSTEM
-from domain.tables import metadata
+from domain.schema_version import upgrade_to_head
 from domain.types import utcnow
 
 LEVEL_SQL = ("CASE WHEN i % 100 = 0 THEN 'red' WHEN i % 100 < 3 THEN 'orange' WHEN i % 100 < 10 THEN 'yellow' "
@@ -38,7 +48,7 @@ def _series(backend: str, n: int) -> str:
 
 def build(db: Database, n: int) -> tuple[int, int]:
     backend = db.engine.dialect.name
-    metadata.create_all(db.engine)
+    upgrade_to_head(db.url)
     now = utcnow()
     with db.engine.begin() as c:
         c.execute(sa.text("INSERT INTO department (code, name, level, region_code, active, created_at) VALUES "
@@ -85,37 +95,82 @@ def build(db: Database, n: int) -> tuple[int, int]:
     return runs[0], runs[1]
 
 
+RESET_TABLES = ("outbox_event", "warning_event", "risk_warning", "warning_code_sequence")
+
+
+def runs_of(db: Database) -> tuple[int, int]:
+    with db.engine.connect() as c:
+        ids = [r[0] for r in c.exec_driver_sql("SELECT id FROM scoring_run ORDER BY id")]
+    return ids[0], ids[1]
+
+
+def reset(db: Database) -> None:
+    """Every warning, event, outbox row and code number gone (audit_log is append-only: its rows stay)."""
+    with db.engine.begin() as c:
+        for table in RESET_TABLES:
+            c.exec_driver_sql(f"DELETE FROM {table}")
+    if db.backend == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            for table in RESET_TABLES:
+                c.exec_driver_sql(f"VACUUM ANALYZE {table}")
+            c.exec_driver_sql("CHECKPOINT")
+
+
+def measure(db: Database, first_run: int, second_run: int) -> dict[str, object]:
+    from domain.warnings.auto_issue import auto_issue_warnings
+
+    out: dict[str, object] = {"load_before": os.getloadavg()[0]}
+    for label, run_id in (("first_run", first_run), ("second_run", second_run)):
+        t = time.perf_counter()
+        with db.unit_of_work() as session:
+            result = auto_issue_warnings(session, SYSTEM, run_id, min_level="yellow")
+        out[label] = {"seconds": round(time.perf_counter() - t, 2), "issued": result.issued,
+                      "raised": result.raised, "unrouted": result.unrouted, "steps": result.steps}
+    with db.engine.connect() as c:
+        out["warnings"] = c.exec_driver_sql("SELECT count(*) FROM risk_warning").scalar_one()
+        out["open_per_entity_max"] = c.exec_driver_sql(
+            "SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM risk_warning GROUP BY entity_id) x"
+        ).scalar_one()
+    out["load_after"] = os.getloadavg()[0]
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--entities", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="Keep the database (its URL is printed).")
+    parser.add_argument("--url", help="reuse the database at this URL (built there if it holds no entities)")
+    parser.add_argument("--repeat", type=int, default=1, help="measurements, each after a reset")
     args = parser.parse_args()
-    from domain.warnings.auto_issue import auto_issue_warnings
 
-    workdir = Path(tempfile.mkdtemp(prefix="rw_bench_warnings_"))
-    url = create_database(args.backend, workdir, "warnings")
+    url = args.url
+    if url is None:
+        workdir = Path(tempfile.mkdtemp(prefix="rw_bench_warnings_"))
+        url = create_database(args.backend, workdir, "warnings")
     db = Database(url)
     try:
-        t = time.perf_counter()
-        first_run, second_run = build(db, args.entities)
-        built = time.perf_counter() - t
-        out: dict[str, object] = {"backend": args.backend, "entities": args.entities, "build_s": round(built, 1)}
-        for label, run_id in (("first_run", first_run), ("second_run", second_run)):
-            t = time.perf_counter()
-            with db.unit_of_work() as session:
-                result = auto_issue_warnings(session, SYSTEM, run_id, min_level="yellow")
-            out[label] = {"seconds": round(time.perf_counter() - t, 2), "issued": result.issued,
-                          "raised": result.raised, "unrouted": result.unrouted}
+        built = None
         with db.engine.connect() as c:
-            out["warnings"] = c.exec_driver_sql("SELECT count(*) FROM risk_warning").scalar_one()
-            out["open_per_entity_max"] = c.exec_driver_sql(
-                "SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM risk_warning GROUP BY entity_id) x"
-            ).scalar_one()
-        print(json.dumps(out, ensure_ascii=False))
+            empty = not sa.inspect(c).has_table("entity") or not c.exec_driver_sql(
+                "SELECT count(*) FROM entity").scalar_one()
+        if empty:
+            t = time.perf_counter()
+            build(db, args.entities)
+            built = round(time.perf_counter() - t, 1)
+        else:
+            upgrade_to_head(url)
+        first_run, second_run = runs_of(db)
+        with db.engine.connect() as c:
+            entities = c.exec_driver_sql("SELECT count(*) FROM entity").scalar_one()
+        for i in range(args.repeat):
+            reset(db)
+            out: dict[str, object] = {"backend": db.backend, "entities": entities, "build_s": built,
+                                      "measurement": i + 1, **measure(db, first_run, second_run)}
+            print(json.dumps(out, ensure_ascii=False), flush=True)
     finally:
         db.dispose()
-        if args.keep:
+        if args.keep or args.url:
             print(url)
         else:
             drop_database(url)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -48,6 +48,21 @@ class AutoIssueResult:
     raised: int
     unrouted: int
     seconds: float
+    # seconds per step (raise, candidates, routes, warnings, issue_events, outbox …), for the benchmarks and logs
+    steps: dict[str, float] = field(default_factory=dict)
+
+
+class _Laps:
+    """Seconds per named step, in order."""
+
+    def __init__(self) -> None:
+        self.steps: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        t = time.perf_counter()
+        self.steps[name] = round(self.steps.get(name, 0.0) + t - self._t, 3)
+        self._t = t
 
 
 def auto_issue_warnings(session: Session, actor: Actor, run_id: int, *, min_level: str | None = "yellow",
@@ -67,13 +82,16 @@ def auto_issue_warnings(session: Session, actor: Actor, run_id: int, *, min_leve
         raise InvalidInput(f"自动发布的最低等级“{min_level}”无效", field="min_level", code="unknown_level")
     now = now or utcnow()
     wanted = list(LEVELS[: level_rank(min_level) + 1])
+    lap = _Laps()
     with _bulk_write_settings(session):
-        issued, raised, total, routed = _issue_and_raise(session, actor, run, run_id, wanted, now)
-    result = AutoIssueResult(run_id, min_level, issued, raised, total - routed, round(time.perf_counter() - started, 3))
+        lap("settings")
+        issued, raised, total, routed = _issue_and_raise(session, actor, run, run_id, wanted, now, lap)
     record_audit(session, actor, "warning.auto_issue", "scoring_run", run_id,
                  {"min_level": min_level, "issued": issued, "raised": raised, "unrouted": total - routed})
     session.flush()
-    return result
+    lap("audit")
+    return AutoIssueResult(run_id, min_level, issued, raised, total - routed, round(time.perf_counter() - started, 3),
+                           lap.steps)
 
 
 @contextmanager
@@ -98,7 +116,7 @@ def _bulk_write_settings(session: Session) -> Iterator[None]:
 
 
 def _issue_and_raise(session: Session, actor: Actor, run: ScoringRun, run_id: int, wanted: list[str],
-                     now: datetime) -> tuple[int, int, int, int]:
+                     now: datetime, lap: _Laps) -> tuple[int, int, int, int]:
     """The set-based steps: (issued, raised, candidates, routed candidates)."""
     s = RiskScore.__table__  # type: ignore[attr-defined]
     w = Warning.__table__  # type: ignore[attr-defined]
@@ -124,6 +142,7 @@ def _issue_and_raise(session: Session, actor: Actor, run: ScoringRun, run_id: in
         sa.select(hi.c.warning_id, sa.literal("raise_level"), sa.null(), sa.literal(actor.username),
                   hi.c.department_id, sa.literal(now, w.c.created_at.type), sa.literal(f"评分批次 {run_id} 将等级提升"),
                   json_obj("from", hi.c.old, "to", hi.c.new, "run_id", run_id, "score", hi.c.score))))
+    lap("raise_events")
     if raised:
         new_level = (sa.select(s.c.level).where(s.c.run_id == run_id, s.c.entity_id == w.c.entity_id)
                      .scalar_subquery())
@@ -131,6 +150,7 @@ def _issue_and_raise(session: Session, actor: Actor, run: ScoringRun, run_id: in
             sa.select(1).select_from(s).where(in_run, s.c.entity_id == w.c.entity_id,
                                               _rank_sql(s.c.level) < _rank_sql(w.c.level))))
             .values(level=new_level, row_version=w.c.row_version + 1, updated_at=now))
+        lap("raise_update")
 
     # 2. issue: the candidates (at or above the level, no open warning) into a temporary table with the entity's
     #    district and industry; their routes once per distinct (industry, district) pair — the routing subqueries
@@ -156,6 +176,7 @@ def _issue_and_raise(session: Session, actor: Actor, run: ScoringRun, run_id: in
                       industry_section_sql(e.c.industry_code))
             .join(e, e.c.id == s.c.entity_id)
             .where(in_run, ~sa.exists(sa.select(1).select_from(w).where(open_w)))))
+        lap("candidates")
         pairs = sa.select(cand.c.region_code, cand.c.industry_code).distinct().subquery()
         route = routing_columns(sa.null(), pairs.c.industry_code, pairs.c.region_code)
         conn.execute(sa.insert(routes).from_select(
@@ -170,21 +191,23 @@ def _issue_and_raise(session: Session, actor: Actor, run: ScoringRun, run_id: in
         total = conn.execute(sa.select(sa.func.count()).select_from(cand)).scalar_one()
         routed = conn.execute(sa.select(sa.func.count()).select_from(routed_cand)
                               .where(routes.c.department_id.is_not(None))).scalar_one()
+        lap("routes")
         issued = 0
         if routed:
             issued = _insert_issued(session, actor, run, cand, routes, routed_cand, routed, wanted, now, json_obj,
-                                    as_json)
+                                    as_json, lap)
     finally:
         conn.exec_driver_sql("DROP TABLE IF EXISTS rw_auto_issue")
         conn.exec_driver_sql("DROP TABLE IF EXISTS rw_auto_route")
     if issued or raised:
         _outbox_for_bulk_events(session, events_before, now, json_obj)
+        lap("outbox")
     return issued, raised, total, routed
 
 
 def _insert_issued(session: Session, actor: Actor, run: ScoringRun, cand: sa.Table, routes: sa.Table,
                    routed_cand: Any, routed: int, wanted: list[str], now: datetime, json_obj: Any,
-                   as_json: Any) -> int:
+                   as_json: Any, lap: _Laps) -> int:
     """The routed candidates become warnings (codes numbered by score, highest first) with their issue events."""
     s = RiskScore.__table__  # type: ignore[attr-defined]
     w = Warning.__table__  # type: ignore[attr-defined]
@@ -226,6 +249,7 @@ def _insert_issued(session: Session, actor: Actor, run: ScoringRun, cand: sa.Tab
          "disposal_due_at", "created_by_id", "created_by_name", "created_at", "updated_at", "row_version",
          "region_code", "industry_code", "industry_section"],
         select_new))
+    lap("warnings")
     session.execute(sa.insert(ev).from_select(
         ["warning_id", "kind", "to_status", "actor_name", "department_id", "at", "comment", "payload"],
         sa.select(w.c.id, sa.literal("issue"), sa.literal("issued"), sa.literal(actor.username), w.c.department_id,
@@ -234,6 +258,7 @@ def _insert_issued(session: Session, actor: Actor, run: ScoringRun, cand: sa.Tab
                            "run_id", run_id))
         .where(w.c.id > before, w.c.scoring_run_id == run_id,  # the rows just inserted: a primary-key range
                w.c.created_at == sa.literal(now, w.c.created_at.type), w.c.created_by_id.is_(None))))
+    lap("issue_events")
     return issued
 
 
