@@ -15,13 +15,27 @@ from pathlib import Path
 
 import httpx
 import pytest
+from argon2 import PasswordHasher, profiles
 
 from domain.db import Database
+from domain.identity import passwords
 from domain.schema_version import upgrade_to_head
 from domain.settings import Settings
 from tests.support import backend, clean_tables, create_database, drop_database, pg_available
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+# The suite signs in hundreds of fixture users; argon2's production profile costs ~130 ms of CPU per hash and per
+# check, so the suite hashes with argon2's cheapest profile. Tests about the cost of hashing take `real_hasher`.
+passwords.use_hasher(PasswordHasher.from_parameters(profiles.CHEAPEST))
+
+
+@pytest.fixture
+def real_hasher() -> Iterator[None]:
+    """The production argon2 profile for the duration of a test."""
+    previous = passwords.use_hasher(PasswordHasher())
+    yield
+    passwords.use_hasher(previous)
 
 
 def pytest_report_header(config) -> str:

@@ -28,6 +28,7 @@ __all__ = [
     "hash_password",
     "needs_rehash",
     "strength_problems",
+    "use_hasher",
     "verify_password",
 ]
 
@@ -82,6 +83,21 @@ def check_strength(password: str, *, username: str | None = None, field: str = "
         message = "密码强度不足：" + "；".join(problems) + "。"
         raise InvalidInput(message, field=field, code="weak_password",
                            errors=[FieldError(field, "weak_password", message)])
+
+
+def use_hasher(hasher: PasswordHasher) -> PasswordHasher:
+    """Hash with `hasher` from now on (in this process) and return the one used before.
+
+    There is no setting for it on purpose: production always uses argon2-cffi's default (RFC 9106 low-memory)
+    profile. The test suite calls this once with argon2's cheapest profile for the hundreds of users it signs in,
+    and the tests about hashing cost switch back to the default for their duration. Verification reads the
+    parameters from each stored hash, so hashes made under either profile keep verifying; `needs_rehash` tells a
+    hash made under another profile, and signing in upgrades it.
+    """
+    global _HASHER, _DUMMY_HASH
+    previous, _HASHER = _HASHER, hasher
+    _DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
+    return previous
 
 
 def hash_password(password: str) -> str:

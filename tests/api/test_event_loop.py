@@ -38,7 +38,7 @@ def _p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1]
 
 
-async def test_failing_logins_do_not_stall_health_checks_or_signed_in_queries(app, client, api_token):
+async def test_failing_logins_do_not_stall_health_checks_or_signed_in_queries(real_hasher, app, client, api_token):
     baseline = _p95(await _latencies(client, api_token))
     attempts = 0
     stop = asyncio.Event()

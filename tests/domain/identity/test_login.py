@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
+from argon2 import PasswordHasher, profiles
 from sqlmodel import select
 
 from domain.audit.models import AuditLog
 from domain.identity.actor import SYSTEM
+from domain.identity.models import User
+from domain.identity.passwords import verify_password
 from domain.identity.sessions import (
     ADDRESS_FAILURE_LIMIT,
     LOCK_WINDOW,
@@ -101,3 +105,24 @@ def test_a_deactivated_user_cannot_sign_in_and_its_sessions_end(db):
         assert session_actor(s, user.id, user.session_version + 1) is None
     result = attempt(db, "ana", PASSWORD)
     assert not result.ok and "停用" in result.error
+
+
+def test_production_hashes_with_argon2s_default_profile(tmp_path):
+    """The suite hashes cheaply (tests/conftest.py); a process of the product itself uses the RFC 9106 profile."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", "from domain.identity.passwords import hash_password as h; "
+                          "print(h('Correct-Horse-9'))"], capture_output=True, text=True, check=True, cwd=tmp_path,
+                         env={"PYTHONPATH": str(Path(__file__).resolve().parents[3]), "PATH": "/usr/bin:/bin"})
+    assert out.stdout.startswith("$argon2id$v=19$m=65536,t=3,p=4$"), out.stdout
+
+
+def test_signing_in_upgrades_a_hash_made_with_other_parameters(db, real_hasher):
+    user = new_user(db, "ana", ["analyst"])
+    with db.unit_of_work() as s:
+        s.get(User, user.id).password_hash = PasswordHasher.from_parameters(profiles.CHEAPEST).hash(PASSWORD)
+    assert attempt(db, "ana", PASSWORD).ok
+    with db.unit_of_work() as s:
+        stored = s.get(User, user.id).password_hash
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$") and verify_password(stored, PASSWORD)
