@@ -1,4 +1,4 @@
-"""Platform pages: home, health, readiness, module placeholders and error pages (jobs: web/jobs)."""
+"""Platform pages: home, health, readiness and error pages (jobs: web/jobs)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from starlette.routing import Route
 
 from domain.schema_version import current_revision, head_revision
 from web.common import actor_of
-from web.navigation import NAVIGATION, NavItem
 from web.templating import render, templates
 
 __all__ = ["error_page", "routes"]
@@ -38,14 +37,6 @@ async def readyz(request: Request) -> Response:
                              "detail": "the database is not at the latest migration: run `regwatch migrate`"},
                             status_code=503)
     return JSONResponse({"status": "ready", "database": "ok", "migration": current})
-
-
-def placeholder(item: NavItem):
-    async def page(request: Request) -> Response:
-        return render(request, "platform/placeholder.html", {"item": item, "active": item.key,
-                                                              "page_title": item.label})
-    page.__name__ = f"placeholder_{item.key}"
-    return page
 
 
 ERROR_HEADINGS = {
@@ -92,13 +83,8 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return error_page(request, 500)
 
 
-def _placeholder_routes() -> list[Route]:
-    return [Route(item.path, placeholder(item)) for section in NAVIGATION for item in section.items if not item.built]
-
-
 routes = [
     Route("/", home),
     Route("/healthz", healthz),
     Route("/readyz", readyz),
-    *_placeholder_routes(),
 ]
