@@ -29,11 +29,20 @@ from domain.warnings.service import SCORE_ROLES, level_rank, reserve_codes
 __all__ = ["AutoIssueResult", "auto_issue_warnings", "issue_after_scoring"]
 
 AUTO_ISSUE_SQLITE_CACHE_KIB = 256 * 1024  # SQLite page cache while the automatic issue writes (pages touched only)
+# PostgreSQL, for the automatic issue's statements only: JIT compiles for seconds and saves nothing on statements
+# like these; the code numbering's and the outbox's sorts of 100,000 rows fit in memory instead of spilling to disk
+AUTO_ISSUE_PG_SETTINGS = {"jit": "off", "work_mem": "64MB"}
 
 
 def _inserted(session: Session, stmt: Any) -> int:
     """Run an INSERT … SELECT and return how many rows it inserted (without fetching them back)."""
     return int(session.execute(stmt.execution_options(preserve_rowcount=True)).rowcount)  # type: ignore[attr-defined]
+
+
+def _saved_id(value: int | None) -> int:
+    if value is None:
+        raise RuntimeError("expected a saved row's id")
+    return value
 
 
 def _rank_sql(column: Any) -> Any:
@@ -96,14 +105,16 @@ def auto_issue_warnings(session: Session, actor: Actor, run_id: int, *, min_leve
 
 @contextmanager
 def _bulk_write_settings(session: Session) -> Iterator[None]:
-    """Per-transaction settings for the automatic issue's large statements, undone afterwards."""
+    """Per-transaction settings for the automatic issue's large statements, undone afterwards (after a failure
+    the transaction's rollback undoes them)."""
     if session.get_bind().dialect.name == "postgresql":
         # the planner must know how many open warnings there are now (a first run finds none, the next 100,000),
         # or it anti-joins the run against a table it believes empty by scanning it per row
         session.execute(sa.text("ANALYZE risk_warning"))
-        # JIT compiles the routing subqueries for seconds and saves nothing on statements like these
-        session.execute(sa.text("SET LOCAL jit = off"))
+        previous = {name: _set_local(session, name, value) for name, value in AUTO_ISSUE_PG_SETTINGS.items()}
         yield
+        for name, value in previous.items():
+            _set_local(session, name, value)
         return
     # 100,000 rows into a dozen indexes at random places: with SQLite's default 2 MB page cache most of that is
     # re-reading and re-writing the same pages (24 s instead of 68 s at load 18); the connection's own value after
@@ -113,6 +124,13 @@ def _bulk_write_settings(session: Session) -> Iterator[None]:
         yield
     finally:
         session.execute(sa.text(f"PRAGMA cache_size = {before}"))
+
+
+def _set_local(session: Session, name: str, value: str) -> str:
+    """Set a PostgreSQL setting for the rest of the transaction; returns the value it had."""
+    before = session.execute(sa.text("SELECT current_setting(:name)"), {"name": name}).scalar_one()
+    session.execute(sa.text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value})
+    return str(before)
 
 
 def _issue_and_raise(session: Session, actor: Actor, run: ScoringRun, run_id: int, wanted: list[str],
@@ -159,10 +177,10 @@ def _issue_and_raise(session: Session, actor: Actor, run: ScoringRun, run_id: in
     cand = sa.Table("rw_auto_issue", sa.MetaData(), sa.Column("score_id", sa.Integer),
                     sa.Column("entity_id", sa.Integer), sa.Column("level", sa.String(16)), sa.Column("score", sa.Float),
                     sa.Column("region_code", sa.String(6)), sa.Column("industry_code", sa.String(4)),
-                    sa.Column("industry_section", sa.String(4)), prefixes=["TEMPORARY"])
+                    prefixes=["TEMPORARY"])
     routes = sa.Table("rw_auto_route", sa.MetaData(), sa.Column("region_key", sa.String(6)),
                       sa.Column("industry_key", sa.String(4)), sa.Column("department_id", sa.Integer),
-                      sa.Column("routing_rule_id", sa.Integer),
+                      sa.Column("routing_rule_id", sa.Integer), sa.Column("industry_section", sa.String(4)),
                       sa.Index("ix_rw_auto_route_key", "region_key", "industry_key"), prefixes=["TEMPORARY"])
     conn = session.connection()
     conn.exec_driver_sql("DROP TABLE IF EXISTS rw_auto_issue")
@@ -171,18 +189,18 @@ def _issue_and_raise(session: Session, actor: Actor, run: ScoringRun, run_id: in
     routes.create(conn)
     try:
         conn.execute(sa.insert(cand).from_select(
-            ["score_id", "entity_id", "level", "score", "region_code", "industry_code", "industry_section"],
-            sa.select(s.c.id, s.c.entity_id, s.c.level, s.c.score, e.c.region_code, e.c.industry_code,
-                      industry_section_sql(e.c.industry_code))
+            ["score_id", "entity_id", "level", "score", "region_code", "industry_code"],
+            sa.select(s.c.id, s.c.entity_id, s.c.level, s.c.score, e.c.region_code, e.c.industry_code)
             .join(e, e.c.id == s.c.entity_id)
             .where(in_run, ~sa.exists(sa.select(1).select_from(w).where(open_w)))))
         lap("candidates")
         pairs = sa.select(cand.c.region_code, cand.c.industry_code).distinct().subquery()
         route = routing_columns(sa.null(), pairs.c.industry_code, pairs.c.region_code)
+        # the industry section too, once per pair (the warning records it; per candidate it was a lookup each)
         conn.execute(sa.insert(routes).from_select(
-            ["region_key", "industry_key", "department_id", "routing_rule_id"],
+            ["region_key", "industry_key", "department_id", "routing_rule_id", "industry_section"],
             sa.select(sa.func.coalesce(pairs.c.region_code, ""), sa.func.coalesce(pairs.c.industry_code, ""),
-                      route["department_id"], route["routing_rule_id"])))
+                      route["department_id"], route["routing_rule_id"], industry_section_sql(pairs.c.industry_code))))
         if dialect == "postgresql":
             conn.exec_driver_sql("ANALYZE rw_auto_issue")
             conn.exec_driver_sql("ANALYZE rw_auto_route")
@@ -239,10 +257,14 @@ def _insert_issued(session: Session, actor: Actor, run: ScoringRun, cand: sa.Tab
             sa.case({lvl: sa.literal(d[1], w.c.disposal_due_at.type) for lvl, d in dues.items()}, value=cand.c.level),
             sa.null(), sa.literal(actor.username), sa.literal(now, w.c.created_at.type),
             sa.literal(now, w.c.updated_at.type), sa.literal(1), cand.c.region_code, cand.c.industry_code,
-            cand.c.industry_section)
+            routes.c.industry_section)
         .select_from(routed_cand).join(s, s.c.id == cand.c.score_id)
         .where(routes.c.department_id.is_not(None)))
     before = session.execute(sa.select(sa.func.coalesce(sa.func.max(w.c.id), 0))).scalar_one()
+    unchecked = _parents_locked(session, run, routed)
+    if unchecked:
+        lap("parents_locked")
+        _set_local(session, "session_replication_role", "replica")
     issued = _inserted(session, sa.insert(w).from_select(
         ["code", "entity_id", "level", "source", "reasons", "explanation", "score", "model_version_id",
          "scoring_run_id", "department_id", "routing_rule_id", "status", "dispatched_at", "receipt_due_at",
@@ -258,8 +280,57 @@ def _insert_issued(session: Session, actor: Actor, run: ScoringRun, cand: sa.Tab
                            "run_id", run_id))
         .where(w.c.id > before, w.c.scoring_run_id == run_id,  # the rows just inserted: a primary-key range
                w.c.created_at == sa.literal(now, w.c.created_at.type), w.c.created_by_id.is_(None))))
+    if unchecked:
+        _set_local(session, "session_replication_role", "origin")
     lap("issue_events")
     return issued
+
+
+def _may_skip_triggers(session: Session) -> bool:
+    """Whether this role may set session_replication_role (a superuser; from PostgreSQL 15 also a role granted
+    `SET ON PARAMETER session_replication_role`)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    if session.execute(sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar():
+        return True
+    if int(session.execute(sa.text("SHOW server_version_num")).scalar_one()) < 150000:
+        return False
+    return bool(session.execute(sa.text("SELECT has_parameter_privilege('session_replication_role', 'SET')"))
+                .scalar())
+
+
+def _parents_locked(session: Session, run: ScoringRun, routed: int) -> bool:
+    """PostgreSQL checks a foreign key row by row (a trigger and a query per key: six per warning, three per event,
+    about a quarter of the first night's time). Every key of the new warnings and their events comes from a set
+    that was just read from its parent table (the run's scores joined to the entities, the routes' departments
+    and rules, the run and its model version, the warnings inserted in this transaction), so those checks only
+    repeat what the statements already know — what they add is the lock that keeps a parent row from being deleted
+    before this transaction commits. Here the parent rows are locked FOR KEY SHARE set-based (the lock a
+    foreign-key check takes) and counted; when every one is there, the two inserts may run with the triggers off
+    (session_replication_role = replica, for those two statements only). Returns False — the inserts then check
+    their keys as usual — when the role may not do that or a parent row is missing."""
+    if not routed or not _may_skip_triggers(session):
+        return False
+
+    def locked(table: str, ids: str) -> tuple[int, int]:
+        return tuple(session.execute(sa.text(  # type: ignore[return-value]
+            f"SELECT (SELECT count(*) FROM (SELECT 1 FROM {table} WHERE id IN ({ids}) FOR KEY SHARE) AS locked), "
+            f"(SELECT count(DISTINCT x.id) FROM ({ids}) AS x(id))")).one())
+
+    # every candidate's entity (the routed ones are among them): one pass over the entity table in its physical
+    # order, where per key the lookups (and a trigger's check) visit its pages in the order of the codes
+    checks = [("entity", "SELECT entity_id FROM rw_auto_issue"),
+              ("department", "SELECT department_id FROM rw_auto_route WHERE department_id IS NOT NULL"),
+              ("routing_rule", "SELECT routing_rule_id FROM rw_auto_route WHERE department_id IS NOT NULL "
+                               "AND routing_rule_id IS NOT NULL"),
+              ("scoring_run", f"SELECT {int(_saved_id(run.id))}")]
+    if run.version_id is not None:
+        checks.append(("model_version", f"SELECT {int(run.version_id)}"))
+    for table, ids in checks:
+        found, wanted = locked(table, ids)
+        if found != wanted:
+            return False
+    return True
 
 
 def _outbox_for_bulk_events(session: Session, events_before: int, now: datetime, json_obj: Any) -> None:
