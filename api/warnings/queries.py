@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import date
+from typing import Any
 
 import strawberry
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from api.context import Info
 from api.pagination import Connection, build_connection, page_request
@@ -14,7 +17,7 @@ from domain.warnings import clues as clue_service
 from domain.warnings import risk_list
 from domain.warnings import service as warning_service
 
-__all__ = ["WarningsQuery", "parse_id", "risk_scores_connection"]
+__all__ = ["WarningsQuery", "parse_id", "risk_scores_connection", "warning_list_shape"]
 
 
 def parse_id(value: strawberry.ID | str | None, field: str) -> int | None:
@@ -24,6 +27,41 @@ def parse_id(value: strawberry.ID | str | None, field: str) -> int | None:
     if not text.isdigit():
         raise InvalidInput(f"{field} 应为数字编号，收到“{value}”", field=field, code="invalid_id")
     return int(text)
+
+
+def _fields(selections: Iterable[Any]) -> Iterator[SelectedField]:
+    """The fields of a selection, through fragments."""
+    for sel in selections:
+        if isinstance(sel, SelectedField):
+            yield sel
+        elif isinstance(sel, FragmentSpread | InlineFragment):
+            yield from _fields(sel.selections)
+
+
+def _node_fields(info: Info) -> Iterator[SelectedField]:
+    """The fields selected on the connection's nodes (`nodes { … }` and `edges { node { … } }`)."""
+    for connection in info.selected_fields:
+        for f in _fields(connection.selections):
+            if f.name == "nodes":
+                yield from _fields(f.selections)
+            elif f.name == "edges":
+                for g in _fields(f.selections):
+                    if g.name == "node":
+                        yield from _fields(g.selections)
+
+
+def warning_list_shape(info: Info) -> warning_service.ListShape:
+    """What riskWarnings' rows must carry for this selection: snapshots only when reasons, explanation or
+    modelVersion are asked, the entity's columns only for `entity`, the last event's comment and payload only when
+    asked."""
+    names: set[str] = set()
+    event: set[str] = set()
+    for f in _node_fields(info):
+        names.add(f.name)
+        if f.name == "lastEvent":
+            event.update(g.name for g in _fields(f.selections))
+    return warning_service.ListShape(snapshots=bool(names & {"reasons", "explanation", "modelVersion"}),
+                                     entity="entity" in names, event_text=bool(event & {"comment", "payload"}))
 
 
 async def risk_scores_connection(info: Info, *, first: int | None = None, after: str | None = None,
@@ -81,7 +119,7 @@ class WarningsQuery:
                                           overdue=overdue, created_from=created_from, created_to=created_to,
                                           search=search, entity_id=parse_id(entity_id, "entityId"))
         page = await ctx.read(warning_service.list_warnings, ctx.actor, page_request(first, after, info=info), f,
-                              max_size=ctx.settings.max_page_size)
+                              max_size=ctx.settings.max_page_size, shape=warning_list_shape(info))
         return build_connection(page, RiskWarningNode.build)
 
     @strawberry.field(description="One warning by id with its entity, department, clues, score, explanation and "

@@ -15,7 +15,7 @@ from api.warnings.reasons import reasons_of, warning_reasons
 from domain.warnings.clues import ClueRow
 from domain.warnings.models import RiskClue, WarningEvent
 from domain.warnings.risk_list import RiskRow
-from domain.warnings.service import WarningDetail, WarningRow
+from domain.warnings.service import ListedEvent, WarningDetail, WarningRow
 
 if TYPE_CHECKING:
     from api.supervision.types import EntityNode
@@ -52,6 +52,16 @@ async def _entity(info: Info, entity_id: int | None) -> Any:
         return None
     e = await _entity_loader(info).load(entity_id)
     return EntityNode.build(e) if e is not None else None
+
+
+def _entity_node(e: Any) -> Any:
+    """The nested entity from the columns a list loaded for it (None when not asked)."""
+    if e is None:
+        return None
+    # api.supervision.types imports this module's resolvers: imported here to break the cycle
+    from api.supervision.types import EntityNode
+
+    return EntityNode.build(e)
 
 
 def _contributions(raw: list[Any] | None) -> list[FeatureContributionType]:
@@ -118,7 +128,7 @@ class WarningEventNode:
     payload: JSON
 
     @classmethod
-    def build(cls, e: WarningEvent) -> WarningEventNode:
+    def build(cls, e: WarningEvent | ListedEvent) -> WarningEventNode:
         return cls(id=strawberry.ID(str(e.id)), kind=e.kind, from_status=e.from_status, to_status=e.to_status,
                    actor_name=e.actor_name,
                    department_id=strawberry.ID(str(e.department_id)) if e.department_id else None, at=e.at,
@@ -152,9 +162,10 @@ class RiskWarningNode:
     created_at: datetime
     row_version: int = strawberry.field(description="Changes with every update (optimistic concurrency).")
     last_event: WarningEventNode | None
+    # built with the node from the columns the page loaded (a plain field: no resolver call per node)
+    entity: EntityRef | None = strawberry.field(description="The entity (监管对象).")
     events_: strawberry.Private[list[WarningEvent] | None] = None
     clues_: strawberry.Private[list[RiskClue] | None] = None
-    entity_: strawberry.Private[Any] = None
 
     @classmethod
     def build(cls, r: WarningRow, *, model_version: int | None = None) -> RiskWarningNode:
@@ -172,7 +183,8 @@ class RiskWarningNode:
             closed_at=w.closed_at, overdue=r.overdue,
             routing_rule_id=strawberry.ID(str(w.routing_rule_id)) if w.routing_rule_id else None,
             created_by=w.created_by_name, created_at=w.created_at, row_version=w.row_version,
-            last_event=WarningEventNode.build(r.last_event) if r.last_event else None, entity_=r.entity)
+            last_event=WarningEventNode.build(r.last_event) if r.last_event else None,
+            entity=_entity_node(r.entity))
 
     @classmethod
     def from_detail(cls, d: WarningDetail) -> RiskWarningNode:
@@ -180,13 +192,6 @@ class RiskWarningNode:
         node.events_ = d.events
         node.clues_ = d.clues
         return node
-
-    @strawberry.field(description="The entity (监管对象).")
-    def entity(self) -> EntityRef | None:
-        # loaded with the page (one batched query): a plain field, no awaitable per node
-        from api.supervision.types import EntityNode
-
-        return EntityNode.build(self.entity_) if self.entity_ is not None else None
 
     @strawberry.field(description="Every step, oldest first (处置记录); on riskWarning(id) only.")
     def events(self) -> list[WarningEventNode]:

@@ -4,13 +4,15 @@ domain.warnings.auto_issue."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Bundle, aliased
 from sqlmodel import Session, col, select
 
 from domain.audit.service import record_audit
@@ -18,7 +20,7 @@ from domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFoun
 from domain.identity.actor import Actor
 from domain.identity.models import Department
 from domain.identity.policy import can, has_city_wide_scope, require, require_signed_in, scope_to_department
-from domain.pagination import Page, PageRequest, by_id, select_page
+from domain.pagination import Page, PageRequest, select_page
 from domain.reference.models import Industry
 from domain.risk.models import ModelVersion, RiskScore, ScoringRun
 from domain.supervision.models import Entity
@@ -40,6 +42,9 @@ from domain.warnings.overdue import overdue_condition
 from domain.warnings.routing import Route, route_entity
 
 __all__ = [
+    "ListShape",
+    "ListedEvent",
+    "ListedWarning",
     "ScoreSnapshot",
     "WarningDetail",
     "WarningFilter",
@@ -106,8 +111,8 @@ def ensure_can_read_warnings(actor: Actor) -> None:
         raise Forbidden("没有权限查看预警", code="forbidden")
 
 
-def is_overdue(w: Warning, now: datetime | None = None) -> bool:
-    return overdue_rule(w, now or utcnow())
+def is_overdue(w: Warning | ListedWarning, now: datetime | None = None) -> bool:
+    return overdue_rule(cast(Warning, w), now or utcnow())  # the rule reads the deadline columns both carry
 
 
 @dataclass(frozen=True)
@@ -166,13 +171,69 @@ class WarningFilter:
     industry: str | None = None  # its GB/T 4754 section letter or division when issued (statistics drill-down)
 
 
+@dataclass(frozen=True, slots=True)
+class ListedWarning:
+    """A warning as a list shows it: the columns its rows, their links and GraphQL's RiskWarning read, not the ORM
+    entity (whose construction costs more than the query); the reasons and explanation snapshots only when asked
+    (`ListShape.snapshots`), else empty."""
+
+    id: int
+    code: str
+    entity_id: int
+    level: str
+    source: str
+    score: float | None
+    model_version_id: int | None
+    department_id: int
+    routing_rule_id: int | None
+    status: str
+    dispatched_at: datetime
+    receipt_due_at: datetime
+    disposal_due_at: datetime
+    received_at: datetime | None
+    closed_at: datetime | None
+    created_by_name: str
+    created_at: datetime
+    updated_at: datetime
+    row_version: int
+    reasons: list[Any] = field(default_factory=list)
+    explanation: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ListedEvent:
+    """A warning's last event as a list shows it; its comment and payload only when asked (`ListShape.event_text`)."""
+
+    id: int
+    warning_id: int
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    actor_id: int | None
+    actor_name: str
+    department_id: int | None
+    at: datetime
+    comment: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ListShape:
+    """What a list's rows carry beyond what every list shows (the warning's columns, entity USCC and name,
+    department code and name, the last event): GraphQL asks for these from its selection, pages never do."""
+
+    snapshots: bool = False  # the warning's reasons and explanation
+    entity: bool = False  # the entity's columns for nesting (`WarningRow.entity`)
+    event_text: bool = False  # the last event's comment and payload
+
+
 @dataclass(frozen=True)
 class WarningRow:
-    warning: Warning
+    warning: Warning | ListedWarning
     entity_uscc: str
     entity_name: str
     department_name: str
-    last_event: WarningEvent | None
+    last_event: WarningEvent | ListedEvent | None
     overdue: bool
     entity: Any = None  # the entity's columns (a row with attribute access) for nesting
     department_code: str = ""
@@ -241,37 +302,72 @@ def warnings_stmt(actor: Actor, f: WarningFilter, now: datetime | None = None) -
     return stmt
 
 
-def _rows(session: Session, warnings: Sequence[Warning]) -> list[WarningRow]:
-    """What a list shows for one page of warnings: entities, departments, last events — one query each."""
-    if not warnings:
-        return []
-    # plain rows of the columns a list shows (no ORM identity map for 50 entities)
-    entities = by_id(session, Entity, {w.entity_id for w in warnings}, Entity.uscc, Entity.name, Entity.entity_type,
-                     Entity.industry_code, Entity.region_code, Entity.registered_capital, Entity.founded_on,
-                     Entity.status, Entity.industry_class_code, Entity.status_changed_on, Entity.deregistered_on,
-                     Entity.updated_at)
-    departments = by_id(session, Department, {w.department_id for w in warnings}, Department.code, Department.name)
-    ids = [w.id for w in warnings]
-    last_ids = (sa.select(sa.func.max(WarningEvent.id)).where(WarningEvent.warning_id.in_(ids))  # type: ignore
-                .group_by(col(WarningEvent.warning_id)))
-    events: dict[int | None, WarningEvent] = {e.warning_id: e for e in session.exec(select(WarningEvent).where(
-        WarningEvent.id.in_(last_ids)))}  # type: ignore[union-attr]
-    now = utcnow()
-    out = []
-    for w in warnings:
-        e = entities.get(w.entity_id)
-        d = departments.get(w.department_id)
-        out.append(WarningRow(w, e.uscc if e else "", e.name if e else "", d.name if d else "",
-                              events.get(w.id), is_overdue(w, now), e, d.code if d else ""))
-    return out
+_WARNING_SHOWN = [f.name for f in fields(ListedWarning)]
+_EVENT_SHOWN = [f.name for f in fields(ListedEvent)]
+_ENTITY_SHOWN = ("id", "uscc", "name", "entity_type", "industry_code", "region_code", "registered_capital",
+                 "founded_on", "status", "industry_class_code", "status_changed_on", "deregistered_on", "updated_at")
+
+
+class _Made(Bundle[Any]):
+    """Columns as one object per row, `make(*values)`; None when the first value (the id) is null (an outer join that
+    found nothing). Each use has a name of its own: the name is part of the statement's cache key."""
+
+    def __init__(self, name: str, make: Callable[..., Any], *exprs: Any) -> None:
+        super().__init__(name, *exprs)
+        self.make = make
+
+    def create_row_processor(self, query: Any, procs: Any, labels: Any) -> Any:
+        make = self.make
+
+        def proc(row: Any) -> Any:
+            values = [p(row) for p in procs]
+            return None if values[0] is None else make(*values)
+
+        return proc
+
+
+@functools.cache
+def _joined(shape: ListShape) -> Callable[[Any], sa.Select[Any]]:
+    """select_page's `join` for `shape` (one function per shape, so the statement built around a window is reused):
+    the page's warnings with entity and department names and the last event (the highest id) joined to them."""
+
+    def join(page: Any) -> sa.Select[Any]:
+        shown = _WARNING_SHOWN if shape.snapshots else _WARNING_SHOWN[:-2]
+        event = aliased(WarningEvent, name="last_event")
+        event_shown = _EVENT_SHOWN if shape.event_text else _EVENT_SHOWN[:-2]
+        last = (sa.select(sa.func.max(WarningEvent.id)).where(col(WarningEvent.warning_id) == page.id)
+                .correlate(page).scalar_subquery())
+        columns: list[Any] = [
+            _Made("listed_warning_full" if shape.snapshots else "listed_warning", ListedWarning,
+                  *(getattr(page, name) for name in shown)),
+            col(Entity.uscc), col(Entity.name), col(Department.code), col(Department.name),
+            _Made("listed_event_full" if shape.event_text else "listed_event", ListedEvent,
+                  *(getattr(event, name) for name in event_shown))]
+        if shape.entity:
+            columns.append(Bundle("entity", *(getattr(Entity, name) for name in _ENTITY_SHOWN)))
+        return (sa.select(*columns)
+                .join(Entity, col(Entity.id) == page.entity_id)
+                .join(Department, col(Department.id) == page.department_id)
+                .outerjoin(event, col(event.id) == last))
+
+    return join
+
+
+def _row_of(row: Any, now: datetime) -> WarningRow:
+    w, uscc, name, department_code, department_name, event, *entity = row
+    return WarningRow(w, uscc, name, department_name, event, is_overdue(w, now), entity[0] if entity else None,
+                      department_code)
 
 
 def list_warnings(session: Session, actor: Actor, req: PageRequest, f: WarningFilter | None = None, *,
-                  max_size: int = 200) -> Page[WarningRow]:
-    """风险预警列表: newest first; the window is chosen on risk_warning alone, the rest is loaded for the page."""
+                  max_size: int = 200, shape: ListShape = ListShape()) -> Page[WarningRow]:
+    """风险预警列表 (the /warnings page and GraphQL's riskWarnings), newest first: the window is chosen on
+    risk_warning alone (`warnings_stmt`: filters and department scope), and what the rows show is joined to it in
+    the same statement (the total too, when asked): one statement whatever the page size."""
     stmt = warnings_stmt(actor, f or WarningFilter())
-    return select_page(session, stmt, req, order_by=(Warning.created_at.desc(), Warning.id.desc()),  # type: ignore
-                       max_size=max_size, load=lambda ws: _rows(session, ws))
+    now = utcnow()
+    return select_page(session, stmt, req, order_by=(col(Warning.created_at).desc(), col(Warning.id).desc()),
+                       max_size=max_size, join=_joined(shape), load=lambda rows: [_row_of(r, now) for r in rows])
 
 
 @dataclass(frozen=True)
@@ -286,7 +382,10 @@ class WarningDetail:
 
     @property
     def warning(self) -> Warning:
-        return self.row.warning
+        return cast(Warning, self.row.warning)  # get_warning puts the ORM warning in its row
+
+
+_DETAIL = ListShape(snapshots=True, entity=True, event_text=True)
 
 
 def _visible_warning(session: Session, actor: Actor, warning_id: int) -> Warning:
@@ -306,7 +405,9 @@ def warning_events(session: Session, actor: Actor, warning_id: int) -> list[Warn
 
 def get_warning(session: Session, actor: Actor, warning_id: int) -> WarningDetail:
     w = _visible_warning(session, actor, warning_id)
-    row = _rows(session, [w])[0]
+    one = aliased(Warning, sa.select(Warning).where(col(Warning.id) == w.id).subquery("page"))
+    listed = _row_of(session.execute(_joined(_DETAIL)(one)).one(), utcnow())
+    row = replace(listed, warning=w, overdue=is_overdue(w))  # the ORM warning itself: the detail page shows it all
     events = list(session.exec(select(WarningEvent).where(WarningEvent.warning_id == w.id)
                                .order_by(WarningEvent.at, WarningEvent.id)))  # type: ignore[arg-type]
     clues = list(session.exec(select(RiskClue).where(RiskClue.warning_id == w.id)

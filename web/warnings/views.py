@@ -29,7 +29,6 @@ from domain.warnings import clues as clue_service
 from domain.warnings import deadlines as deadline_service
 from domain.warnings import risk_list, routing
 from domain.warnings import service as warning_service
-from domain.warnings.list_page import warnings_page
 from domain.warnings.models import (
     CLUE_SOURCES,
     CLUE_STATUSES,
@@ -342,10 +341,10 @@ def _warning_list_data(session: Session, actor: Actor, window: PageRequest, f: w
     refused (its errors are shown) and the whole list is."""
     errors: dict[str, str] = {}
     try:
-        page = warnings_page(session, actor, window, f)
+        page = warning_service.list_warnings(session, actor, window, f)
     except InvalidInput as exc:
         errors = _errors(exc)
-        page = warnings_page(session, actor, window)
+        page = warning_service.list_warnings(session, actor, window)
     return page, errors, department_choices(session, actor)
 
 

@@ -102,6 +102,35 @@ async def test_issue_warning_and_the_list_costs_a_fixed_number_of_statements(cli
     assert bad["errors"][0]["extensions"]["code"] == "unknown_level"
 
 
+async def test_the_list_answers_what_the_detail_answers_whatever_is_selected(client, db, city):
+    """riskWarnings reads its rows in one statement with what the selection asks for (the snapshots, the entity's
+    columns and the last event's text only when selected, through fragments too): the same statements for a
+    slim and a full selection, and every value the same as riskWarning(id) gives."""
+    issue = """mutation($u: String!) { issueWarning(input: {uscc: $u, reasons: ["人工研判"]}) { warning { id } } }"""
+    for e in city.entities[:3]:
+        await gql(client, issue, {"u": e.uscc})
+    fields = """code level source status reasons explanation score modelVersion overdue createdBy rowVersion
+      department { id code name } entity { id uscc name status registeredCapital }
+      lastEvent { id kind toStatus actorName comment payload at }"""
+    slim = "{ riskWarnings(first: 10) { nodes { code level lastEvent { kind } } } }"
+    full = ("{ riskWarnings(first: 10) { edges { node { id ...W } } } } fragment W on RiskWarning { " + fields
+            + " }")
+    with count_statements(db) as few:
+        slim_body = await gql(client, slim)
+    with count_statements(db) as many:
+        body = await gql(client, full)
+    assert "errors" not in body and "errors" not in slim_body
+    assert many.count == few.count
+    nodes = [edge["node"] for edge in body["data"]["riskWarnings"]["edges"]]
+    assert len(nodes) == 3 and [n["code"] for n in slim_body["data"]["riskWarnings"]["nodes"]] == [
+        n["code"] for n in nodes]
+    for node in nodes:
+        one = (await gql(client, "query($id: ID!) { riskWarning(id: $id) { " + fields + " } }",
+                         {"id": node["id"]}))["data"]["riskWarning"]
+        assert {k: v for k, v in node.items() if k != "id"} == one
+        assert node["reasons"][0] == "人工研判" and node["entity"]["uscc"] and node["lastEvent"]["kind"] == "issue"
+
+
 async def test_risk_scores_connection_filters_and_scopes(client, db, acting, city):
     body = await gql(client, """{ riskScores(level: "red", first: 10) { totalCount
       nodes { uscc level reasons entity { name } openWarningCode } } }""")

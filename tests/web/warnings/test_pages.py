@@ -171,11 +171,20 @@ async def test_the_warnings_page_costs_the_same_whatever_its_length(client, db, 
     assert four.count == one.count
 
 
-def test_the_pages_rows_are_the_rows_list_warnings_gives(db, city):
-    """The page reads its rows with one joined statement (domain/warnings/list_page.py); they are list_warnings'."""
+def test_the_list_reads_its_rows_in_one_statement_and_they_match_the_warning(db, city):
+    """list_warnings (this page and GraphQL's riskWarnings alike) reads a page's rows in one statement: the window
+    with entity and department names and the last event joined to it, whatever GraphQL asks of the rows (the
+    snapshots, the entity's columns and the event's text only when asked). Every row matches the warning's own."""
     from domain.pagination import PageRequest
-    from domain.warnings.list_page import warnings_page
-    from domain.warnings.service import WarningFilter, add_warning_event, issue_warning, list_warnings
+    from domain.warnings.service import (
+        ListShape,
+        WarningFilter,
+        add_warning_event,
+        get_warning,
+        issue_warning,
+        list_warnings,
+    )
+    from tests.support import count_statements
 
     with db.unit_of_work() as s:
         warnings = [issue_warning(s, city.analyst, entity_id=e.id, level=level, reasons=["r"],
@@ -184,19 +193,41 @@ def test_the_pages_rows_are_the_rows_list_warnings_gives(db, city):
                                                        strict=True))]
         s.flush()
         add_warning_event(s, city.handler, warnings[1], "comment", comment="已电话联系")  # a later last event
+        commented = warnings[1].id
 
     def key(row):
         event = row.last_event
-        return (row.warning.code, row.entity_uscc, row.entity_name, row.department_name, row.department_code,
-                row.overdue, event and (event.id, event.kind, event.actor_name, event.at))
+        return (row.warning.id, row.warning.code, row.warning.level, row.warning.status, row.warning.created_at,
+                row.entity_uscc, row.entity_name, row.department_name, row.department_code, row.overdue,
+                event and (event.id, event.kind, event.actor_name, event.at))
 
+    full = ListShape(snapshots=True, entity=True, event_text=True)
+    seen = 0
     for actor in (city.analyst, city.handler):
         for f in (WarningFilter(), WarningFilter(level="red"), WarningFilter(department_id=city.health.id)):
-            for req in (PageRequest(first=2), PageRequest(first=2, after=1), PageRequest(first=10)):
+            for req in (PageRequest(first=2), PageRequest(first=2, after=1), PageRequest(first=10),
+                        PageRequest(first=10, count=False)):
                 with db.unit_of_work("read") as s:
-                    expected, got = list_warnings(s, actor, req, f), warnings_page(s, actor, req, f)
-                assert [key(r) for r in got.items] == [key(r) for r in expected.items]
-                assert (got.total, got.has_next, got.has_previous) == (
-                    expected.total, expected.has_next, expected.has_previous)
+                    with count_statements(db) as plain_sql:
+                        plain = list_warnings(s, actor, req, f)
+                    with count_statements(db) as full_sql:
+                        rich = list_warnings(s, actor, req, f, shape=full)
+                    assert plain_sql.count == full_sql.count == (1 if plain.items or not req.count else 2)
+                    assert [key(r) for r in plain.items] == [key(r) for r in rich.items]
+                    assert (plain.total, plain.has_next, plain.has_previous) == (
+                        rich.total, rich.has_next, rich.has_previous)
+                    for r, rr in zip(plain.items, rich.items, strict=True):
+                        assert r.warning.reasons == [] and r.warning.explanation == {} and r.entity is None
+                        detail = get_warning(s, actor, r.warning.id)
+                        assert key(detail.row) == key(rr)
+                        assert rr.warning.reasons == detail.warning.reasons == [{"text": "r"}]
+                        assert rr.warning.explanation == detail.warning.explanation
+                        assert (rr.entity.id, rr.entity.uscc) == (detail.warning.entity_id, rr.entity_uscc)
+                        assert (rr.last_event.comment, rr.last_event.payload) == (
+                            detail.events[-1].comment, detail.events[-1].payload)
+                        assert r.last_event.comment == ""  # not read unless asked
+                        seen += 1
+    assert seen
     with db.unit_of_work("read") as s:
-        assert warnings_page(s, city.analyst, PageRequest(first=10)).items[0].last_event is not None
+        rows = {r.warning.id: r for r in list_warnings(s, city.analyst, PageRequest(first=10)).items}
+    assert rows[commented].last_event.kind == "comment" and rows[commented].last_event.actor_name
