@@ -126,21 +126,27 @@ def _local_start(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), tzinfo=LOCAL_TZ)
 
 
-def _base(actor: Actor, f: InboxFilter, *, with_tab: bool, now: datetime) -> sa.Select[Any]:
-    """Filters on risk_warning alone (department, status, level, dates; a department code as a scalar subquery),
-    so (department_id, status, created_at, id) serves the window."""
-    stmt = select(Warning)
+def _scopes(actor: Actor, f: InboxFilter) -> list[Any]:
+    """Whose warnings, as disjoint conditions on risk_warning: one for city-wide roles (every department, or the
+    chosen one: a code as a scalar subquery); for a handler, the department's own and — apart — those it assists on
+    (协办) that are not its own, so each can walk its own index (their OR cannot)."""
     if has_city_wide_scope(actor):
+        conditions: list[Any] = []
         if f.department_id is not None:
-            stmt = stmt.where(col(Warning.department_id) == f.department_id)
+            conditions.append(col(Warning.department_id) == f.department_id)
         if f.department_code:
-            stmt = stmt.where(col(Warning.department_id) == select(col(Department.id)).where(
+            conditions.append(col(Warning.department_id) == select(col(Department.id)).where(
                 col(Department.code) == f.department_code.strip().upper()).scalar_subquery())
-    elif actor.department_id is None:
-        stmt = stmt.where(sa.false())
-    else:
-        assisting = select(col(WarningAssist.warning_id)).where(col(WarningAssist.department_id) == actor.department_id)
-        stmt = stmt.where(sa.or_(col(Warning.department_id) == actor.department_id, col(Warning.id).in_(assisting)))
+        return [sa.and_(sa.true(), *conditions)]
+    if actor.department_id is None:
+        return [sa.false()]
+    assisting = select(col(WarningAssist.warning_id)).where(col(WarningAssist.department_id) == actor.department_id)
+    return [col(Warning.department_id) == actor.department_id,
+            sa.and_(col(Warning.id).in_(assisting), col(Warning.department_id) != actor.department_id)]
+
+
+def _filtered(stmt: sa.Select[Any], f: InboxFilter, *, with_tab: bool, now: datetime) -> sa.Select[Any]:
+    """The tab (statuses; 已超期 by the deadlines), level, dates and search, on risk_warning alone."""
     if with_tab:
         stmt = stmt.where(col(Warning.status).in_(TABS[f.tab][1]))
         if f.tab == "overdue":
@@ -160,6 +166,15 @@ def _base(actor: Actor, f: InboxFilter, *, with_tab: bool, now: datetime) -> sa.
                                                               col(Entity.name).contains(text, autoescape=True)))
             stmt = stmt.where(col(Warning.entity_id).in_(matching))
     return stmt
+
+
+def _base(actor: Actor, f: InboxFilter, *, with_tab: bool, now: datetime) -> sa.Select[Any]:
+    """Filters on risk_warning alone (whose, status, level, dates; a department code as a scalar subquery), so
+    (department_id, status, created_at, id) serves a city-wide role's window; a handler's own-or-assisting scope is
+    one OR (its window walks the status index, filtering: bounded by the page size times the departments)."""
+    scopes = _scopes(actor, f)
+    return _filtered(select(Warning).where(sa.or_(*scopes) if len(scopes) > 1 else scopes[0]), f,
+                     with_tab=with_tab, now=now)
 
 
 def _with_names(page: Any) -> sa.Select[Any]:
@@ -201,15 +216,22 @@ def inbox_page(session: Session, actor: Actor, req: PageRequest, f: InboxFilter 
 def inbox_counts(session: Session, actor: Actor, f: InboxFilter | None = None, *,
                  now: datetime | None = None) -> dict[str, int]:
     """Every tab's count under the same filters, in one statement: the department's warnings grouped by status,
-    each group with how many of it are overdue (on the department's rows of (department_id, status, ...))."""
+    each group with how many of it are overdue (index-only on (department_id, status, …, deadlines)); a handler's
+    assisted warnings grouped apart in the same statement."""
     _ensure_reader(actor)
     f = f or InboxFilter()
     _check(f)
     now = now or utcnow()
     late = sa.and_(col(Warning.status).in_(TABS["overdue"][1]), overdue_condition(now))
-    grouped = session.execute(_base(actor, f, with_tab=False, now=now).with_only_columns(
-        col(Warning.status), sa.func.count(), sa.func.count().filter(late)).group_by(col(Warning.status))).all()
-    by_status = {status: n for status, n, _ in grouped}
+    # one grouped select per scope (a handler's own and assisted warnings apart, each on its own index: their OR
+    # would read every warning), as one UNION ALL
+    groups = [_filtered(select(Warning).where(scope), f, with_tab=False, now=now).with_only_columns(
+        col(Warning.status), sa.func.count(), sa.func.count().filter(late)).group_by(col(Warning.status))
+        for scope in _scopes(actor, f)]
+    grouped = session.execute(groups[0] if len(groups) == 1 else sa.union_all(*groups)).all()
+    by_status: dict[str, int] = {}
+    for status, n, _ in grouped:
+        by_status[status] = by_status.get(status, 0) + n
     counts = {tab: sum(by_status.get(s, 0) for s in statuses) for tab, (_, statuses) in TABS.items()
               if tab != "overdue"}
     counts["overdue"] = sum(n for _, _, n in grouped)

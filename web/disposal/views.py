@@ -9,6 +9,7 @@ import asyncio
 import io
 import json
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -44,7 +45,7 @@ from domain.notifications import webhooks as wh
 from domain.notifications.bus import bus
 from domain.notifications.models import DELIVERY_STATUSES
 from domain.notifications.pump import DELIVER_JOB, NotificationPump
-from domain.types import local_today
+from domain.types import local_today, utcnow
 from domain.warnings.models import LEVELS, WARNING_STATUSES
 from web.common import actor_of, page_window, pager, read, redirect_after_post, run
 from web.forms import field_errors
@@ -112,17 +113,23 @@ def _filter(request: Request) -> tuple[InboxFilter, dict[str, str]]:
     return f, raw
 
 
-def _departments(session, actor) -> list[Department]:
-    return list(session.exec(select(Department).where(Department.active).order_by(Department.code)).all())
+def _departments(session, actor) -> list[Any]:
+    """The department filter's choices: (id, name) rows, not ORM departments."""
+    return list(session.execute(select(Department.id, Department.name).where(Department.active)
+                                .order_by(Department.code)).all())
 
 
 def _inbox_data(session, actor, f: InboxFilter, req):
+    """The tab's rows (no count of their own: the tab's total is its count, read with every tab's in one grouped
+    statement at the same instant), the counts, the department choices and the unread notices."""
     from domain.notifications.notices import unread_count
 
-    page = inbox_page(session, actor, req, f)
+    now = utcnow()
+    page = inbox_page(session, actor, replace(req, count=False), f, now=now)
     counts = inbox_counts(session, actor, InboxFilter(level=f.level, created_from=f.created_from,
                                                       created_to=f.created_to, search=f.search,
-                                                      department_id=f.department_id))
+                                                      department_id=f.department_id), now=now)
+    page = replace(page, total=counts[f.tab])
     departments = _departments(session, actor) if has_city_wide_scope(actor) else []
     return page, counts, departments, unread_count(session, actor)
 

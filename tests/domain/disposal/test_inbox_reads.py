@@ -90,6 +90,36 @@ def test_every_tab_count_is_one_statement(db, world):
     assert len(page.items) == 1 and page.items[0].overdue
 
 
+def test_a_handlers_counts_take_its_own_and_its_assisted_warnings_once(db, world):
+    """A handler's tabs count the warnings of its department and those it assists on (协办), each once — its own
+    and the assisted ones are counted apart in one statement; a warning of its own that also lists it as assisting
+    is not counted twice."""
+    own = [make_warning(db, world.dept_a) for _ in range(3)]
+    theirs = [make_warning(db, world.dept_b) for _ in range(3)]
+    late = make_warning(db, world.dept_b, dispatched_at=utcnow() - timedelta(days=3))  # past its receipt deadline
+    with db.unit_of_work() as s:
+        for w in (theirs[0], theirs[1], late):
+            d.add_assisting_department(s, world.analyst, w.id, world.dept_a)
+        d.receive_warning(s, world.handler_a, own[0].id)
+    counts, sent = _statements(db, lambda s: inbox_counts(s, world.handler_a))
+    assert len(sent) == 1, sent
+    assert counts == {"pending": 2 + 3, "in_progress": 1, "review": 0, "done": 0, "overdue": 1}
+    # the tabs list what they count
+    for tab, n in counts.items():
+        page, _ = _statements(db, lambda s, t=tab: inbox_page(s, world.handler_a, PageRequest(first=50),
+                                                             InboxFilter(tab=t)))
+        assert page.total == n == len(page.items), tab
+    pending, _ = _statements(db, lambda s: inbox_page(s, world.handler_a, PageRequest(first=50)))
+    assert {r.warning.code for r in pending.items if r.assisting} == {theirs[0].code, theirs[1].code, late.code}
+    counts_b, _ = _statements(db, lambda s: inbox_counts(s, world.handler_b))
+    assert counts_b["pending"] == 4 and counts_b["overdue"] == 1  # its own, whoever assists
+    with db.unit_of_work() as s:  # now its own and (still) assisted on: once
+        d.reassign_warning(s, world.analyst, theirs[0].id, world.dept_a, "改派至市场监管局")
+    again, _ = _statements(db, lambda s: inbox_counts(s, world.handler_a))
+    listed, _ = _statements(db, lambda s: inbox_page(s, world.handler_a, PageRequest(first=50)))
+    assert again["pending"] == 5 == len(listed.items) == len({r.warning.id for r in listed.items})
+
+
 def test_the_export_is_the_view_in_its_order(db, world):
     ws = [make_warning(db, world.dept_a, disposal_days=10 - i) for i in range(4)]
     rows, sent = _statements(db, lambda s: inbox_rows_for_export(s, world.handler_a, InboxFilter(sort="due")))
@@ -158,3 +188,8 @@ def test_the_inbox_walks_the_department_status_index(db, session, world):
         c.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE risk_warning")
     counts = explain(db, session, lambda s: inbox_counts(s, world.admin, InboxFilter(department_code="SZ-SCJG")))
     assert f"Index Only Scan using {index}" in counts[0], counts[0]
+    # a handler's counts: its own department's rows by the same index, the assisted ones by key — never every
+    # warning (the OR of the two read the whole table)
+    counts = explain(db, session, lambda s: inbox_counts(s, world.handler_a))
+    assert len(counts) == 1 and f"Index Only Scan using {index}" in counts[0], counts[0]
+    assert "Seq Scan on risk_warning" not in counts[0], counts[0]
