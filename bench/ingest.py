@@ -6,7 +6,9 @@ Each measurement runs in its own process on a fresh database (so peak RSS is its
 `ingest_stream` (validation, lookups, stage, upsert, batch, errors); the baseline writes the same rows with no
 validation — SQLite `executemany` of tuples, PostgreSQL `COPY` — into the same table. Memory flatness is shown by
 running the real path at a tenth of the rows too. The merge column is the final upsert's time (the one long hold of
-SQLite's write lock) and the process's CPU time during it. Prints a Markdown table (copied into the README).
+SQLite's write lock) and the process's CPU time during it; the checkpoint column is SQLite's copy of the WAL into
+the database after the merge's commit (no lock held; 0 on PostgreSQL). Prints a Markdown table (copied into the
+README).
 """
 
 from __future__ import annotations
@@ -169,9 +171,9 @@ def main() -> None:
         print(json.dumps(worker(args.worker, args.backend, args.rows, args.entities, Path(args.workdir))))
         return
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
-    print("| backend | rows | raw rows/s | real rows/s | ratio | merge (write lock) s / CPU s | "
+    print("| backend | rows | raw rows/s | real rows/s | ratio | merge (write lock) s / CPU s | checkpoint s | "
           "peak RSS real (rows/10 → rows) | raw peak RSS |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="regwatch-bench-") as tmp:
         for backend in backends:
             raw = _spawn("raw", backend, args.rows, args.entities, Path(tmp))
@@ -182,7 +184,7 @@ def main() -> None:
             memory = f"{small['peak_mb'] if small else 0:.0f} MB → {real['peak_mb']:.0f} MB"
             print(f"| {backend} | {args.rows:,} | {raw['rows_per_s']:,.0f} | {real['rows_per_s']:,.0f} | "
                   f"{real['rows_per_s'] / raw['rows_per_s']:.2f} | {real['merge']:.1f} / {real['merge_cpu']:.1f} | "
-                  f"{memory} | {raw['peak_mb']:.0f} MB |", flush=True)
+                  f"{real.get('checkpoint', 0):.1f} | {memory} | {raw['peak_mb']:.0f} MB |", flush=True)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@
 Imports N supervision actions through `ingest_stream` while a second thread writes a small row (an audit entry
 through the unit of work, as a GraphQL mutation would) every 50 ms. Prints the import's phases — stage (read,
 validate, stage in temporary tables: no lock on the main database), open (batch row and its first errors: a
-short write), merge (the upsert: the one long hold of the write lock) — and the writer's latencies and
-failures. Run it twice to see the merge of new rows and the merge that updates every row.
+short write), merge (the upsert: the one long hold of the write lock), checkpoint (SQLite copies the WAL into the
+database after the commit, holding no lock) — and the writer's latencies and failures. Two runs: the merge of new
+rows, then the merge that updates every row.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def main() -> None:
                 p50 = statistics.median(s for _, s in latencies) * 1000
                 print(f"{args.backend} {run} {args.rows:,} rows: accepted {result.accepted:,} in {total:.1f} s — "
                       f"stage {t['stage']:.1f} s, open {t['open']:.2f} s, merge (write lock) {t['merge']:.1f} s "
-                      f"({t['merge_cpu']:.1f} s CPU)")
+                      f"({t['merge_cpu']:.1f} s CPU), checkpoint (no lock) {t.get('checkpoint', 0):.1f} s")
                 print(f"  concurrent writer: {len(latencies)} writes, p50 {p50:.0f} ms, "
                       f"max {max(s for _, s in latencies) * 1000:.0f} ms; during the merge max "
                       f"{max(during, default=0) * 1000:.0f} ms; failures {len(failures)}"

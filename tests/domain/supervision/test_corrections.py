@@ -375,7 +375,7 @@ def test_a_write_that_meets_the_write_lock_gets_a_retryable_busy_error_without_s
 def test_a_stream_import_reports_how_long_it_held_the_write_lock(db, basics):
     records = [entity(i) for i in range(50)]
     result = ingest_stream(db, ADMIN, source="MANUAL", kind="entities", records=iter(records))
-    assert set(result.timings) == {"stage", "open", "merge", "merge_cpu"} and result.accepted == 50
+    assert set(result.timings) == {"stage", "open", "merge", "merge_cpu", "checkpoint"} and result.accepted == 50
     with db.unit_of_work() as s:
         batch = s.get(IngestionBatch, result.batch_id)
         assert (batch.status, batch.accepted, batch.finished_at is not None) == ("done", 50, True)

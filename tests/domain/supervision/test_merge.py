@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
+from domain.errors import Conflict
 from domain.integration.models import COUNTED_KINDS, IngestionBatch, SourceRecordCount
 from domain.integration.service import integration_status
 from domain.supervision import ingest as ingest_module
@@ -164,3 +165,80 @@ def test_a_resent_batch_updates_indexed_and_other_columns_alike(db, basics):
     assert by_start == ["A-1", "A-2"]  # the (started_on, id) index saw the change
     assert rows["A-3"].updated_at < rows["A-0"].updated_at  # an unchanged row is left as it was
     assert counters(db) == counted(db) == {("SCJG-SYS", "actions"): 5}
+
+
+def _foreign_keys_enforced_on_every_pooled_connection(db) -> bool:
+    """SQLite: every connection the pool holds enforces foreign keys (the merge turns them off on its own)."""
+    if db.backend != "sqlite":
+        return True
+    held = [db.engine.connect() for _ in range(max(1, db.engine.pool.checkedin()))]
+    try:
+        return all(c.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1 for c in held)
+    finally:
+        for c in held:
+            c.close()
+
+
+def test_a_stream_merge_gives_its_connection_back_as_it_found_it(db, basics, monkeypatch):
+    monkeypatch.setattr(ingest_module, "REBUILD_MIN_ROWS", 1)
+    result = ingest_stream(db, ADMIN, source="SCJG-SYS", kind="actions", records=[action(i) for i in range(20)])
+    assert result.accepted == 20 and set(result.timings) >= {"stage", "open", "merge", "merge_cpu", "checkpoint"}
+    assert _foreign_keys_enforced_on_every_pooled_connection(db)
+    if db.backend == "sqlite":
+        with db.engine.connect() as c:
+            assert [c.exec_driver_sql(f"PRAGMA {name}").scalar() for name in ("cache_size", "wal_autocheckpoint")
+                    ] == [-2000, 1000]
+
+
+def test_a_parent_that_disappears_before_the_merge_fails_it_whole(db, basics, monkeypatch):
+    """Validation found the entity; it is deleted before the merge takes the write lock. SQLite merges without
+    row-by-row foreign-key checks and finds the missing parent under the lock; PostgreSQL's constraint does: either
+    way nothing is written and the batch is failed."""
+    with db.unit_of_work() as s:
+        s.add(Entity(uscc=uscc(7), name="苏州测试7号有限公司", entity_type="enterprise"))
+    close_batch = ingest_module._close_batch
+
+    def entity_deleted_first(*args, **kwargs):
+        with db.engine.connect() as other:
+            other.exec_driver_sql("DELETE FROM entity WHERE uscc = ?" if db.backend == "sqlite"
+                                  else "DELETE FROM entity WHERE uscc = %s", (uscc(7),))
+            other.commit()
+        return close_batch(*args, **kwargs)
+
+    monkeypatch.setattr(ingest_module, "_close_batch", entity_deleted_first)
+    with pytest.raises((Conflict, sa.exc.IntegrityError)) as raised:
+        ingest_stream(db, ADMIN, source="SCJG-SYS", kind="actions",
+                      records=[action(0), action(1, uscc=uscc(7)), action(2)])
+    if db.backend == "sqlite":
+        assert isinstance(raised.value, Conflict)
+        assert raised.value.code == "reference_gone" and "市场主体" in str(raised.value)
+    with db.unit_of_work("read") as s:
+        assert s.exec(select(SupervisionAction)).all() == []
+        assert [b.status for b in s.exec(select(IngestionBatch))] == ["failed"]
+    assert counters(db) == counted(db) == {}
+    assert _foreign_keys_enforced_on_every_pooled_connection(db)
+
+
+def test_a_resent_large_batch_updates_in_place_and_a_new_one_rebuilds(db, basics, monkeypatch):
+    """The rebuild is chosen on the rows the merge inserts: a batch of new rows rebuilds the indexes, the same
+    batch sent again (rows that exist) takes the narrow update instead; both store the same."""
+    monkeypatch.setattr(ingest_module, "REBUILD_MIN_ROWS", 1)
+    rebuilt: list[int] = []
+    drop_indexes = ingest_module._Stage._drop_indexes
+
+    def recorded(self, target, new):
+        dropped = drop_indexes(self, target, new)
+        rebuilt.append(len(dropped))
+        return dropped
+
+    monkeypatch.setattr(ingest_module._Stage, "_drop_indexes", recorded)
+    ingest_stream(db, ADMIN, source="SCJG-SYS", kind="actions", records=[action(i) for i in range(30)])
+    ingest_stream(db, ADMIN, source="SCJG-SYS", kind="actions",
+                  records=[action(i, officers="王五") for i in range(30)])
+    if db.backend == "sqlite":
+        assert rebuilt == [4, 0]
+    with db.unit_of_work("read") as s:
+        assert {a.officers for a in s.exec(select(SupervisionAction))} == {"王五"}
+        assert s.execute(sa.text("SELECT COUNT(*) FROM supervision_action WHERE started_on >= '2025-01-01'")
+                         ).scalar_one() == 30
+    assert counters(db) == counted(db) == {("SCJG-SYS", "actions"): 30}
