@@ -174,6 +174,15 @@ def _issue_and_raise(session: Session, actor: Actor, run: ScoringRun, run_id: in
     #    district and industry; their routes once per distinct (industry, district) pair — the routing subqueries
     #    run a few hundred times, not once per entity; then one insert of the routed ones with consecutive codes
     #    and one insert of their events
+    #    The run's qualifying scores go into a temporary table of their own first, analyzed: a run that was just
+    #    written lies past risk_score's statistics (PostgreSQL then expects a few dozen rows and looks every
+    #    candidate's entity up by its key, 100,000 random reads, instead of one pass over the entities), and the
+    #    warnings' explanation columns come from there instead of a second lookup per score.
+    scores = sa.Table("rw_auto_score", sa.MetaData(), sa.Column("score_id", sa.Integer),
+                      sa.Column("entity_id", sa.Integer), sa.Column("level", sa.String(16)),
+                      sa.Column("score", sa.Float), sa.Column("model_level", sa.String(16)),
+                      sa.Column("rules_matched", s.c.rules_matched.type),
+                      sa.Column("contributions", s.c.contributions.type), prefixes=["TEMPORARY"])
     cand = sa.Table("rw_auto_issue", sa.MetaData(), sa.Column("score_id", sa.Integer),
                     sa.Column("entity_id", sa.Integer), sa.Column("level", sa.String(16)), sa.Column("score", sa.Float),
                     sa.Column("region_code", sa.String(6)), sa.Column("industry_code", sa.String(4)),
@@ -183,16 +192,24 @@ def _issue_and_raise(session: Session, actor: Actor, run: ScoringRun, run_id: in
                       sa.Column("routing_rule_id", sa.Integer), sa.Column("industry_section", sa.String(4)),
                       sa.Index("ix_rw_auto_route_key", "region_key", "industry_key"), prefixes=["TEMPORARY"])
     conn = session.connection()
-    conn.exec_driver_sql("DROP TABLE IF EXISTS rw_auto_issue")
-    conn.exec_driver_sql("DROP TABLE IF EXISTS rw_auto_route")
-    cand.create(conn)
-    routes.create(conn)
+    temporary = ("rw_auto_score", "rw_auto_issue", "rw_auto_route")
+    for name in temporary:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+    for table in (scores, cand, routes):
+        table.create(conn)
     try:
+        conn.execute(sa.insert(scores).from_select(
+            ["score_id", "entity_id", "level", "score", "model_level", "rules_matched", "contributions"],
+            sa.select(s.c.id, s.c.entity_id, s.c.level, s.c.score, s.c.model_level, s.c.rules_matched,
+                      s.c.contributions)
+            .where(in_run, ~sa.exists(sa.select(1).select_from(w).where(open_w)))))
+        if dialect == "postgresql":
+            conn.exec_driver_sql("ANALYZE rw_auto_score")
         conn.execute(sa.insert(cand).from_select(
             ["score_id", "entity_id", "level", "score", "region_code", "industry_code"],
-            sa.select(s.c.id, s.c.entity_id, s.c.level, s.c.score, e.c.region_code, e.c.industry_code)
-            .join(e, e.c.id == s.c.entity_id)
-            .where(in_run, ~sa.exists(sa.select(1).select_from(w).where(open_w)))))
+            sa.select(scores.c.score_id, scores.c.entity_id, scores.c.level, scores.c.score, e.c.region_code,
+                      e.c.industry_code)
+            .join(e, e.c.id == scores.c.entity_id)))
         lap("candidates")
         pairs = sa.select(cand.c.region_code, cand.c.industry_code).distinct().subquery()
         route = routing_columns(sa.null(), pairs.c.industry_code, pairs.c.region_code)
@@ -212,22 +229,22 @@ def _issue_and_raise(session: Session, actor: Actor, run: ScoringRun, run_id: in
         lap("routes")
         issued = 0
         if routed:
-            issued = _insert_issued(session, actor, run, cand, routes, routed_cand, routed, wanted, now, json_obj,
-                                    as_json, lap)
+            issued = _insert_issued(session, actor, run, scores, cand, routes, routed_cand, routed, wanted, now,
+                                    json_obj, as_json, lap)
     finally:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS rw_auto_issue")
-        conn.exec_driver_sql("DROP TABLE IF EXISTS rw_auto_route")
+        for name in temporary:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
     if issued or raised:
         _outbox_for_bulk_events(session, events_before, now, json_obj)
         lap("outbox")
     return issued, raised, total, routed
 
 
-def _insert_issued(session: Session, actor: Actor, run: ScoringRun, cand: sa.Table, routes: sa.Table,
+def _insert_issued(session: Session, actor: Actor, run: ScoringRun, s: sa.Table, cand: sa.Table, routes: sa.Table,
                    routed_cand: Any, routed: int, wanted: list[str], now: datetime, json_obj: Any,
                    as_json: Any, lap: _Laps) -> int:
-    """The routed candidates become warnings (codes numbered by score, highest first) with their issue events."""
-    s = RiskScore.__table__  # type: ignore[attr-defined]
+    """The routed candidates become warnings (codes numbered by score, highest first) with their issue events;
+    `s` holds their scores' columns (the run's rows of risk_score, `score_id` for its id)."""
     w = Warning.__table__  # type: ignore[attr-defined]
     ev = WarningEvent.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
@@ -247,7 +264,7 @@ def _insert_issued(session: Session, actor: Actor, run: ScoringRun, cand: sa.Tab
             sa.literal(f"YJ-{year}-") + padded, cand.c.entity_id, cand.c.level,
             sa.case((_rank_sql(s.c.model_level) > _rank_sql(s.c.level), "rule"), else_="model"),
             sa.literal([], w.c.reasons.type),
-            json_obj("risk_score_id", s.c.id, "run_id", run_id, "as_of", run.as_of.isoformat(),
+            json_obj("risk_score_id", s.c.score_id, "run_id", run_id, "as_of", run.as_of.isoformat(),
                      "score", s.c.score, "level", s.c.level, "model_level", s.c.model_level,
                      "rules_matched", as_json(s.c.rules_matched), "contributions", as_json(s.c.contributions)),
             s.c.score, sa.literal(run.version_id), sa.literal(run_id),
@@ -258,7 +275,7 @@ def _insert_issued(session: Session, actor: Actor, run: ScoringRun, cand: sa.Tab
             sa.null(), sa.literal(actor.username), sa.literal(now, w.c.created_at.type),
             sa.literal(now, w.c.updated_at.type), sa.literal(1), cand.c.region_code, cand.c.industry_code,
             routes.c.industry_section)
-        .select_from(routed_cand).join(s, s.c.id == cand.c.score_id)
+        .select_from(routed_cand).join(s, s.c.score_id == cand.c.score_id)
         .where(routes.c.department_id.is_not(None)))
     before = session.execute(sa.select(sa.func.coalesce(sa.func.max(w.c.id), 0))).scalar_one()
     unchecked = _parents_locked(session, run, routed)
