@@ -3,6 +3,12 @@ transaction, and the SQLite bulk path that rebuilds the target's indexes after a
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 from sqlmodel import select
@@ -16,6 +22,7 @@ from domain.supervision.models import Complaint, CreditRecord, Entity, Supervisi
 from domain.types import table_of
 from tests.domain.supervision.factories import ADMIN, seed_basics, uscc
 
+ROOT = Path(__file__).resolve().parents[3]
 TABLES = {"entities": Entity, "actions": SupervisionAction, "complaints": Complaint, "credit": CreditRecord}
 
 
@@ -242,3 +249,52 @@ def test_a_resent_large_batch_updates_in_place_and_a_new_one_rebuilds(db, basics
         assert s.execute(sa.text("SELECT COUNT(*) FROM supervision_action WHERE started_on >= '2025-01-01'")
                          ).scalar_one() == 30
     assert counters(db) == counted(db) == {("SCJG-SYS", "actions"): 30}
+
+
+_STALLED_MERGE = """
+import json, sys, time
+from domain.db import Database
+from domain.supervision import ingest
+from tests.domain.supervision.factories import ADMIN
+
+save = ingest._Counter.save
+
+
+def stalled(self):  # the upsert, the index rebuild and the counters done, the commit not yet
+    save(self)
+    print("merging", flush=True)
+    time.sleep(120)
+
+
+ingest._Counter.save = stalled
+ingest.REBUILD_MIN_ROWS = 1
+ingest.ingest_stream(Database(sys.argv[1]), ADMIN, source="SCJG-SYS", kind="actions", records=json.loads(sys.argv[2]))
+"""
+
+
+def test_an_import_killed_in_the_middle_of_its_merge_writes_nothing_of_it(db, basics, database_url):
+    """kill -9 after the merge's upsert, index rebuild and counters, before its commit (on SQLite: with the
+    merging connection's foreign-key enforcement off): nothing of the merge is kept, the next import runs."""
+    run(db, source="SCJG-SYS", kind="actions", records=[action(0)])
+    indexes = _indexes(db, "supervision_action")
+    process = subprocess.Popen([sys.executable, "-c", _STALLED_MERGE, database_url,
+                                json.dumps([action(i, officers="王五") for i in range(40)])],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == b"merging", \
+            process.stderr.read().decode() if process.stderr else ""
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert _indexes(db, "supervision_action") == indexes
+    assert counters(db) == counted(db) == {("SCJG-SYS", "actions"): 1}
+    with db.unit_of_work("read") as s:
+        assert [(a.external_id, a.officers) for a in s.exec(select(SupervisionAction))] == [("A-0", None)]
+        assert [(b.status, b.accepted) for b in s.exec(select(IngestionBatch).order_by(IngestionBatch.id))] == [
+            ("done", 1), ("running", 0)]  # the batch row was committed before the merge began
+    again = ingest_stream(db, ADMIN, source="SCJG-SYS", kind="actions", records=[action(i) for i in range(40)])
+    assert again.accepted == 40 and counters(db) == counted(db) == {("SCJG-SYS", "actions"): 40}
+    with db.engine.connect() as c, pytest.raises(sa.exc.IntegrityError):  # a foreign-key violation is still refused
+        c.execute(sa.update(table_of(SupervisionAction)).values(entity_id=10_000_000))
