@@ -37,8 +37,10 @@ class Context:
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def session(self) -> Session:
+        # reads in autocommit on PostgreSQL (no BEGIN/ROLLBACK round trips); the first write or dry run moves the
+        # session to transactions (domain.db.read_session, leave_autocommit)
         if self._session is None:
-            self._session = self.db.session()
+            self._session = self.db.read_session()
         return self._session
 
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -19,6 +19,7 @@ one event-loop-to-thread hop instead of one per read.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -43,6 +44,7 @@ __all__ = [
     "conflict_from",
     "inline_work",
     "is_busy",
+    "leave_autocommit",
     "settled",
     "sqlite_pragmas",
     "sync_url",
@@ -139,9 +141,26 @@ def settled(session: Session, mode: Mode = "commit") -> Iterator[Session]:
         raise
 
 
+# On a session from `Database.read_session` (PostgreSQL): the transactional engine its first change moves it to
+_TRANSACTIONAL_BIND = "regwatch_transactional_bind"
+
+
+def leave_autocommit(session: Session) -> None:
+    """Before a change on a session that so far only read in autocommit (`Database.read_session`): end its use of
+    the autocommit connection (nothing to commit, each statement committed itself: no round trip) and bind it to
+    the transactional engine, so the change and everything after it run in transactions as usual. Objects already
+    loaded stay in the session (expire_on_commit is off)."""
+    bind = session.info.pop(_TRANSACTIONAL_BIND, None)
+    if bind is not None:
+        session.commit()
+        session.bind = bind
+
+
 def call_in(session: Session, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any],
             mode: Mode = "commit") -> T:
     """`fn(session, *args, **kwargs)` settled as `mode` (a plain function, so it can run in a worker thread)."""
+    if mode != "read":
+        leave_autocommit(session)
     with settled(session, mode):
         return fn(session, *args, **kwargs)
 
@@ -167,9 +186,41 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _configure(sync_engine: sa.Engine) -> None:
+# A pooled connection idle for longer than this is pinged before it is handed out; one back from use more recently
+# is handed out as it is (a dead one then fails its first statement, which invalidates the pool: see `_configure`).
+PING_AFTER_IDLE_S = 5.0
+_CHECKED_IN_AT = "regwatch_checked_in_at"
+
+
+def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+
+def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Pessimistic disconnect handling, only for a connection that sat idle: `pool_pre_ping` pings on every
+    checkout, one round trip (and its Python) per request on a busy server whose connections were all in use a
+    moment ago. A failed ping raises DisconnectionError, so the pool replaces the connection (and retries)."""
+    idle_since = record.info.get(_CHECKED_IN_AT)
+    if idle_since is not None and time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+        dbapi_connection.rollback()  # hand it out idle, as the pool returned it (autocommit can only be set then)
+    except Exception as exc:  # the server went away, or restarted, while the connection sat in the pool
+        raise sa.exc.DisconnectionError(f"pooled connection failed its ping: {exc}") from exc
+
+
+def _configure(sync_engine: sa.Engine, *, ping_idle: bool = False) -> None:
     if sync_engine.dialect.name == "sqlite":
         sa.event.listen(sync_engine, "connect", _on_sqlite_connect)
+    elif ping_idle:
+        sa.event.listen(sync_engine, "checkin", _on_checkin)
+        sa.event.listen(sync_engine, "checkout", _on_checkout)
 
 
 def sqlite_pragmas(connection: sa.Connection) -> dict[str, Any]:
@@ -189,10 +240,13 @@ class Database:
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"timeout": 10}
         else:
-            kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
+            # liveness: a ping after idle (`_on_checkout`) instead of `pool_pre_ping` on every checkout; a connection
+            # that dies in use fails its statement and SQLAlchemy invalidates the pool's older connections
+            kwargs.update(pool_size=10, max_overflow=10, pool_recycle=1800)
         self.engine = sa.create_engine(sync_url(url), **kwargs)
-        _configure(self.engine)
+        _configure(self.engine, ping_idle=True)
         self._async_engine: AsyncEngine | None = None  # health probes and the schema guard only
+        self._autocommit_engine: sa.Engine | None = None  # `read_session`'s: the same pool, autocommit connections
         self._kwargs = kwargs
         # Worker threads for request work: no more at once than the connection pool can serve.
         self._threads = anyio.CapacityLimiter(20 if self.engine.dialect.name != "sqlite" else 15)
@@ -204,13 +258,28 @@ class Database:
     @property
     def async_engine(self) -> AsyncEngine:
         if self._async_engine is None:
-            self._async_engine = create_async_engine(async_url(self.url), **self._kwargs)
+            # health probes and the schema guard: rare, so every checkout is pinged
+            extra = {} if self.url.startswith("sqlite") else {"pool_pre_ping": True}
+            self._async_engine = create_async_engine(async_url(self.url), **self._kwargs, **extra)
             _configure(self._async_engine.sync_engine)
         return self._async_engine
 
     def session(self) -> Session:
         """A plain sync session on this database (the caller settles it, e.g. with `settled`)."""
         return Session(self.engine, expire_on_commit=False)
+
+    def read_session(self) -> Session:
+        """A session for a request that mostly reads (GraphQL over HTTP): on PostgreSQL its reads run in autocommit,
+        so a request pays no BEGIN and no ROLLBACK round trip around them (each statement sees what was committed
+        when it started, as it does in a READ COMMITTED transaction); its first change (`call_in` in "commit" or
+        "dry_run" mode) moves it to transactions (`leave_autocommit`). SQLite: a plain session."""
+        if self.backend == "sqlite":
+            return self.session()
+        if self._autocommit_engine is None:
+            self._autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        session = Session(self._autocommit_engine, expire_on_commit=False)
+        session.info[_TRANSACTIONAL_BIND] = self.engine
+        return session
 
     @contextmanager
     def unit_of_work(self, mode: Mode = "commit") -> Iterator[Session]:

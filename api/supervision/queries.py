@@ -11,7 +11,6 @@ from sqlmodel import Session
 from api.context import Info
 from api.pagination import Connection, build_connection, page_request
 from api.supervision.types import (
-    NESTED_WINDOWS,
     EntityNode,
     SupervisionActionType,
     SupervisionItemType,
@@ -20,21 +19,20 @@ from api.supervision.types import (
 )
 from domain.identity.actor import Actor
 from domain.supervision import service
-from domain.supervision.models import Entity
 
 __all__ = ["SupervisionQuery"]
 
 
+# schema field -> the relation's name in domain.supervision.service.entity_with_windows
+_RELATIONS = {"actions": "actions", "complaints": "complaints", "creditRecords": "credit"}
+
+
 def _entity_with_windows(session: Session, actor: Actor, uscc: str,
-                         windows: dict[str, tuple[int, int, bool]]) -> tuple[Entity, dict[str, tuple[list, int]]]:
-    entity = service.get_entity(session, actor, uscc)
-    assert entity.id is not None
-    found: dict[str, tuple[list, int]] = {}
-    for name, (offset, limit, count) in windows.items():
-        read: Any = NESTED_WINDOWS[name][1]
-        found[name] = read(session, actor, [entity.id], offset=offset, limit=limit, count=count).get(
-            entity.id, ([], 0))
-    return entity, found
+                         windows: dict[str, tuple[int, int, bool]]) -> tuple[Any, dict[str, tuple[list, int]]]:
+    """The entity and the nested windows its selection asks for, in one statement (the windows by schema field)."""
+    entity, found = service.entity_with_windows(session, actor, uscc,
+                                                {_RELATIONS[name]: window for name, window in windows.items()})
+    return entity, {name: found[_RELATIONS[name]] for name in windows}
 
 
 @strawberry.type

@@ -31,6 +31,7 @@ __all__ = [
     "credit_for_entities",
     "entity_page",
     "entity_timeline",
+    "entity_with_windows",
     "get_entity",
     "item_departments",
     "list_actions",
@@ -406,3 +407,154 @@ def entity_page(session: Session, actor: Actor, uscc: str, *, limit: int = 200) 
     industry = get_industry(entity.industry_code) if entity.industry_code else None
     return EntityPage(entity, entity_timeline(session, actor, entity.id, limit=limit),
                       (region or {}).get("name"), (industry or {}).get("name"))
+
+
+# --- one entity with its nested windows, in one statement ------------------------------------------------------
+
+WINDOW_RELATIONS = ("actions", "complaints", "credit")
+# relation -> (part number, model, its date column)
+_RELATION_PARTS: dict[str, tuple[int, Any, Any]] = {"actions": (1, SupervisionAction, SupervisionAction.started_on),
+                   "complaints": (2, Complaint, Complaint.received_on),
+                   "credit": (3, CreditRecord, CreditRecord.listed_on)}
+_ACTION_NAMES = ("item_code", "item_name", "department_code", "department_name", "entity_uscc", "entity_name",
+                 "source_code")
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """Where each part's columns sit in the entity-with-windows statement: (label, attribute) per block."""
+
+    blocks: dict[int, list[tuple[str, str]]]
+
+
+def _columns_of(model: Any) -> list[Any]:
+    return list(sa.inspect(model).columns)
+
+
+_ENTITY_WINDOWS: dict[tuple[Any, ...], tuple[sa.CompoundSelect, _Shape]] = {}
+
+
+def _entity_windows_statement(actor: Actor, relations: tuple[tuple[str, bool], ...]
+                              ) -> tuple[sa.CompoundSelect, _Shape]:
+    """Built once per department scope and set of relations (building it costs more than running it); values are
+    the bind parameters `uscc`, `<relation>_offset`, `<relation>_limit`."""
+    key = (has_city_wide_scope(actor), actor.department_id, relations)
+    found = _ENTITY_WINDOWS.get(key)
+    if found is None:
+        if len(_ENTITY_WINDOWS) > 256:
+            _ENTITY_WINDOWS.clear()
+        found = _ENTITY_WINDOWS[key] = _build_entity_windows(actor, relations)
+    return found
+
+
+def _build_entity_windows(actor: Actor, relations: tuple[tuple[str, bool], ...]) -> tuple[sa.CompoundSelect, _Shape]:
+    """part 0: the entity; part 1..3: the LIMITed window of each relation asked for, with the relation's total
+    (count(*) OVER (), computed before the LIMIT) when counted. One block of plain columns per part, typed NULLs in
+    the others' places (a UNION ALL takes its column types from its first member), like `entity_timeline`."""
+    entity_id = (sa.select(col(Entity.id)).where(col(Entity.uscc) == sa.bindparam("uscc", type_=sa.String()))
+                 .scalar_subquery())
+    blocks: dict[int, list[tuple[str, Any]]] = {0: [(f"e_{c.key}", c) for c in _columns_of(Entity)]}
+    names = {"item_code": col(SupervisionItem.code), "item_name": col(SupervisionItem.name),
+             "department_code": col(Department.code), "department_name": col(Department.name),
+             "entity_uscc": col(Entity.uscc), "entity_name": col(Entity.name), "source_code": col(DataSource.code)}
+    for relation, _count in relations:
+        part, model, _ = _RELATION_PARTS[relation]
+        cols = [(f"p{part}_{c.key}", c) for c in _columns_of(model)]
+        if relation == "actions":
+            cols += [(f"p{part}_{name}", names[name]) for name in _ACTION_NAMES]
+        blocks[part] = cols
+
+    def select_part(part: int, total: Any) -> list[Any]:
+        out = [sa.literal_column(str(part), sa.Integer()).label("part"), total.label("n")]
+        for other, cols in blocks.items():
+            for label, column in cols:
+                out.append(column.label(label) if other == part else sa.cast(sa.null(), column.type).label(label))
+        return out
+
+    members = [sa.select(*select_part(0, sa.cast(sa.null(), sa.Integer())))
+               .where(col(Entity.uscc) == sa.bindparam("uscc", type_=sa.String()))]
+    for relation, count in relations:
+        part, model, day = _RELATION_PARTS[relation]
+        total = sa.func.count().over() if count else sa.cast(sa.null(), sa.Integer())
+        stmt = sa.select(*select_part(part, total)).select_from(model)
+        if relation == "actions":
+            stmt = scope_to_department(
+                stmt.join(Department, col(Department.id) == SupervisionAction.department_id)
+                .join(Entity, col(Entity.id) == SupervisionAction.entity_id)
+                .join(DataSource, col(DataSource.id) == SupervisionAction.source_id)
+                .outerjoin(SupervisionItem, col(SupervisionItem.id) == SupervisionAction.item_id),
+                actor, col(SupervisionAction.department_id))
+        stmt = (stmt.where(model.entity_id == entity_id).order_by(col(day).desc(), model.id.desc())
+                .limit(sa.bindparam(f"{relation}_limit", type_=sa.Integer()))
+                .offset(sa.bindparam(f"{relation}_offset", type_=sa.Integer())))
+        # each window LIMITed inside its own subquery (SQLite allows no LIMIT on a bare UNION member)
+        members.append(sa.select(*stmt.subquery().c))
+    shape = _Shape({part: [(label, label.split("_", 1)[1]) for label, _ in cols] for part, cols in blocks.items()})
+    return sa.union_all(*members), shape
+
+
+class _Record:
+    """A plain row of a window, read by attribute like the ORM object it stands for (no ORM instance: building
+    those was most of the nested read's Python time)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+def entity_with_windows(session: Session, actor: Actor, uscc: str,
+                        windows: dict[str, tuple[int, int, bool]]) -> tuple[Any, dict[str, tuple[list[Any], int]]]:
+    """One entity and the windows of its relations (`windows`: relation in WINDOW_RELATIONS -> (offset, limit,
+    count?)) in one statement; each window as `actions_for_entities` & co. give it: (rows, total; -1 when not
+    counted), actions as ActionRow. The entity and the window rows are plain records read by attribute (the same
+    attribute names as the ORM objects). NotFound when no entity has that code."""
+    require_signed_in(actor)
+    relations = tuple((name, windows[name][2]) for name in WINDOW_RELATIONS if name in windows)
+    statement, shape = _entity_windows_statement(actor, relations)
+    params: dict[str, Any] = {"uscc": uscc.strip().upper()}
+    for name, _ in relations:
+        offset, limit, _count = windows[name]
+        params[f"{name}_offset"], params[f"{name}_limit"] = offset, limit
+    entity: Any = None
+    found: dict[str, tuple[list[Any], int]] = {name: ([], -1) for name, _ in relations}
+    parts = {part: name for name, (part, _, _) in _RELATION_PARTS.items()}
+    for row in session.execute(statement, params):
+        mapping = row._mapping
+        part = mapping["part"]
+        record = _Record({attr: mapping[label] for label, attr in shape.blocks[part]})
+        if part == 0:
+            entity = record
+            continue
+        name = parts[part]
+        rows, _ = found[name]
+        if name == "actions":
+            names = [getattr(record, n) for n in _ACTION_NAMES]
+            for n in _ACTION_NAMES:
+                del record.__dict__[n]
+            rows.append(ActionRow(record, *names))  # type: ignore[arg-type]
+        else:
+            rows.append(record)
+        total = mapping["n"]
+        found[name] = (rows, int(total) if total is not None else -1)
+    if entity is None:
+        raise NotFound(f"统一社会信用代码为“{uscc}”的监管对象不存在", field="uscc")
+    for name, count in relations:
+        rows = found[name][0]
+        offset = windows[name][0]
+        if rows:
+            continue
+        if count and offset:  # past the end of the list: its total needs a count of its own
+            read: Any = {"actions": actions_for_entities, "complaints": complaints_for_entities,
+                         "credit": credit_for_entities}[name]
+            found[name] = read(session, actor, [entity.id], offset=offset, limit=windows[name][1], count=True).get(
+                entity.id, ([], 0))
+        else:
+            found[name] = ([], 0 if (count or not offset) else -1)
+    for part_rows, _ in found.values():  # a UNION ALL keeps no order of its own: each window newest first
+        part_rows.sort(key=_newest_first, reverse=True)
+    return entity, found
+
+
+def _newest_first(row: Any) -> tuple[Any, int]:
+    record: Any = row.action if isinstance(row, ActionRow) else row
+    day = getattr(record, "started_on", None) or getattr(record, "received_on", None) or record.listed_on
+    return day, int(record.id)

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from api.pagination import encode_cursor
 from domain.audit.models import AuditLog
 from domain.supervision.models import Entity, SupervisionAction
 from tests.api.identity.factories import bearer
@@ -248,3 +249,22 @@ async def test_an_entity_and_its_nested_windows_are_read_in_one_unit_of_work(cli
     response = await client.post("/graphql", json={"query": query, "variables": {"u": uscc(0), "n": 1000}},
                                  headers=bearer(api_token))
     assert response.json()["errors"][0]["extensions"]["code"] == "page_size_too_large"
+
+
+async def test_an_entity_and_its_three_nested_windows_are_one_statement_besides_the_token(client, db, session,
+                                                                                         basics, api_token):
+    add_actions(session, basics, 12)
+    query = """query($u: String!, $a: String) { entity(uscc: $u) { name actions(first: 2, after: $a) { totalCount
+        nodes { externalId itemName departmentName startedOn } pageInfo { hasNextPage hasPreviousPage } }
+        complaints(first: 3) { totalCount nodes { id } } creditRecords { totalCount nodes { kind } } } }"""
+    await gql(client, query, api_token, {"u": uscc(0)})  # warm
+    with count_statements(db) as counted:
+        data = (await gql(client, query, api_token, {"u": uscc(0)}))["entity"]
+    assert counted.count == 2, counted.statements
+    actions = data["actions"]
+    assert actions["totalCount"] == 4 and len(actions["nodes"]) == 2 and actions["pageInfo"]["hasNextPage"]
+    days = [n["startedOn"] for n in actions["nodes"]]
+    assert days == sorted(days, reverse=True) and data["complaints"] == {"totalCount": 0, "nodes": []}
+    # a window past the end of the list still knows the list's total
+    past = (await gql(client, query, api_token, {"u": uscc(0), "a": encode_cursor(10)}))["entity"]["actions"]
+    assert past == {"totalCount": 4, "nodes": [], "pageInfo": {"hasNextPage": False, "hasPreviousPage": True}}

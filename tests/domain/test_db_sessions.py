@@ -1,0 +1,93 @@
+"""The request session of GraphQL (`Database.read_session`): reads in autocommit on PostgreSQL (no BEGIN/ROLLBACK
+round trips), its first change moved to a transaction and kept atomic; pooled connections pinged only after idling,
+and a dead idle one replaced (issue 9)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+import domain.db as dbmod
+from domain.db import Database, call_in
+from domain.identity.models import Department
+from tests.support import backend
+
+pg_only = pytest.mark.skipif(backend() != "postgresql", reason="autocommit reads and pings: PostgreSQL")
+
+
+def _codes(db: Database) -> list[str]:
+    with db.unit_of_work("read") as s:
+        return list(s.execute(select(Department.code).where(Department.code.startswith("T-RS-"))).scalars())
+
+
+def test_a_read_session_keeps_its_first_change_atomic_and_commits_it(db):
+    session = db.read_session()
+    try:
+        assert call_in(session, lambda s: s.execute(sa.select(sa.literal(1))).scalar_one(), (), {}, "read") == 1
+        if backend() == "postgresql":  # the read ran outside any transaction block
+            from psycopg.pq import TransactionStatus
+
+            raw = session.connection().connection.dbapi_connection
+            assert raw is not None and raw.info.transaction_status == TransactionStatus.IDLE
+
+        def failing(s):
+            s.add(Department(code="T-RS-1", name="甲"))
+            s.flush()
+            s.add(Department(code="T-RS-2", name="乙"))
+            s.flush()
+            raise ValueError("stop")
+
+        with pytest.raises(ValueError):
+            call_in(session, failing, (), {}, "commit")
+        assert _codes(db) == []  # nothing of the failed change stayed
+        call_in(session, lambda s: s.add(Department(code="T-RS-3", name="丙")), (), {}, "commit")
+        call_in(session, lambda s: s.add(Department(code="T-RS-4", name="丁")), (), {}, "dry_run")
+        assert call_in(session, lambda s: s.execute(select(Department.code).where(
+            Department.code.startswith("T-RS-"))).scalars().all(), (), {}, "read") == ["T-RS-3"]
+    finally:
+        session.close()
+    assert _codes(db) == ["T-RS-3"]
+
+
+@pg_only
+def test_an_idle_pooled_connection_that_died_is_replaced_before_use(database_url, monkeypatch):
+    monkeypatch.setattr(dbmod, "PING_AFTER_IDLE_S", 0.0)
+    db = Database(database_url)
+    admin = sa.create_engine(dbmod.sync_url(database_url))
+    try:
+        with db.engine.connect() as conn:
+            pid = conn.execute(sa.select(sa.func.pg_backend_pid())).scalar_one()
+        with admin.connect() as conn:  # the server ends the pooled connection while it sits idle
+            assert conn.execute(sa.select(sa.func.pg_terminate_backend(pid))).scalar_one()
+        session = db.read_session()
+        try:
+            new_pid = call_in(session, lambda s: s.execute(sa.select(sa.func.pg_backend_pid())).scalar_one(), (), {},
+                              "read")
+        finally:
+            session.close()
+        assert new_pid != pid
+    finally:
+        admin.dispose()
+        db.dispose()
+
+
+@pg_only
+def test_a_connection_back_from_use_a_moment_ago_is_handed_out_without_a_ping(database_url, monkeypatch):
+    pings = []
+    original = dbmod._on_checkout
+
+    def counted(dbapi_connection, record, proxy):
+        idle_since = record.info.get(dbmod._CHECKED_IN_AT)
+        pings.append(idle_since is None or dbmod.time.monotonic() - idle_since >= dbmod.PING_AFTER_IDLE_S)
+        return original(dbapi_connection, record, proxy)
+
+    monkeypatch.setattr(dbmod, "_on_checkout", counted)
+    db = Database(database_url)
+    try:
+        for _ in range(3):
+            with db.engine.connect() as conn:
+                conn.execute(sa.select(sa.literal(1)))
+        assert pings == [True, False, False]  # the new connection once, then straight from the pool
+    finally:
+        db.dispose()
