@@ -639,6 +639,22 @@ def _set_pragmas(connection: sa.Connection, values: Mapping[str, int]) -> dict[s
     return before
 
 
+def _restore_pragmas(connection: sa.Connection, restore: Mapping[str, int]) -> None:
+    """Put the merge's pragmas back as they were; a connection that does not read them back so (foreign keys
+    still off, the large cache, no automatic checkpoint) never goes back to the pool: it is invalidated."""
+    if not restore:
+        return
+    try:
+        _set_pragmas(connection, restore)
+        restored = all(int(connection.exec_driver_sql(f"PRAGMA {name}").scalar_one()) == value
+                       for name, value in restore.items())
+        connection.commit()
+    except Exception:
+        restored = False
+    if not restored:
+        connection.invalidate()
+
+
 def _fail_batch(connection: sa.Connection, batch_id: int | None) -> None:
     """Mark a batch whose merge did not happen as failed (best effort: the connection may be gone)."""
     table = table_of(IngestionBatch)
@@ -729,14 +745,6 @@ def ingest_stream(db: Database, actor: Actor, *, source: str, kind: str, records
             try:
                 stage.drop()
                 connection.commit()
-                if restore:
-                    _set_pragmas(connection, restore)
             except Exception:  # the connection is closing anyway; its temporary tables go with it
                 pass
-            if restore.get("foreign_keys"):  # never back to the pool without foreign-key enforcement
-                try:
-                    enforced = connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-                except Exception:
-                    enforced = False
-                if not enforced:
-                    connection.invalidate()
+            _restore_pragmas(connection, restore)

@@ -197,6 +197,19 @@ def test_a_stream_merge_gives_its_connection_back_as_it_found_it(db, basics, mon
                     ] == [-2000, 1000]
 
 
+def test_a_connection_whose_pragmas_cannot_be_put_back_never_returns_to_the_pool(db, basics, monkeypatch):
+    set_pragmas = ingest_module._set_pragmas
+
+    def failing_restore(connection, values):
+        if values.get("foreign_keys") == 1:
+            raise sa.exc.OperationalError("PRAGMA foreign_keys = 1", {}, Exception("disk I/O error"))
+        return set_pragmas(connection, values)
+
+    monkeypatch.setattr(ingest_module, "_set_pragmas", failing_restore)
+    result = ingest_stream(db, ADMIN, source="SCJG-SYS", kind="actions", records=[action(i) for i in range(5)])
+    assert result.accepted == 5
+    assert _foreign_keys_enforced_on_every_pooled_connection(db)
+
 def test_a_parent_that_disappears_before_the_merge_fails_it_whole(db, basics, monkeypatch):
     """Validation found the entity; it is deleted before the merge takes the write lock. SQLite merges without
     row-by-row foreign-key checks and finds the missing parent under the lock; PostgreSQL's constraint does: either
