@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from domain.disposal.models import EvidenceFile, WarningDisposal, WarningExtension, WarningFeedback
 from domain.disposal.overdue import overdue_condition
-from domain.disposal.service import Action, allowed_actions, assisting_departments, visible_warning
+from domain.disposal.service import Action, allowed_actions, visible
 from domain.identity.actor import Actor
 from domain.identity.models import Department
 from domain.supervision.models import Entity
@@ -36,19 +36,19 @@ class DisposalDetail:
 
 
 def disposal_detail(session: Session, actor: Actor, warning_id: int) -> DisposalDetail:
-    w = visible_warning(session, actor, warning_id)
+    w, assists = visible(session, actor, warning_id)
     assert w.id is not None
     dept = session.get(Department, w.department_id)
     entity = session.get(Entity, w.entity_id)
     disposal = session.get(WarningDisposal, w.id)
     overdue = session.exec(select(col(Warning.id)).where(col(Warning.id) == w.id, overdue_condition(utcnow()))).first()
-    assisting = assisting_departments(session, w.id)
+    assisting = list(assists())
     names = {d.id: d.name for d in session.exec(select(Department).where(col(Department.id).in_(assisting))).all()} \
         if assisting else {}
     return DisposalDetail(
         warning=w, department_name=dept.name if dept else "", entity_name=entity.name if entity else "",
         entity_uscc=entity.uscc if entity else "", overdue=overdue is not None,
-        urge_count=disposal.urge_count if disposal else 0, actions=allowed_actions(session, actor, w),
+        urge_count=disposal.urge_count if disposal else 0, actions=allowed_actions(session, actor, w, assists),
         events=list(session.exec(select(WarningEvent).where(col(WarningEvent.warning_id) == w.id)
                                  .order_by(col(WarningEvent.at), col(WarningEvent.id))).all()),
         feedback=list(session.exec(select(WarningFeedback).where(col(WarningFeedback.warning_id) == w.id)

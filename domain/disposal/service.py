@@ -17,12 +17,14 @@ feedback parts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from domain.audit.service import record_audit
@@ -69,6 +71,7 @@ __all__ = [
     "submit_assist_feedback",
     "submit_feedback",
     "urge_warning",
+    "visible",
     "visible_warning",
 ]
 
@@ -118,31 +121,44 @@ def assisting_departments(session: Session, warning_id: int) -> list[int]:
                              .order_by(col(WarningAssist.id))).all())
 
 
-def _may_see(actor: Actor, w: Warning, assists: Sequence[int]) -> bool:
+Assists = Callable[[], Sequence[int]]  # the warning's assisting departments, read once when first needed
+
+
+def _assists_of(session: Session, warning_id: int) -> Assists:
+    return functools.cache(lambda: assisting_departments(session, warning_id))
+
+
+def _may_see(actor: Actor, w: Warning, assists: Assists) -> bool:
     if has_city_wide_scope(actor):
         return True
     return actor.department_id is not None and (actor.department_id == w.department_id
-                                                or actor.department_id in assists)
+                                                or actor.department_id in assists())
+
+
+def visible(session: Session, actor: Actor, warning_id: int) -> tuple[Warning, Assists]:
+    """`visible_warning` and its assisting departments (read at most once, and only when a check needs them)."""
+    require_signed_in(actor)
+    w = session.get(Warning, warning_id)
+    assists = _assists_of(session, warning_id)
+    if w is None or not _may_see(actor, w, assists):
+        raise NotFound(f"预警 {warning_id} 不存在或不在本部门范围内", field="id")
+    return w, assists
 
 
 def visible_warning(session: Session, actor: Actor, warning_id: int) -> Warning:
     """The warning if the actor may see it (responsible or assisting department, or city-wide); otherwise not
     found, so guessing ids reveals nothing."""
-    require_signed_in(actor)
-    w = session.get(Warning, warning_id)
-    if w is None or not _may_see(actor, w, assisting_departments(session, warning_id)):
-        raise NotFound(f"预警 {warning_id} 不存在或不在本部门范围内", field="id")
-    return w
+    return visible(session, actor, warning_id)[0]
 
 
-def _on_side(actor: Actor, action: Action, w: Warning, assists: Sequence[int]) -> bool:
+def _on_side(actor: Actor, action: Action, w: Warning, assists: Assists) -> bool:
     if not can(actor, action.permission):
         return False
     if action.side == "analyst" or can(actor, "warnings.any_department"):
         return True
     if action.side == "main":
         return actor.department_id == w.department_id
-    return actor.department_id is not None and actor.department_id in assists
+    return actor.department_id is not None and actor.department_id in assists()
 
 
 def pending_extension(session: Session, warning_id: int) -> WarningExtension | None:
@@ -150,30 +166,31 @@ def pending_extension(session: Session, warning_id: int) -> WarningExtension | N
                                                        WarningExtension.status == "pending")).first()
 
 
-def _state_allows(session: Session, action: Action, w: Warning) -> bool:
+def _state_allows(action: Action, w: Warning, pending: Callable[[], WarningExtension | None]) -> bool:
     if w.status not in action.from_statuses:
         return False
     if action.name in ("approve_extension", "reject_extension"):
-        return pending_extension(session, saved_id(w)) is not None
+        return pending() is not None
     if action.name == "request_extension":
-        return pending_extension(session, saved_id(w)) is None
+        return pending() is None
     return True
 
 
-def allowed_actions(session: Session, actor: Actor, w: Warning) -> list[Action]:
-    """The steps this actor may take on this warning now (the detail page shows exactly these)."""
-    assists = assisting_departments(session, saved_id(w))
-    return [a for a in ACTIONS.values() if _on_side(actor, a, w, assists) and _state_allows(session, a, w)]
+def allowed_actions(session: Session, actor: Actor, w: Warning, assists: Assists | None = None) -> list[Action]:
+    """The steps this actor may take on this warning now (the detail page shows exactly these); the assisting
+    departments and the pending extension are read once, when a step's check needs them."""
+    assists = assists or _assists_of(session, saved_id(w))
+    pending = functools.cache(lambda: pending_extension(session, saved_id(w)))
+    return [a for a in ACTIONS.values() if _on_side(actor, a, w, assists) and _state_allows(a, w, pending)]
 
 
 def load_for_action(session: Session, actor: Actor, warning_id: int, action_name: str,
                     expected_version: int | None) -> Warning:
     """Visible, unchanged since the caller saw it, the actor on the right side, the state right — in that order."""
     action = ACTIONS[action_name]
-    w = visible_warning(session, actor, warning_id)
+    w, assists = visible(session, actor, warning_id)
     if expected_version is not None and w.row_version != expected_version:
         raise Conflict(f"预警 {w.code} {STALE_MESSAGE}", field="row_version", code="stale")
-    assists = assisting_departments(session, saved_id(w))
     if not _on_side(actor, action, w, assists):
         raise Forbidden(f"只有{_SIDE_WHO[action.side]}可以{action.label}（预警 {w.code}）", code="forbidden")
     if w.status not in action.from_statuses:
@@ -192,15 +209,21 @@ def _bump(session: Session, w: Warning, values: dict[str, Any] | None = None) ->
     """UPDATE … WHERE row_version = seen: of two simultaneous steps exactly one changes the row."""
     table = table_of(Warning)
     values = {**(values or {}), **duration_values(w, values or {})}  # receipt/closure seconds follow their stamps
+    written = {**values, "row_version": w.row_version + 1, "updated_at": utcnow()}
     try:
         done = cast("sa.CursorResult[Any]", session.execute(
             sa.update(table).where(table.c.id == w.id, table.c.row_version == w.row_version)
-            .values(**values, row_version=w.row_version + 1, updated_at=utcnow()))).rowcount
+            .values(**written))).rowcount
     except sa.exc.OperationalError as exc:  # SQLite: the other writer held the lock past the busy timeout
         raise Conflict(f"预警 {w.code} {STALE_MESSAGE}", field="row_version", code="stale") from exc
     if done != 1:
         raise Conflict(f"预警 {w.code} {STALE_MESSAGE}", field="row_version", code="stale")
-    session.refresh(w)
+    if any(isinstance(v, sa.sql.ClauseElement) for v in written.values()):
+        session.refresh(w)  # a value computed by the database: read it back
+        return
+    # the row is what it was when loaded (its row version matched) plus what was just written: no read-back
+    for key, value in written.items():
+        set_committed_value(w, key, value)
 
 
 def _disposal(session: Session, warning_id: int) -> WarningDisposal:

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from api.context import Info
 from api.disposal.types import DisposalWarningNode
 from api.errors import UserError, user_errors
+from api.pagination import selects_field
 from domain.disposal.queries import disposal_detail
 from domain.errors import DomainError
 from domain.identity.actor import Actor
@@ -26,10 +27,10 @@ class WarningStepPayload:
 
 
 def _step_then_detail(session: Session, actor: Actor, warning_id: int, step: Callable[..., Any],
-                      args: tuple[Any, ...], kwargs: dict[str, Any]):
+                      args: tuple[Any, ...], kwargs: dict[str, Any], detail: bool):
     step(session, actor, warning_id, *args, **kwargs)
     session.flush()
-    return disposal_detail(session, actor, warning_id)
+    return disposal_detail(session, actor, warning_id) if detail else None
 
 
 async def run_step(info: Info, warning_id: Any, step: Callable[..., Any], *args: Any, **kwargs: Any
@@ -39,7 +40,9 @@ async def run_step(info: Info, warning_id: Any, step: Callable[..., Any], *args:
     ctx = info.context
     try:
         wid = parse_id(warning_id, "id")
-        detail = await ctx.write(_step_then_detail, ctx.actor, wid, step, args, kwargs)
+        # the warning as it now stands (its timeline, feedback, actions …) is read only when the payload asks for it
+        detail = await ctx.write(_step_then_detail, ctx.actor, wid, step, args, kwargs,
+                                 selects_field(info, "warning"))
     except DomainError as exc:
         return WarningStepPayload(errors=user_errors(exc))
-    return WarningStepPayload(warning=DisposalWarningNode.from_detail(detail))
+    return WarningStepPayload(warning=DisposalWarningNode.from_detail(detail) if detail is not None else None)

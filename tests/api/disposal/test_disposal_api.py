@@ -156,3 +156,29 @@ async def test_my_notices_and_marking_them_read(client, db, world):
     assert (await gql(client, handler, "mutation { markNoticesRead }"))["markNoticesRead"] == 1
     assert (await gql(client, handler, "{ myNotices(unreadOnly: true) { kind } }"))["myNotices"] == []
     assert (await gql(client, token(db, world.handler_b), "{ myNotices { kind } }"))["myNotices"] == []
+
+
+async def test_a_step_reads_the_warning_back_only_when_the_answer_asks_for_it(client, db, world):
+    """receiveWarning answering errors only does the step without reading the warning's disposal back (fewer
+    statements); the warning is received all the same, its row version moved on, and the next step that names that
+    version succeeds."""
+    from tests.support import count_statements
+
+    first, second = make_warning(db, world.dept_a), make_warning(db, world.dept_a)
+    handler = token(db, world.handler_a)
+    await gql(client, handler, "{ me { username } }")  # signed in, token checked once before counting
+    slim = """mutation($id: ID!, $v: Int) { receiveWarning(id: $id, rowVersion: $v) { errors { code } } }"""
+    with count_statements(db) as few:
+        data = await gql(client, handler, slim, id=str(first.id), v=1)
+    assert data["receiveWarning"] == {"errors": []}
+    with count_statements(db) as many:
+        full = (await gql(client, handler, RECEIVE, id=str(second.id), v=1))["receiveWarning"]
+    assert full["warning"]["status"] == "in_progress" and full["warning"]["rowVersion"] == 2
+    assert few.count < many.count
+    seen = await gql(client, handler, """query($id: ID!) { warningDisposal(id: $id) { status rowVersion
+        allowedActions } }""", id=str(first.id))
+    assert seen["warningDisposal"] == {"status": "in_progress", "rowVersion": 2,
+                                       "allowedActions": full["warning"]["allowedActions"]}
+    back = await gql(client, handler, """mutation($id: ID!, $v: Int) { returnWarning(id: $id, reason: "不属本部门职责",
+        rowVersion: $v) { warning { status rowVersion } errors { code } } }""", id=str(first.id), v=2)
+    assert back["returnWarning"] == {"warning": {"status": "return_requested", "rowVersion": 3}, "errors": []}

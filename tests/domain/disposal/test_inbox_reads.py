@@ -93,7 +93,7 @@ def test_every_tab_count_is_one_statement(db, world):
 def test_a_handlers_counts_take_its_own_and_its_assisted_warnings_once(db, world):
     """A handler's tabs count the warnings of its department and those it assists on (协办), each once — its own
     and the assisted ones are counted apart in one statement; a warning of its own that also lists it as assisting
-    is not counted twice."""
+    is not counted twice (the assisting branch leaves out the department's own)."""
     own = [make_warning(db, world.dept_a) for _ in range(3)]
     theirs = [make_warning(db, world.dept_b) for _ in range(3)]
     late = make_warning(db, world.dept_b, dispatched_at=utcnow() - timedelta(days=3))  # past its receipt deadline
@@ -113,7 +113,7 @@ def test_a_handlers_counts_take_its_own_and_its_assisted_warnings_once(db, world
     assert {r.warning.code for r in pending.items if r.assisting} == {theirs[0].code, theirs[1].code, late.code}
     counts_b, _ = _statements(db, lambda s: inbox_counts(s, world.handler_b))
     assert counts_b["pending"] == 4 and counts_b["overdue"] == 1  # its own, whoever assists
-    with db.unit_of_work() as s:  # now its own and (still) assisted on: once
+    with db.unit_of_work() as s:  # now its own (the reassignment drops it from the assisting ones): once
         d.reassign_warning(s, world.analyst, theirs[0].id, world.dept_a, "改派至市场监管局")
     again, _ = _statements(db, lambda s: inbox_counts(s, world.handler_a))
     listed, _ = _statements(db, lambda s: inbox_page(s, world.handler_a, PageRequest(first=50)))
