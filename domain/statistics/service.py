@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import Session, col
 
 from domain.analysis.disposal import DisposalRates
@@ -535,11 +536,20 @@ def latest_main_feedback(*, rated: bool = False) -> Any:
 def precision_by_level(session: Session, cond: list[Any]) -> dict[str, LevelPrecision]:
     """Feedback outcomes of the warnings matching `cond` (latest main round each), per level."""
     fb = WarningFeedback.__table__.c  # type: ignore[attr-defined]
-    rows = session.execute(
-        sa.select(W.level, fb.outcome, sa.func.count())
-        .select_from(Warning.__table__.join(WarningFeedback.__table__,  # type: ignore[attr-defined]
-                                            sa.and_(fb.warning_id == W.id, fb.part == "main")))
-        .where(*cond, latest_main_feedback(), fb.outcome.is_not(None)).group_by(W.level, fb.outcome)).all()
+    if session.get_bind().dialect.name == "postgresql":
+        # each warning's latest main round in one backward walk of the feedback index (DISTINCT ON), hashed
+        # against the period's warnings — instead of an anti-join of every feedback row against all the others
+        latest = (sa.select(fb.warning_id, fb.outcome).where(fb.part == "main").ext(distinct_on(fb.warning_id))
+                  .order_by(fb.warning_id.desc(), fb.part.desc(), fb.round.desc()).subquery("latest_feedback"))
+        stmt = (sa.select(W.level, latest.c.outcome, sa.func.count())
+                .select_from(table_of(Warning).join(latest, latest.c.warning_id == W.id))
+                .where(*cond, latest.c.outcome.is_not(None)).group_by(W.level, latest.c.outcome))
+    else:  # SQLite: per warning of the period, its main rounds and the newer-round check, both in the index
+        stmt = (sa.select(W.level, fb.outcome, sa.func.count())
+                .select_from(table_of(Warning).join(table_of(WarningFeedback),
+                                                    sa.and_(fb.warning_id == W.id, fb.part == "main")))
+                .where(*cond, latest_main_feedback(), fb.outcome.is_not(None)).group_by(W.level, fb.outcome))
+    rows = session.execute(stmt).all()
     by_level = {lv: LevelPrecision(lv, LEVEL_LABELS[lv]) for lv in LEVELS}
     for level, outcome, n in rows:
         p = by_level.get(level)
