@@ -46,7 +46,7 @@ class SupervisionQuery:
         ctx = info.context
         page = await ctx.read(service.search_entities, ctx.actor, page_request(first, after, last, before, info=info),
                               search=search, region_code=region_code, industry_code=industry_code, status=status,
-                              max_size=ctx.settings.max_page_size)
+                              max_size=ctx.settings.max_page_size, rows=True)
         return build_connection(page, EntityNode.build)
 
     @strawberry.field(description="One entity by its unified social credit code (监管对象).")

@@ -42,8 +42,9 @@ __all__ = [
 
 def search_entities(session: Session, actor: Actor, page: PageRequest, *, search: str | None = None,
                     region_code: str | None = None, industry_code: str | None = None, status: str | None = None,
-                    max_size: int = 200) -> Page[Entity]:
-    """监管对象 by name fragment or USCC (prefix), with filters; ordered by name."""
+                    max_size: int = 200, rows: bool = False) -> Page[Entity]:
+    """监管对象 by name fragment or USCC (prefix), with filters; ordered by name. `rows`: the page holds the
+    entities' columns as plain rows (read by the same attribute names), not ORM objects (GraphQL's list)."""
     require_signed_in(actor)
     stmt = select(Entity)
     text = (search or "").strip()
@@ -75,7 +76,8 @@ def search_entities(session: Session, actor: Actor, page: PageRequest, *, search
             stmt = stmt.where(col(Entity.industry_code) == industry_code)
     if status:
         stmt = stmt.where(col(Entity.status) == status)
-    return select_page(session, stmt, page, order_by=(col(Entity.name), col(Entity.id)), max_size=max_size)
+    return select_page(session, stmt, page, order_by=(col(Entity.name), col(Entity.id)), max_size=max_size,
+                       plain=rows)
 
 
 def _next_prefix(prefix: str) -> str | None:
