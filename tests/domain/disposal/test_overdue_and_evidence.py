@@ -137,3 +137,28 @@ def test_evidence_download_only_for_those_who_may_see_the_warning(db, world, tmp
             satisfaction=2, evidence_ids=[row.id]))
     with db.unit_of_work("read") as s:
         assert [e.feedback_id for e in ev.list_evidence(s, world.handler_a, w.id)] == [fb.id]
+
+
+def test_a_sweep_over_a_backlog_costs_the_same_statements_whatever_its_size_and_catches_up_in_batches(db, world):
+    from domain.disposal.overdue import sweep_overdue as sweep_with
+    from tests.support import backend, count_statements
+
+    t0 = utcnow()
+    one = [make_warning(db, world.dept_a, dispatched_at=t0, receipt_days=1) for _ in range(1)]
+    with count_statements(db) as small, db.unit_of_work() as s:
+        assert sweep_with(s, t0 + timedelta(days=2), limit=3)["receipt"] == 1
+    many = [make_warning(db, world.dept_a, dispatched_at=t0, receipt_days=1) for _ in range(7)]
+    with count_statements(db) as large, db.unit_of_work() as s:
+        first = sweep_with(s, t0 + timedelta(days=2), limit=3)
+    assert (first["receipt"], first["more"], first["notices"]) == (3, 1, 6)  # lead + analyst each
+    def shape(statements):  # SQLite's ORM inserts events one by one (it needs their ids); PostgreSQL batches them
+        events = [x for x in statements if x.startswith("INSERT INTO warning_event")]
+        return len(statements) - len(events) + (1 if events and backend() == "sqlite" else 0), len(events)
+
+    assert shape(large.statements)[0] == shape(small.statements)[0], (small.statements, large.statements)
+    assert shape(large.statements)[1] == (3 if backend() == "sqlite" else 1)
+    with db.unit_of_work() as s:
+        rest = [sweep_with(s, t0 + timedelta(days=2), limit=3) for _ in range(3)]
+    assert [(r["receipt"], r.get("more", 0)) for r in rest] == [(3, 1), (1, 0), (0, 0)]
+    for w in [*one, *many]:
+        assert overdue_events(db, w.id) == ["receipt"]
