@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from bench.common import create_database, drop_database
 from domain.db import Database
 from domain.identity.actor import Actor
+from domain.risk.score_summary import summarise
 from domain.schema_version import upgrade_to_head
 from domain.statistics import goals as goal_service
 from domain.statistics import service
@@ -79,10 +80,16 @@ def build(url: str, entities: int, warnings: int, seed: int = 2026) -> None:
             version_id=version, role="champion", as_of=date(2026, 11, 30), status="succeeded", entities=entities,
             level_counts={}, drift={}, timings={}, started_at=now, finished_at=now).returning(t["scoring_run"].c.id)
         ).scalar_one()
+        scores: list[float] = []
         for start in range(0, entities, chunk):
+            drawn = [rng.betavariate(1, 12) for _ in range(start, min(entities, start + chunk))]
+            scores += drawn
             conn.execute(t["risk_score"].insert(), [
-                {"run_id": run, "entity_id": i + 1, "score": rng.betavariate(1, 12), "level": None,
-                 "rules_matched": [], "contributions": []} for i in range(start, min(entities, start + chunk))])
+                {"run_id": run, "entity_id": start + i + 1, "score": score, "level": None,
+                 "rules_matched": [], "contributions": []} for i, score in enumerate(drawn)])
+        # as the engine does when it stores a run (ml.runs._store): the dashboard's histogram and mean with the run
+        conn.execute(t["scoring_run"].update().where(t["scoring_run"].c.id == run)
+                     .values(score_summary=summarise(scores)))
         weights = [w for _, w in STATUSES]
         names = [s for s, _ in STATUSES]
         picked = rng.sample(range(1, entities + 1), warnings)

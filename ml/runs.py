@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 from sqlmodel import Session, col, select
 
 from domain.audit.service import record_audit
@@ -26,6 +27,7 @@ from domain.identity.actor import Actor
 from domain.risk.levels import LEVEL_RANK, LEVELS
 from domain.risk.models import ModelVersion, RiskScore, ScoringRun
 from domain.risk.queries import ensure_can_manage_models
+from domain.risk.score_summary import summarise
 from domain.risk.versions import alias_version, ensure_usable, version_row
 from domain.supervision.models import Entity
 from domain.types import local_today, utcnow
@@ -119,7 +121,9 @@ def _store(session: Session, scored: _Scored, as_of: date, *, job_id: int | None
     assert scored.version.id is not None
     run = ScoringRun(version_id=scored.version.id, role=scored.role, as_of=as_of, status="succeeded",
                      entities=len(pop.scores), level_counts=pop.level_counts(), drift=scored.drift, job_id=job_id,
-                     started_at=scored.started)
+                     started_at=scored.started,
+                     # the dashboard's histogram and mean, of the values as stored (insert_scores rounds to 6 places)
+                     score_summary=summarise(np.asarray(pop.scores, dtype=np.float64).round(6)))
     session.add(run)
     session.flush()
     assert run.id is not None

@@ -135,6 +135,9 @@ class ScoringRun(SQLModel, table=True):
     # levels: {level: {entities, outcomes, rate}}}
     backtest: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     timings: dict[str, float] = Field(default_factory=dict, sa_type=sa.JSON)
+    # {"mean": float | None, "bins": [count per SCORE_BINS equal bins of [0, 1]]}, written with the run's scores
+    # (domain.risk.score_summary); None for runs stored before migration 0019
+    score_summary: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     job_id: int | None = Field(default=None, foreign_key="job.id")
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

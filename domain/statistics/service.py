@@ -33,7 +33,8 @@ from domain.identity.models import Department
 from domain.identity.policy import has_city_wide_scope, require
 from domain.reference.models import Industry, Region
 from domain.risk.levels import LEVEL_LABELS
-from domain.risk.models import ModelAlias, ModelVersion, RiskScore, ScoringRun
+from domain.risk.models import ModelAlias, ModelVersion, ScoringRun
+from domain.risk.score_summary import SCORE_BINS, stored_summary, summary_sql
 from domain.supervision.models import Entity
 from domain.types import LOCAL_TZ, table_of, utcnow
 from domain.warnings.models import (
@@ -491,7 +492,6 @@ class ModelStatistics:
     runs: list[RunSummary] = field(default_factory=list)  # champion and challenger, latest run each
 
 
-SCORE_BINS = 20
 # A finished run's scores never change: its mean and histogram are read once per process (keyed by the database,
 # the run and when it finished, so a run id reused after the tables were emptied is never mistaken for another).
 _RUN_SCORES: dict[tuple[str, int, Any], tuple[float | None, list[int]]] = {}
@@ -499,22 +499,17 @@ _RUN_SCORES_MAX = 64
 
 
 def _run_scores(session: Session, run: Any) -> tuple[float | None, list[int]]:
-    """(mean score, counts per SCORE_BINS bin) of one succeeded scoring run — one grouped statement."""
+    """(mean score, counts per SCORE_BINS bin) of one succeeded scoring run: the summary the engine stored with the
+    run, or (a run stored before migration 0019) one grouped statement over its scores, then kept per process."""
+    stored = stored_summary(run.score_summary)
+    if stored is not None:
+        return stored["mean"], [int(n) for n in stored["bins"]]
     key = (str(session.get_bind().engine.url), run.id, run.finished_at)
     cached = _RUN_SCORES.get(key)
     if cached is not None:
         return cached
-    bucket = sa.func.floor(col(RiskScore.score) * SCORE_BINS)
-    counts = [0] * SCORE_BINS
-    total, weighted = 0, 0.0
-    for b, n, score_sum in session.execute(
-            sa.select(bucket, sa.func.count(), sa.func.sum(col(RiskScore.score)))
-            .where(col(RiskScore.run_id) == run.id).group_by(bucket)):
-        if b is None:
-            continue
-        counts[min(max(int(b), 0), SCORE_BINS - 1)] += int(n)  # a score of exactly 1.0 belongs to the last bin
-        total, weighted = total + int(n), weighted + float(score_sum or 0)
-    result = (weighted / total if total else None, counts)
+    counted = summary_sql(session, run.id)
+    result = (counted["mean"], counted["bins"])
     if run.finished_at is not None and run.status == "succeeded":
         if len(_RUN_SCORES) >= _RUN_SCORES_MAX:
             _RUN_SCORES.pop(next(iter(_RUN_SCORES)))

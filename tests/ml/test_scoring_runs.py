@@ -177,3 +177,22 @@ def test_steps_registered_after_scoring_run_once_the_scoring_job_committed(db, s
         forget_after_scoring(count_committed)
     assert job.status == "succeeded", job.error
     assert seen == [([job.result["runs"][0]["id"]], 1)]
+
+
+def test_a_run_stores_its_score_summary_as_the_dashboard_would_count_it(session, city):
+    from domain.risk.score_summary import SCORE_BINS, summarise, summary_sql
+    from domain.statistics.service import _run_scores
+
+    version = city["version"]
+    version.calibration = {"method": "platt", "a": 0.0, "b": -1.0986123}  # every raw score maps to 0.25
+    session.add(version)
+    session.flush()
+    (run,) = runs.score_all(session, SYSTEM, as_of=AS_OF)
+    counted = summary_sql(session, run.id)
+    assert run.score_summary["bins"] == counted["bins"] and sum(counted["bins"]) == 4
+    assert run.score_summary["bins"][5] == 4  # 0.25 lies in [0.25, 0.30)
+    assert run.score_summary["mean"] == pytest.approx(counted["mean"], abs=1e-9)
+    assert _run_scores(session, run) == (run.score_summary["mean"], run.score_summary["bins"])
+    # the binning rule at the edges, as SQL counts them: 1.0 in the last bin, a bin's lower edge in that bin
+    assert summarise([0.0, 0.05, 0.049999, 1.0])["bins"][:2] == [2, 1]
+    assert summarise([1.0])["bins"][SCORE_BINS - 1] == 1 and summarise([])["mean"] is None
