@@ -121,12 +121,13 @@ def count_statements(db: Database) -> Iterator[StatementCounter]:
             sa.event.remove(engine, "before_cursor_execute", listener)
 
 
-def explain(db: Database, session: Any, run: Callable[[Any], object]) -> list[str]:
-    """EXPLAIN (PostgreSQL) of every SELECT that `run(session)` sends, with the same parameters."""
+def explain(db: Database, session: Any, run: Callable[[Any], object], *, table: str | None = None) -> list[str]:
+    """The plan of every SELECT that `run(session)` sends (only those reading FROM `table`, when given), with the same
+    parameters: EXPLAIN on PostgreSQL, EXPLAIN QUERY PLAN on SQLite."""
     sent: list[tuple[str, object]] = []
 
     def listener(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT"):
+        if statement.lstrip().upper().startswith("SELECT") and (table is None or f"FROM {table}" in statement):
             sent.append((statement, parameters))
 
     sa.event.listen(db.engine, "before_cursor_execute", listener)
@@ -135,4 +136,7 @@ def explain(db: Database, session: Any, run: Callable[[Any], object]) -> list[st
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", listener)
     conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        return ["\n".join(r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
+                for sql, params in sent]
     return ["\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql, params)) for sql, params in sent]

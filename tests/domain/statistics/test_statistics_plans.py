@@ -7,28 +7,15 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-import sqlalchemy as sa
 
 from domain.statistics import service as stats
 from tests.domain.statistics.factories import NOW, City
-from tests.support import backend
+from tests.support import backend, explain
 
 
 def _plans(db, session, run, table: str = "risk_warning") -> list[str]:
     """SQLite's EXPLAIN QUERY PLAN of every SELECT on `table` that `run(session)` sends."""
-    sent: list[tuple[str, object]] = []
-
-    def listener(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT") and f"FROM {table}" in statement:
-            sent.append((statement, parameters))
-
-    sa.event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        run(session)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", listener)
-    conn = session.connection()
-    return ["\n".join(r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)) for sql, params in sent]
+    return explain(db, session, run, table=table)
 
 
 @pytest.mark.skipif(backend() != "sqlite", reason="SQLite plans")
