@@ -109,23 +109,8 @@ def seed_assists(ctx: Context) -> int:
 
 def handler_token(url: str) -> str:
     """The department's handler (`HANDLER`, password harness.BENCH_PASSWORD) and a fresh bearer token of theirs."""
-    from domain.db import Database
-    from domain.identity.actor import SYSTEM
-    from domain.identity.models import Department, User
-    from domain.identity.tokens import create_token
-    from domain.identity.users import UserInput, create_user
-
-    db = Database(url)
-    try:
-        with db.unit_of_work() as s:
-            user = s.execute(sa.select(User).where(User.username == HANDLER)).scalar_one_or_none()
-            if user is None:
-                dept = s.execute(sa.select(Department.id).where(Department.code == DEPARTMENT)).scalar_one()
-                user = create_user(s, SYSTEM, UserInput(username=HANDLER, roles=["handler"], department_id=dept,
-                                                        display_name="基准测试处置员"), harness.BENCH_PASSWORD)
-            return create_token(s, SYSTEM, user.id, f"bench {time.strftime('%Y%m%d-%H%M%S')}")[1]
-    finally:
-        db.dispose()
+    return harness.bench_token(url, username=HANDLER, roles=("handler",), department_code=DEPARTMENT,
+                               display_name="基准测试处置员")
 
 
 def handler_cookie(regwatch_url: str) -> str:

@@ -137,21 +137,28 @@ def prepare_city(url: str, entities: int) -> tuple[int, float | None]:
         engine.dispose()
 
 
-def bench_token(url: str) -> str:
-    """An admin user for the benchmark (password BENCH_PASSWORD) and a fresh bearer token of theirs."""
+def bench_token(url: str, *, username: str = BENCH_USER, roles: tuple[str, ...] = ("admin",),
+                department_code: str | None = None, display_name: str = "基准测试") -> str:
+    """A user for the benchmark (an admin unless told; password BENCH_PASSWORD), made when missing, and a fresh
+    bearer token of theirs."""
+    from sqlmodel import col
+
     from domain.db import Database
     from domain.identity.actor import SYSTEM
-    from domain.identity.models import User
+    from domain.identity.models import Department, User
     from domain.identity.tokens import create_token
     from domain.identity.users import UserInput, create_user
 
     db = Database(url)
     try:
         with db.unit_of_work() as s:
-            user = s.execute(sa.select(User).where(User.username == BENCH_USER)).scalar_one_or_none()
+            user = s.execute(sa.select(User).where(col(User.username) == username)).scalar_one_or_none()
             if user is None:
-                user = create_user(s, SYSTEM, UserInput(username=BENCH_USER, roles=["admin"],
-                                                        display_name="基准测试"), BENCH_PASSWORD)
+                dept = None if department_code is None else s.execute(
+                    sa.select(col(Department.id)).where(col(Department.code) == department_code)).scalar_one()
+                user = create_user(s, SYSTEM, UserInput(username=username, roles=list(roles), department_id=dept,
+                                                        display_name=display_name), BENCH_PASSWORD)
+            assert user.id is not None
             return create_token(s, SYSTEM, user.id, f"bench {time.strftime('%Y%m%d-%H%M%S')}")[1]
     finally:
         db.dispose()
