@@ -57,7 +57,7 @@ def test_an_xlsx_all_or_nothing_keeps_nothing_when_a_row_fails(db, tmp_path):
     params = import_params(kind="clues", source="dept-push", path=path, file_name=path.name, mode="all_or_nothing",
                            delete_after=False)
     job = run_job_now(db, SYSTEM, IMPORT_JOB, params)
-    assert job.status == "succeeded" and job.result["status"] == "rejected"
+    assert job.status == "succeeded" and job.result["status"] == "rejected", (job.status, job.error, job.result)
     with db.unit_of_work() as s:
         assert s.exec(select(RiskClue)).all() == []
         error = s.exec(select(IngestionError)).one()
