@@ -47,8 +47,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import zlib
+from collections import namedtuple
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -72,6 +74,7 @@ __all__ = [
     "count_rows",
     "decode_cursor",
     "encode_cursor",
+    "record_type",
     "select_page",
 ]
 
@@ -261,6 +264,18 @@ def _seek(keys: list[_Key], values: Sequence[Any], *, later: bool) -> Any:
     return sa.and_(leading, sa.or_(*clauses))
 
 
+# --- records -------------------------------------------------------------------------------------------------
+
+@functools.cache
+def record_type(names: tuple[str, ...]) -> Any:
+    """A named tuple of these column names: what a list reads from a Core row, by attribute or by position.
+
+    SQLAlchemy 2.1's `Row` answers an attribute by looking the name up in its result metadata, about 0.3 µs each:
+    a page of 50 entities read into its GraphQL nodes (13 attributes a row) spent ~180 µs on that alone, as much
+    as the statement's own round trip; a named tuple's attribute is a slot read. One class per column list."""
+    return namedtuple("Record", names, rename=True)
+
+
 # --- the window ----------------------------------------------------------------------------------------------
 
 def count_rows(session: Session, stmt: sa.Select[Any]) -> int:
@@ -318,7 +333,8 @@ def select_page(session: Session, stmt: sa.Select[Any], req: PageRequest, *, ord
         rows, has_next, has_previous = _keyset_window(session, stmt, keys, req, total, join, plain)
         offset = None
     entities = [row[0] for row in rows] if join is not None else rows
-    keysets: list[Sequence[Any]] = ([[tag, *(getattr(row, str(k.attr)) for k in keys)] for row in entities]
+    names = [str(k.attr) for k in keys]
+    keysets: list[Sequence[Any]] = ([[tag, *(getattr(row, name) for name in names)] for row in entities]
                                     if keyset else [])
     if not keyset and offset is None:
         offset = 0
@@ -352,11 +368,13 @@ def _fetch(session: Session, window: sa.Select[Any], keys: list[_Key], reverse: 
            join: Callable[[Any], sa.Select[Any]] | None, plain: bool = False) -> list[Any]:
     count = total.column()
     statement, params = _statement(session, window, keys, reverse, count, join)
-    if plain:  # Core rows of the entity's columns (the total, when carried, is one more attribute of each)
-        rows = session.execute(statement, params).all()
-        if rows and count is not None:
-            total.value = rows[0][-1]
-        return list(rows)
+    if plain:  # the entity's columns as records (the total, when carried, is one more attribute of each)
+        result = session.execute(statement, params)
+        make = record_type(tuple(result.keys()))._make
+        records = [make(row) for row in result]
+        if records and count is not None:
+            total.value = records[0][-1]
+        return records
     if join is None:
         if count is None:
             return list(session.execute(statement, params).scalars())
