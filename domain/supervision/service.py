@@ -19,7 +19,7 @@ from domain.identity.actor import Actor
 from domain.identity.models import Department
 from domain.identity.policy import has_city_wide_scope, require_signed_in, scope_to_department
 from domain.integration.models import DataSource
-from domain.pagination import Page, PageRequest, select_page
+from domain.pagination import Page, PageRequest, page_record, select_page
 from domain.supervision.models import Complaint, CreditRecord, Entity, SupervisionAction, SupervisionItem
 
 __all__ = [
@@ -156,9 +156,11 @@ def list_actions(session: Session, actor: Actor, page: PageRequest, *, departmen
 
 
 def _named_actions(page: Any) -> sa.Select:
-    """The window's actions (an alias of the LIMITed subquery) with the names a list shows."""
-    return (sa.select(page, col(SupervisionItem.code), col(SupervisionItem.name), col(Department.code),
-                      col(Department.name), col(Entity.uscc), col(Entity.name), col(DataSource.code))
+    """The window's actions (an alias of the LIMITed subquery; as records, not ORM objects) with the names a list
+    shows."""
+    return (sa.select(page_record("action", page), col(SupervisionItem.code), col(SupervisionItem.name),
+                      col(Department.code), col(Department.name), col(Entity.uscc), col(Entity.name),
+                      col(DataSource.code))
             .join(Department, col(Department.id) == page.department_id)
             .join(Entity, col(Entity.id) == page.entity_id)
             .join(DataSource, col(DataSource.id) == page.source_id)
