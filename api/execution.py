@@ -1,102 +1,415 @@
-"""graphql-core's executor with a short path for objects whose selected fields are all plain leaves.
+"""graphql-core's executor with short paths for plain fields: leaves read as attributes, lists of objects in one loop.
 
 A page of 50 actions with 13 fields is 650 leaf values; graphql-core resolves each one as a field of its own (a
-path, a resolve-info object, the resolver, value completion), which costs more than the SQL of the page. When every
-field selected on an object is a leaf (scalar or enum) that Strawberry resolves as a plain attribute (no resolver,
-no arguments, no extension, no directive) and no field middleware is installed, `LeafFieldsExecutor` reads the
-attributes and coerces them with the field type's own `coerce_output_value`, exactly as graphql-core would. Any
-value graphql-core would turn into an error (a null for a non-null field, a value the scalar refuses) sends that
-object back through graphql-core's own path, so errors, their paths and null propagation stay what they were."""
+path, a resolve-info object, the resolver, value completion), and completes each item of a list through five calls
+(complete_list_item_value, complete_value twice, complete_object_value, collect_and_execute_subfields), which costs
+more than the SQL of the page. `LeafFieldsExecutor` plans each grouped field set once per execution:
+
+* a *plain* field is one Strawberry resolves as an attribute (no resolver, no arguments, no extension, no directive
+  on any of its nodes) and no field middleware is installed (a middleware sends everything to graphql-core);
+* a plain leaf (scalar or enum) is read with getattr and coerced by the type's own `coerce_output_value`, with a
+  shortcut for the values whose coercion is the identity (an exact `str` for String and ID, an exact `bool` for
+  Boolean, an exact 32-bit `int` for Int, a finite exact `float` for Float; an exact `int` for ID is `str(v)`);
+* a plain field of an object type without `is_type_of` (outside @defer) is read with getattr and its sub-selection
+  executed directly, as graphql-core's complete_object_value would;
+* every other field (resolvers, lists, arguments, directives, abstract types, `__schema`) goes to graphql-core's
+  own `execute_field`, in the selection's order, awaitables gathered as graphql-core gathers them;
+* a list (possibly non-null) of a (possibly non-null) object type without `is_type_of`, returned as a Python list or
+  tuple outside @defer and without any directive on the field (so never @stream), completes its items in one loop;
+  an item that is awaitable, None or an exception goes through graphql-core's per-item path.
+
+Any value graphql-core would turn into an error (a null for a non-null field, a value the scalar refuses, an
+exception raised by getattr or held as a value, an awaitable held by an attribute) sends that field back through
+graphql-core's `execute_field` (for an item of an all-leaf list: the item through graphql-core's per-item path), so
+errors, their paths and null propagation stay what graphql-core gives. A field sent back is read a second time.
+
+`FAST = False` (or REGWATCH_PLAIN_FAST=0 at import) keeps only the object-level all-leaves path of the first version
+with graphql-core's own coercion, for measuring."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
-from graphql import GraphQLObjectType, is_leaf_type, is_non_null_type
-from graphql.pyutils import Undefined
+from graphql import GraphQLObjectType, is_leaf_type, is_non_null_type, is_object_type
+from graphql.execution.collect_fields import FieldDetails
+from graphql.execution.executor import collect_iterator_awaitables
+from graphql.pyutils import Path, Undefined, gather_with_cancel
+from graphql.type.scalars import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
+    serialize_boolean,
+    serialize_float,
+    serialize_id,
+    serialize_int,
+    serialize_string,
+)
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
-__all__ = ["LeafFieldsExecutor"]
+__all__ = ["FAST", "LeafFieldsExecutor"]
 
-# (response key, attribute, coerce, non-null); attribute None: the `__typename` meta field
-_Leaf = tuple[str, str | None, Callable[[Any], Any] | None, bool]
+FAST = os.environ.get("REGWATCH_PLAIN_FAST", "1") != "0"
+
+_LEAF, _TYPENAME, _OBJECT, _FIELD = range(4)
+# (kind, response key, attribute, identity type, coerce, non-null, field details, return type, object type, sub plan)
+_Entry = tuple[int, str, str | None, type | None, Callable[[Any], Any] | None, bool, list[FieldDetails], Any, Any,
+               Any]
+_FAIL = object()
 _NOT_PLAIN = object()
 
 
+class _Never:  # no value's type is this one: a leaf without an identity shortcut
+    pass
+
+
+# exact types whose instances are neither awaitable nor exceptions
+_INERT = frozenset({str, int, float, bool, Decimal, date, datetime, time, UUID, dict, list, tuple})
+
+
+def _int(value: Any) -> Any:
+    if type(value) is int and GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT:
+        return value
+    return serialize_int(value)
+
+
+def _float(value: Any) -> Any:
+    if type(value) is float and value - value == 0.0:  # finite (inf - inf and nan - nan are nan)
+        return value
+    return serialize_float(value)
+
+
+def _id(value: Any) -> Any:
+    if type(value) is int:  # serialize_id: str(int(value))
+        return str(value)
+    return serialize_id(value)
+
+
+# graphql-core's own coercion -> (the type coerced to itself, the coercion for every other value)
+_SHORTCUTS: dict[Any, tuple[type, Callable[[Any], Any]]] = {
+    serialize_string: (str, serialize_string),
+    serialize_id: (str, _id),
+    serialize_boolean: (bool, serialize_boolean),
+    serialize_int: (_Never, _int),
+    serialize_float: (_Never, _float),
+}
+
+
+class _Plan:
+    __slots__ = ("entries", "pure")
+
+    def __init__(self, entries: tuple[_Entry, ...]) -> None:
+        self.entries = entries
+        self.pure = all(e[0] in (_LEAF, _TYPENAME) for e in entries)  # leaves only: no path, no graphql-core
+
+
+class _ListPlan:
+    __slots__ = ("item_type", "object_type", "plan")
+
+    def __init__(self, item_type: Any, object_type: GraphQLObjectType, plan: _Plan) -> None:
+        self.item_type = item_type
+        self.object_type = object_type
+        self.plan = plan
+
+
 class LeafFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
-    _leaf_plans: dict[tuple[str, int], tuple[Any, Any]]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # per execution (sub-executors are shallow copies and share them); grouped field sets and field details lists
+        # are memoized per execution by graphql-core, so a list's items share one plan; each key's object is kept
+        # alive with its plan, so its id is not reused within the execution
+        self._plans: dict[int, tuple[Any, GraphQLObjectType, Any]] = {}
+        self._list_plans: dict[int, tuple[Any, Any, Any]] = {}
+        middleware = self.middleware_manager  # Strawberry always passes one: empty unless a `resolve` hook
+        self._wrapped = middleware is not None and bool(middleware.middlewares)
+
+    # --- objects ------------------------------------------------------------------------------------------------
 
     def execute_fields(self, parent_type: GraphQLObjectType, source_value: Any, path: Any,
                        grouped_field_set: Any, position_context: Any) -> Any:
-        plan = self._leaf_plan(parent_type, grouped_field_set)
-        if plan is not None:
-            results = _plain_leaves(plan, parent_type, source_value)
+        plan = self._plan(parent_type, grouped_field_set)
+        if plan is None:
+            return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+        if plan.pure:
+            results = _plain_leaves(plan.entries, parent_type.name, source_value, self.is_awaitable)
             if results is not None:
                 return results
-        return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+            if not FAST:
+                return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+        return self._execute_planned(plan, parent_type, source_value, path, position_context)
 
-    def _leaf_plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[_Leaf] | None:
-        # grouped field sets are memoized per execution (graphql-core's collect_subfields), so a list's items share
-        # one plan; the set is kept alive with its plan, so its id is not reused within the execution
-        plans: dict[tuple[str, int], tuple[Any, Any]] | None = getattr(self, "_leaf_plans", None)
-        if plans is None:
-            plans = {}
-            self._leaf_plans = plans
-        key = (parent_type.name, id(grouped_field_set))
-        found = plans.get(key)
-        if found is None:
-            middleware = self.middleware_manager  # Strawberry always passes one: empty unless a `resolve` hook
-            wrapped = middleware is not None and bool(middleware.middlewares)
-            found = (grouped_field_set, _NOT_PLAIN if wrapped else _plan(parent_type, grouped_field_set))
-            plans[key] = found
-        plan = found[1]
+    def _execute_planned(self, plan: _Plan, parent_type: GraphQLObjectType, source: Any, path: Any,
+                         position_context: Any) -> Any:
+        """graphql-core's execute_fields with the plain fields read in place (the same results, errors and order)."""
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        type_name = parent_type.name
+        try:
+            for kind, key, attr, same, coerce, non_null, details, return_type, object_type, sub in plan.entries:
+                if kind == _LEAF:
+                    try:
+                        value = getattr(source, attr)  # type: ignore[arg-type]
+                        if type(value) is same:
+                            results[key] = value
+                            continue
+                        value = _coerced(value, coerce, non_null, is_awaitable)  # type: ignore[arg-type]
+                    except Exception:
+                        value = _FAIL
+                    if value is not _FAIL:
+                        results[key] = value
+                        continue
+                elif kind == _TYPENAME:
+                    results[key] = type_name
+                    continue
+                elif kind == _OBJECT and position_context is None:
+                    try:
+                        value = getattr(source, attr)  # type: ignore[arg-type]
+                    except Exception:
+                        value = _FAIL
+                    if value is None or value is Undefined:
+                        if not non_null:
+                            results[key] = None
+                            continue
+                    elif value is not _FAIL and not isinstance(value, Exception) and not is_awaitable(value):
+                        result = self._complete_object(value, object_type, sub, return_type, details,
+                                                       Path(path, key, type_name))
+                        results[key] = result
+                        if is_awaitable(result):
+                            awaitable_fields.append(key)
+                        continue
+                # graphql-core's own field execution
+                result = self.execute_field(parent_type, source, details, Path(path, key, type_name),
+                                            position_context)
+                if result is not Undefined:
+                    results[key] = result
+                    if is_awaitable(result):
+                        awaitable_fields.append(key)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+
+        if not awaitable_fields:
+            return results
+
+        async def get_results() -> dict[str, Any]:
+            if len(awaitable_fields) == 1:
+                field = awaitable_fields[0]
+                results[field] = await results[field]
+            else:
+                awaited = await gather_with_cancel(*(results[field] for field in awaitable_fields))
+                results.update(zip(awaitable_fields, awaited, strict=True))
+            return results
+
+        return get_results()
+
+    def _complete_object(self, value: Any, object_type: GraphQLObjectType, plan: _Plan, return_type: Any,
+                         details: list[FieldDetails], field_path: Path) -> Any:
+        """execute_field's completion of a plain object field's value (not None, not awaitable, no is_type_of)."""
+        try:
+            if plan.pure:
+                completed = _plain_leaves(plan.entries, object_type.name, value, self.is_awaitable)
+                if completed is not None:
+                    return completed
+            completed = self._execute_planned(plan, object_type, value, field_path, None)
+            if self.is_awaitable(completed):
+                return self._await_completed(completed, return_type, details, field_path)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, details, field_path)
+            return None
+        return completed
+
+    async def _await_completed(self, completed: Awaitable[Any], return_type: Any, details: list[FieldDetails],
+                               path: Path) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, details, path)
+            return None
+
+    # --- lists --------------------------------------------------------------------------------------------------
+
+    def complete_list_value(self, return_type: Any, field_details_list: Any, info: Any, path: Any, result: Any,
+                            position_context: Any) -> Any:
+        if FAST and position_context is None and (type(result) is list or type(result) is tuple):
+            list_plan = self._list_plan(return_type, field_details_list)
+            if list_plan is not None:
+                return self._complete_plain_list(list_plan, field_details_list, info, path, result)
+        return super().complete_list_value(return_type, field_details_list, info, path, result, position_context)
+
+    def _complete_plain_list(self, list_plan: _ListPlan, details: Any, info: Any, path: Path, items: Any) -> Any:
+        """graphql-core's complete_iterable_value for a list of plain objects, one loop for all the items."""
+        is_awaitable = self.is_awaitable
+        item_type = list_plan.item_type
+        object_type = list_plan.object_type
+        type_name = object_type.name
+        plan = list_plan.plan
+        entries = plan.entries
+        pure = plan.pure
+        completed: list[Any] = []
+        append = completed.append
+        awaitable_indices: list[int] = []
+        iterator = iter(items)
+        index = 0
+        try:
+            for item in iterator:
+                if item is not None and not is_awaitable(item) and not isinstance(item, Exception):
+                    if pure:
+                        values = _plain_leaves(entries, type_name, item, is_awaitable)
+                        if values is not None:
+                            append(values)
+                            index += 1
+                            continue
+                    else:
+                        item_path = path.add_key(index, None)
+                        try:
+                            value = self._execute_planned(plan, object_type, item, item_path, None)
+                            if is_awaitable(value):
+                                value = self._await_completed(value, item_type, details, item_path)
+                                awaitable_indices.append(index)
+                            append(value)
+                        except Exception as raw_error:
+                            self.handle_field_error(raw_error, item_type, details, item_path)
+                            append(None)
+                        index += 1
+                        continue
+                # graphql-core's own completion of the item
+                item_path = path.add_key(index, None)
+                if is_awaitable(item):
+                    append(self.complete_awaitable_list_item_value(item, item_type, details, info, item_path, None))
+                    awaitable_indices.append(index)
+                elif self.complete_list_item_value(item, completed, item_type, details, info, item_path, None):
+                    awaitable_indices.append(index)
+                index += 1
+        except Exception:
+            maybe_awaitables = [completed[i] for i in awaitable_indices]
+            maybe_awaitables.extend(collect_iterator_awaitables(iterator, is_awaitable))
+            if maybe_awaitables:
+                self.settle_in_background(maybe_awaitables)
+            raise
+
+        if not awaitable_indices:
+            return completed
+
+        async def get_completed_results() -> list[Any]:
+            if len(awaitable_indices) == 1:
+                i = awaitable_indices[0]
+                completed[i] = await completed[i]
+            else:
+                awaited = await gather_with_cancel(*(completed[i] for i in awaitable_indices))
+                for i, sub_result in zip(awaitable_indices, awaited, strict=True):
+                    completed[i] = sub_result
+            return completed
+
+        return get_completed_results()
+
+    # --- plans --------------------------------------------------------------------------------------------------
+
+    def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> _Plan | None:
+        found = self._plans.get(id(grouped_field_set))
+        if found is None or found[1] is not parent_type:
+            plan = _NOT_PLAIN if self._wrapped else self._build_plan(parent_type, grouped_field_set)
+            found = (grouped_field_set, parent_type, plan)
+            self._plans[id(grouped_field_set)] = found
+        plan = found[2]
         return None if plan is _NOT_PLAIN else plan
 
-
-def _plan(parent_type: GraphQLObjectType, grouped_field_set: Any) -> Any:
-    plan: list[_Leaf] = []
-    for response_name, details in grouped_field_set.items():
-        node = details[0].node
-        if node.arguments or node.directives:
+    def _build_plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> Any:
+        entries = [self._entry(parent_type, key, details) for key, details in grouped_field_set.items()]
+        plan = _Plan(tuple(entries))
+        if not FAST and not plan.pure:  # the first version: objects of plain leaves only
             return _NOT_PLAIN
-        name = node.name.value
+        return plan
+
+    def _entry(self, parent_type: GraphQLObjectType, key: str, details: list[FieldDetails]) -> _Entry:
+        other: _Entry = (_FIELD, key, None, None, None, False, details, None, None, None)
+        if any(d.node.arguments or d.node.directives for d in details):
+            return other
+        name = details[0].node.name.value
         if name == "__typename":
-            plan.append((response_name, None, None, True))
-            continue
+            return (_TYPENAME, key, None, None, None, True, details, None, None, None)
+        if name.startswith("__"):
+            return other
         field_def = parent_type.fields.get(name)
         if field_def is None or field_def.args or not getattr(field_def.resolve, "_is_default", False):
-            return _NOT_PLAIN
+            return other
         definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
         if definition is None or not definition.is_basic_field or definition.default_resolver is not getattr:
-            return _NOT_PLAIN
-        non_null = is_non_null_type(field_def.type)
-        leaf = field_def.type.of_type if non_null else field_def.type  # type: ignore[attr-defined]
-        if not is_leaf_type(leaf):
-            return _NOT_PLAIN
-        plan.append((response_name, definition.python_name, leaf.coerce_output_value, non_null))
-    return plan
+            return other
+        return_type = field_def.type
+        non_null = is_non_null_type(return_type)
+        named = return_type.of_type if non_null else return_type  # type: ignore[attr-defined]
+        if is_leaf_type(named):
+            coerce = named.coerce_output_value
+            same, coerce = _SHORTCUTS.get(coerce, (_Never, coerce)) if FAST else (_Never, coerce)
+            return (_LEAF, key, definition.python_name, same, coerce, non_null, details, return_type, None, None)
+        if FAST and is_object_type(named) and not named.is_type_of:
+            sub = self._sub_plan(named, details)
+            if sub is not None:
+                return (_OBJECT, key, definition.python_name, None, None, non_null, details, return_type, named, sub)
+        return other
+
+    def _sub_plan(self, object_type: GraphQLObjectType, details: list[FieldDetails]) -> _Plan | None:
+        try:  # graphql-core's memoized collection, as complete_object_value would call it
+            grouped_field_set, new_defer_usages, _forbidden = self.collect_subfields(object_type, details)
+        except Exception:  # raised where graphql-core raises it
+            return None
+        if new_defer_usages:
+            return None
+        return self._plan(object_type, grouped_field_set)  # the set is kept alive in self._plans
+
+    def _list_plan(self, return_type: Any, details: Any) -> _ListPlan | None:
+        found = self._list_plans.get(id(details))
+        if found is None or found[1] is not return_type:
+            found = (details, return_type, self._build_list_plan(return_type, details))
+            self._list_plans[id(details)] = found
+        return found[2]  # type: ignore[no-any-return]
+
+    def _build_list_plan(self, return_type: Any, details: Any) -> _ListPlan | None:
+        if self._wrapped or any(d.node.directives for d in details):  # @stream, or a directive of ours
+            return None
+        item_type = return_type.of_type
+        object_type = item_type.of_type if is_non_null_type(item_type) else item_type
+        if not is_object_type(object_type) or object_type.is_type_of:
+            return None
+        plan = self._sub_plan(object_type, details)
+        return None if plan is None else _ListPlan(item_type, object_type, plan)
 
 
-def _plain_leaves(plan: list[_Leaf], parent_type: GraphQLObjectType, source: Any) -> dict[str, Any] | None:
+def _coerced(value: Any, coerce: Callable[[Any], Any], non_null: bool, is_awaitable: Callable[[Any], bool]) -> Any:
+    """A leaf's value as graphql-core completes it, or _FAIL where graphql-core raises (or awaits)."""
+    if value is None or value is Undefined:
+        return _FAIL if non_null else None
+    if type(value) not in _INERT and (isinstance(value, Exception) or is_awaitable(value)):
+        return _FAIL
+    coerced = coerce(value)
+    if coerced is None or coerced is Undefined:
+        return _FAIL
+    return coerced
+
+
+def _plain_leaves(entries: tuple[_Entry, ...], type_name: str, source: Any,
+                  is_awaitable: Callable[[Any], bool]) -> dict[str, Any] | None:
     """The object's values, or None when one of them needs graphql-core's own handling (an error to report)."""
     results: dict[str, Any] = {}
     try:
-        for response_name, attr, coerce, non_null in plan:
-            if attr is None:
-                results[response_name] = parent_type.name
+        for _kind, key, attr, same, coerce, non_null, _d, _r, _o, _s in entries:
+            if attr is None:  # __typename
+                results[key] = type_name
                 continue
             value = getattr(source, attr)
-            if value is None or value is Undefined or isinstance(value, Exception):
-                if non_null or isinstance(value, Exception):
-                    return None
-                results[response_name] = None
+            if type(value) is same:
+                results[key] = value
                 continue
-            coerced = coerce(value)  # type: ignore[misc]
-            if coerced is None or coerced is Undefined:
+            value = _coerced(value, coerce, non_null, is_awaitable)  # type: ignore[arg-type]
+            if value is _FAIL:
                 return None
-            results[response_name] = coerced
+            results[key] = value
     except Exception:  # graphql-core reports it, with its path
         return None
     return results

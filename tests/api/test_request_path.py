@@ -1,7 +1,7 @@
 """What a GraphQL request costs besides its SQL (issue 9): one worker-thread hop and one session for the whole
 request with a bearer token, `me` in one statement besides the token's, a list's fetch statement reused for windows
 of the same shape with each window's own values, and plain leaf fields completed in one step with graphql-core's
-own answers (errors included)."""
+own answers (errors included); tests/api/test_execution_fast_paths.py holds the rest of the executor's parity tests."""
 
 from __future__ import annotations
 
@@ -186,9 +186,9 @@ async def test_the_short_path_is_taken_for_plain_leaves(monkeypatch):
     taken = []
     original = execution._plain_leaves
 
-    def spy(plan, parent_type, source):
-        result = original(plan, parent_type, source)
-        taken.append(result is not None)
+    def spy(entries, type_name, source, is_awaitable):
+        result = original(entries, type_name, source, is_awaitable)
+        taken.append((type_name, result is not None))
         return result
 
     monkeypatch.setattr(execution, "_plain_leaves", spy)
@@ -196,4 +196,4 @@ async def test_the_short_path_is_taken_for_plain_leaves(monkeypatch):
     result = await fast.execute("{ good { id name day } }")
     assert result.errors is None and result.data == {"good": [{"id": "1", "name": "a", "day": "2026-01-02"},
                                                               {"id": "3", "name": "c", "day": None}]}
-    assert taken == [True, True]
+    assert taken == [("Item", True), ("Item", True)]
