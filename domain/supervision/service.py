@@ -426,9 +426,11 @@ _ACTION_NAMES = ("item_code", "item_name", "department_code", "department_name",
 
 @dataclass(frozen=True)
 class _Shape:
-    """Where each part's columns sit in the entity-with-windows statement: (label, attribute) per block."""
+    """Where each part's columns sit in the entity-with-windows statement: (position, attribute) per block; the
+    part number is at position 0, the relation's total at 1. Rows are read by position (a Row's `_mapping` lookup
+    by label cost ~0.3 µs a value: most of the nested read's Python time)."""
 
-    blocks: dict[int, list[tuple[str, str]]]
+    blocks: dict[int, list[tuple[int, str]]]
 
 
 def _columns_of(model: Any) -> list[Any]:
@@ -493,7 +495,12 @@ def _build_entity_windows(actor: Actor, relations: tuple[tuple[str, bool], ...])
                 .offset(sa.bindparam(f"{relation}_offset", type_=sa.Integer())))
         # each window LIMITed inside its own subquery (SQLite allows no LIMIT on a bare UNION member)
         members.append(sa.select(*stmt.subquery().c))
-    shape = _Shape({part: [(label, label.split("_", 1)[1]) for label, _ in cols] for part, cols in blocks.items()})
+    positions: dict[int, list[tuple[int, str]]] = {}
+    at = 2  # after part and n
+    for part, cols in blocks.items():
+        positions[part] = [(at + i, label.split("_", 1)[1]) for i, (label, _) in enumerate(cols)]
+        at += len(cols)
+    shape = _Shape(positions)
     return sa.union_all(*members), shape
 
 
@@ -522,9 +529,8 @@ def entity_with_windows(session: Session, actor: Actor, uscc: str,
     found: dict[str, tuple[list[Any], int]] = {name: ([], -1) for name, _ in relations}
     parts = {part: name for name, (part, _, _) in _RELATION_PARTS.items()}
     for row in session.execute(statement, params):
-        mapping = row._mapping
-        part = mapping["part"]
-        record = _Record({attr: mapping[label] for label, attr in shape.blocks[part]})
+        part = row[0]
+        record = _Record({attr: row[i] for i, attr in shape.blocks[part]})
         if part == 0:
             entity = record
             continue
@@ -537,7 +543,7 @@ def entity_with_windows(session: Session, actor: Actor, uscc: str,
             rows.append(ActionRow(record, *names))  # type: ignore[arg-type]
         else:
             rows.append(record)
-        total = mapping["n"]
+        total = row[1]
         found[name] = (rows, int(total) if total is not None else -1)
     if entity is None:
         raise NotFound(f"统一社会信用代码为“{uscc}”的监管对象不存在", field="uscc")
