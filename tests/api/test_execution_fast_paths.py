@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import strawberry
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from api import execution
@@ -351,3 +352,30 @@ async def test_without_the_fast_paths_the_answers_are_the_same(monkeypatch):
     monkeypatch.setattr(execution, "FAST", False)
     for kind in ("good", "null_owner_code", "coerce"):
         await assert_same(f'{{ page(kind: "{kind}") {{ total nodes {{ {ALL} owner {{ code }} }} }} }}')
+
+
+async def incremental_answers(schema: strawberry.Schema, query: str) -> list[Any]:
+    result = await schema.execute(query)
+    if not hasattr(result, "initial_result"):  # nothing left to deliver later (an error nulled it)
+        return [json.dumps(result.data), [e.formatted for e in result.errors or []]]
+    answers = [result.initial_result.formatted]
+    async for later in result.subsequent_results:
+        answers.append(later.formatted)
+    return answers
+
+
+@pytest.mark.parametrize("query", [
+    '{ things(kind: "null_name") { id ... @defer { name owner { code } } } }',
+    '{ maybeThings(kind: "null_owner_code") { id ... @defer(label: "d") { owner { code } later } label } }',
+    '{ page { total ... @defer { nodes { id name owner { code } } } info { hasNext } } }',
+    '{ page(kind: "null_name") { nodes @stream(initialCount: 1) { id name ... @defer { label owner { name } } } } }',
+    '{ things { id owner { ... @defer { code } name } } }',
+    '{ page { nodes @stream(initialCount: 1) { id name } } }',
+    '{ page { nodes { id } ... @defer { nodes { id name } total } } }',
+    '{ things { id owner { code } ... @defer { owner { code name } } } }',
+    '{ page(kind: "null_owner") { nodes { id owner { code } } ... @defer { nodes { owner { code name } } } } }',
+])
+async def test_defer_and_stream_are_answered_as_graphql_core_answers_them(query):
+    config = StrawberryConfig(enable_experimental_incremental_execution=True)
+    fast, plain = schemas(config=config)
+    assert await incremental_answers(fast, query) == await incremental_answers(plain, query)
