@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
 import strawberry
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from domain.pagination import Page, PageRequest
@@ -48,8 +49,31 @@ def selection_asks(field: SelectedField, name: str) -> bool:
 
 
 def selects_field(info: Any, name: str) -> bool:
-    """Whether the current field's selection (through fragments) asks for `name` (the schema name, camelCase)."""
-    return any(_names(field.selections, name) for field in info.selected_fields)
+    """Whether the current field's selection (through fragments) asks for `name` (the schema name, camelCase).
+
+    Read from graphql-core's own nodes: Strawberry's `info.selected_fields` converts the whole selection below the
+    field, arguments and variables included, on every call (a list resolver asking whether `totalCount` is
+    selected paid for converting its 50-row page's whole selection)."""
+    raw = info._raw_info
+    return any(_asks(node.selection_set, name, raw.fragments, set()) for node in raw.field_nodes)
+
+
+def _asks(selection_set: SelectionSetNode | None, name: str, fragments: dict[str, Any], seen: set[str]) -> bool:
+    if selection_set is None:
+        return False
+    for sel in selection_set.selections:
+        if isinstance(sel, FieldNode):
+            if sel.name.value == name:
+                return True
+        elif isinstance(sel, InlineFragmentNode):
+            if _asks(sel.selection_set, name, fragments, seen):
+                return True
+        elif isinstance(sel, FragmentSpreadNode) and sel.name.value not in seen:
+            seen.add(sel.name.value)  # validation refuses cycles; a spread read twice answers the same
+            fragment = fragments.get(sel.name.value)
+            if fragment is not None and _asks(fragment.selection_set, name, fragments, seen):
+                return True
+    return False
 
 
 def page_request(first: int | None = None, after: str | None = None, last: int | None = None,

@@ -88,16 +88,27 @@ async def test_the_total_is_counted_only_when_totalCount_is_selected(client, db,
     assert data["supervisionActions"]["totalCount"] == 30
     assert with_total.count == without.count  # the count rides on the window's statement
     assert sum("count(" in s.lower() for s in with_total.statements) == 1
-    # through a fragment too
-    fragment = """query { supervisionActions(departmentCode: "SZ-SCJG", first: 5) { ...counted nodes { id } } }
-        fragment counted on SupervisionActionConnection { totalCount }"""
-    response = await client.post("/graphql", json={"query": fragment}, headers=bearer(api_token))
-    body = response.json()
-    if "errors" in body:  # the connection type's name differs: use an inline fragment instead
-        fragment = """query { supervisionActions(departmentCode: "SZ-SCJG", first: 5) { ... { totalCount }
-            nodes { id } } }"""
-        body = (await client.post("/graphql", json={"query": fragment}, headers=bearer(api_token))).json()
-    assert body["data"]["supervisionActions"]["totalCount"] == 30
+    # through a named fragment, an inline fragment, and a fragment spread inside an inline fragment, and not when
+    # only a nested field of the same name is selected elsewhere
+    for selection, fragments in (
+            ("...counted nodes { id }", "fragment counted on SupervisionActionConnection { totalCount }"),
+            ("... { totalCount } nodes { id }", ""),
+            ("... on SupervisionActionConnection { ...deeper } nodes { id }",
+             "fragment deeper on SupervisionActionConnection { pageInfo { hasNextPage } ...counted } "
+             "fragment counted on SupervisionActionConnection { totalCount }")):
+        query = f'query {{ supervisionActions(departmentCode: "SZ-SCJG", first: 5) {{ {selection} }} }} {fragments}'
+        with count_statements(db) as counted:
+            body = (await client.post("/graphql", json={"query": query}, headers=bearer(api_token))).json()
+        assert "errors" not in body, body
+        assert body["data"]["supervisionActions"]["totalCount"] == 30
+        assert sum("count(" in s.lower() for s in counted.statements) == 1, selection
+    with count_statements(db) as counted:
+        body = (await client.post("/graphql", json={"query": (
+            'query { supervisionActions(departmentCode: "SZ-SCJG", first: 5) { ...paged } } '
+            "fragment paged on SupervisionActionConnection { nodes { id } pageInfo { hasNextPage } }")},
+            headers=bearer(api_token))).json()
+    assert "errors" not in body and len(body["data"]["supervisionActions"]["nodes"]) == 5, body
+    assert not any("count(" in s.lower() for s in counted.statements)
     # nested windows carry their totals in the window's own statement: no count query, asked or not
     nested = 'query { entity(uscc: "%s") { actions(first: 2) { %s nodes { id } } complaints { %s nodes { id } } } }'
     counts = []
