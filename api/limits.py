@@ -17,8 +17,10 @@ for it. Anonymous callers, who may not introspect, never get suggestions from va
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from threading import Lock
 from typing import Any
 
 from graphql import (
@@ -349,6 +351,31 @@ def without_suggestions(errors: list[GraphQLError]) -> list[GraphQLError]:
     return out
 
 
+class _Passed:
+    """A bounded LRU of query texts (with what they were checked against) that passed the limits."""
+
+    def __init__(self, maxsize: int = 256) -> None:
+        self.maxsize = maxsize
+        self._keys: OrderedDict[tuple[Any, ...], None] = OrderedDict()
+        self._lock = Lock()
+
+    def seen(self, key: tuple[Any, ...]) -> bool:
+        with self._lock:
+            if key in self._keys:
+                self._keys.move_to_end(key)
+                return True
+            return False
+
+    def add(self, key: tuple[Any, ...]) -> None:
+        with self._lock:
+            self._keys[key] = None
+            while len(self._keys) > self.maxsize:
+                self._keys.popitem(last=False)
+
+
+_passed = _Passed()
+
+
 class DocumentLimits(SchemaExtension):
     """Refuse, before graphql-core validates a document, what an anonymous caller may not ask for and anything over
     the depth, alias or cost limits; strip validation suggestions for anonymous callers."""
@@ -364,10 +391,18 @@ class DocumentLimits(SchemaExtension):
         actor = getattr(ctx.context, "actor", ANONYMOUS)
         document = ctx.graphql_document
         if document is not None and ctx.pre_execution_errors is None:
-            errors = self._check(document, ctx.schema._schema, ctx.variables, ctx.operation_name,
-                                 anonymous=not actor.is_authenticated)
-            if errors:
-                ctx.pre_execution_errors = errors
+            anonymous = not actor.is_authenticated
+            # a query text without variables that passed these limits once passes them again (integrators and
+            # pages send the same few texts); with variables, or once refused, it is checked every time
+            key = ((id(ctx.schema._schema), ctx.query, ctx.operation_name, anonymous, self.max_depth,
+                    self.max_aliases, self.max_cost) if not ctx.variables and ctx.query else None)
+            if key is None or not _passed.seen(key):
+                errors = self._check(document, ctx.schema._schema, ctx.variables, ctx.operation_name,
+                                     anonymous=anonymous)
+                if errors:
+                    ctx.pre_execution_errors = errors
+                elif key is not None:
+                    _passed.add(key)
         yield
         if not actor.is_authenticated and ctx.pre_execution_errors:
             # in place: the result being returned already holds this list

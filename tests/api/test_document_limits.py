@@ -150,3 +150,31 @@ async def test_a_field_repeated_at_one_place_is_refused_before_graphql_cores_qua
         assert error["extensions"]["code"] == "repeated_selection", (refused, error)
         assert error["extensions"]["limit"] == MAX_REPEATS
         assert f"{refused} selected" in error["message"] and "重复了" in error["message"]
+
+
+async def test_a_text_that_passed_the_limits_is_not_summarised_again_and_a_refused_one_always_is(client, api_token,
+                                                                                                 monkeypatch):
+    import api.limits as limits
+
+    checked: list[bool] = []
+    original = limits.DocumentLimits._check
+
+    def spy(self, document, schema, variables, operation_name, *, anonymous):
+        checked.append(anonymous)
+        return original(self, document, schema, variables, operation_name, anonymous=anonymous)
+
+    monkeypatch.setattr(limits.DocumentLimits, "_check", spy)
+    query = "{ serverInfo { version } me { username } }"  # passes for a signed-in caller, refused anonymously
+    for _ in range(3):
+        body = (await _post(client, query, headers=bearer(api_token))).json()
+        assert "errors" not in body, body
+    assert checked == [False]  # checked once, then remembered
+    for _ in range(2):  # the same text anonymously: a key of its own, refused each time (refusals are not kept)
+        body = (await _post(client, query)).json()
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["unauthenticated"], body
+    assert checked == [False, True, True]
+    with_variables = "query($n: Int) { jobs(first: $n) { edges { cursor } } }"
+    for _ in range(2):  # variables can change the cost: checked every time
+        body = (await _post(client, with_variables, {"n": 2}, headers=bearer(api_token))).json()
+        assert "errors" not in body, body
+    assert checked == [False, True, True, False, False]
