@@ -9,7 +9,6 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -35,14 +34,7 @@ from web.identity.middleware import IdentityMiddleware
 from web.integration import views as integration_views
 from web.jobs import views as job_views
 from web.logging import configure_logging
-from web.middleware import (
-    BodyLimitMiddleware,
-    InputGuardMiddleware,
-    RequestContextMiddleware,
-    SchemaGuardMiddleware,
-    SecurityHeadersMiddleware,
-    ServerErrorGuard,
-)
+from web.middleware import EdgeMiddleware, InputGuardMiddleware, SessionCookies
 from web.platform import views as platform_views
 from web.risk import views as risk_views
 from web.statistics import views as statistics_views
@@ -144,15 +136,14 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, datab
         # The client address: X-Forwarded-For is believed only from REGWATCH_TRUSTED_PROXIES (none by default).
         *([Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))]
           if settings.trusted_proxies else []),
-        Middleware(RequestContextMiddleware),
-        Middleware(SecurityHeadersMiddleware, hsts=settings.is_prod),
-        Middleware(ServerErrorGuard, respond=platform_views.server_error),  # a 500 keeps the two above
-        # Body size before anything reads a byte of it (sessions, identity, CSRF, GraphQL, forms).
-        Middleware(BodyLimitMiddleware, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes,
-                   upload_paths=UPLOAD_PATHS),
-        Middleware(SchemaGuardMiddleware, database=db),
-        Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie=SESSION_COOKIE,
-                   max_age=settings.session_max_age, same_site="lax", https_only=settings.is_prod),
+        # One layer, one send and one receive wrapper: the request id and access log, the security headers, the 500
+        # page (both of those on it, as on the 413s and the 503), the body size before anything reads a byte of it
+        # (sessions, identity, CSRF, GraphQL, forms), the schema-version guard, then the signed session cookie.
+        Middleware(EdgeMiddleware, database=db, respond=platform_views.server_error, hsts=settings.is_prod,
+                   limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes, upload_paths=UPLOAD_PATHS,
+                   sessions=SessionCookies(settings.secret_key, session_cookie=SESSION_COOKIE,
+                                           max_age=settings.session_max_age, same_site="lax",
+                                           https_only=settings.is_prod)),
         Middleware(IdentityMiddleware, database=db, session_max_age=settings.session_max_age),
         # Control characters in the path, query or form fields, over-long searches: a 400 naming the field.
         Middleware(InputGuardMiddleware, respond=platform_views.error_page),

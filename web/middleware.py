@@ -1,29 +1,33 @@
-"""ASGI middleware: request id and access log, security headers, 500s that keep both, the request body limit, the
-schema-version guard, and the check of text from the address bar and forms."""
+"""ASGI middleware: the edge of every HTTP request (request id and access log, security headers, 500s that keep
+both, the request body limit, the schema-version guard, the session cookie) and the check of text from the address
+bar and forms."""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import time
-import uuid
+from base64 import b64decode, b64encode
 from collections.abc import Awaitable, Callable
+from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote
 
-from starlette.datastructures import MutableHeaders
-from starlette.requests import Request
-from starlette.responses import Response
+import itsdangerous
+from itsdangerous.exc import BadSignature
+from starlette.datastructures import MutableHeaders, Secret
+from starlette.middleware.sessions import Session
+from starlette.requests import Request, cookie_parser
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.text import SEARCH_MAX_LENGTH, control_character_message, search_too_long_message
 
 __all__ = [
-    "BodyLimitMiddleware",
     "BodyTooLarge",
+    "EdgeMiddleware",
     "InputGuardMiddleware",
-    "RequestContextMiddleware",
-    "SecurityHeadersMiddleware",
-    "ServerErrorGuard",
+    "SessionCookies",
     "content_security_policy",
 ]
 
@@ -46,112 +50,22 @@ def content_security_policy() -> str:
     ])
 
 
-class RequestContextMiddleware:
-    """Gives every request an id (kept from X-Request-ID when sane), returns it, logs one line per request."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if 8 <= len(incoming) <= 64 and incoming.replace("-", "").isalnum() else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
-        started = time.perf_counter()
-        status = 500
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                MutableHeaders(scope=message).append("X-Request-ID", request_id)
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            client = scope.get("client") or ("-", 0)
-            log.info(
-                "request",
-                extra={
-                    "request_id": request_id,
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                    "client": client[0],
-                },
-            )
-
-
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
-        self.app = app
-        self.headers = {
-            "Content-Security-Policy": content_security_policy(),
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "same-origin",
-            "X-Frame-Options": "DENY",
-            "Cross-Origin-Opener-Policy": "same-origin",
-        }
-        if hsts:
-            self.headers["Strict-Transport-Security"] = "max-age=31536000"
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in self.headers.items():
-                    if name not in headers:
-                        headers[name] = value
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
-class SchemaGuardMiddleware:
-    """Refuse to serve (503) a database behind the code's migrations; health probes still answer."""
-
-    EXEMPT = ("/healthz", "/readyz", "/static/")
-
-    def __init__(self, app: ASGIApp, *, database) -> None:
-        self.app = app
-        self.db = database
-        self._ok = False
-
-    async def _check(self) -> str | None:
-        from domain.schema_version import current_revision, head_revision
-
-        head = head_revision()
-        async with self.db.async_engine.connect() as conn:
-            current = await conn.run_sync(current_revision)
-        if current == head:
-            self._ok = True  # once at head it stays there for this process
-            return None
-        return f"数据库版本为 {current or '空'}，程序需要 {head}：请先运行 `regwatch migrate`。"
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._ok or scope["type"] != "http" or scope["path"].startswith(self.EXEMPT):
-            await self.app(scope, receive, send)
-            return
-        problem = await self._check()
-        if problem is None:
-            await self.app(scope, receive, send)
-            return
-        from starlette.responses import PlainTextResponse
-
-        log.error("refusing to serve: %s", problem)
-        await PlainTextResponse(problem, status_code=503)(scope, receive, send)
+def security_headers(*, hsts: bool) -> list[tuple[bytes, bytes]]:
+    """What every response carries unless its view set the header itself."""
+    headers = {
+        "content-security-policy": content_security_policy(),
+        "x-content-type-options": "nosniff",
+        "referrer-policy": "same-origin",
+        "x-frame-options": "DENY",
+        "cross-origin-opener-policy": "same-origin",
+    }
+    if hsts:
+        headers["strict-transport-security"] = "max-age=31536000"
+    return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
 
 
 class BodyTooLarge(Exception):
-    """Raised from `receive` once a request body passes its limit; BodyLimitMiddleware answers 413."""
+    """Raised from `receive` once a request body passes its limit; the edge middleware answers 413."""
 
     def __init__(self, limit: int) -> None:
         super().__init__(f"request body larger than {limit} bytes")
@@ -162,69 +76,248 @@ def _size(n: int) -> str:
     return f"{n / (1 << 20):g} MB" if n >= 1 << 20 else f"{n / 1024:g} KB" if n >= 1024 else f"{n} 字节"
 
 
-class BodyLimitMiddleware:
-    """Refuse request bodies over a limit while they stream in, before authentication, CSRF or any parsing.
+def _new_request_id() -> str:
+    """A random UUID4 as 32 hex digits, like `uuid.uuid4().hex` at a quarter of its cost."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    return raw.hex()
 
-    A `Content-Length` over the limit is refused at once without reading a byte; a chunked or lying body is counted
-    as it is received and refused (413) as soon as it passes the limit, so no more than the limit is ever buffered.
-    Paths in `upload_paths` (file imports) get `upload_limit` instead of `limit`.
+
+def _sane_request_id(incoming: bytes | None) -> str:
+    if incoming is not None:
+        text = incoming.decode("latin-1")
+        if 8 <= len(text) <= 64 and text.replace("-", "").isalnum():
+            return text
+    return _new_request_id()
+
+
+class SessionCookies:
+    """The signed session cookie, as Starlette's SessionMiddleware keeps it (same cookie, same flags, same `Session`
+    dict in `scope["session"]`), in two steps the edge middleware calls: `load` before the app, `store` on the app's
+    response start. A response the edge makes itself (413, 503, the 500 page) never touches the cookie, as before when
+    the session middleware sat inside the request-id, security-header, error, body-limit and schema-guard layers."""
+
+    def __init__(self, secret_key: str | Secret, *, session_cookie: str = "session",
+                 max_age: int | None = 14 * 24 * 60 * 60, path: str = "/",
+                 same_site: Literal["lax", "strict", "none"] = "lax", https_only: bool = False,
+                 domain: str | None = None) -> None:
+        self.signer = itsdangerous.TimestampSigner(str(secret_key))
+        self.session_cookie = session_cookie
+        self.max_age = max_age
+        self.path = path
+        self.security_flags = "httponly; samesite=" + same_site
+        if https_only:  # Secure flag can be used with HTTPS only
+            self.security_flags += "; secure"
+        if domain is not None:
+            self.security_flags += f"; domain={domain}"
+
+    def load(self, scope: Scope, cookie_headers: list[bytes] | None) -> bool:
+        """Put the session into the scope; True when the request brought none (or a badly signed one)."""
+        if cookie_headers:
+            cookies: dict[str, str] = {}
+            for header in cookie_headers:
+                cookies.update(cookie_parser(header.decode("latin-1")))
+            if self.session_cookie in cookies:
+                try:
+                    data = self.signer.unsign(cookies[self.session_cookie].encode("utf-8"), max_age=self.max_age)
+                except BadSignature:
+                    pass
+                else:
+                    scope["session"] = Session(json.loads(b64decode(data)))
+                    return False
+        scope["session"] = Session()
+        return True
+
+    def store(self, message: Message, session: Session, initial_empty: bool) -> None:
+        """Vary and Set-Cookie on a response start, exactly when Starlette's SessionMiddleware adds them."""
+        if not (session.accessed or session.modified):  # the view never looked at it: nothing to say
+            return
+        message.setdefault("headers", [])
+        headers = MutableHeaders(scope=message)
+        if session.accessed:
+            headers.add_vary_header("Cookie")
+        if session.modified and session:
+            data = self.signer.sign(b64encode(json.dumps(session).encode("utf-8")))
+            max_age = f"Max-Age={self.max_age}; " if self.max_age is not None else ""
+            headers.append("Set-Cookie", f"{self.session_cookie}={data.decode('utf-8')}; path={self.path}; "
+                                         f"{max_age}{self.security_flags}")
+        elif session.modified and not initial_empty:  # the session has been cleared
+            headers.append("Set-Cookie", f"{self.session_cookie}=null; path={self.path}; "
+                                         f"expires=Thu, 01 Jan 1970 00:00:00 GMT; {self.security_flags}")
+
+
+class _Exchange:
+    """One HTTP request at the edge: its id, what was answered, and the one `send` and one `receive` wrapper the
+    app below is given."""
+
+    __slots__ = ("edge", "limit", "raw_receive", "raw_send", "received", "request_id", "scope", "session_was_empty",
+                 "stamp", "started", "started_at", "status")
+
+    def __init__(self, edge: EdgeMiddleware, scope: Scope, receive: Receive, send: Send, request_id: str,
+                 limit: int) -> None:
+        self.edge = edge
+        self.scope = scope
+        self.raw_receive = receive
+        self.raw_send = send
+        self.request_id = request_id
+        self.stamp = (b"x-request-id", request_id.encode("latin-1"))
+        self.status = 500  # what the access log says when nothing was answered
+        self.started = False
+        self.limit = limit
+        self.received = 0
+        self.session_was_empty = True
+        self.started_at = time.perf_counter()
+
+    async def receive(self) -> Message:
+        """The request body as it streams in, counted: past the limit is `BodyTooLarge`, never buffered further."""
+        message = await self.raw_receive()
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            if self.received > self.limit:
+                raise BodyTooLarge(self.limit)
+        return message
+
+    async def send(self, message: Message) -> None:
+        """The app's response: the session cookie, then the security headers and the request id."""
+        if message["type"] == "http.response.start":
+            self.started = True
+            self.status = message["status"]
+            sessions = self.edge.sessions
+            if sessions is not None:
+                sessions.store(message, self.scope["session"], self.session_was_empty)
+            self._stamp(message)
+        await self.raw_send(message)
+
+    async def send_own(self, message: Message) -> None:
+        """A response of the edge itself (503, the 500 page): security headers and request id, no session cookie."""
+        if message["type"] == "http.response.start":
+            self.started = True
+            self.status = message["status"]
+            self._stamp(message)
+        await self.raw_send(message)
+
+    def _stamp(self, message: Message) -> None:
+        headers = list(message.get("headers") or ())  # a copy: a view's Response keeps its own header list
+        present = {name for name, _ in headers}
+        for header in self.edge.security:
+            if header[0] not in present:
+                headers.append(header)
+        headers.append(self.stamp)
+        message["headers"] = headers
+
+
+class EdgeMiddleware:
+    """Everything an HTTP request meets before identity, in one layer with one `send` and one `receive` wrapper.
+
+    In this order: an id for the request (kept from X-Request-ID when sane, returned as X-Request-ID, one access-log
+    line when it ends); a `Content-Length` over the body limit (413) or not a number (400) refused before a byte is
+    read; a database behind the code's migrations refused (503; health probes and static files still answer; once at
+    head it stays there for the process); the session cookie read; then the app, whose body is counted as it streams
+    in and refused (413) as soon as it passes the limit. Paths in `upload_paths` (file imports) get `upload_limit`.
+    Every response carries the security headers (unless the view set one itself) and the request id, the 413s, the
+    503 and the 500 page included; an unexpected exception is logged with the request id and becomes `respond`'s 500
+    page when nothing was answered yet. Websocket and lifespan scopes pass through (websockets get the session).
     """
 
-    def __init__(self, app: ASGIApp, *, limit: int, upload_limit: int, upload_paths: tuple[str, ...] = ()) -> None:
+    SCHEMA_EXEMPT = ("/healthz", "/readyz", "/static/")
+
+    def __init__(self, app: ASGIApp, *, database: Any, respond: Callable[[Request, Exception], Awaitable[Response]],
+                 limit: int, upload_limit: int, upload_paths: tuple[str, ...] = (), hsts: bool = False,
+                 sessions: SessionCookies | None = None) -> None:
         self.app = app
+        self.db = database
+        self.respond = respond
         self.limit = limit
         self.upload_limit = upload_limit
         self.upload_paths = upload_paths
+        self.security = security_headers(hsts=hsts)
+        self.sessions = sessions
+        self._schema_ok = False
 
     def limit_for(self, path: str) -> int:
         return self.upload_limit if path in self.upload_paths else self.limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            if scope["type"] == "websocket" and self.sessions is not None:
+                self.sessions.load(scope, [v for k, v in scope["headers"] if k == b"cookie"])
             await self.app(scope, receive, send)
             return
-        limit = self.limit_for(scope["path"])
-        declared = None
+        incoming = declared = None
+        cookies: list[bytes] | None = None
         for name, value in scope["headers"]:
-            if name == b"content-length":
-                declared = value
-                break
+            if name == b"x-request-id":
+                incoming = value  # the last one, as before
+            elif name == b"content-length":
+                if declared is None:
+                    declared = value
+            elif name == b"cookie":
+                if cookies is None:
+                    cookies = [value]
+                else:
+                    cookies.append(value)
+        request_id = _sane_request_id(incoming)
+        scope.setdefault("state", {})["request_id"] = request_id
+        exchange = _Exchange(self, scope, receive, send, request_id, self.limit_for(scope["path"]))
+        try:
+            await self._guarded(exchange, declared, cookies)
+        finally:
+            self._log_access(exchange)
+
+    async def _guarded(self, exchange: _Exchange, declared: bytes | None, cookies: list[bytes] | None) -> None:
+        """The request, with an unexpected exception logged and answered by the 500 page."""
+        scope = exchange.scope
+        try:
+            await self._serve(exchange, declared, cookies)
+        except Exception as exc:
+            log.error("unexpected error (request %s) %s %s", exchange.request_id, scope.get("method"),
+                      scope.get("path"), exc_info=exc)
+            if exchange.started:
+                raise
+            response = await self.respond(Request(scope, exchange.raw_receive), exc)
+            await response(scope, exchange.raw_receive, exchange.send_own)
+
+    async def _serve(self, exchange: _Exchange, declared: bytes | None, cookies: list[bytes] | None) -> None:
+        scope = exchange.scope
         if declared is not None:
             if not declared.isdigit():
-                await self._refuse(scope, send, 400, "Content-Length 头无效 (invalid Content-Length header)",
+                await self._refuse(exchange, 400, "Content-Length 头无效 (invalid Content-Length header)",
                                    "bad_request", None)
                 return
-            if int(declared) > limit:
-                await self._refuse(scope, send, 413, None, "body_too_large", limit)
+            if int(declared) > exchange.limit:
+                await self._refuse(exchange, 413, None, "body_too_large", exchange.limit)
                 return
-        received = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise BodyTooLarge(limit)
-            return message
-
-        async def watching_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        if not self._schema_ok and not scope["path"].startswith(self.SCHEMA_EXEMPT):
+            problem = await self._schema_problem()
+            if problem is not None:
+                log.error("refusing to serve: %s", problem)
+                await PlainTextResponse(problem, status_code=503)(scope, exchange.raw_receive, exchange.send_own)
+                return
+        if self.sessions is not None:
+            exchange.session_was_empty = self.sessions.load(scope, cookies)
         try:
-            await self.app(scope, counting_receive, watching_send)
+            await self.app(scope, exchange.receive, exchange.send)
         except BodyTooLarge as exc:
-            if started:  # the app answered before reading the rest; nothing more to say
+            if exchange.started:  # the app answered before reading the rest; nothing more to say
                 return
-            await self._refuse(scope, send, 413, None, "body_too_large", exc.limit)
+            await self._refuse(exchange, 413, None, "body_too_large", exc.limit)
+
+    async def _schema_problem(self) -> str | None:
+        """None when the database is at the code's head revision (remembered: it stays there for this process)."""
+        from domain.schema_version import current_revision, head_revision
+
+        head = head_revision()
+        async with self.db.async_engine.connect() as conn:
+            current = await conn.run_sync(current_revision)
+        if current == head:
+            self._schema_ok = True
+            return None
+        return f"数据库版本为 {current or '空'}，程序需要 {head}：请先运行 `regwatch migrate`。"
 
     @staticmethod
-    async def _refuse(scope: Scope, send: Send, status: int, message: str | None, code: str,
-                      limit: int | None) -> None:
+    async def _refuse(exchange: _Exchange, status: int, message: str | None, code: str, limit: int | None) -> None:
+        scope = exchange.scope
         if message is None and limit is not None:
             message = (f"请求内容过大：此地址最多接受 {_size(limit)} (request body larger than {limit} bytes; "
                        "see REGWATCH_MAX_BODY_BYTES / REGWATCH_MAX_UPLOAD_BYTES)")
@@ -234,10 +327,29 @@ class BodyLimitMiddleware:
         body = json.dumps({"errors": [{"message": message, "extensions": extensions}]},
                           ensure_ascii=False).encode()
         log.info("refused request body: %s %s (%s)", scope.get("method"), scope.get("path"), code)
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json; charset=utf-8"),
-                                (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": body})
+        await exchange.send_own({"type": "http.response.start", "status": status,
+                                 "headers": [(b"content-type", b"application/json; charset=utf-8"),
+                                             (b"content-length", str(len(body)).encode()),
+                                             (b"connection", b"close")]})
+        await exchange.raw_send({"type": "http.response.body", "body": body})
+
+    @staticmethod
+    def _log_access(exchange: _Exchange) -> None:
+        if not log.isEnabledFor(logging.INFO):
+            return
+        scope = exchange.scope
+        client = scope.get("client") or ("-", 0)
+        log.info(
+            "request",
+            extra={
+                "request_id": exchange.request_id,
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": exchange.status,
+                "duration_ms": round((time.perf_counter() - exchange.started_at) * 1000, 1),
+                "client": client[0],
+            },
+        )
 
 
 ErrorResponder = Callable[[Request, int, str], Response]
@@ -324,35 +436,3 @@ def _replaying(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
-
-
-class ServerErrorGuard:
-    """An unexpected exception becomes the 500 page here, inside the request-id and security-header middleware, so
-    a 500 carries them like every other response; the exception is logged with the request id."""
-
-    def __init__(self, app: ASGIApp, *, respond: Callable[[Request, Exception], Awaitable[Response]]) -> None:
-        self.app = app
-        self.respond = respond
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def watching_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watching_send)
-        except Exception as exc:
-            request_id = scope.get("state", {}).get("request_id")
-            log.error("unexpected error (request %s) %s %s", request_id, scope.get("method"), scope.get("path"),
-                      exc_info=exc)
-            if started:
-                raise
-            response = await self.respond(Request(scope, receive), exc)
-            await response(scope, receive, send)
