@@ -114,7 +114,8 @@ def token_actor(session: Session, raw: str, *, request_id: str | None = None,
                 client_addr: str | None = None) -> TokenCheck:
     """Resolve a bearer token to its user, re-read now: a revoked, expired or deactivated one fails at once
     (one statement; a second, the refresh of last_used_at, at most once a minute)."""
-    row = session.execute(_TOKEN_LOOKUP, {"token_hash": hash_token(raw.strip())}).first()
+    # on the session's connection directly: a Core statement needs none of the ORM's execution path
+    row = session.connection().execute(_TOKEN_LOOKUP, {"token_hash": hash_token(raw.strip())}).first()
     if row is None:
         return TokenCheck(None, "unknown")
     now = utcnow()
