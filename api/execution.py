@@ -131,7 +131,8 @@ class LeafFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def execute_fields(self, parent_type: GraphQLObjectType, source_value: Any, path: Any,
                        grouped_field_set: Any, position_context: Any) -> Any:
-        plan = self._plan(parent_type, grouped_field_set)
+        # the operation's root fields (path None) have resolvers: graphql-core's own, without planning them
+        plan = None if path is None else self._plan(parent_type, grouped_field_set)
         if plan is None:
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
         if plan.pure:
@@ -336,23 +337,23 @@ class LeafFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         if name.startswith("__"):
             return other
         field_def = parent_type.fields.get(name)
-        if field_def is None or field_def.args or not getattr(field_def.resolve, "_is_default", False):
+        if field_def is None:
             return other
-        definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-        if definition is None or not definition.is_basic_field or definition.default_resolver is not getattr:
+        found = _FIELDS.get(id(field_def)) if FAST else None
+        if found is None or found[0] is not field_def:
+            found = (field_def, _plain_field(field_def))
+            if FAST:
+                _FIELDS[id(field_def)] = found
+        plain = found[1]
+        if plain is None:
             return other
-        return_type = field_def.type
-        non_null = is_non_null_type(return_type)
-        named = return_type.of_type if non_null else return_type  # type: ignore[attr-defined]
-        if is_leaf_type(named):
-            coerce = named.coerce_output_value
-            same, coerce = _SHORTCUTS.get(coerce, (_Never, coerce)) if FAST else (_Never, coerce)
-            return (_LEAF, key, definition.python_name, same, coerce, non_null, details, return_type, None, None)
-        if FAST and is_object_type(named) and not named.is_type_of:
-            sub = self._sub_plan(named, details)
-            if sub is not None:
-                return (_OBJECT, key, definition.python_name, None, None, non_null, details, return_type, named, sub)
-        return other
+        kind, attr, same, coerce, non_null, return_type, named = plain
+        if kind == _LEAF:
+            return (_LEAF, key, attr, same, coerce, non_null, details, return_type, None, None)
+        sub = self._sub_plan(named, details)
+        if sub is None:
+            return other
+        return (_OBJECT, key, attr, None, None, non_null, details, return_type, named, sub)
 
     def _sub_plan(self, object_type: GraphQLObjectType, details: list[FieldDetails]) -> _Plan | None:
         try:  # graphql-core's memoized collection, as complete_object_value would call it
@@ -381,6 +382,30 @@ class LeafFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         return None if plan is None else _ListPlan(item_type, object_type, plan)
 
 
+# the schema's plain fields (schemas live as long as the process; the field is kept alive with its entry, so its
+# id is not reused): id(field) -> (field, what _plain_field found)
+_FIELDS: dict[int, tuple[Any, Any]] = {}
+
+
+def _plain_field(field_def: Any) -> tuple[int, str, type, Any, bool, Any, Any] | None:
+    """What a field's definition says about it: a plain leaf or a plain object field, or None (graphql-core's)."""
+    if field_def.args or not getattr(field_def.resolve, "_is_default", False):
+        return None
+    definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if definition is None or not definition.is_basic_field or definition.default_resolver is not getattr:
+        return None
+    return_type = field_def.type
+    non_null = is_non_null_type(return_type)
+    named = return_type.of_type if non_null else return_type
+    if is_leaf_type(named):
+        coerce = named.coerce_output_value
+        same, coerce = _SHORTCUTS.get(coerce, (_Never, coerce)) if FAST else (_Never, coerce)
+        return (_LEAF, definition.python_name, same, coerce, non_null, return_type, named)
+    if FAST and is_object_type(named) and not named.is_type_of:
+        return (_OBJECT, definition.python_name, _Never, None, non_null, return_type, named)
+    return None
+
+
 def _coerced(value: Any, coerce: Callable[[Any], Any], non_null: bool, is_awaitable: Callable[[Any], bool]) -> Any:
     """A leaf's value as graphql-core completes it, or _FAIL where graphql-core raises (or awaits)."""
     if value is None or value is Undefined:
@@ -405,11 +430,17 @@ def _plain_leaves(entries: tuple[_Entry, ...], type_name: str, source: Any,
             value = getattr(source, attr)
             if type(value) is same:
                 results[key] = value
-                continue
-            value = _coerced(value, coerce, non_null, is_awaitable)  # type: ignore[arg-type]
-            if value is _FAIL:
+            elif value is None or value is Undefined:
+                if non_null:
+                    return None
+                results[key] = None
+            elif type(value) not in _INERT and (isinstance(value, Exception) or is_awaitable(value)):
                 return None
-            results[key] = value
+            else:
+                value = coerce(value)  # type: ignore[misc]
+                if value is None or value is Undefined:
+                    return None
+                results[key] = value
     except Exception:  # graphql-core reports it, with its path
         return None
     return results
