@@ -3,7 +3,8 @@
 A page of 50 actions with 13 fields is 650 leaf values; graphql-core resolves each one as a field of its own (a
 path, a resolve-info object, the resolver, value completion), and completes each item of a list through five calls
 (complete_list_item_value, complete_value twice, complete_object_value, collect_and_execute_subfields), which costs
-more than the SQL of the page. `LeafFieldsExecutor` plans each grouped field set once per execution:
+more than the SQL of the page. `LeafFieldsExecutor` plans each grouped field set once per execution (what a schema
+field allows is found once per field for the process; the operation's root fields are left to graphql-core):
 
 * a *plain* field is one Strawberry resolves as an attribute (no resolver, no arguments, no extension, no directive
   on any of its nodes) and no field middleware is installed (a middleware sends everything to graphql-core);
@@ -13,7 +14,8 @@ more than the SQL of the page. `LeafFieldsExecutor` plans each grouped field set
 * a plain field of an object type without `is_type_of` (outside @defer) is read with getattr and its sub-selection
   executed directly, as graphql-core's complete_object_value would;
 * every other field (resolvers, lists, arguments, directives, abstract types, `__schema`) goes to graphql-core's
-  own `execute_field`, in the selection's order, awaitables gathered as graphql-core gathers them;
+  own `execute_field`; all fields are taken in the selection's order (so errors are reported in graphql-core's
+  order), awaitables gathered as graphql-core gathers them;
 * a list (possibly non-null) of a (possibly non-null) object type without `is_type_of`, returned as a Python list or
   tuple outside @defer and without any directive on the field (so never @stream), completes its items in one loop;
   an item that is awaitable, None or an exception goes through graphql-core's per-item path.
@@ -177,6 +179,11 @@ class LeafFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
                             results[key] = None
                             continue
                     elif value is not _FAIL and not isinstance(value, Exception) and not is_awaitable(value):
+                        if sub.pure:  # its leaves in place: no path unless one of them needs graphql-core
+                            leaves = _plain_leaves(sub.entries, object_type.name, value, is_awaitable)
+                            if leaves is not None:
+                                results[key] = leaves
+                                continue
                         result = self._complete_object(value, object_type, sub, return_type, details,
                                                        Path(path, key, type_name))
                         results[key] = result
@@ -213,10 +220,6 @@ class LeafFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
                          details: list[FieldDetails], field_path: Path) -> Any:
         """execute_field's completion of a plain object field's value (not None, not awaitable, no is_type_of)."""
         try:
-            if plan.pure:
-                completed = _plain_leaves(plan.entries, object_type.name, value, self.is_awaitable)
-                if completed is not None:
-                    return completed
             completed = self._execute_planned(plan, object_type, value, field_path, None)
             if self.is_awaitable(completed):
                 return self._await_completed(completed, return_type, details, field_path)
