@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-import anyio.to_thread
 import pytest
 import sqlalchemy as sa
 import strawberry
@@ -18,6 +17,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 import domain.pagination as pagination
 from api.execution import LeafFieldsExecutor
+from domain.db import Database
 from domain.identity.actor import SYSTEM
 from domain.identity.tokens import revoke_token
 from domain.pagination import PageRequest, select_page
@@ -41,13 +41,13 @@ async def test_a_request_with_a_bearer_token_is_one_worker_thread_hop(client, ap
                       "nodes { externalId } } entities(first: 2) { nodes { uscc } } }"}
     assert (await client.post("/graphql", json=query, headers=bearer(api_token))).status_code == 200  # warm
     hops = []
-    original = anyio.to_thread.run_sync
+    original = Database._to_thread
 
-    async def counted(fn, *args, **kwargs):
-        hops.append(fn)
-        return await original(fn, *args, **kwargs)
+    async def counted(self, call):
+        hops.append(call)
+        return await original(self, call)
 
-    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    monkeypatch.setattr(Database, "_to_thread", counted)
     response = await client.post("/graphql", json=query, headers=bearer(api_token))
     body = response.json()
     assert response.status_code == 200 and "errors" not in body, body

@@ -91,3 +91,32 @@ def test_a_connection_back_from_use_a_moment_ago_is_handed_out_without_a_ping(da
         assert pings == [True, False, False]  # the new connection once, then straight from the pool
     finally:
         db.dispose()
+
+
+async def test_a_cancelled_caller_waits_for_its_worker_thread_and_context_variables_reach_it(db):
+    import asyncio
+    import contextvars
+    import threading
+
+    marker: contextvars.ContextVar[str] = contextvars.ContextVar("marker", default="unset")
+    marker.set("from the caller")
+    started, finished = threading.Event(), threading.Event()
+    seen: list[str] = []
+
+    def slow() -> str:
+        seen.append(marker.get())
+        started.set()
+        finished.wait(5)  # released below, after the caller was cancelled
+        return "done"
+
+    task = asyncio.create_task(db.in_worker(slow))
+    while not started.is_set():
+        await asyncio.sleep(0.01)
+    task.cancel()
+    await asyncio.sleep(0.05)
+    assert not task.done()  # still waiting for the thread, which is still running
+    finished.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert seen == ["from the caller"]
+    assert await db.in_worker(lambda: threading.current_thread().name.startswith("regwatch-db"))
