@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, NewType
 
 import pytest
 import strawberry
@@ -35,6 +35,26 @@ class Named:
         return "named"
 
 
+class Oops(Exception):
+    """Not a builtin: String would serialize it by its __str__, were it not an exception graphql-core raises."""
+
+
+class Later:
+    """An awaitable held by an attribute: graphql-core awaits it (String would serialize it by its __str__)."""
+
+    def __await__(self):  # type: ignore[no-untyped-def]
+        yield from asyncio.sleep(0).__await__()
+        return "awaited"
+
+    def __str__(self) -> str:
+        return "not awaited"
+
+
+Odd = NewType("Odd", str)
+SCALARS: dict[object, Any] = {
+    Odd: strawberry.scalar(name="Odd", serialize=lambda v: None if v == "none" else f"odd {v}", parse_value=str)}
+
+
 @dataclass
 class OwnerRow:
     code: Any = "D1"
@@ -52,6 +72,7 @@ class Rec:
     level: Any = Level.HIGH
     day: Any = None
     amount: Any = None
+    odd: Any = "fine"
     owner: Any = field(default_factory=OwnerRow)
     maybe: Any = None
 
@@ -83,6 +104,7 @@ class ThingType:
     level: Level | None
     day: date | None
     amount: Decimal | None
+    odd: Odd | None
     owner: OwnerType
     maybe: OwnerType | None
 
@@ -149,8 +171,8 @@ GOOD = [Rec(1, "a", day=date(2026, 1, 2), amount=Decimal("1.50")),
 
 
 def rows(kind: str) -> list[Any]:
-    good = [replace(r) for r in GOOD]
-    bad = {
+    good: list[Any] = [replace(r) for r in GOOD]
+    bad: list[Any] = {  # type: ignore[assignment]
         "good": [],
         "null_name": [Rec(4, None)],  # non-null String
         "null_owner": [Rec(4, "d", owner=None)],  # non-null object
@@ -159,6 +181,9 @@ def rows(kind: str) -> list[Any]:
         "refused_id": [Rec([4], "d")],  # ID refuses a list: non-null
         "raising": [Raising(4, "d")],  # getattr raises
         "exception_value": [Rec(4, "d", label=ValueError("held"))],  # an exception as the value
+        "held_exception": [Rec(4, "d", label=Oops("held"))],  # one String would serialize
+        "held_awaitable": [Rec(4, "d", label=Later())],  # graphql-core awaits it
+        "null_coerced": [Rec(4, "d", odd="none")],  # the scalar's coercion answers None
         "coerce": [Rec(7, "e", label=5, count=True, ratio=3, flag=0, level="low"),
                    Rec(8.0, "f", label=True, count=3.0, ratio="2.5", flag=1.0),
                    Rec("9", "g", label=1.5, count="12", ratio=True, flag=Decimal("0")),
@@ -212,15 +237,16 @@ class Query:
 
 
 def schemas(**kwargs: Any) -> tuple[strawberry.Schema, strawberry.Schema]:
+    kwargs.setdefault("config", StrawberryConfig(scalar_map=SCALARS))
     fast = strawberry.Schema(query=Query, execution_context_class=LeafFieldsExecutor, **kwargs)
     plain = strawberry.Schema(query=Query, execution_context_class=StrawberryGraphQLCoreExecutionContext, **kwargs)
     return fast, plain
 
 
 FAST, PLAIN = schemas()
-ALL = "id name label count ratio flag level day amount"
+ALL = "id name label count ratio flag level day amount odd"
 KINDS = ["good", "null_name", "null_owner", "null_owner_code", "refused", "refused_id", "raising", "exception_value",
-         "coerce"]
+         "held_exception", "held_awaitable", "null_coerced", "coerce"]
 
 
 async def answers(schema: strawberry.Schema, query: str, variables: dict[str, Any] | None = None) -> tuple[str, Any]:
@@ -359,7 +385,7 @@ async def incremental_answers(schema: strawberry.Schema, query: str) -> list[Any
     if not hasattr(result, "initial_result"):  # nothing left to deliver later (an error nulled it)
         return [json.dumps(result.data), [e.formatted for e in result.errors or []]]
     answers = [result.initial_result.formatted]
-    async for later in result.subsequent_results:
+    async for later in result.subsequent_results:  # type: ignore[attr-defined]
         answers.append(later.formatted)
     return answers
 
@@ -376,6 +402,6 @@ async def incremental_answers(schema: strawberry.Schema, query: str) -> list[Any
     '{ page(kind: "null_owner") { nodes { id owner { code } } ... @defer { nodes { owner { code name } } } } }',
 ])
 async def test_defer_and_stream_are_answered_as_graphql_core_answers_them(query):
-    config = StrawberryConfig(enable_experimental_incremental_execution=True)
+    config = StrawberryConfig(enable_experimental_incremental_execution=True, scalar_map=SCALARS)
     fast, plain = schemas(config=config)
     assert await incremental_answers(fast, query) == await incremental_answers(plain, query)
