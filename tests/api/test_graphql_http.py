@@ -162,3 +162,16 @@ async def test_unexpected_errors_are_masked_in_prod_and_detailed_in_dev(settings
         assert "req-12345678" in explode["message"]
     else:
         assert "secret database detail" in explode["message"]
+
+
+async def test_responses_are_utf8_json_and_what_orjson_refuses_still_encodes(client, api_token):
+    from api.view import GraphQLView
+
+    response = await client.post("/graphql", json={"query": '{ entity(uscc: "91320500MA1X0000XX") { name } }'},
+                                 headers=bearer(api_token))
+    message = response.json()["errors"][0]["message"]
+    assert "不存在" in message  # the domain's Chinese message
+    assert message.encode() in response.content and b"\\u" not in response.content  # UTF-8 on the wire
+    huge = {"data": {"value": 2 ** 70, "name": "吴中区"}}  # beyond 64 bits: orjson refuses, json answers
+    assert json.loads(GraphQLView.encode_json(None, huge)) == huge  # type: ignore[arg-type]
+    assert json.loads(GraphQLView.encode_json(None, {"data": {"name": "吴中区"}})) == {"data": {"name": "吴中区"}}
