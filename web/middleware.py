@@ -198,12 +198,17 @@ class _Exchange:
         await self.raw_send(message)
 
     def _stamp(self, message: Message) -> None:
-        headers = list(message.get("headers") or ())  # a copy: a view's Response keeps its own header list
-        present = {name for name, _ in headers}
-        for header in self.edge.security:
-            if header[0] not in present:
-                headers.append(header)
-        headers.append(self.stamp)
+        """A new header list (a view's Response keeps its own): the response's headers, the security headers it
+        did not set itself, the request id."""
+        edge = self.edge
+        raw = message.get("headers") or ()
+        for name, _ in raw:
+            if name in edge.security_names:  # the view set one itself: add only the others
+                present = {name for name, _ in raw}
+                headers = [*raw, *(header for header in edge.security if header[0] not in present), self.stamp]
+                break
+        else:
+            headers = [*raw, *edge.security, self.stamp]
         message["headers"] = headers
 
 
@@ -232,6 +237,7 @@ class EdgeMiddleware:
         self.upload_limit = upload_limit
         self.upload_paths = upload_paths
         self.security = security_headers(hsts=hsts)
+        self.security_names = frozenset(name for name, _ in self.security)
         self.sessions = sessions
         self._schema_ok = False
 

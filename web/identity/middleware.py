@@ -1,7 +1,8 @@
 """Who is calling, once per request: the session cookie or a bearer token, re-read from the database.
 
 Also enforces CSRF on state-changing requests that ride on the session cookie, and sends anonymous
-visitors of the pages to the login page. Sits inside Starlette's SessionMiddleware.
+visitors of the pages to the login page. Sits inside the edge middleware (web/middleware.py), which reads the
+session cookie into the scope.
 """
 
 from __future__ import annotations
