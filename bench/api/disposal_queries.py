@@ -235,26 +235,7 @@ def receive_statements(counter: harness.StatementCounter, token: str, pool: list
 
 def page_statements(counter: harness.StatementCounter, path: str) -> int:
     """SQL statements of one view of `path` as the handler, in process (signed in through the login form)."""
-    import asyncio
-
-    from tests.support import count_statements
-
-    async def go() -> int:
-        transport = httpx.ASGITransport(app=counter.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            page = await client.get("/login", headers={"accept": "text/html"})
-            match = re.search(r'name="csrf[-_]token" (?:content|value)="([^"]+)"', page.text)
-            assert match, "no CSRF token on the login page"
-            await client.post("/login", data={"username": HANDLER, "password": harness.BENCH_PASSWORD, "next": "/",
-                                              "csrf_token": match.group(1)}, headers={"accept": "text/html"})
-            await client.get(path, headers={"accept": "text/html"})
-            with count_statements(counter.db) as seen:
-                r = await client.get(path, headers={"accept": "text/html"})
-            if r.status_code != 200:
-                raise RuntimeError(f"in-process {path}: {r.status_code} {r.text[:300]}")
-            return seen.count
-
-    return asyncio.run(go())
+    return counter.count(path=path, username=HANDLER)
 
 
 # --- the run ---------------------------------------------------------------------------------------------------

@@ -345,7 +345,10 @@ class StatementCounter:
         self.token = token
         self.cookie = cookie
 
-    def count(self, *, query: str | None = None, path: str | None = None, cookie: str | None = None) -> int:
+    def count(self, *, query: str | None = None, path: str | None = None, cookie: str | None = None,
+              username: str = BENCH_USER) -> int:
+        """Statements of one request: `query` with the bench token, or the page at `path` signed in as
+        `username` (password BENCH_PASSWORD) through this app's own login form."""
         import asyncio
 
         from tests.support import count_statements
@@ -365,7 +368,7 @@ class StatementCounter:
                     page = await client.get("/login", headers={"accept": "text/html"})
                     match = re.search(r'name="csrf[-_]token" (?:content|value)="([^"]+)"', page.text)
                     assert match, "no CSRF token on the login page"
-                    await client.post("/login", data={"username": BENCH_USER, "password": BENCH_PASSWORD,
+                    await client.post("/login", data={"username": username, "password": BENCH_PASSWORD,
                                                       "next": "/", "csrf_token": match.group(1)},
                                       headers={"accept": "text/html"})
                     await client.get(path, headers={"accept": "text/html"})
