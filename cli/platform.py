@@ -40,7 +40,7 @@ def serve(
     cfg = settings()
     database().dispose()  # refuses a database behind its migrations
     console.print(f"Regwatch on http://{host or cfg.host}:{port or cfg.port}  ({cfg.backend}, {cfg.env})")
-    uvicorn.run("cli.serving:create_server_app", factory=True, host=host or cfg.host, port=port or cfg.port,
+    uvicorn.run("regwatch_app:create_app", factory=True, host=host or cfg.host, port=port or cfg.port,
                 workers=workers, reload=reload, log_level="warning", access_log=False, **SERVER_OPTIONS)
 
 
