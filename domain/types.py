@@ -49,3 +49,24 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def result_processor(self, dialect, coltype):
+        """`process_result_value` as one function per value instead of SQLAlchemy's two-level wrapper (a list of 50
+        warnings reads ~450 timestamps); a value already in `UTC` is returned as it is."""
+        inner = self.impl_instance.result_processor(dialect, coltype)  # SQLite: the stored text parsed first
+
+        def to_utc(value):
+            if value is None:
+                return None
+            tz = value.tzinfo
+            if tz is UTC:
+                return value
+            return value.replace(tzinfo=UTC) if tz is None else value.astimezone(UTC)
+
+        if inner is None:
+            return to_utc
+
+        def parsed_to_utc(value):
+            return to_utc(inner(value))
+
+        return parsed_to_utc
