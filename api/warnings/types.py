@@ -143,7 +143,13 @@ class RiskWarningNode:
     source: str = strawberry.field(description="model / rule / clue / manual (来源).")
     status: str = strawberry.field(description="issued / in_progress / return_requested / feedback_submitted / "
                                                "closed / dismissed (状态).")
-    reasons: list[str] = strawberry.field(description="Reasons in plain Chinese (预警理由).")
+    # the reasons snapshot and explanation, rendered into text only when `reasons` is selected
+    reasons_source: strawberry.Private[tuple[Any, Any]]
+
+    @strawberry.field(description="Reasons in plain Chinese (预警理由).")
+    def reasons(self) -> list[str]:
+        return [x.text for x in warning_reasons(*self.reasons_source)]
+
     explanation: JSON = strawberry.field(description="The explanation snapshot at issue: score, level, rules, "
                                                      "contributions (解释快照).")
     score: float | None
@@ -172,7 +178,7 @@ class RiskWarningNode:
         w = r.warning
         return cls(
             id=strawberry.ID(str(w.id)), code=w.code, level=w.level, source=w.source, status=w.status,
-            reasons=[x.text for x in warning_reasons(w.reasons, w.explanation)],
+            reasons_source=(w.reasons, w.explanation),
             explanation=cast(strawberry.scalars.JSON, w.explanation or {}),
             score=w.score, model_version=model_version if model_version is not None else
             (w.explanation or {}).get("model_version"),
