@@ -20,7 +20,7 @@ from domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFoun
 from domain.identity.actor import Actor
 from domain.identity.models import Department
 from domain.identity.policy import can, has_city_wide_scope, require, require_signed_in, scope_to_department
-from domain.pagination import Page, PageRequest, select_page
+from domain.pagination import Page, PageRequest, record_type, select_page
 from domain.reference.models import Industry
 from domain.risk.models import ModelVersion, RiskScore, ScoringRun
 from domain.supervision.models import Entity
@@ -344,7 +344,9 @@ def _joined(shape: ListShape) -> Callable[[Any], sa.Select[Any]]:
             _Made("listed_event_full" if shape.event_text else "listed_event", ListedEvent,
                   *(getattr(event, name) for name in event_shown))]
         if shape.entity:
-            columns.append(Bundle("entity", *(getattr(Entity, name) for name in _ENTITY_SHOWN)))
+            # a record (named tuple) per row: a Bundle's row reads each attribute through its result metadata
+            columns.append(_Made("listed_entity", record_type(_ENTITY_SHOWN),
+                                 *(getattr(Entity, name) for name in _ENTITY_SHOWN)))
         return (sa.select(*columns)
                 .join(Entity, col(Entity.id) == page.entity_id)
                 .join(Department, col(Department.id) == page.department_id)
