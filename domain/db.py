@@ -244,6 +244,11 @@ class Database:
             # liveness: a ping after idle (`_on_checkout`) instead of `pool_pre_ping` on every checkout; a connection
             # that dies in use fails its statement and SQLAlchemy invalidates the pool's older connections
             kwargs.update(pool_size=10, max_overflow=10, pool_recycle=1800)
+            # sessions in UTC whatever the server's TimeZone: timestamps arrive as UTC-aware values that
+            # UTCDateTime passes through as they are (no conversion per value), and nothing implicit in SQL
+            # depends on where the server is (local days are computed explicitly, with LOCAL_TZ)
+            given = sa.engine.make_url(sync_url(url)).query.get("options")
+            kwargs["connect_args"] = {"options": " ".join([*([str(given)] if given else []), "-c TimeZone=UTC"])}
         self.engine = sa.create_engine(sync_url(url), **kwargs)
         _configure(self.engine, ping_idle=True)
         self._async_engine: AsyncEngine | None = None  # health probes and the schema guard only

@@ -85,7 +85,7 @@ class _Shown(Bundle[Any]):
 
     def create_row_processor(self, query: Any, procs: Any, labels: Any) -> Any:
         def proc(row: Any) -> InboxWarning:
-            return InboxWarning(*(p(row) for p in procs))
+            return InboxWarning(*[p(row) for p in procs])  # a list, not a generator: 14 values a row
 
         return proc
 

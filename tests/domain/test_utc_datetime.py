@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import pytest
 import sqlalchemy as sa
 
 from domain.types import UTCDateTime
@@ -27,3 +28,14 @@ def test_timestamps_come_back_as_the_same_instant_in_utc(db):
     assert got == values  # the same instants (aware datetimes compare by instant)
     assert all(v is None or v.tzinfo is UTC for v in got)  # and always in UTC itself
     assert got[0].hour == 0 and got[0].minute == 30 and got[0].microsecond == 123456
+
+
+def test_postgresql_sessions_run_in_utc_whatever_the_server_zone(db):
+    if db.backend != "postgresql":
+        pytest.skip("SQLite keeps no zone: UTCDateTime stores naive UTC text")
+    with db.engine.connect() as conn:
+        server = conn.exec_driver_sql("SELECT boot_val FROM pg_settings WHERE name = 'TimeZone'").scalar()
+        zone = conn.exec_driver_sql("SHOW TimeZone").scalar()
+        now = conn.exec_driver_sql("SELECT now()").scalar()
+    assert zone == "UTC", (zone, server)  # this machine's server default is Etc/UTC (production may be Asia/Shanghai)
+    assert now.tzinfo is UTC  # psycopg's own UTC: UTCDateTime returns such values untouched
