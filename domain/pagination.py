@@ -49,6 +49,7 @@ import base64
 import binascii
 import functools
 import json
+import operator
 import zlib
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Sequence
@@ -356,9 +357,11 @@ def select_page(session: Session, stmt: sa.Select[Any], req: PageRequest, *, ord
         rows, has_next, has_previous = _keyset_window(session, stmt, keys, req, total, join, plain)
         offset = None
     entities = [row[0] for row in rows] if join is not None else rows
-    names = [str(k.attr) for k in keys]
-    keysets: list[Sequence[Any]] = ([[tag, *(getattr(row, name) for name in names)] for row in entities]
-                                    if keyset else [])
+    values_of = operator.attrgetter(*[str(k.attr) for k in keys])  # one C call a row (a tuple for 2+ keys)
+    if len(keys) == 1:
+        keysets: list[Sequence[Any]] = [[tag, values_of(row)] for row in entities] if keyset else []
+    else:
+        keysets = [[tag, *values_of(row)] for row in entities] if keyset else []
     if not keyset and offset is None:
         offset = 0
     items = list(load(rows)) if load is not None else rows

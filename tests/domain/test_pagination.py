@@ -159,3 +159,17 @@ def test_mixed_directions_and_a_nullable_order_fall_back_correctly(session, basi
     nxt = select_page(session, select(Entity), PageRequest(first=4, after=3), order_by=nullable, max_size=10)
     assert nxt.offset == 4
     assert len({e.id for e in p.items + nxt.items}) == 8
+
+
+def test_a_single_column_order_walks_by_keyset_cursors_too(session, basics):
+    add_actions(session, basics, [3, 1, 4, 1, 5, 9, 2, 6])
+    seen, after = [], None
+    while True:
+        p = select_page(session, select(SupervisionAction), PageRequest(first=3, after=after, count=False),
+                        order_by=(SupervisionAction.id.desc(),), max_size=100)
+        seen += [a.id for a in p.items]
+        assert all(isinstance(decode_cursor(c), Keyset) for c in p.cursors)
+        if not p.has_next:
+            break
+        after = decode_cursor(p.cursors[-1])
+    assert seen == sorted(session.exec(select(SupervisionAction.id)), reverse=True)
