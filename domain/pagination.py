@@ -395,7 +395,8 @@ def _fetch(session: Session, window: sa.Select[Any], keys: list[_Key], reverse: 
     count = total.column()
     statement, params = _statement(session, window, keys, reverse, count, join)
     if plain:  # the entity's columns as records (the total, when carried, is one more attribute of each)
-        result = session.execute(statement, params)
+        # columns only: run on the session's connection, without the ORM's execution path (~90 µs of ~230)
+        result = session.connection().execute(statement, params)
         make = record_type(tuple(result.keys()))._make
         records = [make(row) for row in result]
         if records and count is not None:
