@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -30,7 +31,8 @@ from domain.identity.models import Department, User
 from domain.identity.passwords import hash_password, needs_rehash, verify_password
 from domain.identity.policy import require, require_signed_in
 from domain.identity.users import actor_for_user
-from domain.types import LOCAL_TZ, utcnow
+from domain.pagination import record_type
+from domain.types import LOCAL_TZ, table_of, utcnow
 
 __all__ = [
     "ADDRESS_FAILURE_LIMIT",
@@ -176,11 +178,23 @@ def session_actor(session: Session, user_id: int, version: int, *, request_id: s
     return actor_for_user(user, request_id=request_id, client_addr=client_addr)
 
 
-def current_user(session: Session, actor: Actor) -> tuple[User, Department | None]:
-    """The signed-in caller's own user row and department (one statement)."""
+_user_table, _department_table = table_of(User), table_of(Department)
+_USER_NAMES = tuple(c.key for c in _user_table.c)
+_DEPARTMENT_NAMES = tuple(c.key for c in _department_table.c)
+# built once; columns, not ORM objects: the statement behind `me`, which every portal page load asks
+_CURRENT_USER = (sa.select(*_user_table.c, *_department_table.c)
+                 .outerjoin_from(_user_table, _department_table, _department_table.c.id == _user_table.c.department_id)
+                 .where(_user_table.c.id == sa.bindparam("user_id")))
+
+
+def current_user(session: Session, actor: Actor) -> tuple[Any, Any]:
+    """The signed-in caller's own user row and department (one statement), as records with the models' attribute
+    names (read-only: nothing to change through them)."""
     require_signed_in(actor)
-    row = session.exec(select(User, Department).outerjoin(Department, col(Department.id) == col(User.department_id))
-                       .where(col(User.id) == actor.user_id)).first()
+    row = session.connection().execute(_CURRENT_USER, {"user_id": actor.user_id}).first()
     if row is None:
         raise NotFound(f"用户 {actor.user_id} 不存在", field="id")
-    return row[0], row[1]
+    n = len(_USER_NAMES)
+    user = record_type(_USER_NAMES)._make(row[:n])
+    department = record_type(_DEPARTMENT_NAMES)._make(row[n:]) if row[n] is not None else None
+    return user, department

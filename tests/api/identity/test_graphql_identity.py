@@ -231,3 +231,24 @@ async def test_users_tell_integration_accounts_and_sign_in_locks_as_the_pages_do
     lead = next(n for n in staff if n["username"] == "lead")
     assert lead["integrationAccount"] is False and lead["signInLockedUntil"] is not None
     assert "svc-portal" not in {n["username"] for n in staff}
+
+
+async def test_me_answers_the_users_own_row_with_its_department(client, db):
+    from domain.identity.actor import SYSTEM
+    from domain.identity.models import Department
+    from domain.identity.tokens import create_token
+    from domain.identity.users import UserInput, create_user
+
+    with db.unit_of_work() as s:
+        dept = Department(code="SZ-TEST", name="测试局", level="city")
+        s.add(dept)
+        s.flush()
+        user = create_user(s, SYSTEM, UserInput(username="svc-portal", display_name="门户接口", department_id=dept.id,
+                                                roles=["viewer", "analyst"]))
+        token = create_token(s, SYSTEM, user.id, "portal")[1]
+    query = ("{ me { id username displayName roles active integrationAccount lastLoginAt "
+             "department { code name level active } } }")
+    me = (await gql(client, query, headers=bearer(token))).json()["data"]["me"]
+    assert me == {"id": str(user.id), "username": "svc-portal", "displayName": "门户接口",
+                  "roles": ["analyst", "viewer"], "active": True, "integrationAccount": True, "lastLoginAt": None,
+                  "department": {"code": "SZ-TEST", "name": "测试局", "level": "city", "active": True}}
