@@ -69,6 +69,7 @@ from domain.errors import InvalidInput
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "Keyset",
+    "Made",
     "Page",
     "PageRequest",
     "by_id",
@@ -278,26 +279,30 @@ def record_type(names: tuple[str, ...]) -> Any:
     return namedtuple("Record", names, rename=True)
 
 
-def page_record(name: str, page: Any) -> Any:
-    """For a `join`: the window's own columns (`page`, the alias select_page passes) as one record per row, with the
-    entity's attribute names, instead of an ORM object (whose construction cost a 50-row page ~0.5 ms). The name is
-    part of the statement's cache key: one per list."""
-    names = tuple(attr.key for attr in sa.inspect(page).mapper.column_attrs)
-    return _RecordBundle(name, *(getattr(page, n) for n in names), names=names)
+class Made(Bundle[Any]):
+    """Columns as one object per row, `make(*values)` (a dataclass, a `record_type`); None when the first value (the
+    id) is null (an outer join that found nothing). Each use has a name of its own: the name is part of the
+    statement's cache key. For a `join`'s related rows, and the window's own columns (`page_record`)."""
 
-
-class _RecordBundle(Bundle[Any]):
-    def __init__(self, name: str, *exprs: Any, names: tuple[str, ...]) -> None:
+    def __init__(self, name: str, make: Callable[..., Any], *exprs: Any) -> None:
         super().__init__(name, *exprs)
-        self.names = names
+        self.make = make
 
     def create_row_processor(self, query: Any, procs: Any, labels: Any) -> Any:
-        make = record_type(self.names)._make
+        make = self.make
 
         def proc(row: Any) -> Any:
-            return make([p(row) for p in procs])
+            values = [p(row) for p in procs]
+            return None if values[0] is None else make(*values)
 
         return proc
+
+
+def page_record(name: str, page: Any) -> Any:
+    """For a `join`: the window's own columns (`page`, the alias select_page passes) as one record per row, with the
+    entity's attribute names, instead of an ORM object (whose construction cost a 50-row page ~0.5 ms)."""
+    names = tuple(attr.key for attr in sa.inspect(page).mapper.column_attrs)
+    return Made(name, record_type(names), *(getattr(page, n) for n in names))
 
 
 # --- the window ----------------------------------------------------------------------------------------------

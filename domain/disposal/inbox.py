@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Bundle, aliased
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import operators
 from sqlmodel import Session, col, select
 
@@ -21,7 +21,7 @@ from domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFoun
 from domain.identity.actor import Actor
 from domain.identity.models import Department
 from domain.identity.policy import can, has_city_wide_scope, require_signed_in
-from domain.pagination import Page, PageRequest, select_page
+from domain.pagination import Made, Page, PageRequest, select_page
 from domain.supervision.models import Entity
 from domain.types import LOCAL_TZ, utcnow
 from domain.warnings.models import LEVELS, Warning
@@ -78,16 +78,6 @@ class InboxWarning:
 
 
 _SHOWN = [f.name for f in fields(InboxWarning)]
-
-
-class _Shown(Bundle[Any]):
-    """The window's columns as an InboxWarning per row."""
-
-    def create_row_processor(self, query: Any, procs: Any, labels: Any) -> Any:
-        def proc(row: Any) -> InboxWarning:
-            return InboxWarning(*[p(row) for p in procs])  # a list, not a generator: 14 values a row
-
-        return proc
 
 
 @dataclass(frozen=True)
@@ -187,9 +177,9 @@ def _with_names(page: Any) -> sa.Select[Any]:
         return (sa.select(column).where(col(WarningDisposal.warning_id) == page.id).correlate_except(WarningDisposal)
                 .scalar_subquery())
 
-    return (sa.select(_Shown("warning", *(getattr(page, name) for name in _SHOWN)), col(Entity.name),
-                      col(Entity.uscc), col(Department.name), disposal(col(WarningDisposal.urge_count)),
-                      disposal(col(WarningDisposal.escalated_at)))
+    return (sa.select(Made("inbox_warning", InboxWarning, *(getattr(page, name) for name in _SHOWN)),
+                      col(Entity.name), col(Entity.uscc), col(Department.name),
+                      disposal(col(WarningDisposal.urge_count)), disposal(col(WarningDisposal.escalated_at)))
             .outerjoin(Entity, col(Entity.id) == page.entity_id)
             .outerjoin(Department, col(Department.id) == page.department_id))
 

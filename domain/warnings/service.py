@@ -12,7 +12,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Bundle, aliased
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from domain.audit.service import record_audit
@@ -20,7 +20,7 @@ from domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFoun
 from domain.identity.actor import Actor
 from domain.identity.models import Department
 from domain.identity.policy import can, has_city_wide_scope, require, require_signed_in, scope_to_department
-from domain.pagination import Page, PageRequest, record_type, select_page
+from domain.pagination import Made, Page, PageRequest, record_type, select_page
 from domain.reference.models import Industry
 from domain.risk.models import ModelVersion, RiskScore, ScoringRun
 from domain.supervision.models import Entity
@@ -308,24 +308,6 @@ _ENTITY_SHOWN = ("id", "uscc", "name", "entity_type", "industry_code", "region_c
                  "founded_on", "status", "industry_class_code", "status_changed_on", "deregistered_on", "updated_at")
 
 
-class _Made(Bundle[Any]):
-    """Columns as one object per row, `make(*values)`; None when the first value (the id) is null (an outer join that
-    found nothing). Each use has a name of its own: the name is part of the statement's cache key."""
-
-    def __init__(self, name: str, make: Callable[..., Any], *exprs: Any) -> None:
-        super().__init__(name, *exprs)
-        self.make = make
-
-    def create_row_processor(self, query: Any, procs: Any, labels: Any) -> Any:
-        make = self.make
-
-        def proc(row: Any) -> Any:
-            values = [p(row) for p in procs]
-            return None if values[0] is None else make(*values)
-
-        return proc
-
-
 @functools.cache
 def _joined(shape: ListShape) -> Callable[[Any], sa.Select[Any]]:
     """select_page's `join` for `shape` (one function per shape, so the statement built around a window is reused):
@@ -338,15 +320,15 @@ def _joined(shape: ListShape) -> Callable[[Any], sa.Select[Any]]:
         last = (sa.select(sa.func.max(WarningEvent.id)).where(col(WarningEvent.warning_id) == page.id)
                 .correlate(page).scalar_subquery())
         columns: list[Any] = [
-            _Made("listed_warning_full" if shape.snapshots else "listed_warning", ListedWarning,
-                  *(getattr(page, name) for name in shown)),
+            Made("listed_warning_full" if shape.snapshots else "listed_warning", ListedWarning,
+                 *(getattr(page, name) for name in shown)),
             col(Entity.uscc), col(Entity.name), col(Department.code), col(Department.name),
-            _Made("listed_event_full" if shape.event_text else "listed_event", ListedEvent,
-                  *(getattr(event, name) for name in event_shown))]
+            Made("listed_event_full" if shape.event_text else "listed_event", ListedEvent,
+                 *(getattr(event, name) for name in event_shown))]
         if shape.entity:
             # a record (named tuple) per row: a Bundle's row reads each attribute through its result metadata
-            columns.append(_Made("listed_entity", record_type(_ENTITY_SHOWN),
-                                 *(getattr(Entity, name) for name in _ENTITY_SHOWN)))
+            columns.append(Made("listed_entity", record_type(_ENTITY_SHOWN),
+                                *(getattr(Entity, name) for name in _ENTITY_SHOWN)))
         return (sa.select(*columns)
                 .join(Entity, col(Entity.id) == page.entity_id)
                 .join(Department, col(Department.id) == page.department_id)
