@@ -13,15 +13,38 @@ from collections.abc import Iterator
 from threading import Lock
 from typing import Any
 
-from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
-__all__ = ["ValidatedQueries"]
+__all__ = ["BoundedLRU", "ValidatedQueries"]
 
 _MAXSIZE = 256
-_cache: OrderedDict[tuple[int, str, tuple[Any, ...]], list[GraphQLError]] = OrderedDict()  # valid texts: []
-_lock = Lock()
+
+
+class BoundedLRU:
+    """A thread-safe LRU of at most `maxsize` entries: what a query text earned once (its validation, its limits)."""
+
+    def __init__(self, maxsize: int = _MAXSIZE) -> None:
+        self.maxsize = maxsize
+        self._entries: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, key: Any) -> Any:
+        """The value kept for `key` (now the most recent), or None."""
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = value
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+
+
+_cache = BoundedLRU()  # valid texts: [] (no errors)
 
 
 class ValidatedQueries(SchemaExtension):
@@ -30,16 +53,10 @@ class ValidatedQueries(SchemaExtension):
         if ctx.pre_execution_errors is None and ctx.graphql_document is not None and ctx.query:
             rules = tuple(ctx.validation_rules)
             key = (id(ctx.schema._schema), ctx.query, rules)
-            with _lock:
-                errors = _cache.get(key)
-                if errors is not None:
-                    _cache.move_to_end(key)
+            errors = _cache.get(key)
             if errors is None:
                 errors = validate_document(ctx.schema._schema, ctx.graphql_document, rules)
                 if not errors:  # only a valid text is remembered; errors are reported afresh each time
-                    with _lock:
-                        _cache[key] = errors
-                        while len(_cache) > _MAXSIZE:
-                            _cache.popitem(last=False)
+                    _cache.put(key, errors)
             ctx.pre_execution_errors = list(errors)  # a copy: later extensions may edit it in place
         yield

@@ -17,10 +17,8 @@ for it. Anonymous callers, who may not introspect, never get suggestions from va
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from threading import Lock
 from typing import Any
 
 from graphql import (
@@ -46,6 +44,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from api.caching import BoundedLRU
 from api.identity.gate import anonymous_refusals
 from domain.identity.actor import ANONYMOUS
 from domain.pagination import DEFAULT_PAGE_SIZE
@@ -351,29 +350,7 @@ def without_suggestions(errors: list[GraphQLError]) -> list[GraphQLError]:
     return out
 
 
-class _Passed:
-    """A bounded LRU of query texts (with what they were checked against) that passed the limits."""
-
-    def __init__(self, maxsize: int = 256) -> None:
-        self.maxsize = maxsize
-        self._keys: OrderedDict[tuple[Any, ...], None] = OrderedDict()
-        self._lock = Lock()
-
-    def seen(self, key: tuple[Any, ...]) -> bool:
-        with self._lock:
-            if key in self._keys:
-                self._keys.move_to_end(key)
-                return True
-            return False
-
-    def add(self, key: tuple[Any, ...]) -> None:
-        with self._lock:
-            self._keys[key] = None
-            while len(self._keys) > self.maxsize:
-                self._keys.popitem(last=False)
-
-
-_passed = _Passed()
+_passed = BoundedLRU()  # keys of texts that passed the limits -> True
 
 
 class DocumentLimits(SchemaExtension):
@@ -396,13 +373,13 @@ class DocumentLimits(SchemaExtension):
             # pages send the same few texts); with variables, or once refused, it is checked every time
             key = ((id(ctx.schema._schema), ctx.query, ctx.operation_name, anonymous, self.max_depth,
                     self.max_aliases, self.max_cost) if not ctx.variables and ctx.query else None)
-            if key is None or not _passed.seen(key):
+            if key is None or not _passed.get(key):
                 errors = self._check(document, ctx.schema._schema, ctx.variables, ctx.operation_name,
                                      anonymous=anonymous)
                 if errors:
                     ctx.pre_execution_errors = errors
                 elif key is not None:
-                    _passed.add(key)
+                    _passed.put(key, True)
         yield
         if not actor.is_authenticated and ctx.pre_execution_errors:
             # in place: the result being returned already holds this list

@@ -196,5 +196,6 @@ def current_user(session: Session, actor: Actor) -> tuple[Any, Any]:
         raise NotFound(f"用户 {actor.user_id} 不存在", field="id")
     n = len(_USER_NAMES)
     user = record_type(_USER_NAMES)._make(row[:n])
-    department = record_type(_DEPARTMENT_NAMES)._make(row[n:]) if row[n] is not None else None
+    department = (record_type(_DEPARTMENT_NAMES)._make(row[n:])
+                  if row[n + _DEPARTMENT_NAMES.index("id")] is not None else None)  # the outer join found none
     return user, department
