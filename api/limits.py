@@ -50,7 +50,8 @@ from domain.identity.actor import ANONYMOUS
 from domain.pagination import DEFAULT_PAGE_SIZE
 from domain.text import SEARCH_MAX_LENGTH, control_character_message, search_too_long_message
 
-__all__ = ["DocumentLimits", "Summary", "summarise", "text_problems", "without_suggestions"]
+__all__ = ["DocumentLimits", "Summary", "check_document", "limit_problems", "summarise", "text_problems",
+           "without_suggestions"]
 
 # The same field (or fragment) selected more often than this at one place is refused (no legitimate query repeats
 # itself that much; graphql-core's overlap validation is quadratic in such repeats, and they compound with depth).
@@ -353,6 +354,23 @@ def without_suggestions(errors: list[GraphQLError]) -> list[GraphQLError]:
 _passed = BoundedLRU()  # keys of texts that passed the limits -> True
 
 
+def limit_problems(query: str | None, document: DocumentNode, schema: GraphQLSchema, variables: dict[str, Any] | None,
+                   operation_name: str | None, *, anonymous: bool, max_depth: int, max_aliases: int,
+                   max_cost: int) -> list[GraphQLError]:
+    """What the limits refuse in `document` for this caller (empty: nothing). A query text without variables that
+    passed them once passes them again (integrators and pages send the same few texts); with variables, or once
+    refused, it is checked every time. Used by `DocumentLimits` and by `api.prepared`."""
+    key = ((id(schema), query, operation_name, anonymous, max_depth, max_aliases, max_cost)
+           if not variables and query else None)
+    if key is not None and _passed.get(key):
+        return []
+    errors = check_document(document, schema, variables, operation_name, anonymous=anonymous, max_depth=max_depth,
+                            max_aliases=max_aliases, max_cost=max_cost)
+    if not errors and key is not None:
+        _passed.put(key, True)
+    return errors
+
+
 class DocumentLimits(SchemaExtension):
     """Refuse, before graphql-core validates a document, what an anonymous caller may not ask for and anything over
     the depth, alias or cost limits; strip validation suggestions for anonymous callers."""
@@ -368,62 +386,58 @@ class DocumentLimits(SchemaExtension):
         actor = getattr(ctx.context, "actor", ANONYMOUS)
         document = ctx.graphql_document
         if document is not None and ctx.pre_execution_errors is None:
-            anonymous = not actor.is_authenticated
-            # a query text without variables that passed these limits once passes them again (integrators and
-            # pages send the same few texts); with variables, or once refused, it is checked every time
-            key = ((id(ctx.schema._schema), ctx.query, ctx.operation_name, anonymous, self.max_depth,
-                    self.max_aliases, self.max_cost) if not ctx.variables and ctx.query else None)
-            if key is None or not _passed.get(key):
-                errors = self._check(document, ctx.schema._schema, ctx.variables, ctx.operation_name,
-                                     anonymous=anonymous)
-                if errors:
-                    ctx.pre_execution_errors = errors
-                elif key is not None:
-                    _passed.put(key, True)
+            errors = limit_problems(ctx.query, document, ctx.schema._schema, ctx.variables, ctx.operation_name,
+                                    anonymous=not actor.is_authenticated, max_depth=self.max_depth,
+                                    max_aliases=self.max_aliases, max_cost=self.max_cost)
+            if errors:
+                ctx.pre_execution_errors = errors
         yield
         if not actor.is_authenticated and ctx.pre_execution_errors:
             # in place: the result being returned already holds this list
             ctx.pre_execution_errors[:] = without_suggestions(list(ctx.pre_execution_errors))
 
-    def _check(self, document: DocumentNode, schema: GraphQLSchema, variables: dict[str, Any] | None,
-               operation_name: str | None, *, anonymous: bool) -> list[GraphQLError]:
-        summary = summarise(document, schema, variables)
-        chosen = ({operation_name: summary.operations[operation_name]}
-                  if operation_name in summary.operations else summary.operations)
-        errors: list[GraphQLError] = []
-        if anonymous:
-            for op in chosen.values():
-                errors += anonymous_refusals(op.top_fields.values())
-            if errors:
-                return errors
-        problems = text_problems(document, variables)
-        if problems:
-            return problems
-        if summary.unknown_fragments:
-            return [GraphQLError(f"片段 {s.name.value} 未定义 (unknown fragment '{s.name.value}')", nodes=[s],
-                                 extensions={"code": "unknown_fragment"}) for s in summary.unknown_fragments]
-        for name, op in chosen.items():
-            label = name or "anonymous"
-            if op.depth > self.max_depth:
-                errors.append(GraphQLError(
-                    f"查询嵌套过深：最多 {self.max_depth} 层，此查询 {op.depth} 层 "
-                    f"('{label}' exceeds maximum operation depth of {self.max_depth})",
-                    extensions={"code": "too_deep", "depth": op.depth, "limit": self.max_depth}))
-            if op.aliases > self.max_aliases:
-                errors.append(GraphQLError(
-                    f"别名过多：最多 {self.max_aliases} 个，此查询 {op.aliases} 个 "
-                    f"({op.aliases} aliases found. Allowed: {self.max_aliases})",
-                    extensions={"code": "too_many_aliases", "aliases": op.aliases, "limit": self.max_aliases}))
-            if op.cost > self.max_cost:
-                errors.append(GraphQLError(
-                    f"查询代价过高：估算 {op.cost}，上限 {self.max_cost}；请减小 first/last、别名或嵌套的列表 "
-                    f"(query cost {op.cost} exceeds the limit of {self.max_cost}; connections multiply their "
-                    "children by first/last or the default page size)",
-                    extensions={"code": "query_too_costly", "cost": op.cost, "limit": self.max_cost}))
-        if not errors and summary.repeated:
-            what, times, node = summary.repeated[0]
-            return [GraphQLError(
-                f"同一层中 {what} 重复了 {times} 次（最多 {MAX_REPEATS} 次），请去掉重复的选择 "
-                f"({what} selected {times} times in one selection set; at most {MAX_REPEATS})", nodes=[node],
-                extensions={"code": "repeated_selection", "times": times, "limit": MAX_REPEATS})]
-        return errors
+
+def check_document(document: DocumentNode, schema: GraphQLSchema, variables: dict[str, Any] | None,
+                   operation_name: str | None, *, anonymous: bool, max_depth: int, max_aliases: int,
+                   max_cost: int) -> list[GraphQLError]:
+    """The limits' checks of one document, every time (no cache)."""
+    summary = summarise(document, schema, variables)
+    chosen = ({operation_name: summary.operations[operation_name]}
+              if operation_name in summary.operations else summary.operations)
+    errors: list[GraphQLError] = []
+    if anonymous:
+        for op in chosen.values():
+            errors += anonymous_refusals(op.top_fields.values())
+        if errors:
+            return errors
+    problems = text_problems(document, variables)
+    if problems:
+        return problems
+    if summary.unknown_fragments:
+        return [GraphQLError(f"片段 {s.name.value} 未定义 (unknown fragment '{s.name.value}')", nodes=[s],
+                             extensions={"code": "unknown_fragment"}) for s in summary.unknown_fragments]
+    for name, op in chosen.items():
+        label = name or "anonymous"
+        if op.depth > max_depth:
+            errors.append(GraphQLError(
+                f"查询嵌套过深：最多 {max_depth} 层，此查询 {op.depth} 层 "
+                f"('{label}' exceeds maximum operation depth of {max_depth})",
+                extensions={"code": "too_deep", "depth": op.depth, "limit": max_depth}))
+        if op.aliases > max_aliases:
+            errors.append(GraphQLError(
+                f"别名过多：最多 {max_aliases} 个，此查询 {op.aliases} 个 "
+                f"({op.aliases} aliases found. Allowed: {max_aliases})",
+                extensions={"code": "too_many_aliases", "aliases": op.aliases, "limit": max_aliases}))
+        if op.cost > max_cost:
+            errors.append(GraphQLError(
+                f"查询代价过高：估算 {op.cost}，上限 {max_cost}；请减小 first/last、别名或嵌套的列表 "
+                f"(query cost {op.cost} exceeds the limit of {max_cost}; connections multiply their "
+                "children by first/last or the default page size)",
+                extensions={"code": "query_too_costly", "cost": op.cost, "limit": max_cost}))
+    if not errors and summary.repeated:
+        what, times, node = summary.repeated[0]
+        return [GraphQLError(
+            f"同一层中 {what} 重复了 {times} 次（最多 {MAX_REPEATS} 次），请去掉重复的选择 "
+            f"({what} selected {times} times in one selection set; at most {MAX_REPEATS})", nodes=[node],
+            extensions={"code": "repeated_selection", "times": times, "limit": MAX_REPEATS})]
+    return errors

@@ -29,6 +29,7 @@ from api.integration.queries import IntegrationQuery
 from api.jobs.queries import JobsQuery
 from api.limits import DocumentLimits
 from api.platform.queries import PlatformQuery
+from api.prepared import PreparedQueries
 from api.reference.queries import ReferenceQuery
 from api.risk.mutations import RiskMutation
 from api.risk.queries import RiskQuery
@@ -58,6 +59,8 @@ def _merge(name: str, parts: list[type]) -> type | None:
 
 
 class Schema(strawberry.Schema):
+    prepared: PreparedQueries | None = None  # query texts answered without the per-request pipeline (api.prepared)
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Answers to the caller (bad input, refused access, limits) are not server errors: log them quietly.
         Unexpected errors are logged with their traceback and request id by ErrorPolicy."""
@@ -65,12 +68,12 @@ class Schema(strawberry.Schema):
             log.debug("graphql error: %s", error.message)
 
 
-def build_schema(settings: Settings, *, extra_queries: tuple[type, ...] = ()) -> strawberry.Schema:
+def build_schema(settings: Settings, *, extra_queries: tuple[type, ...] = ()) -> Schema:
     query = _merge("Query", [*QUERIES, *extra_queries])
     assert query is not None, "the schema needs at least one Query class"
     mutation = _merge("Mutation", MUTATIONS)
     subscription = _merge("Subscription", SUBSCRIPTIONS)
-    return Schema(
+    schema = Schema(
         query=query,
         mutation=mutation,
         subscription=subscription,
@@ -91,3 +94,5 @@ def build_schema(settings: Settings, *, extra_queries: tuple[type, ...] = ()) ->
             ValidatedQueries,
         ],
     )
+    schema.prepared = PreparedQueries(schema, settings)
+    return schema

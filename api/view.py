@@ -19,6 +19,8 @@ from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
 from api.context import Context
+from api.prepared import ENABLED as PREPARED_ENABLED
+from api.prepared import PreparedQueries
 from domain.db import call_in, inline_work
 from domain.identity.actor import ANONYMOUS
 from domain.identity.tokens import TokenCheck, token_actor
@@ -109,7 +111,9 @@ class GraphQLView(GraphQL):
                 if problem is not None:
                     return token_refusal(problem)
             try:
-                response = await self.run(request)
+                response = await self._prepared(request)
+                if response is None:
+                    response = await self.run(request)
             except HTTPException as exc:
                 status = exc.status_code
                 if request.method == "GET" and "not allowed when using GET" in exc.reason:
@@ -123,6 +127,32 @@ class GraphQLView(GraphQL):
             context = getattr(request.state, "graphql_context", None)
             if context is not None:
                 await context.close()
+
+    async def _prepared(self, request: Request) -> Response | None:
+        """A POST of a query text that `api.prepared` may run (parsed, limited, validated before; a query), answered
+        without Strawberry's request and operation pipelines; None sends the request through them."""
+        prepared: PreparedQueries | None = getattr(self.schema, "prepared", None)
+        if prepared is None or not PREPARED_ENABLED or request.method != "POST" or _streams(request):
+            return None
+        if "application/json" not in request.headers.get("content-type", ""):
+            return None
+        try:
+            data = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            return None  # the full pipeline reports what is wrong with it
+        if type(data) is not dict:
+            return None
+        query, variables, operation_name = data.get("query"), data.get("variables"), data.get("operationName")
+        if (type(query) is not str or (variables is not None and type(variables) is not dict)
+                or (operation_name is not None and type(operation_name) is not str)
+                or data.get("extensions") is not None):
+            return None
+        context = await self.get_context(request, None)
+        document = prepared.lookup(query, operation_name, variables, anonymous=not context.actor.is_authenticated)
+        if document is None:
+            return None
+        result = await prepared.execute(document, context=context, variables=variables, operation_name=operation_name)
+        return Response(self.encode_json(await self.process_result(request, result)), media_type="application/json")
 
     def _authenticate(self, request: Request, credential: str) -> str | None:
         """Check the bearer token in the request's own session (the first statement of its unit of work): a

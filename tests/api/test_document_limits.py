@@ -157,13 +157,13 @@ async def test_a_text_that_passed_the_limits_is_not_summarised_again_and_a_refus
     import api.limits as limits
 
     checked: list[bool] = []
-    original = limits.DocumentLimits._check
+    original = limits.check_document
 
-    def spy(self, document, schema, variables, operation_name, *, anonymous):
+    def spy(document, schema, variables, operation_name, *, anonymous, **limits_):
         checked.append(anonymous)
-        return original(self, document, schema, variables, operation_name, anonymous=anonymous)
+        return original(document, schema, variables, operation_name, anonymous=anonymous, **limits_)
 
-    monkeypatch.setattr(limits.DocumentLimits, "_check", spy)
+    monkeypatch.setattr(limits, "check_document", spy)
     query = "{ serverInfo { version } me { username } }"  # passes for a signed-in caller, refused anonymously
     for _ in range(3):
         body = (await _post(client, query, headers=bearer(api_token))).json()
