@@ -193,17 +193,23 @@ class _Key:
     attr: str | None  # attribute on the entity holding the value, when keyset-able
     python_type: type | None
     table: str | None = None  # the column's table
+    # the ORDER BY clauses in the list's order and reversed, built once (see `_Order`)
+    forward: Any = field(init=False, repr=False, compare=False)
+    backward: Any = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        up, down = self.expr.asc(), self.expr.desc()
+        object.__setattr__(self, "forward", down if self.descending else up)
+        object.__setattr__(self, "backward", up if self.descending else down)
 
     def ordered(self, reverse: bool) -> Any:
-        return self.expr.asc() if self.descending == reverse else self.expr.desc()
+        return self.backward if reverse else self.forward
 
 
 def _keys(order_by: Sequence[Any]) -> list[_Key]:
     keys: list[_Key] = []
     for item in order_by:
-        expr, descending = item, False
-        if isinstance(item, UnaryExpression) and item.modifier in (operators.desc_op, operators.asc_op):
-            expr, descending = item.element, item.modifier is operators.desc_op
+        expr, descending = _split(item)
         column = getattr(expr, "expression", expr)  # an ORM attribute's column
         attr = None
         python_type: type | None = None
@@ -219,10 +225,53 @@ def _keys(order_by: Sequence[Any]) -> list[_Key]:
     return keys
 
 
-def _tag(keys: list[_Key]) -> int:
+def _split(item: Any) -> tuple[Any, bool]:
+    """An order item as (expression, descending)."""
+    if isinstance(item, UnaryExpression) and item.modifier in (operators.desc_op, operators.asc_op):
+        return item.element, item.modifier is operators.desc_op
+    return item, False
+
+
+def _tag(keys: Sequence[_Key]) -> int:
     """Which order a keyset cursor belongs to (its first value), so one list's cursor is refused by another."""
     text = ",".join(f"{k.table}.{k.attr}{' desc' if k.descending else ''}" for k in keys)
     return zlib.crc32(text.encode()) & 0xFFFF
+
+
+@dataclass(frozen=True)
+class _Order:
+    """A list's `order_by` worked out once: its keys (with their ORDER BY clauses both ways), the cursors' tag and
+    the getter of a row's key values. The lists' orders are a handful of constant shapes, rebuilt by most callers
+    on every request (``col(Job.id).desc()``) around the same column objects, so `_order` keeps one per shape."""
+
+    keys: tuple[_Key, ...]
+    tag: int
+    forward: tuple[Any, ...]  # the ORDER BY clauses
+    backward: tuple[Any, ...]  # reversed (a backward window)
+    values_of: Callable[[Any], Any]  # a row's key values: one value for one key, a tuple for more
+
+    def clauses(self, reverse: bool) -> tuple[Any, ...]:
+        return self.backward if reverse else self.forward
+
+
+_ORDERS: dict[tuple[tuple[int, bool], ...], _Order] = {}
+_ORDERS_MAX = 256
+
+
+def _order(order_by: Sequence[Any]) -> _Order:
+    """`order_by`'s keys, built once per shape: the identity of each item's expression (an ORM attribute or its
+    column, the same objects on every request) and its direction. The cached keys hold those expressions, so an
+    id in the shape cannot be reused by another object while its entry lives."""
+    shape = tuple((id(expr), descending) for expr, descending in map(_split, order_by))
+    found = _ORDERS.get(shape)
+    if found is None:
+        keys = tuple(_keys(order_by))
+        found = _Order(keys, _tag(keys), tuple(k.forward for k in keys), tuple(k.backward for k in keys),
+                       operator.attrgetter(*[str(k.attr) for k in keys]))
+        if len(_ORDERS) >= _ORDERS_MAX:
+            _ORDERS.clear()
+        _ORDERS[shape] = found
+    return found
 
 
 def _values(position: Position | None) -> Position | None:
@@ -248,7 +297,7 @@ def _coerce(value: Any, key: _Key, field: str) -> Any:
         raise InvalidInput(f"{field} 不是这个列表的游标", field=field, code="bad_cursor") from exc
 
 
-def _seek(keys: list[_Key], values: Sequence[Any], *, later: bool) -> Any:
+def _seek(keys: Sequence[_Key], values: Sequence[Any], *, later: bool) -> Any:
     """Rows strictly later (or earlier) than `values` in the order of `keys`."""
 
     def cmp(key: _Key, value: Any) -> Any:
@@ -287,15 +336,47 @@ class Made(Bundle[Any]):
     def __init__(self, name: str, make: Callable[..., Any], *exprs: Any) -> None:
         super().__init__(name, *exprs)
         self.make = make
+        self._last: tuple[tuple[Any, ...], Any] | None = None  # the last procs given and the processor made of them
 
     def create_row_processor(self, query: Any, procs: Any, labels: Any) -> Any:
+        last = self._last  # every execution of a cached statement passes the same getters
+        if last is not None and len(last[0]) == len(procs) and all(map(operator.is_, last[0], procs)):
+            return last[1]
+        made = self._processor(procs)
+        self._last = (tuple(procs), made)
+        return made
+
+    def _processor(self, procs: Sequence[Any]) -> Callable[[Any], Any]:
         make = self.make
+        indexes = _positions(procs)
+        if indexes is not None and len(indexes) > 1:
+            # the columns' getters are plain positions (SQLAlchemy's `itemgetter(i)`): one C call takes them all
+            take, first = operator.itemgetter(*indexes), indexes[0]
+
+            def proc_at(row: Any) -> Any:
+                return None if row[first] is None else make(*take(row))
+
+            return proc_at
 
         def proc(row: Any) -> Any:
             values = [p(row) for p in procs]
             return None if values[0] is None else make(*values)
 
         return proc
+
+
+def _positions(procs: Sequence[Any]) -> list[int] | None:
+    """The row positions `procs` read, when each is an `operator.itemgetter` of one position (what SQLAlchemy's
+    result gives for a plain column); None otherwise."""
+    indexes = []
+    for proc in procs:
+        if type(proc) is not operator.itemgetter:
+            return None
+        args = proc.__reduce__()[1]
+        if len(args) != 1 or type(args[0]) is not int:
+            return None
+        indexes.append(args[0])
+    return indexes
 
 
 def page_record(name: str, page: Any) -> Any:
@@ -339,34 +420,38 @@ def select_page(session: Session, stmt: sa.Select[Any], req: PageRequest, *, ord
     Statements: one for the window (with `join`, the names too; with ``req.count``, the total too), whatever
     `load` runs on the page; a count of its own only when the window comes back empty."""
     req.validate(max_size)
-    keys = _keys(order_by)
+    order = _order(order_by)
+    keys = order.keys
     entity = stmt.column_descriptions[0].get("entity")
     table = getattr(entity, "__table__", None)
     base = getattr(table, "name", None)
     if plain:
         if join is not None or table is None:
             raise ValueError("plain rows are for a window of one entity without join")
-        stmt = stmt.with_only_columns(*table.c)
+        stmt = stmt.with_only_columns(table)  # its columns, as `*table.c` would (one clause to coerce, not 14)
     # keyset needs every order value on the selected entity (NOT NULL columns of its own table)
     keyset = all(k.attr is not None and k.table == base for k in keys)
-    tag = _tag(keys)
+    tag = order.tag
     for name, position in (("after", req.after), ("before", req.before)):
         if isinstance(position, Keyset) and (not keyset or len(position) != len(keys) + 1 or position[0] != tag):
             raise InvalidInput(f"{name} 不是这个列表的游标", field=name, code="bad_cursor")
-    req = replace(req, after=_values(req.after), before=_values(req.before))
+    if isinstance(req.after, Keyset) or isinstance(req.before, Keyset):
+        req = replace(req, after=_values(req.after), before=_values(req.before))
     total = _Total(stmt, wanted=req.count)
     offset_mode = isinstance(req.after, int) or isinstance(req.before, int)
     if offset_mode:
-        rows, offset, has_next, has_previous = _offset_window(session, stmt, keys, req, total, join, plain)
+        rows, offset, has_next, has_previous = _offset_window(session, stmt, order, req, total, join, plain)
     else:
-        rows, has_next, has_previous = _keyset_window(session, stmt, keys, req, total, join, plain)
+        rows, has_next, has_previous = _keyset_window(session, stmt, order, req, total, join, plain)
         offset = None
-    entities = [row[0] for row in rows] if join is not None else rows
-    values_of = operator.attrgetter(*[str(k.attr) for k in keys])  # one C call a row (a tuple for 2+ keys)
-    if len(keys) == 1:
-        keysets: list[Sequence[Any]] = [[tag, values_of(row)] for row in entities] if keyset else []
-    else:
-        keysets = [[tag, *values_of(row)] for row in entities] if keyset else []
+    keysets: list[Sequence[Any]] = []
+    if keyset:
+        entities = [row[0] for row in rows] if join is not None else rows
+        values_of = order.values_of  # one C call a row (a tuple for 2+ keys)
+        if len(keys) == 1:
+            keysets = [[tag, values_of(row)] for row in entities]
+        else:
+            keysets = [[tag, *values_of(row)] for row in entities]
     if not keyset and offset is None:
         offset = 0
     items = list(load(rows)) if load is not None else rows
@@ -395,15 +480,17 @@ class _Total:
         return self.value
 
 
-def _fetch(session: Session, window: sa.Select[Any], keys: list[_Key], reverse: bool, total: _Total,
+def _fetch(session: Session, window: sa.Select[Any], keys: Sequence[_Key], reverse: bool, total: _Total,
            join: Callable[[Any], sa.Select[Any]] | None, plain: bool = False) -> list[Any]:
     count = total.column()
     statement, params = _statement(session, window, keys, reverse, count, join)
     if plain:  # the entity's columns as records (the total, when carried, is one more attribute of each)
         # columns only: run on the session's connection, without the ORM's execution path (~90 µs of ~230)
         result = session.connection().execute(statement, params)
-        make = record_type(tuple(result.keys()))._make
-        records = [make(row) for row in result]
+        # a row is the record's values as they are (`_make` without its length check: the columns are its fields)
+        make = functools.partial(tuple.__new__, record_type(tuple(result.keys())))
+        # fetchall: the rows in one driver call (iterating the result fetched them one `fetchone` at a time)
+        records = list(map(make, result.fetchall()))
         if records and count is not None:
             total.value = records[0][-1]
         return records
@@ -422,7 +509,7 @@ def _fetch(session: Session, window: sa.Select[Any], keys: list[_Key], reverse: 
     return [tuple(row[:-1]) for row in rows]
 
 
-def _build(window: sa.Select[Any], keys: list[_Key], reverse: bool, count: Any,
+def _build(window: sa.Select[Any], keys: Sequence[_Key], reverse: bool, count: Any,
            join: Callable[[Any], sa.Select[Any]] | None) -> sa.Select[Any]:
     """The statement that fetches `window`: the window itself, or the page's names joined to it, with the count."""
     if join is None:
@@ -447,7 +534,7 @@ _TEMPLATES: dict[Any, _Template | None] = {}  # None: this shape cannot be reuse
 _TEMPLATES_MAX = 512
 
 
-def _statement(session: Session, window: sa.Select[Any], keys: list[_Key], reverse: bool, count: Any,
+def _statement(session: Session, window: sa.Select[Any], keys: Sequence[_Key], reverse: bool, count: Any,
                join: Callable[[Any], sa.Select[Any]] | None) -> tuple[sa.Select[Any], dict[str, Any] | None]:
     """The fetch statement for `window` and the values to run it with.
 
@@ -479,7 +566,7 @@ def _statement(session: Session, window: sa.Select[Any], keys: list[_Key], rever
 _MISSING = object()
 
 
-def _template(dialect: Any, window: sa.Select[Any], window_params: Sequence[Any], keys: list[_Key], reverse: bool,
+def _template(dialect: Any, window: sa.Select[Any], window_params: Sequence[Any], keys: Sequence[_Key], reverse: bool,
               count: Any, join: Callable[[Any], sa.Select[Any]] | None) -> _Template | None:
     statement = _build(window, keys, reverse, count, join)
     statement_key = statement._generate_cache_key()
@@ -496,13 +583,21 @@ def _template(dialect: Any, window: sa.Select[Any], window_params: Sequence[Any]
     return _Template(statement, tuple(compiled.bind_names[b] for b in window_params))
 
 
-def _keyset_window(session: Session, stmt: sa.Select[Any], keys: list[_Key], req: PageRequest, total: _Total,
+def _ordered(stmt: sa.Select[Any], clauses: Sequence[Any]) -> sa.Select[Any]:
+    """`stmt` in the list's order only (an ORDER BY it came with dropped; no copy spent on dropping none)."""
+    if stmt._order_by_clauses:
+        stmt = stmt.order_by(None)
+    return stmt.order_by(*clauses)
+
+
+def _keyset_window(session: Session, stmt: sa.Select[Any], order: _Order, req: PageRequest, total: _Total,
                    join: Callable[[Any], sa.Select[Any]] | None = None,
                    plain: bool = False) -> tuple[list[Any], bool, bool]:
     backward = req.last is not None and req.first is None
     size = (req.last if backward else req.first) or 0
     if req.first is None and req.last is None:
         size = DEFAULT_PAGE_SIZE
+    keys = order.keys
     window = stmt
     if isinstance(req.after, Keyset):
         window = window.where(_seek(keys, [_coerce(v, k, "after") for k, v in zip(keys, req.after, strict=True)],
@@ -512,7 +607,7 @@ def _keyset_window(session: Session, stmt: sa.Select[Any], keys: list[_Key], req
                                     later=False))
     if size == 0:
         return [], req.before is not None, req.after is not None
-    window = window.order_by(None).order_by(*(k.ordered(backward) for k in keys)).limit(size + 1)
+    window = _ordered(window, order.clauses(backward)).limit(size + 1)
     rows = _fetch(session, window, keys, backward, total, join, plain)
     extra = len(rows) > size
     rows = rows[:size]
@@ -525,7 +620,7 @@ def _keyset_window(session: Session, stmt: sa.Select[Any], keys: list[_Key], req
     return rows, extra or req.before is not None, has_previous
 
 
-def _offset_window(session: Session, stmt: sa.Select[Any], keys: list[_Key], req: PageRequest,
+def _offset_window(session: Session, stmt: sa.Select[Any], order: _Order, req: PageRequest,
                    total: _Total, join: Callable[[Any], sa.Select[Any]] | None = None, plain: bool = False,
                    ) -> tuple[list[Any], int, bool, bool]:
     if isinstance(req.after, Keyset) or isinstance(req.before, Keyset):
@@ -547,8 +642,8 @@ def _offset_window(session: Session, stmt: sa.Select[Any], keys: list[_Key], req
     rows: list[Any] = []
     extra = False
     if size > 0:
-        window = stmt.order_by(None).order_by(*(k.ordered(False) for k in keys)).offset(start).limit(size + 1)
-        rows = _fetch(session, window, keys, False, total, join, plain)
+        window = _ordered(stmt, order.forward).offset(start).limit(size + 1)
+        rows = _fetch(session, window, order.keys, False, total, join, plain)
         extra = len(rows) > size
         rows = rows[:size]
     bounded = req.before is not None and end >= req.before
