@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from domain.audit.service import record_audit
 from domain.errors import Conflict, FieldError, InvalidInput, NotFound
+from domain.identity import token_cache
 from domain.identity.actor import Actor
 from domain.identity.models import ApiToken, User
 from domain.identity.policy import require
@@ -94,7 +96,9 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
 
 _token, _user = ApiToken.__table__.c, User.__table__.c  # type: ignore[attr-defined]
 # Built once (its cache key too), plain columns rather than ORM objects: the statement every token-authenticated
-# request runs first, so it is kept as cheap as it can be.
+# request runs first, so it is kept as cheap as it can be. On PostgreSQL with this process's listener connected its
+# result for a token that passed is kept in domain.identity.token_cache (a column added here must be watched there
+# and by migration 0020's triggers).
 _TOKEN_LOOKUP = (sa.select(_token.id, _token.revoked_at, _token.expires_at, _token.last_used_at, _user.id.label("uid"),
                            _user.username, _user.roles, _user.department_id, _user.active)
                  .join_from(ApiToken.__table__, User.__table__, _user.id == _token.user_id)  # type: ignore[attr-defined]
@@ -113,9 +117,29 @@ class TokenCheck:
 def token_actor(session: Session, raw: str, *, request_id: str | None = None,
                 client_addr: str | None = None) -> TokenCheck:
     """Resolve a bearer token to its user, re-read now: a revoked, expired or deactivated one fails at once
-    (one statement; a second, the refresh of last_used_at, at most once a minute)."""
+    (one statement; a second, the refresh of last_used_at, at most once a minute). On PostgreSQL, while this
+    process listens for identity changes, a token that passed is answered from domain.identity.token_cache
+    without a statement (expiry checked on every use; read through again when last_used_at is due, or the entry
+    is a minute old)."""
+    token_hash = hash_token(raw.strip())
+    cache = token_cache.cache_for(session.get_bind())
+    generation, read_at = 0, 0.0
+    if cache is not None:
+        entry = cache.get(token_hash)
+        if entry is not None:
+            now = utcnow()
+            if entry.expires_at is not None and entry.expires_at <= now:
+                cache.discard(token_hash)
+                return TokenCheck(None, "expired")
+            if now - entry.last_used_at < LAST_USED_GRANULARITY and time.monotonic() - entry.read_at < cache.max_age:
+                return TokenCheck(Actor(user_id=entry.user_id, username=entry.username, roles=entry.roles,
+                                        department_id=entry.department_id, request_id=request_id,
+                                        client_addr=client_addr))
+            # the refresh is due, or the entry is old: read through (the token and its user re-read with it)
+        generation = cache.generation  # before the read: a clear while it runs keeps its row out of the cache
+        read_at = time.monotonic()
     # on the session's connection directly: a Core statement needs none of the ORM's execution path
-    row = session.connection().execute(_TOKEN_LOOKUP, {"token_hash": hash_token(raw.strip())}).first()
+    row = session.connection().execute(_TOKEN_LOOKUP, {"token_hash": token_hash}).first()
     if row is None:
         return TokenCheck(None, "unknown")
     now = utcnow()
@@ -125,9 +149,14 @@ def token_actor(session: Session, raw: str, *, request_id: str | None = None,
         return TokenCheck(None, "expired")
     if not row.active:
         return TokenCheck(None, "inactive_user")
-    actor = Actor(user_id=row.uid, username=row.username, roles=frozenset(row.roles or ()),
+    roles = frozenset(row.roles or ())
+    actor = Actor(user_id=row.uid, username=row.username, roles=roles,
                   department_id=row.department_id, request_id=request_id, client_addr=client_addr)
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_GRANULARITY:
+    last_used_at, wrote = row.last_used_at, False
+    if last_used_at is None or now - last_used_at >= LAST_USED_GRANULARITY:
         session.execute(sa.update(ApiToken).where(col(ApiToken.id) == row.id).values(last_used_at=now))
-        return TokenCheck(actor, wrote=True)
-    return TokenCheck(actor)
+        last_used_at, wrote = now, True
+    if cache is not None and cache.enabled:
+        cache.put(token_hash, token_cache.CachedToken(row.id, row.expires_at, last_used_at, row.uid, row.username,
+                                                      roles, row.department_id, read_at), generation)
+    return TokenCheck(actor, wrote=wrote)

@@ -1,6 +1,7 @@
 """The delivery loop: dispatch the outbox (to webhooks and live subscribers) and send due webhooks, in background
 threads of each server process; on PostgreSQL also a LISTEN connection that feeds this process's bus from every
-process's NOTIFY. Also runnable once as the job "notifications_deliver"."""
+process's NOTIFY and clears this process's cache of bearer-token checks on every identity change (the cache is on
+only while that connection is: domain.identity.token_cache). Also runnable once as the job "notifications_deliver"."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import threading
 from typing import Any
 
 from domain.db import Database
+from domain.identity import token_cache
 from domain.jobs.service import JobContext, job_handler
 from domain.notifications.bus import bus
 from domain.notifications.webhooks import CHANNEL, deliver_due, dispatch_outbox, notified_messages
@@ -17,6 +19,7 @@ __all__ = ["DELIVER_JOB", "NotificationPump"]
 
 log = logging.getLogger("regwatch.notifications")
 DELIVER_JOB = "notifications_deliver"
+LISTENER_NAME = "regwatch-listen"  # the listener's application_name (pg_stat_activity)
 
 
 class NotificationPump:
@@ -30,6 +33,7 @@ class NotificationPump:
         self._wake = threading.Event()  # set by the dispatcher when it queued deliveries, so they go out at once
         self._threads: list[threading.Thread] = []
         self.listening = threading.Event()  # set once the PostgreSQL listener is connected
+        self.listener_pid: int | None = None  # the listener connection's backend (PostgreSQL)
 
     def start(self) -> None:
         self._stop.clear()
@@ -75,18 +79,29 @@ class NotificationPump:
         import psycopg
 
         url = self.db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        # bearer-token checks are cached in this process only while this connection listens for identity changes
+        tokens = token_cache.cache_for_url(self.db.engine.url)
         while not self._stop.is_set():
             try:
-                with psycopg.connect(url, autocommit=True) as conn:
+                with psycopg.connect(url, autocommit=True, application_name=LISTENER_NAME) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
-                    self.listening.set()
-                    while not self._stop.is_set():
-                        for note in conn.notifies(timeout=0.5, stop_after=100):
-                            try:
-                                for message in notified_messages(note.payload):
-                                    bus.publish(message)
-                            except ValueError:
-                                log.warning("unreadable notification payload on %s", CHANNEL)
+                    conn.execute(f"LISTEN {token_cache.CHANNEL}")
+                    self.listener_pid = conn.info.backend_pid
+                    tokens.connected()  # after LISTEN is in force: cleared, then enabled
+                    try:
+                        self.listening.set()
+                        while not self._stop.is_set():
+                            for note in conn.notifies(timeout=0.5, stop_after=100):
+                                if note.channel == token_cache.CHANNEL:
+                                    tokens.clear()  # a token or user changed: every check is read afresh
+                                    continue
+                                try:
+                                    for message in notified_messages(note.payload):
+                                        bus.publish(message)
+                                except ValueError:
+                                    log.warning("unreadable notification payload on %s", CHANNEL)
+                    finally:
+                        tokens.disconnected()  # cleared and disabled at once: notifications may be missed now
             except Exception:
                 self.listening.clear()
                 log.exception("LISTEN connection lost; reconnecting")
