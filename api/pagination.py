@@ -104,27 +104,37 @@ class Edge(Generic[T]):
         return self._page.cursor(self._index)
 
 
+def _edges(root: Any) -> list[Edge[Any]]:
+    """A connection's edges, built only when selected (most clients read nodes and pageInfo)."""
+    page = root._page
+    return [Edge(node=node, _page=page, _index=i) for i, node in enumerate(root._nodes)]
+
+
+def _nodes(root: Any) -> list[Any]:
+    return root._nodes  # type: ignore[no-any-return]
+
+
 @strawberry.type(description="A page of a list, Relay style (分页列表).")
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
+    edges: list[Edge[T]] = strawberry.field(resolver=_edges)
     page_info: PageInfo
     total_count: int = strawberry.field(description="Items in the whole list (总数).")
-
-    @strawberry.field(description="The nodes of this page, without edges.")
-    def nodes(self) -> list[T]:
-        return [edge.node for edge in self.edges]
+    nodes: list[T] = strawberry.field(resolver=_nodes, description="The nodes of this page, without edges.")
+    _page: strawberry.Private[Page[Any]]
+    _nodes: strawberry.Private[list[Any]]
 
 
 def build_connection(page: Page[Any], to_node: Callable[[Any], T]) -> Connection[T]:
-    edges = [Edge(node=to_node(item), _page=page, _index=i) for i, item in enumerate(page.items)]
+    nodes = [to_node(item) for item in page.items]
     return Connection(
-        edges=edges,
         page_info=PageInfo(
             has_next_page=page.has_next,
             has_previous_page=page.has_previous,
-            start_cursor=page.cursor(0) if edges else None,
-            end_cursor=page.cursor(len(edges) - 1) if edges else None,
+            start_cursor=page.cursor(0) if nodes else None,
+            end_cursor=page.cursor(len(nodes) - 1) if nodes else None,
         ),
         # only None when totalCount was not selected, so never read
         total_count=page.total if page.total is not None else -1,
+        _page=page,
+        _nodes=nodes,
     )
