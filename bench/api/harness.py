@@ -344,6 +344,14 @@ class StatementCounter:
         self.app = create_app(settings, run_jobs=False, database=self.db)
         self.token = token
         self.cookie = cookie
+        # the server's notification listener, so bearer tokens are checked as `regwatch serve` checks them (cached
+        # while the listener is connected: domain.identity.token_cache); statements are counted as served
+        from domain.notifications.pump import NotificationPump
+
+        self.pump_db = Database(db_url)  # its own engines: its statements are not counted
+        self.pump = NotificationPump(self.pump_db)
+        self.pump.start()
+        self.pump.listening.wait(10)
 
     def count(self, *, query: str | None = None, path: str | None = None, cookie: str | None = None,
               username: str = BENCH_USER) -> int:
@@ -381,6 +389,8 @@ class StatementCounter:
         return asyncio.run(go())
 
     def close(self) -> None:
+        self.pump.stop()
+        self.pump_db.dispose()
         self.db.dispose()
 
 
