@@ -138,3 +138,50 @@ def test_the_actions_list_reads_the_same_page_twice(session, db):
     assert [(r.action.external_id, r.item_code) for r in one.items] == [
         ("H-0", None), ("H-1", "320500-SCJG-JC-001"), ("H-2", None)]
 
+
+def test_a_join_of_records_and_columns_reads_like_the_orm_and_the_others_go_through_it(session):
+    from domain.pagination import _layout
+
+    basics = seed_basics(session, entities=1)
+    ids = _actions(session, basics, [0, 1, 2])
+    department = basics["departments"][0]
+
+    def records(page):  # run on the connection
+        return (sa.select(page_record("hot_records", page), col(Department.code), col(Department.name))
+                .join(Department, col(Department.id) == page.department_id))
+
+    def twice(page):  # the department's code selected twice: twice in the SELECT too
+        return (sa.select(page_record("hot_twice", page),
+                          Made("hot_dept", record_type(("code", "name")), col(Department.code), col(Department.name)),
+                          col(Department.code))
+                .join(Department, col(Department.id) == page.department_id))
+
+    def entities(page):  # an ORM object per row
+        return sa.select(page, col(Department.code)).join(Department, col(Department.id) == page.department_id)
+
+    order = (col(SupervisionAction.id),)
+    for count in (False, True):
+        got = select_page(session, select(SupervisionAction), PageRequest(first=2, count=count), join=records,
+                          order_by=order, max_size=10)
+        assert [(a.id, code, name) for a, code, name in got.items] == [
+            (i, department.code, department.name) for i in ids[:2]]
+        assert got.total == (3 if count else None) and got.has_next
+        got = select_page(session, select(SupervisionAction), PageRequest(first=2, count=count), join=twice,
+                          order_by=order, max_size=10)
+        assert [(a.id, d.code, d.name, code) for a, d, code in got.items] == [
+            (i, department.code, department.name, department.code) for i in ids[:2]]
+        got = select_page(session, select(SupervisionAction), PageRequest(first=2, count=count), join=entities,
+                          order_by=order, max_size=10)
+        assert [(type(a), a.id, code) for a, code in got.items] == [(SupervisionAction, i, department.code)
+                                                                  for i in ids[:2]]
+    page = aliased(SupervisionAction, select(SupervisionAction).subquery("page"))
+    assert _layout(records(page), False) is not None
+    assert _layout(twice(page), False) is not None and _layout(entities(page), False) is None
+
+    # as the ORM's execution does, a change not yet flushed is flushed before the page is read
+    session.add(SupervisionAction(source_id=basics["sources"][2].id, external_id="H-new", kind="inspection",
+                                  department_id=department.id, entity_id=basics["entities"][0].id,
+                                  started_on=date(2025, 2, 1)))
+    got = select_page(session, select(SupervisionAction), PageRequest(first=10), join=records, order_by=order,
+                      max_size=10)
+    assert [a.external_id for a, _code, _name in got.items] == ["H-0", "H-1", "H-2", "H-new"] and got.total == 4
