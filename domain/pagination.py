@@ -424,7 +424,7 @@ def select_page(session: Session, stmt: sa.Select[Any], req: PageRequest, *, ord
     req.validate(max_size)
     order = _order(order_by)
     keys = order.keys
-    entity = stmt.column_descriptions[0].get("entity")
+    entity = _entity(stmt)
     table = getattr(entity, "__table__", None)
     base = getattr(table, "name", None)
     if plain:
@@ -459,6 +459,25 @@ def select_page(session: Session, stmt: sa.Select[Any], req: PageRequest, *, ord
     items = list(load(rows)) if load is not None else rows
     return Page(items=items, total=total.get(session) if req.count else None, offset=offset, has_next=has_next,
                 has_previous=has_previous, keysets=keysets)
+
+
+_ENTITIES: dict[int, tuple[Any, Any]] = {}  # id of a statement's first column clause -> (that clause, its entity)
+_ENTITIES_MAX = 256
+
+
+def _entity(stmt: sa.Select[Any]) -> Any:
+    """The entity `stmt` selects first (its column description's): worked out once per first column clause, the
+    same object for every `select(Model)` (SQLAlchemy keeps a mapper's clause); the entry holds the clause, so its
+    id is not reused while it lives."""
+    first = stmt._raw_columns[0] if stmt._raw_columns else None
+    found = _ENTITIES.get(id(first))
+    if found is not None and found[0] is first:
+        return found[1]
+    entity = stmt.column_descriptions[0].get("entity")
+    if len(_ENTITIES) >= _ENTITIES_MAX:
+        _ENTITIES.clear()
+    _ENTITIES[id(first)] = (first, entity)
+    return entity
 
 
 @dataclass

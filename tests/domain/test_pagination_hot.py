@@ -185,3 +185,14 @@ def test_a_join_of_records_and_columns_reads_like_the_orm_and_the_others_go_thro
     got = select_page(session, select(SupervisionAction), PageRequest(first=10), join=records, order_by=order,
                       max_size=10)
     assert [a.external_id for a, _code, _name in got.items] == ["H-0", "H-1", "H-2", "H-new"] and got.total == 4
+
+
+def test_the_selected_entity_is_read_once_per_first_column_clause():
+    from domain.pagination import _entity
+
+    other = aliased(SupervisionAction)
+    for _ in range(2):
+        assert _entity(select(SupervisionAction).where(col(SupervisionAction.id) > 1)) is SupervisionAction
+        assert _entity(select(Entity)) is Entity
+        assert _entity(select(other)) is select(other).column_descriptions[0]["entity"]
+        assert _entity(sa.select(col(Entity.id), col(Entity.name))) is Entity
