@@ -503,7 +503,8 @@ class _Total:
 
 def _fetch(session: Session, window: sa.Select[Any], keys: Sequence[_Key], reverse: bool, total: _Total,
            join: Callable[[Any], sa.Select[Any]] | None, plain: bool = False) -> list[Any]:
-    count = total.column()
+    # the total's column is built only when the statement is (a reused one already carries it)
+    count = total.column if total.wanted and total.value is None else None
     statement, params, layout = _statement(session, window, keys, reverse, count, join)
     if plain:  # the entity's columns as records (the total, when carried, is one more attribute of each)
         # columns only: run on the session's connection, without the ORM's execution path (~90 µs of ~230)
@@ -589,15 +590,16 @@ def _layout(statement: sa.Select[Any], counted: bool) -> _Layout | None:
     return _Layout(tuple(parts), width)
 
 
-def _build(window: sa.Select[Any], keys: Sequence[_Key], reverse: bool, count: Any,
+def _build(window: sa.Select[Any], keys: Sequence[_Key], reverse: bool, count: Callable[[], Any] | None,
            join: Callable[[Any], sa.Select[Any]] | None) -> sa.Select[Any]:
-    """The statement that fetches `window`: the window itself, or the page's names joined to it, with the count."""
+    """The statement that fetches `window`: the window itself, or the page's names joined to it, with the count
+    (`count()`, the total's column)."""
     if join is None:
-        return window if count is None else window.add_columns(count)
+        return window if count is None else window.add_columns(count())
     entity = window.column_descriptions[0]["entity"]
     page = aliased(entity, window.subquery("page"))
     outer = join(page).order_by(*(replace(k, expr=getattr(page, str(k.attr))).ordered(reverse) for k in keys))
-    return outer if count is None else outer.add_columns(count)
+    return outer if count is None else outer.add_columns(count())
 
 
 @dataclass(frozen=True)
@@ -615,7 +617,8 @@ _TEMPLATES: dict[Any, _Template | None] = {}  # None: this shape cannot be reuse
 _TEMPLATES_MAX = 512
 
 
-def _statement(session: Session, window: sa.Select[Any], keys: Sequence[_Key], reverse: bool, count: Any,
+def _statement(session: Session, window: sa.Select[Any], keys: Sequence[_Key], reverse: bool,
+               count: Callable[[], Any] | None,
                join: Callable[[Any], sa.Select[Any]] | None,
                ) -> tuple[sa.Select[Any], dict[str, Any] | None, _Layout | None]:
     """The fetch statement for `window`, the values to run it with and, for a reused `join`, its `_Layout`.
@@ -649,7 +652,7 @@ _MISSING = object()
 
 
 def _template(dialect: Any, window: sa.Select[Any], window_params: Sequence[Any], keys: Sequence[_Key], reverse: bool,
-              count: Any, join: Callable[[Any], sa.Select[Any]] | None) -> _Template | None:
+              count: Callable[[], Any] | None, join: Callable[[Any], sa.Select[Any]] | None) -> _Template | None:
     statement = _build(window, keys, reverse, count, join)
     statement_key = statement._generate_cache_key()
     if statement_key is None:
