@@ -6,19 +6,18 @@ the selection under the list field contains `totalCount` (fragments included), s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import strawberry
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from domain.pagination import Page, PageRequest
 from domain.pagination import decode_cursor as _decode
 from domain.pagination import encode_cursor as _encode
 
-__all__ = ["Connection", "Edge", "PageInfo", "build_connection", "decode_cursor", "encode_cursor", "page_request",
-           "selection_asks", "selects_field"]
+__all__ = ["Connection", "Edge", "PageInfo", "build_connection", "decode_cursor", "encode_cursor", "node_asks",
+           "page_request", "selects_field"]
 
 T = TypeVar("T")
 
@@ -33,19 +32,9 @@ def decode_cursor(cursor: str | None, field: str) -> Any:
     return _decode(cursor, field)
 
 
-def _names(selections: Iterable[Any], wanted: str) -> bool:
-    for sel in selections:
-        if isinstance(sel, SelectedField):
-            if sel.name == wanted:
-                return True
-        elif isinstance(sel, FragmentSpread | InlineFragment) and _names(sel.selections, wanted):
-            return True
-    return False
-
-
-def selection_asks(field: SelectedField, name: str) -> bool:
-    """Whether a selected field's own selection (through fragments) asks for `name`."""
-    return _names(field.selections, name)
+def node_asks(selection_set: SelectionSetNode | None, name: str, fragments: dict[str, Any]) -> bool:
+    """Whether a graphql-core selection set (through fragments) asks for `name`."""
+    return _asks(selection_set, name, fragments, set())
 
 
 def selects_field(info: Any, name: str) -> bool:

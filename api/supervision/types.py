@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import strawberry
+from graphql import FieldNode, IntValueNode, NullValueNode, StringValueNode, VariableNode
 from strawberry.dataloader import DataLoader
-from strawberry.types.nodes import SelectedField
 
 from api.context import Info
 from api.pagination import (
     Connection,
     build_connection,
     decode_cursor,
-    selection_asks,
+    node_asks,
     selects_field,
 )
 from api.risk.types import RiskScoreType
@@ -143,20 +144,46 @@ NESTED_WINDOWS = {"actions": ("entity.actions", service.actions_for_entities),
 
 def nested_windows(info: Info) -> dict[str, tuple[int, int, bool]]:
     """The nested windows the current `entity` field selects directly: field -> the loader key's (offset, limit + 1,
-    count), exactly as `_nested` will ask, so they can be read with the entity and primed into the loaders."""
+    count), exactly as `_nested` will ask, so they can be read with the entity and primed into the loaders.
+
+    Read from graphql-core's nodes (Strawberry's `info.selected_fields` converts the whole selection below the
+    field on every call): fields selected directly (not through fragments, which are left to the nested
+    resolvers), their `first`/`after` literals or variables."""
+    raw = info._raw_info
+    # a dict at run time (graphql-core's annotation says VariableValues, whose `coerced` is that dict)
+    variables: dict[str, Any] = getattr(raw.variable_values, "coerced", raw.variable_values)  # type: ignore[arg-type]
     out: dict[str, tuple[int, int, bool]] = {}
-    for field in info.selected_fields:
-        for sel in field.selections:
-            if isinstance(sel, SelectedField) and sel.name in NESTED_WINDOWS and sel.name not in out:
-                # literal arguments arrive as text: anything odd is left to the nested resolver (and its errors)
-                first, after = sel.arguments.get("first"), sel.arguments.get("after")
-                try:
-                    first = None if first is None else int(first)
-                    offset, limit = _window_args(first, None if after is None else str(after))
-                except (TypeError, ValueError, InvalidInput):
-                    continue
-                out[sel.name] = (offset, limit + 1, selection_asks(sel, "totalCount"))
+    for node in raw.field_nodes:
+        for sel in node.selection_set.selections if node.selection_set else ():
+            if not isinstance(sel, FieldNode):
+                continue
+            name = sel.name.value
+            if name not in NESTED_WINDOWS or name in out:
+                continue
+            values = {arg.name.value: _argument(arg.value, variables) for arg in sel.arguments or ()}
+            first, after = values.get("first"), values.get("after")
+            if first is _ODD or after is _ODD:
+                continue  # anything odd is left to the nested resolver (and its errors)
+            try:
+                first = None if first is None else int(first)
+                offset, limit = _window_args(first, None if after is None else str(after))
+            except (TypeError, ValueError, InvalidInput):
+                continue
+            out[name] = (offset, limit + 1, node_asks(sel.selection_set, "totalCount", raw.fragments))
     return out
+
+
+_ODD = object()
+
+
+def _argument(value: Any, variables: dict[str, Any]) -> Any:
+    if isinstance(value, IntValueNode | StringValueNode):
+        return value.value
+    if isinstance(value, NullValueNode):
+        return None
+    if isinstance(value, VariableNode):
+        return variables.get(value.name.value)
+    return _ODD
 
 
 def prime_nested(info: Info, entity_id: int, found: dict[str, tuple[list, int]],

@@ -6,8 +6,9 @@ rows, so a department handler sees only their department's actions. Lists load t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import operator
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -19,7 +20,7 @@ from domain.identity.actor import Actor
 from domain.identity.models import Department
 from domain.identity.policy import has_city_wide_scope, require_signed_in, scope_to_department
 from domain.integration.models import DataSource
-from domain.pagination import Page, PageRequest, page_record, select_page
+from domain.pagination import Page, PageRequest, page_record, record_type, select_page
 from domain.supervision.models import Complaint, CreditRecord, Entity, SupervisionAction, SupervisionItem
 
 __all__ = [
@@ -428,9 +429,29 @@ _ACTION_NAMES = ("item_code", "item_name", "department_code", "department_name",
 class _Shape:
     """Where each part's columns sit in the entity-with-windows statement: (position, attribute) per block; the
     part number is at position 0, the relation's total at 1. Rows are read by position (a Row's `_mapping` lookup
-    by label cost ~0.3 µs a value: most of the nested read's Python time)."""
+    by label cost ~0.3 µs a value: most of the nested read's Python time), each part's block into a named tuple of
+    its attributes by one itemgetter (`makers`; for actions: the action's own columns, and at -1 its names)."""
 
     blocks: dict[int, list[tuple[int, str]]]
+    makers: dict[int, Callable[[Any], Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        actions = _RELATION_PARTS["actions"][0]
+        for part, block in self.blocks.items():
+            own = [(i, attr) for i, attr in block if attr not in _ACTION_NAMES] if part == actions else block
+            self.makers[part] = _maker([i for i, _ in own], tuple(attr for _, attr in own))
+            if part == actions:
+                at = {attr: i for i, attr in block}
+                self.makers[-part] = operator.itemgetter(*(at[n] for n in _ACTION_NAMES))
+
+
+def _maker(positions: list[int], names: tuple[str, ...]) -> Callable[[Any], Any]:
+    make = record_type(names)._make
+    if len(positions) == 1:
+        get_one = operator.itemgetter(positions[0])
+        return lambda row: make((get_one(row),))
+    get = operator.itemgetter(*positions)
+    return lambda row: make(get(row))
 
 
 def _columns_of(model: Any) -> list[Any]:
@@ -504,14 +525,6 @@ def _build_entity_windows(actor: Actor, relations: tuple[tuple[str, bool], ...])
     return sa.union_all(*members), shape
 
 
-class _Record:
-    """A plain row of a window, read by attribute like the ORM object it stands for (no ORM instance: building
-    those was most of the nested read's Python time)."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
-
-
 def entity_with_windows(session: Session, actor: Actor, uscc: str,
                         windows: dict[str, tuple[int, int, bool]]) -> tuple[Any, dict[str, tuple[list[Any], int]]]:
     """One entity and the windows of its relations (`windows`: relation in WINDOW_RELATIONS -> (offset, limit,
@@ -528,19 +541,19 @@ def entity_with_windows(session: Session, actor: Actor, uscc: str,
     entity: Any = None
     found: dict[str, tuple[list[Any], int]] = {name: ([], -1) for name, _ in relations}
     parts = {part: name for name, (part, _, _) in _RELATION_PARTS.items()}
-    for row in session.execute(statement, params):
+    makers = shape.makers
+    actions_part = _RELATION_PARTS["actions"][0]
+    session._autoflush()  # as the ORM's execution would, before it reads (a Core statement of plain columns)
+    for row in session.connection().execute(statement, params).fetchall():
         part = row[0]
-        record = _Record({attr: row[i] for i, attr in shape.blocks[part]})
+        record = makers[part](row)
         if part == 0:
             entity = record
             continue
         name = parts[part]
         rows, _ = found[name]
-        if name == "actions":
-            names = [getattr(record, n) for n in _ACTION_NAMES]
-            for n in _ACTION_NAMES:
-                del record.__dict__[n]
-            rows.append(ActionRow(record, *names))  # type: ignore[arg-type]
+        if part == actions_part:
+            rows.append(ActionRow(record, *makers[-part](row)))
         else:
             rows.append(record)
         total = row[1]

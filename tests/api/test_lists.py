@@ -279,3 +279,22 @@ async def test_an_entity_and_its_three_nested_windows_are_one_statement_besides_
     # a window past the end of the list still knows the list's total
     past = (await gql(client, query, api_token, {"u": uscc(0), "a": encode_cursor(10)}))["entity"]["actions"]
     assert past == {"totalCount": 4, "nodes": [], "pageInfo": {"hasNextPage": False, "hasPreviousPage": True}}
+
+
+async def test_nested_windows_asked_by_variable_alias_or_fragment_are_read_right(client, db, session, basics,
+                                                                                 api_token):
+    add_actions(session, basics, 12)
+    direct = """query($u: String!, $n: Int) { entity(uscc: $u) { a: actions(first: $n) { totalCount
+        nodes { externalId } } } }"""
+    await gql(client, direct, api_token, {"u": uscc(0), "n": 3})  # warm
+    with count_statements(db) as counted:
+        data = (await gql(client, direct, api_token, {"u": uscc(0), "n": 3}))["entity"]
+    assert counted.count == 2, counted.statements  # the variable's window read with the entity (besides the token)
+    assert data["a"]["totalCount"] == 4 and len(data["a"]["nodes"]) == 3
+    # through a fragment: left to the nested resolver, the same answer (one more statement)
+    spread = """query($u: String!) { entity(uscc: $u) { ...W } }
+        fragment W on Entity { actions(first: 3) { totalCount nodes { externalId } } }"""
+    with count_statements(db) as through_fragment:
+        via = (await gql(client, spread, api_token, {"u": uscc(0)}))["entity"]
+    assert via["actions"]["nodes"] == data["a"]["nodes"] and via["actions"]["totalCount"] == 4
+    assert through_fragment.count == 3, through_fragment.statements
