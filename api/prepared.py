@@ -57,6 +57,9 @@ class PreparedQueries:
         self.schema = schema  # the Strawberry schema (its graphql-core schema, executor class and process_errors)
         self.settings = settings
         self._texts = BoundedLRU(maxsize)  # query text -> _Text; invalid texts are never kept
+        # (text, operation name) whose operation is not a query here (a mutation, an unknown or missing name): left
+        # to the full pipeline at once, without parsing it a second time
+        self._elsewhere = BoundedLRU(maxsize)
 
     def lookup(self, query: str, operation_name: str | None, variables: dict[str, Any] | None, *,
                anonymous: bool) -> DocumentNode | list[GraphQLError] | None:
@@ -64,6 +67,8 @@ class PreparedQueries:
         (answered as the full pipeline would answer it); else None (the full pipeline answers)."""
         text = self._texts.get(query)
         known = text is not None
+        if not known and self._elsewhere.get((query, operation_name)):
+            return None
         if text is None:
             try:
                 document = parse(query, max_tokens=self.settings.graphql_max_tokens)
@@ -78,6 +83,8 @@ class PreparedQueries:
                 text.operations[None] = definitions[0]
         operation = text.operations.get(operation_name)
         if operation is None or operation.operation is not OperationType.QUERY:
+            if not known:
+                self._elsewhere.put((query, operation_name), True)
             return None
         # the limits run before validation, as in the full pipeline: a costly text is refused before it is validated
         settings = self.settings

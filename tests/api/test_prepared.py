@@ -166,3 +166,24 @@ async def test_a_refused_or_invalid_text_is_never_kept(settings, db, api_token):
             assert prepared._texts.get(body["query"]) is None
         await _send(client, {"query": "{ serverInfo { version } }"}, bearer(api_token))
         assert prepared._texts.get("{ serverInfo { version } }") is not None
+
+
+async def test_a_mutation_text_is_parsed_by_the_prepared_lane_once_then_left_to_the_pipeline(settings, db, api_token,
+                                                                                              monkeypatch):
+    import api.prepared
+
+    parsed: list[str] = []
+    original = api.prepared.parse
+
+    def spy(text, **kwargs):  # type: ignore[no-untyped-def]
+        parsed.append(text)
+        return original(text, **kwargs)
+
+    monkeypatch.setattr(api.prepared, "parse", spy)
+    lanes = _Lanes(monkeypatch)
+    mutation = {"query": 'mutation { revokeApiToken(id: "999999") { ok errors { code } } }'}
+    async with _client(settings, db) as client:
+        answers = [(await _send(client, mutation, bearer(api_token))).json() for _ in range(3)]
+    assert answers[0] == answers[1] == answers[2] and answers[0]["data"]["revokeApiToken"]["ok"] is False
+    assert parsed == [mutation["query"]]  # looked at once; then known not to be a query
+    assert lanes.take() == "pipeline"
