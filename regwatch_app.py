@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -90,6 +91,22 @@ def _schedule_half_year_report(db: Database, settings: Settings) -> None:
         logging.getLogger("regwatch").warning("could not update the analysis report schedule", exc_info=True)
 
 
+GC_YOUNG_THRESHOLD = 20_000
+
+
+def tune_collector() -> None:
+    """In a serving process, once it has started: what lives as long as the process (modules, the schema, the
+    engines' caches, a few hundred thousand objects) is moved out of the cyclic collector's way (`gc.freeze`, after
+    a collection so no garbage is frozen), and the youngest generation is collected every 20,000 allocations instead
+    of every 700. A 50-row list request allocates several thousand objects; with the defaults it paid for about ten
+    young collections and, every few requests, a full one over the whole heap — 5–7 % of a list request's CPU on the
+    warnings list (bench.api). Reference counting still frees almost everything at once; only cycles wait longer."""
+    gc.collect()
+    gc.freeze()
+    _young, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
+
+
 def create_app(settings: Settings | None = None, *, run_jobs: bool = True, database: Database | None = None,
                schema: Any = None) -> Starlette:
     settings = settings or get_settings()
@@ -106,6 +123,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, datab
             _schedule_half_year_report(db, settings)
             runner.start()
             pump = disposal_views.start_background(db)  # outbox -> webhooks and live subscribers
+            tune_collector()
         try:
             yield
         finally:

@@ -111,7 +111,7 @@ def count_statements(db: Database) -> Iterator[StatementCounter]:
         if not statement.lstrip().upper().startswith(("PRAGMA", "SAVEPOINT", "RELEASE")):
             counter.statements.append(statement)
 
-    engines = [db.engine, db.async_engine.sync_engine]
+    engines = [*db.sync_engines, db.async_engine.sync_engine]
     for engine in engines:
         sa.event.listen(engine, "before_cursor_execute", listener)
     try:
@@ -130,11 +130,13 @@ def explain(db: Database, session: Any, run: Callable[[Any], object], *, table: 
         if statement.lstrip().upper().startswith("SELECT") and (table is None or f"FROM {table}" in statement):
             sent.append((statement, parameters))
 
-    sa.event.listen(db.engine, "before_cursor_execute", listener)
+    for engine in db.sync_engines:
+        sa.event.listen(engine, "before_cursor_execute", listener)
     try:
         run(session)
     finally:
-        sa.event.remove(db.engine, "before_cursor_execute", listener)
+        for engine in db.sync_engines:
+            sa.event.remove(engine, "before_cursor_execute", listener)
     conn = session.connection()
     if conn.dialect.name == "sqlite":
         return ["\n".join(r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
