@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from domain.errors import InvalidInput, NotFound
+from domain.fixed_rows import fetch_fixed
 from domain.identity.actor import Actor
 from domain.identity.models import Department
 from domain.identity.policy import has_city_wide_scope, require_signed_in, scope_to_department
@@ -544,7 +545,8 @@ def entity_with_windows(session: Session, actor: Actor, uscc: str,
     makers = shape.makers
     actions_part = _RELATION_PARTS["actions"][0]
     session._autoflush()  # as the ORM's execution would, before it reads (a Core statement of plain columns)
-    for row in session.connection().execute(statement, params).fetchall():
+    # built once per scope and relations (`_entity_windows_statement`): on the driver's cursor (`fetch_fixed`)
+    for row in fetch_fixed(session.connection(), statement, params)[0]:
         part = row[0]
         record = makers[part](row)
         if part == 0:

@@ -1,0 +1,147 @@
+"""The rows of a SELECT that a process builds once and runs again and again, read on the driver's cursor.
+
+A list's page statement (`domain.pagination`'s templates) and the nested entity's windows are built once per shape
+and then executed with new values on every request. Each execution through `Connection.execute` still pays for
+SQLAlchemy's generic path: the statement's cache key walked again to find its compiled form, an execution context,
+the driver's `cursor.description` turned into one `Column` object per column (58 for the nested entity's UNION),
+result metadata and a `Row` per row — 70–300 µs of a 1.5–3 ms list request (in-process CPU, bench.api), as much as
+psycopg's own work for the statement. `fetch_fixed` keeps, per statement object, what SQLAlchemy would work out
+for it every time (the SQL text, the bind processors, the result processors of its columns, its keys) and runs it
+on the connection's psycopg cursor:
+
+* values go through `Compiled.construct_params` (names, defaults, escaping as SQLAlchemy passes them) and the bind
+  processors of their types (e.g. `UTCDateTime`'s);
+* rows come back as the driver's tuples, through the result processors of the statement's column types where
+  there are any (one generated function for the whole page; none at all when no column has one);
+* `before_cursor_execute` / `after_cursor_execute` listeners are called as SQLAlchemy calls them (statement
+  counters and EXPLAIN helpers see these statements as before);
+* a driver error is raised as SQLAlchemy's `DBAPIError` of the same kind, and a lost connection is invalidated.
+
+Anything else — another driver (SQLite), a statement with expanding or literal-execute parameters, a statement
+whose compiled columns do not match the cursor's — is executed by SQLAlchemy as before (`connection.execute`).
+REGWATCH_FIXED_ROWS=0 at import sends everything through SQLAlchemy, for measuring."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+__all__ = ["ENABLED", "fetch_fixed"]
+
+ENABLED = os.environ.get("REGWATCH_FIXED_ROWS", "1") != "0"
+_MAX = 512
+
+
+class _Fixed:
+    """One statement compiled for one dialect: its SQL, bind processors and (after its first run) row converter."""
+
+    __slots__ = ("bind_procs", "compiled", "convert", "keys", "ready", "sql", "statement", "types")
+
+    def __init__(self, statement: Any, compiled: Any, dialect: Any) -> None:
+        self.statement = statement  # kept alive with its entry, so its id is not reused while the entry lives
+        self.compiled = compiled
+        self.sql: str = compiled.string
+        escaped = getattr(compiled, "escaped_bind_names", None) or {}
+        procs: list[tuple[str, Callable[[Any], Any]]] = []
+        for bind, name in compiled.bind_names.items():
+            proc = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if proc is not None:
+                procs.append((escaped.get(name, name), proc))
+        self.bind_procs = tuple(procs)
+        columns = compiled._result_columns  # what SQLAlchemy's own result metadata is made of
+        self.types = tuple(c.type for c in columns)
+        self.keys: tuple[str, ...] = tuple(c.keyname for c in columns)
+        self.convert: Callable[[Sequence[Any]], list[Any]] | None = None
+        self.ready = False  # the converter is known once the cursor has described the columns
+
+    def params(self, params: dict[str, Any] | None) -> dict[str, Any]:
+        values = self.compiled.construct_params(params)
+        for name, proc in self.bind_procs:
+            values[name] = proc(values[name])
+        return values  # type: ignore[no-any-return]
+
+    def learn(self, description: Sequence[Any], dialect: Any) -> bool:
+        """The row converter from the cursor's column types; False when the columns are not the compiled ones."""
+        if description is None or len(description) != len(self.types):
+            return False
+        procs = [t.dialect_impl(dialect).result_processor(dialect, d[1]) for t, d in zip(self.types, description,
+                                                                                          strict=True)]
+        if any(procs):
+            namespace = {f"p{i}": p for i, p in enumerate(procs) if p is not None}
+            parts = ", ".join(f"p{i}(r[{i}])" if p is not None else f"r[{i}]" for i, p in enumerate(procs))
+            self.convert = eval(f"lambda rows: [({parts},) for r in rows]", namespace)
+        self.ready = True
+        return True
+
+
+_CACHE: dict[tuple[int, str], _Fixed | None] = {}  # (id of the statement, dialect) -> entry; None: SQLAlchemy's
+_LOCK = threading.Lock()
+
+
+def _entry(statement: Any, dialect: Any) -> _Fixed | None:
+    key = (id(statement), dialect.name)
+    if key in _CACHE:
+        found = _CACHE[key]
+        if found is None or found.statement is statement:
+            return found
+    entry: _Fixed | None = None
+    try:
+        compiled = statement.compile(dialect=dialect)
+        plain = (not compiled.positional and not compiled.post_compile_params and not compiled.literal_execute_params
+                 and not (compiled.isinsert or compiled.isupdate or compiled.isdelete))
+        if plain:
+            entry = _Fixed(statement, compiled, dialect)
+    except Exception:  # whatever SQLAlchemy's own path makes of it
+        entry = None
+    with _LOCK:
+        if len(_CACHE) >= _MAX:
+            _CACHE.clear()
+        # a statement SQLAlchemy's path keeps is still kept alive by the caller; a None entry holds no statement, so
+        # it is dropped when its id could be another statement's (a miss on a dead id only compiles again)
+        _CACHE[key] = entry
+    return entry
+
+
+def fetch_fixed(connection: sa.Connection, statement: Any, params: dict[str, Any] | None
+                ) -> tuple[Sequence[Any], tuple[str, ...]]:
+    """The rows of `statement` (a SELECT the caller keeps and runs again) with `params`, and their keys: plain
+    tuples, or SQLAlchemy's rows where it runs the statement itself (same values, same positions)."""
+    dialect = connection.dialect
+    entry = _entry(statement, dialect) if ENABLED and dialect.driver == "psycopg" else None
+    if entry is None:
+        result = connection.execute(statement, params)
+        return result.fetchall(), tuple(result.keys())
+    values = entry.params(params)
+    if not connection.in_transaction():
+        connection.begin()  # as `execute` would autobegin (a session's connection is begun already)
+    fairy = connection.connection
+    cursor = fairy.cursor()
+    dispatch = connection.dispatch
+    sql = entry.sql
+    try:
+        if dispatch.before_cursor_execute:
+            dispatch.before_cursor_execute(connection, cursor, sql, values, None, False)
+        try:
+            cursor.execute(sql, values)
+            rows = cursor.fetchall()
+            if not entry.ready and not entry.learn(cursor.description, dialect):
+                with _LOCK:
+                    _CACHE[(id(statement), dialect.name)] = None
+                result = connection.execute(statement, params)  # not what it was compiled to: SQLAlchemy's
+                return result.fetchall(), tuple(result.keys())
+        except dialect.loaded_dbapi.Error as exc:
+            lost = dialect.is_disconnect(exc, fairy.dbapi_connection, cursor)
+            if lost:
+                connection.invalidate(exc)
+            raise sa.exc.DBAPIError.instance(sql, values, exc, dialect.loaded_dbapi.Error,
+                                             connection_invalidated=lost, dialect=dialect) from exc
+        if dispatch.after_cursor_execute:
+            dispatch.after_cursor_execute(connection, cursor, sql, values, None, False)
+    finally:
+        cursor.close()
+    convert = entry.convert
+    return (convert(rows) if convert is not None else rows), entry.keys

@@ -1,0 +1,111 @@
+"""domain.fixed_rows: a reused SELECT read on the driver's cursor gives what SQLAlchemy's own execution gives."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from domain import fixed_rows
+from domain.fixed_rows import fetch_fixed
+from domain.types import UTCDateTime
+from tests.support import count_statements
+
+_META = sa.MetaData()
+PROBE = sa.Table("fixed_probe", _META, sa.Column("id", sa.Integer, primary_key=True),
+                 sa.Column("name", sa.String(40), nullable=False),
+                 sa.Column("amount", sa.Numeric(12, 2), nullable=True),
+                 sa.Column("on", sa.Date, nullable=True),
+                 sa.Column("at", UTCDateTime, nullable=True))
+
+ROWS = [
+    {"id": 1, "name": "苏州甲", "amount": Decimal("12.50"), "on": date(2026, 1, 2),
+     "at": datetime(2026, 12, 1, 8, 30, tzinfo=timezone(timedelta(hours=8)))},
+    {"id": 2, "name": "苏州乙", "amount": None, "on": None, "at": None},
+    {"id": 3, "name": "苏州丙", "amount": Decimal("0.01"), "on": date(2025, 12, 31),
+     "at": datetime(2026, 6, 30, 23, 59, 59, 999999, tzinfo=UTC)},
+]
+
+
+@pytest.fixture
+def probe(db):
+    PROBE.create(db.engine)
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(PROBE.insert(), ROWS)
+        yield PROBE
+    finally:
+        PROBE.drop(db.engine)
+
+
+def _both(db, statement, params):
+    """(fetch_fixed's rows and keys, SQLAlchemy's rows and keys) for the same statement and values."""
+    with db.read_session() as s:
+        fixed, keys = fetch_fixed(s.connection(), statement, params)
+        result = s.connection().execute(statement, params)
+        return (fixed, keys), (result.fetchall(), tuple(result.keys()))
+
+
+def test_rows_keys_and_processed_values_are_sqlalchemys(db, probe):
+    since = sa.bindparam("since", type_=UTCDateTime())
+    statement = (sa.select(probe.c.id, probe.c.name, probe.c.amount, probe.c.on, probe.c.at,
+                           sa.func.count().over().label("total_count"))
+                 .where(sa.or_(probe.c.at >= since, probe.c.at.is_(None)))
+                 .order_by(probe.c.id.desc()).limit(sa.bindparam("n", type_=sa.Integer())))
+    # a zone-aware bound value goes through UTCDateTime's bind processor (a naive one would be refused)
+    params = {"since": datetime(2026, 7, 1, 0, 30, tzinfo=timezone(timedelta(hours=8))), "n": 10}
+    for _ in range(3):  # the first run learns the converter; later runs reuse it
+        (fixed, keys), (theirs, their_keys) = _both(db, statement, params)
+        assert keys == their_keys == ("id", "name", "amount", "on", "at", "total_count")
+        assert [tuple(r) for r in fixed] == [tuple(r) for r in theirs]
+        assert [r[0] for r in fixed] == [3, 2, 1]
+        assert all(r[4] is None or r[4].tzinfo is UTC for r in fixed)  # UTCDateTime's result processor ran
+    assert fixed[2][4] == datetime(2026, 12, 1, 0, 30, tzinfo=UTC)
+    assert fixed[0][2] == Decimal("0.01") and fixed[0][3] == date(2025, 12, 31)
+
+
+def test_default_values_and_a_different_value_each_run(db, probe):
+    statement = sa.select(probe.c.id).where(probe.c.name == sa.bindparam("name", "苏州甲")).order_by(probe.c.id)
+    assert _both(db, statement, None)[0][0] == [(1,)]  # the value the statement was built with
+    assert _both(db, statement, {"name": "苏州丙"})[0][0] == [(3,)]
+    assert _both(db, statement, {"name": "无此名"})[0][0] == []
+
+
+def test_statement_listeners_see_it(db, probe):
+    statement = sa.select(probe.c.id).order_by(probe.c.id)
+    with count_statements(db) as counter, db.read_session() as s:
+        rows, _ = fetch_fixed(s.connection(), statement, None)
+    assert [r[0] for r in rows] == [1, 2, 3]
+    assert counter.count == 1 and "FROM fixed_probe" in counter.statements[0]
+
+
+def test_a_driver_error_is_sqlalchemys_error_and_the_session_goes_on(db, probe):
+    missing = sa.select(sa.table("no_such_table", sa.column("x")).c.x)
+    statement = sa.select(probe.c.id).order_by(probe.c.id)
+    with db.read_session() as s:
+        with pytest.raises(sa.exc.DBAPIError) as caught:
+            fetch_fixed(s.connection(), missing, None)
+        assert caught.value.orig is not None and "no_such_table" in str(caught.value)
+        s.rollback()
+        assert [r[0] for r in fetch_fixed(s.connection(), statement, None)[0]] == [1, 2, 3]
+
+
+def test_expanding_parameters_run_through_sqlalchemy(db, probe):
+    statement = sa.select(probe.c.id).where(probe.c.id.in_(sa.bindparam("ids", expanding=True))).order_by(probe.c.id)
+    (fixed, _keys), (theirs, _) = _both(db, statement, {"ids": [1, 3]})
+    assert [tuple(r) for r in fixed] == [tuple(r) for r in theirs] == [(1,), (3,)]
+    if db.backend == "postgresql":
+        assert fixed_rows._CACHE[(id(statement), "postgresql")] is None  # left to SQLAlchemy
+
+
+def test_the_driver_lane_is_taken_on_postgresql(db, probe):
+    statement = sa.select(probe.c.id, probe.c.name).order_by(probe.c.id)
+    (fixed, _), (theirs, _) = _both(db, statement, None)
+    if db.backend == "postgresql":
+        assert type(fixed[0]) is tuple and type(theirs[0]) is not tuple  # the driver's rows, not SQLAlchemy's
+        assert isinstance(fixed_rows._CACHE[(id(statement), "postgresql")], fixed_rows._Fixed)
+    else:
+        assert (id(statement), "sqlite") not in fixed_rows._CACHE  # SQLite: SQLAlchemy's execution
+    assert [tuple(r) for r in fixed] == [(1, "苏州甲"), (2, "苏州乙"), (3, "苏州丙")]
