@@ -9,16 +9,17 @@ psycopg's own work for the statement. `fetch_fixed` keeps, per statement object,
 for it every time (the SQL text, the bind processors, the result processors of its columns, its keys) and runs it
 on the connection's psycopg cursor:
 
-* values go through `Compiled.construct_params` (names, defaults, escaping as SQLAlchemy passes them) and the bind
-  processors of their types (e.g. `UTCDateTime`'s);
+* values go through `Compiled.construct_params` and the compiled bind processors (e.g. `UTCDateTime`'s), IN lists
+  are expanded into the SQL, and names escaped, as `DefaultExecutionContext._init_compiled` does it (the compiled
+  object's own helpers: `_bind_processors`, `_process_parameters_for_postcompile`, `_result_columns`);
 * rows come back as the driver's tuples, through the result processors of the statement's column types where
   there are any (one generated function for the whole page; none at all when no column has one);
 * `before_cursor_execute` / `after_cursor_execute` listeners are called as SQLAlchemy calls them (statement
   counters and EXPLAIN helpers see these statements as before);
 * a driver error is raised as SQLAlchemy's `DBAPIError` of the same kind, and a lost connection is invalidated.
 
-Anything else — another driver (SQLite), a statement with expanding or literal-execute parameters, a statement
-whose compiled columns do not match the cursor's — is executed by SQLAlchemy as before (`connection.execute`).
+Anything else — another driver (SQLite), a positional paramstyle, a statement that is not a SELECT, one whose
+compiled columns do not match the cursor's — is executed by SQLAlchemy as before (`connection.execute`).
 REGWATCH_FIXED_ROWS=0 at import sends everything through SQLAlchemy, for measuring."""
 
 from __future__ import annotations
@@ -39,30 +40,33 @@ _MAX = 512
 class _Fixed:
     """One statement compiled for one dialect: its SQL, bind processors and (after its first run) row converter."""
 
-    __slots__ = ("bind_procs", "compiled", "convert", "keys", "ready", "sql", "statement", "types")
+    __slots__ = ("bind_procs", "compiled", "convert", "escaped", "expanding", "keys", "ready", "sql", "statement",
+                 "types")
 
     def __init__(self, statement: Any, compiled: Any, dialect: Any) -> None:
         self.statement = statement  # kept alive with its entry, so its id is not reused while the entry lives
         self.compiled = compiled
         self.sql: str = compiled.string
-        escaped = getattr(compiled, "escaped_bind_names", None) or {}
-        procs: list[tuple[str, Callable[[Any], Any]]] = []
-        for bind, name in compiled.bind_names.items():
-            proc = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if proc is not None:
-                procs.append((escaped.get(name, name), proc))
-        self.bind_procs = tuple(procs)
+        self.escaped: dict[str, str] = dict(compiled.escaped_bind_names or {})
+        self.bind_procs: dict[str, Callable[[Any], Any]] = dict(compiled._bind_processors)  # by unescaped name
+        # IN lists (expanding) and literal-execute values: the SQL is rendered for the values, as SQLAlchemy does
+        self.expanding = bool(compiled.post_compile_params or compiled.literal_execute_params)
         columns = compiled._result_columns  # what SQLAlchemy's own result metadata is made of
         self.types = tuple(c.type for c in columns)
         self.keys: tuple[str, ...] = tuple(c.keyname for c in columns)
         self.convert: Callable[[Sequence[Any]], list[Any]] | None = None
         self.ready = False  # the converter is known once the cursor has described the columns
 
-    def params(self, params: dict[str, Any] | None) -> dict[str, Any]:
-        values = self.compiled.construct_params(params)
-        for name, proc in self.bind_procs:
-            values[name] = proc(values[name])
-        return values  # type: ignore[no-any-return]
+    def prepared(self, params: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+        """The SQL and the driver's values for `params`, as `DefaultExecutionContext._init_compiled` makes them."""
+        compiled = self.compiled
+        values = compiled.construct_params(params, escape_names=False)
+        sql, procs = self.sql, self.bind_procs
+        if self.expanding:
+            state = compiled._process_parameters_for_postcompile(values)  # expands `values` in place
+            sql, procs = state.statement, {**procs, **state.processors}
+        escaped = self.escaped
+        return sql, {escaped.get(k, k): (procs[k](v) if k in procs else v) for k, v in values.items()}
 
     def learn(self, description: Sequence[Any], dialect: Any) -> bool:
         """The row converter from the cursor's column types; False when the columns are not the compiled ones."""
@@ -91,8 +95,7 @@ def _entry(statement: Any, dialect: Any) -> _Fixed | None:
     entry: _Fixed | None = None
     try:
         compiled = statement.compile(dialect=dialect)
-        plain = (not compiled.positional and not compiled.post_compile_params and not compiled.literal_execute_params
-                 and not (compiled.isinsert or compiled.isupdate or compiled.isdelete))
+        plain = not compiled.positional and not (compiled.isinsert or compiled.isupdate or compiled.isdelete)
         if plain:
             entry = _Fixed(statement, compiled, dialect)
     except Exception:  # whatever SQLAlchemy's own path makes of it
@@ -115,13 +118,12 @@ def fetch_fixed(connection: sa.Connection, statement: Any, params: dict[str, Any
     if entry is None:
         result = connection.execute(statement, params)
         return result.fetchall(), tuple(result.keys())
-    values = entry.params(params)
+    sql, values = entry.prepared(params)
     if not connection.in_transaction():
         connection.begin()  # as `execute` would autobegin (a session's connection is begun already)
     fairy = connection.connection
     cursor = fairy.cursor()
     dispatch = connection.dispatch
-    sql = entry.sql
     try:
         if dispatch.before_cursor_execute:
             dispatch.before_cursor_execute(connection, cursor, sql, values, None, False)

@@ -92,12 +92,17 @@ def test_a_driver_error_is_sqlalchemys_error_and_the_session_goes_on(db, probe):
         assert [r[0] for r in fetch_fixed(s.connection(), statement, None)[0]] == [1, 2, 3]
 
 
-def test_expanding_parameters_run_through_sqlalchemy(db, probe):
-    statement = sa.select(probe.c.id).where(probe.c.id.in_(sa.bindparam("ids", expanding=True))).order_by(probe.c.id)
-    (fixed, _keys), (theirs, _) = _both(db, statement, {"ids": [1, 3]})
-    assert [tuple(r) for r in fixed] == [tuple(r) for r in theirs] == [(1,), (3,)]
+def test_in_lists_are_expanded_for_their_values(db, probe):
+    since = sa.bindparam("since", type_=UTCDateTime())
+    statement = (sa.select(probe.c.id).where(probe.c.id.in_(sa.bindparam("ids", expanding=True)),
+                                             sa.or_(probe.c.at >= since, probe.c.at.is_(None)))
+                 .order_by(probe.c.id))
+    early = datetime(2020, 1, 1, tzinfo=UTC)
+    for ids, expected in (([1, 3], [1, 3]), ([2], [2]), ([1, 2, 3], [1, 2, 3]), ([], [])):
+        (fixed, _), (theirs, _) = _both(db, statement, {"ids": ids, "since": early})
+        assert [tuple(r) for r in fixed] == [tuple(r) for r in theirs] == [(i,) for i in expected]
     if db.backend == "postgresql":
-        assert fixed_rows._CACHE[(id(statement), "postgresql")] is None  # left to SQLAlchemy
+        assert isinstance(fixed_rows._CACHE[(id(statement), "postgresql")], fixed_rows._Fixed)
 
 
 def test_the_driver_lane_is_taken_on_postgresql(db, probe):
