@@ -529,7 +529,7 @@ def _fetch(session: Session, window: sa.Select[Any], keys: Sequence[_Key], rever
             raise RuntimeError(f"the page's statement gave {len(raw[0])} columns, not {layout.width}")
         if raw and count is not None:
             total.value = raw[0][-1]
-        return list(map(layout.assemble, raw))
+        return layout.assemble_all(raw)
     if join is None:
         if count is None:
             return list(session.execute(statement, params).scalars())
@@ -555,15 +555,20 @@ class _Layout:
 
     parts: tuple[tuple[int, int, Callable[..., Any] | None], ...]
     width: int
+    # the rows -> items function generated from `parts` (one expression per row, no loop over the parts)
+    assemble_all: Callable[[Sequence[Any]], list[tuple[Any, ...]]] = field(init=False, repr=False, compare=False)
 
-    def assemble(self, row: Sequence[Any]) -> tuple[Any, ...]:
-        out: list[Any] = []
-        for start, stop, make in self.parts:
+    def __post_init__(self) -> None:
+        namespace: dict[str, Any] = {}
+        items: list[str] = []
+        for i, (start, stop, make) in enumerate(self.parts):
             if make is None:
-                out.extend(row[start:stop])
+                items.extend(f"r[{at}]" for at in range(start, stop))
             else:
-                out.append(None if row[start] is None else make(*row[start:stop]))
-        return tuple(out)
+                namespace[f"m{i}"] = make
+                items.append(f"None if r[{start}] is None else m{i}(*r[{start}:{stop}])")
+        source = f"lambda rows: [({', '.join(items)},) for r in rows]" if items else "lambda rows: [() for r in rows]"
+        object.__setattr__(self, "assemble_all", eval(source, namespace))
 
 
 def _layout(statement: sa.Select[Any], counted: bool) -> _Layout | None:
