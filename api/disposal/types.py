@@ -8,6 +8,7 @@ from typing import Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
+from api.nodes import node
 from domain.disposal.inbox import InboxRow
 from domain.disposal.models import EvidenceFile, WarningExtension, WarningFeedback
 from domain.disposal.queries import DisposalDetail
@@ -148,13 +149,13 @@ class DisposalWarningNode:
     @classmethod
     def from_row(cls, r: InboxRow) -> DisposalWarningNode:
         w = r.warning
-        return cls(
-            id=strawberry.ID(str(w.id)), code=w.code, level=w.level, status=w.status,
-            department_id=strawberry.ID(str(w.department_id)), department_name=r.department_name,
-            entity_name=r.entity_name, row_version=w.row_version, dispatched_at=w.dispatched_at,
-            receipt_due_at=w.receipt_due_at, disposal_due_at=w.disposal_due_at, received_at=w.received_at,
-            closed_at=w.closed_at, overdue=r.overdue, urge_count=r.urge_count, allowed_actions=[], events=[],
-            feedback=[], extensions=[], evidence=[], assisting_department_ids=[])
+        return node(cls, {
+            "id": str(w.id), "code": w.code, "level": w.level, "status": w.status,
+            "department_id": str(w.department_id), "department_name": r.department_name,
+            "entity_name": r.entity_name, "row_version": w.row_version, "dispatched_at": w.dispatched_at,
+            "receipt_due_at": w.receipt_due_at, "disposal_due_at": w.disposal_due_at, "received_at": w.received_at,
+            "closed_at": w.closed_at, "overdue": r.overdue, "urge_count": r.urge_count, "allowed_actions": [],
+            "events": [], "feedback": [], "extensions": [], "evidence": [], "assisting_department_ids": []})
 
 
 @strawberry.type(name="InboxCounts", description="How many warnings each inbox tab holds (under the same filters).")

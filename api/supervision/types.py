@@ -11,6 +11,7 @@ from graphql import FieldNode, IntValueNode, NullValueNode, StringValueNode, Var
 from strawberry.dataloader import DataLoader
 
 from api.context import Info
+from api.nodes import node as make_node
 from api.pagination import (
     Connection,
     build_connection,
@@ -80,12 +81,13 @@ class SupervisionActionType:
     @classmethod
     def build(cls, row: service.ActionRow) -> SupervisionActionType:
         a = row.action
-        return cls(id=strawberry.ID(str(a.id)), source_code=row.source_code, external_id=a.external_id,
-                   kind=a.kind, item_code=row.item_code, item_name=row.item_name,
-                   department_code=row.department_code, department_name=row.department_name, uscc=row.entity_uscc,
-                   entity_name=row.entity_name, started_on=a.started_on, decided_on=a.decided_on, result=a.result,
-                   penalty_amount=a.penalty_amount, document_number=a.document_number, officers=a.officers,
-                   trigger=a.trigger, updated_at=a.updated_at)
+        return make_node(cls, {"id": str(a.id), "source_code": row.source_code, "external_id": a.external_id,
+                          "kind": a.kind, "item_code": row.item_code, "item_name": row.item_name,
+                          "department_code": row.department_code, "department_name": row.department_name,
+                          "uscc": row.entity_uscc, "entity_name": row.entity_name, "started_on": a.started_on,
+                          "decided_on": a.decided_on, "result": a.result, "penalty_amount": a.penalty_amount,
+                          "document_number": a.document_number, "officers": a.officers, "trigger": a.trigger,
+                          "updated_at": a.updated_at})
 
 
 @strawberry.type(name="Complaint", description="A complaint about an entity (投诉举报).")
@@ -244,11 +246,12 @@ class EntityNode:
 
     @classmethod
     def build(cls, e: Entity) -> EntityNode:
-        return cls(id=strawberry.ID(str(e.id)), uscc=e.uscc, name=e.name, entity_type=e.entity_type,
-                   industry_code=e.industry_code, region_code=e.region_code,
-                   registered_capital=e.registered_capital, founded_on=e.founded_on, status=e.status,
-                   industry_class_code=e.industry_class_code, status_changed_on=e.status_changed_on,
-                   deregistered_on=e.deregistered_on, updated_at=e.updated_at)
+        return make_node(cls, {"id": str(e.id), "uscc": e.uscc, "name": e.name, "entity_type": e.entity_type,
+                          "industry_code": e.industry_code, "region_code": e.region_code,
+                          "registered_capital": e.registered_capital, "founded_on": e.founded_on,
+                          "status": e.status, "industry_class_code": e.industry_class_code,
+                          "status_changed_on": e.status_changed_on, "deregistered_on": e.deregistered_on,
+                          "updated_at": e.updated_at})
 
     @strawberry.field(description="Its latest risk score from the champion (or scored on demand), null before any "
                                   "(当前风险评分).")

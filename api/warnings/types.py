@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 
 from api.context import Info
+from api.nodes import node
 from api.risk.types import FeatureContributionType
 from api.warnings.reasons import reasons_of, warning_reasons
 from domain.warnings.clues import ClueRow
@@ -54,14 +55,20 @@ async def _entity(info: Info, entity_id: int | None) -> Any:
     return EntityNode.build(e) if e is not None else None
 
 
+_ENTITY_BUILD: list[Any] = []  # EntityNode.build, found on first use
+
+
 def _entity_node(e: Any) -> Any:
     """The nested entity from the columns a list loaded for it (None when not asked)."""
     if e is None:
         return None
-    # api.supervision.types imports this module's resolvers: imported here to break the cycle
-    from api.supervision.types import EntityNode
+    if not _ENTITY_BUILD:
+        # api.supervision.types imports this module's resolvers: imported here to break the cycle (once: an import
+        # statement per row cost ~1 µs)
+        from api.supervision.types import EntityNode
 
-    return EntityNode.build(e)
+        _ENTITY_BUILD.append(EntityNode.build)
+    return _ENTITY_BUILD[0](e)
 
 
 def _contributions(raw: list[Any] | None) -> list[FeatureContributionType]:
@@ -129,10 +136,10 @@ class WarningEventNode:
 
     @classmethod
     def build(cls, e: WarningEvent | ListedEvent) -> WarningEventNode:
-        return cls(id=strawberry.ID(str(e.id)), kind=e.kind, from_status=e.from_status, to_status=e.to_status,
-                   actor_name=e.actor_name,
-                   department_id=strawberry.ID(str(e.department_id)) if e.department_id else None, at=e.at,
-                   comment=e.comment, payload=cast(strawberry.scalars.JSON, e.payload or {}))
+        return node(cls, {"id": str(e.id), "kind": e.kind, "from_status": e.from_status, "to_status": e.to_status,
+                          "actor_name": e.actor_name,
+                          "department_id": str(e.department_id) if e.department_id else None, "at": e.at,
+                          "comment": e.comment, "payload": e.payload or {}})
 
 
 @strawberry.type(name="RiskWarning", description="风险预警: a graded warning about an entity, routed to a department.")
@@ -176,21 +183,20 @@ class RiskWarningNode:
     @classmethod
     def build(cls, r: WarningRow, *, model_version: int | None = None) -> RiskWarningNode:
         w = r.warning
-        return cls(
-            id=strawberry.ID(str(w.id)), code=w.code, level=w.level, source=w.source, status=w.status,
-            reasons_source=(w.reasons, w.explanation),
-            explanation=cast(strawberry.scalars.JSON, w.explanation or {}),
-            score=w.score, model_version=model_version if model_version is not None else
-            (w.explanation or {}).get("model_version"),
-            department=WarningDepartmentType(id=strawberry.ID(str(w.department_id)), code=r.department_code,
-                                             name=r.department_name),
-            entity_id=strawberry.ID(str(w.entity_id)), dispatched_at=w.dispatched_at,
-            receipt_due_at=w.receipt_due_at, disposal_due_at=w.disposal_due_at, received_at=w.received_at,
-            closed_at=w.closed_at, overdue=r.overdue,
-            routing_rule_id=strawberry.ID(str(w.routing_rule_id)) if w.routing_rule_id else None,
-            created_by=w.created_by_name, created_at=w.created_at, row_version=w.row_version,
-            last_event=WarningEventNode.build(r.last_event) if r.last_event else None,
-            entity=_entity_node(r.entity))
+        explanation = w.explanation or {}
+        event = r.last_event
+        return node(cls, {
+            "id": str(w.id), "code": w.code, "level": w.level, "source": w.source, "status": w.status,
+            "reasons_source": (w.reasons, w.explanation), "explanation": explanation, "score": w.score,
+            "model_version": model_version if model_version is not None else explanation.get("model_version"),
+            "department": node(WarningDepartmentType, {"id": str(w.department_id), "code": r.department_code,
+                                                       "name": r.department_name}),
+            "entity_id": str(w.entity_id), "dispatched_at": w.dispatched_at, "receipt_due_at": w.receipt_due_at,
+            "disposal_due_at": w.disposal_due_at, "received_at": w.received_at, "closed_at": w.closed_at,
+            "overdue": r.overdue, "routing_rule_id": str(w.routing_rule_id) if w.routing_rule_id else None,
+            "created_by": w.created_by_name, "created_at": w.created_at, "row_version": w.row_version,
+            "last_event": WarningEventNode.build(event) if event else None,
+            "entity": _entity_node(r.entity)})
 
     @classmethod
     def from_detail(cls, d: WarningDetail) -> RiskWarningNode:
