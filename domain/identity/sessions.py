@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 from domain.audit.models import AuditLog
 from domain.audit.service import record_audit
 from domain.errors import NotFound
+from domain.fixed_rows import fetch_fixed
 from domain.identity.actor import ANONYMOUS, Actor
 from domain.identity.models import Department, User
 from domain.identity.passwords import hash_password, needs_rehash, verify_password
@@ -191,7 +192,8 @@ def current_user(session: Session, actor: Actor) -> tuple[Any, Any]:
     """The signed-in caller's own user row and department (one statement), as records with the models' attribute
     names (read-only: nothing to change through them)."""
     require_signed_in(actor)
-    row = session.connection().execute(_CURRENT_USER, {"user_id": actor.user_id}).first()
+    rows = fetch_fixed(session.connection(), _CURRENT_USER, {"user_id": actor.user_id})[0]  # built once
+    row = rows[0] if rows else None
     if row is None:
         raise NotFound(f"用户 {actor.user_id} 不存在", field="id")
     n = len(_USER_NAMES)
