@@ -317,11 +317,31 @@ class LeafFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
     def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> _Plan | None:
         found = self._plans.get(id(grouped_field_set))
         if found is None or found[1] is not parent_type:
-            plan = _NOT_PLAIN if self._wrapped else self._build_plan(parent_type, grouped_field_set)
+            plan = _NOT_PLAIN if self._wrapped else self._shared_plan(parent_type, grouped_field_set)
             found = (grouped_field_set, parent_type, plan)
             self._plans[id(grouped_field_set)] = found
         plan = found[2]
         return None if plan is _NOT_PLAIN else plan
+
+    def _shared_plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> Any:
+        """The plan of a grouped field set, shared by every execution of the same document (a prepared text runs
+        over the same field nodes each time): keyed by the parent type and each response key's field nodes. The
+        nodes are held by the entry, so their ids are not reused while it lives. A field inside @defer is planned
+        per execution."""
+        nodes: list[Any] = []
+        for details in grouped_field_set.values():
+            for d in details:
+                if d.defer_usage is not None:
+                    return self._build_plan(parent_type, grouped_field_set)
+                nodes.append(d.node)
+        key = (parent_type, tuple(grouped_field_set), tuple(map(id, nodes)))
+        found = _SHARED_PLANS.get(key)
+        if found is None:
+            found = (nodes, self._build_plan(parent_type, grouped_field_set))
+            if len(_SHARED_PLANS) >= _SHARED_PLANS_MAX:
+                _SHARED_PLANS.clear()
+            _SHARED_PLANS[key] = found
+        return found[1]
 
     def _build_plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> Any:
         entries = [self._entry(parent_type, key, details) for key, details in grouped_field_set.items()]
@@ -384,6 +404,10 @@ class LeafFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         plan = self._sub_plan(object_type, details)
         return None if plan is None else _ListPlan(item_type, object_type, plan)
 
+
+# plans shared across executions (see `_shared_plan`): (type, keys, ids of the field nodes) -> (the nodes, plan)
+_SHARED_PLANS: dict[tuple[Any, ...], tuple[list[Any], Any]] = {}
+_SHARED_PLANS_MAX = 2048
 
 # the schema's plain fields (schemas live as long as the process; the field is kept alive with its entry, so its
 # id is not reused): id(field) -> (field, what _plain_field found)

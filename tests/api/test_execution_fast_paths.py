@@ -405,3 +405,50 @@ async def test_defer_and_stream_are_answered_as_graphql_core_answers_them(query)
     config = StrawberryConfig(enable_experimental_incremental_execution=True, scalar_map=SCALARS)
     fast, plain = schemas(config=config)
     assert await incremental_answers(fast, query) == await incremental_answers(plain, query)
+
+
+# --- plans shared across executions -------------------------------------------------------------------------------
+
+@strawberry.type
+class SharedItem:
+    code: str
+    name: str
+    note: str | None
+
+
+@strawberry.type
+class SharedQuery:
+    @strawberry.field
+    def items(self) -> list[SharedItem]:
+        return [SharedItem(code=f"C{i}", name=f"名称{i}", note=None if i % 2 else f"注{i}") for i in range(3)]
+
+
+async def test_a_document_run_again_reuses_its_plans_and_other_documents_get_their_own():
+    schema = strawberry.Schema(SharedQuery)
+    from graphql import parse
+
+    first = parse("query Q($withNote: Boolean!) { items { code name note @include(if: $withNote) } }")
+    other = parse("{ items { name code } }")
+    execution._SHARED_PLANS.clear()
+
+    async def run(document: Any, variables: dict[str, Any] | None = None) -> Any:
+        from graphql import execute
+
+        outcome = execute(schema._schema, document, variable_values=variables, executor_class=LeafFieldsExecutor)
+        result = await outcome if asyncio.iscoroutine(outcome) else outcome
+        assert result.errors is None
+        return result.data["items"]
+
+    with_note = await run(first, {"withNote": True})
+    assert with_note == [{"code": f"C{i}", "name": f"名称{i}", "note": None if i % 2 else f"注{i}"} for i in range(3)]
+    planned = len(execution._SHARED_PLANS)
+    assert planned >= 1
+    assert await run(first, {"withNote": True}) == with_note
+    assert len(execution._SHARED_PLANS) == planned  # the same document and variables: the same plans
+    # the same text without the note: another field set (graphql-core collected it without `note`), its own plan
+    assert await run(first, {"withNote": False}) == [{"code": f"C{i}", "name": f"名称{i}"} for i in range(3)]
+    assert len(execution._SHARED_PLANS) == planned + 1
+    # another document of the same fields in another order: its own nodes, its own plan, its own order
+    got = await run(other)
+    assert [list(item) for item in got] == [["name", "code"]] * 3
+    assert len(execution._SHARED_PLANS) == planned + 2
