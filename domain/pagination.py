@@ -688,6 +688,15 @@ def _ordered(stmt: sa.Select[Any], clauses: Sequence[Any]) -> sa.Select[Any]:
     return stmt.order_by(*clauses)
 
 
+def _limit(n: int) -> Any:
+    """A window's LIMIT as a value written into the SQL when it runs (`literal_execute`), not a parameter: with a
+    parameter PostgreSQL cannot cost a prepared statement's generic plan (it does not know how few rows are asked
+    for), so it planned every execution of a list's statement anew — 0.3–0.9 ms of the server's CPU per request
+    for the inbox, more than running it. With the value in the text, it keeps one generic plan per page size after
+    the statement's first executions (`pg_prepared_statements`: custom plans only before)."""
+    return sa.literal(n, type_=sa.Integer(), literal_execute=True)
+
+
 def _keyset_window(session: Session, stmt: sa.Select[Any], order: _Order, req: PageRequest, total: _Total,
                    join: Callable[[Any], sa.Select[Any]] | None = None,
                    plain: bool = False) -> tuple[list[Any], bool, bool]:
@@ -705,7 +714,7 @@ def _keyset_window(session: Session, stmt: sa.Select[Any], order: _Order, req: P
                                     later=False))
     if size == 0:
         return [], req.before is not None, req.after is not None
-    window = _ordered(window, order.clauses(backward)).limit(size + 1)
+    window = _ordered(window, order.clauses(backward)).limit(_limit(size + 1))
     rows = _fetch(session, window, keys, backward, total, join, plain)
     extra = len(rows) > size
     rows = rows[:size]
