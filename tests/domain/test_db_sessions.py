@@ -120,3 +120,121 @@ async def test_a_cancelled_caller_waits_for_its_worker_thread_and_context_variab
         await task
     assert seen == ["from the caller"]
     assert await db.in_worker(lambda: threading.current_thread().name.startswith("regwatch-db"))
+
+
+# --- a worker thread's own read connection (`Database._held_connection`) ------------------------------------------
+
+def _pid(session) -> int:
+    return call_in(session, lambda s: s.execute(sa.select(sa.func.pg_backend_pid())).scalar_one(), (), {}, "read")
+
+
+def _checkouts(db: Database) -> list[int]:
+    seen: list[int] = []
+    sa.event.listen(db._autocommit_engine, "checkout", lambda *_: seen.append(1))
+    return seen
+
+
+@pg_only
+def test_a_request_thread_reads_on_its_own_connection_without_a_pool_checkout(database_url):
+    import threading
+
+    from domain.db import inline_work
+
+    db = Database(database_url)
+    try:
+        checkouts = _checkouts(db)
+        with inline_work():
+            pids = []
+            for _ in range(3):  # three requests served by this thread, one after the other
+                session = db.read_session()
+                try:
+                    pids.append(_pid(session))
+                finally:
+                    session.close()
+        assert len(set(pids)) == 1 and len(checkouts) == 1  # one connection, checked out once
+        # outside `inline_work` (a request whose work hops between threads): a pooled connection each time
+        session = db.read_session()
+        try:
+            _pid(session)
+        finally:
+            session.close()
+        assert len(checkouts) == 2
+
+        other: list[int] = []
+
+        def in_another_thread() -> None:
+            with inline_work():
+                s = db.read_session()
+                try:
+                    other.append(_pid(s))
+                finally:
+                    s.close()
+
+        thread = threading.Thread(target=in_another_thread)
+        thread.start()
+        thread.join()
+        assert other and other[0] != pids[0]  # each thread has its own
+        assert len(db._held_connections) == 2
+    finally:
+        db.dispose()
+    assert not db._held_connections  # dispose returned them to their pool
+
+
+@pg_only
+def test_a_held_connection_stays_usable_after_a_failed_read_and_a_change(database_url):
+    from domain.db import inline_work
+
+    db = Database(database_url)
+    try:
+        with inline_work():
+            session = db.read_session()
+            try:
+                first = _pid(session)
+                with pytest.raises(sa.exc.DataError):  # a statement the server refuses, on the held connection
+                    call_in(session, lambda s: s.execute(sa.text("SELECT 1 / 0")).scalar_one(), (), {}, "read")
+                assert _pid(session) == first  # autocommit: no aborted transaction left behind
+                # the session's first change moves it to a transaction of its own, on the transactional engine
+                call_in(session, lambda s: s.add(Department(code="T-RS-H", name="戊")), (), {}, "commit")
+                assert _pid(session) != first
+            finally:
+                session.close()
+            session = db.read_session()  # the next request: the same connection, idle, no transaction open
+            try:
+                assert _pid(session) == first
+                from psycopg.pq import TransactionStatus
+
+                raw = session.connection().connection.dbapi_connection
+                assert raw is not None and raw.info.transaction_status == TransactionStatus.IDLE
+            finally:
+                session.close()
+        assert _codes(db) == ["T-RS-H"]
+    finally:
+        db.dispose()
+
+
+@pg_only
+def test_a_held_connection_that_died_while_its_thread_was_idle_is_replaced_before_use(database_url, monkeypatch):
+    from domain.db import inline_work
+
+    db = Database(database_url)
+    admin = sa.create_engine(dbmod.sync_url(database_url))
+    try:
+        with inline_work():
+            session = db.read_session()
+            try:
+                pid = _pid(session)
+            finally:
+                session.close()
+            with admin.connect() as conn:  # the server ends it between two requests
+                assert conn.execute(sa.select(sa.func.pg_terminate_backend(pid))).scalar_one()
+            monkeypatch.setattr(dbmod, "PING_AFTER_IDLE_S", 0.0)  # it has sat idle long enough to be pinged
+            session = db.read_session()
+            try:
+                new_pid = _pid(session)
+            finally:
+                session.close()
+        assert new_pid != pid
+        assert len(db._held_connections) == 1
+    finally:
+        admin.dispose()
+        db.dispose()
