@@ -31,6 +31,7 @@ from api.limits import DocumentLimits
 from api.platform.queries import PlatformQuery
 from api.prepared import PreparedQueries
 from api.reference.queries import ReferenceQuery
+from api.resolvers import lean_resolvers
 from api.risk.mutations import RiskMutation
 from api.risk.queries import RiskQuery
 from api.statistics.queries import StatisticsQuery
@@ -95,4 +96,5 @@ def build_schema(settings: Settings, *, extra_queries: tuple[type, ...] = ()) ->
         ],
     )
     schema.prepared = PreparedQueries(schema, settings)
+    lean_resolvers(schema)  # resolvers of scalar arguments called without Strawberry's per-call wrapping
     return schema
