@@ -250,6 +250,8 @@ class _Order:
     forward: tuple[Any, ...]  # the ORDER BY clauses
     backward: tuple[Any, ...]  # reversed (a backward window)
     values_of: Callable[[Any], Any]  # a row's key values: one value for one key, a tuple for more
+    # the keyset windows' statements in this order, by shape (`_keyset_statement`); None: built per request
+    shaped: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def clauses(self, reverse: bool) -> tuple[Any, ...]:
         return self.backward if reverse else self.forward
@@ -300,21 +302,28 @@ def _coerce(value: Any, key: _Key, field: str) -> Any:
 
 def _seek(keys: Sequence[_Key], values: Sequence[Any], *, later: bool) -> Any:
     """Rows strictly later (or earlier) than `values` in the order of `keys`."""
+    return _seek_bound(keys, values, later=later)[0]
+
+
+def _seek_bound(keys: Sequence[_Key], values: Sequence[Any], *, later: bool) -> tuple[Any, list[Any]]:
+    """`_seek`'s clause and its bind parameters, one per value in the order of `values` (a value compared twice
+    is the same parameter twice), so a reused statement can be given other values (`_keyset_statement`)."""
+    bound = [sa.literal(v, k.expr.type) for k, v in zip(keys, values, strict=True)]
 
     def cmp(key: _Key, value: Any) -> Any:
         return key.expr < value if key.descending == later else key.expr > value
 
     if len({k.descending for k in keys}) == 1:
         row = sa.tuple_(*(k.expr for k in keys))
-        bound = sa.tuple_(*(sa.literal(v, k.expr.type) for k, v in zip(keys, values, strict=True)))
-        return (row < bound) if keys[0].descending == later else (row > bound)
+        right = sa.tuple_(*bound)
+        return ((row < right) if keys[0].descending == later else (row > right)), bound
     clauses = []
     for i, key in enumerate(keys):
-        equal = [k.expr == v for k, v in zip(keys[:i], values[:i], strict=True)]
-        clauses.append(sa.and_(*equal, cmp(key, values[i])))
+        equal = [k.expr == v for k, v in zip(keys[:i], bound[:i], strict=True)]
+        clauses.append(sa.and_(*equal, cmp(key, bound[i])))
     first = keys[0]
-    leading = first.expr <= values[0] if first.descending == later else first.expr >= values[0]
-    return sa.and_(leading, sa.or_(*clauses))
+    leading = first.expr <= bound[0] if first.descending == later else first.expr >= bound[0]
+    return sa.and_(leading, sa.or_(*clauses)), bound
 
 
 # --- records -------------------------------------------------------------------------------------------------
@@ -428,10 +437,8 @@ def select_page(session: Session, stmt: sa.Select[Any], req: PageRequest, *, ord
     entity = _entity(stmt)
     table = getattr(entity, "__table__", None)
     base = getattr(table, "name", None)
-    if plain:
-        if join is not None or table is None:
-            raise ValueError("plain rows are for a window of one entity without join")
-        stmt = stmt.with_only_columns(table)  # its columns, as `*table.c` would (one clause to coerce, not 14)
+    if plain and (join is not None or table is None):
+        raise ValueError("plain rows are for a window of one entity without join")
     # keyset needs every order value on the selected entity (NOT NULL columns of its own table)
     keyset = all(k.attr is not None and k.table == base for k in keys)
     tag = order.tag
@@ -443,6 +450,9 @@ def select_page(session: Session, stmt: sa.Select[Any], req: PageRequest, *, ord
     total = _Total(stmt, wanted=req.count)
     offset_mode = isinstance(req.after, int) or isinstance(req.before, int)
     if offset_mode:
+        if plain:  # its columns, as `*table.c` would (one clause to coerce, not 14); a keyset window's: on its build
+            assert table is not None
+            stmt = stmt.with_only_columns(table)
         rows, offset, has_next, has_previous = _offset_window(session, stmt, order, req, total, join, plain)
     else:
         rows, has_next, has_previous = _keyset_window(session, stmt, order, req, total, join, plain)
@@ -507,6 +517,14 @@ def _fetch(session: Session, window: sa.Select[Any], keys: Sequence[_Key], rever
     # the total's column is built only when the statement is (a reused one already carries it)
     count = total.column if total.wanted and total.value is None else None
     statement, params, layout, fixed = _statement(session, window, keys, reverse, count, join)
+    return _run(session, statement, params, layout, fixed, count is not None, total, join, plain)
+
+
+def _run(session: Session, statement: Any, params: dict[str, Any] | None, layout: _Layout | None, fixed: bool,
+         counted: bool, total: _Total, join: Callable[[Any], sa.Select[Any]] | None, plain: bool) -> list[Any]:
+    """The rows of a window's fetch statement (`_statement`'s), as the list's items are made of them; `counted`:
+    the statement carries the total as its last column."""
+    count = counted or None
     if plain:  # the entity's columns as records (the total, when carried, is one more attribute of each)
         # columns only: run on the session's connection, without the ORM's execution path (~90 µs of ~230); a
         # template on the driver's cursor (`fetch_fixed`)
@@ -632,6 +650,13 @@ def _statement(session: Session, window: sa.Select[Any], keys: Sequence[_Key], r
                count: Callable[[], Any] | None,
                join: Callable[[Any], sa.Select[Any]] | None,
                ) -> tuple[sa.Select[Any], dict[str, Any] | None, _Layout | None, bool]:
+    statement, params, layout, fixed, _names = _statement_named(session, window, keys, reverse, count, join)
+    return statement, params, layout, fixed
+
+
+def _statement_named(session: Session, window: sa.Select[Any], keys: Sequence[_Key], reverse: bool,
+                     count: Callable[[], Any] | None, join: Callable[[Any], sa.Select[Any]] | None,
+                     ) -> tuple[sa.Select[Any], dict[str, Any] | None, _Layout | None, bool, tuple[str, ...] | None]:
     """The fetch statement for `window`, the values to run it with, for a reused `join` its `_Layout`, and whether
     the statement is a reused template (run again and again: `fetch_fixed`).
 
@@ -642,7 +667,7 @@ def _statement(session: Session, window: sa.Select[Any], keys: Sequence[_Key], r
     that carries values of its own outside the window (a `join` that embeds one) is never reused."""
     window_key = window._generate_cache_key()
     if window_key is None:  # not cacheable (SQLAlchemy says so): built each time
-        return _build(window, keys, reverse, count, join), None, None, False
+        return _build(window, keys, reverse, count, join), None, None, False, None
     dialect = session.get_bind().dialect
     shape = (dialect.name, window_key.key, join, reverse, count is not None)
     template = _TEMPLATES.get(shape, _MISSING)
@@ -652,12 +677,13 @@ def _statement(session: Session, window: sa.Select[Any], keys: Sequence[_Key], r
             _TEMPLATES.clear()
         _TEMPLATES[shape] = template
     if template is None:
-        return _build(window, keys, reverse, count, join), None, None, False
+        return _build(window, keys, reverse, count, join), None, None, False, None
     assert isinstance(template, _Template)
     if template.names is None:
-        return template.statement, None, template.layout, True
+        return template.statement, None, template.layout, True, None
     values = [b.effective_value for b in window_key.bindparams]
-    return template.statement, dict(zip(template.names, values, strict=True)), template.layout, True
+    return (template.statement, dict(zip(template.names, values, strict=True)), template.layout, True,
+            template.names)
 
 
 _MISSING = object()
@@ -697,6 +723,114 @@ def _limit(n: int) -> Any:
     return sa.literal(n, type_=sa.Integer(), literal_execute=True)
 
 
+@dataclass(frozen=True)
+class _Shaped:
+    """The fetch statement of every keyset window of one shape, and where each of its parameters' values comes
+    from: `sources` are (compiled name, "base" / "after" / "before" / "limit", index), in the order of the window's
+    cache key."""
+
+    statement: Any
+    sources: tuple[tuple[str, str, int], ...] | None  # None: no parameters
+    layout: _Layout | None
+    fixed: bool
+
+
+_SHAPED_MAX = 256  # shapes kept per order (`_Order.shaped`)
+
+
+def forget_statements() -> None:
+    """Forget every list statement built so far (templates and keyset window shapes): the next window of each
+    shape is built from scratch (tests compare the two)."""
+    _TEMPLATES.clear()
+    for order in list(_ORDERS.values()):
+        order.shaped.clear()
+
+
+def _keyset_statement(session: Session, stmt: sa.Select[Any], order: _Order, backward: bool,
+                      after: list[Any] | None, before: list[Any] | None, size: int,
+                      count: Callable[[], Any] | None, join: Callable[[Any], sa.Select[Any]] | None,
+                      plain: bool) -> tuple[Any, dict[str, Any] | None, _Layout | None, bool]:
+    """`_statement`'s answer for the keyset window of `stmt` (the list's entity and filters) in `order`, after /
+    before the given key values, `size` + 1 rows: worked out from the window once per shape of window, later from
+    `stmt`'s cache key alone. Building the window around `stmt` (the seek clauses, ORDER BY, LIMIT, the plain
+    columns, the count) and computing the whole window's cache key cost a list request ~10 % of its CPU; the shape
+    is `stmt`'s cache key (its values left out) with the order, direction, which cursors are given, the page size,
+    the count, the join and `plain`, and the values are `stmt`'s parameters' with the cursors' and the LIMIT's.
+    Where the window's statement is not reused (`_statement`: not cacheable, or values of its own) it is built per
+    request as before."""
+    base_key = stmt._generate_cache_key()
+    shape: Any = None
+    if base_key is not None:
+        shape = (session.get_bind().dialect.name, base_key.key, backward, after is not None, before is not None,
+                 size, count is not None, join, plain)
+        shaped = order.shaped.get(shape, _MISSING)
+        if shaped is None:
+            shape = None  # built per request
+        elif shaped is not _MISSING:
+            assert isinstance(shaped, _Shaped)
+            if shaped.sources is None:
+                return shaped.statement, None, shaped.layout, shaped.fixed
+            base = base_key.bindparams
+            params: dict[str, Any] = {}
+            for name, source, index in shaped.sources:
+                if source == "base":
+                    params[name] = base[index].effective_value
+                elif source == "after":
+                    params[name] = after[index]  # type: ignore[index]
+                elif source == "before":
+                    params[name] = before[index]  # type: ignore[index]
+                else:
+                    params[name] = size + 1
+            return shaped.statement, params, shaped.layout, shaped.fixed
+    if plain:
+        table = _entity(stmt).__table__
+        stmt = stmt.with_only_columns(table)  # its columns, as `*table.c` would (one clause to coerce, not 14)
+    keys = order.keys
+    window = stmt
+    seeks: dict[str, list[Any]] = {}
+    if after is not None:
+        clause, seeks["after"] = _seek_bound(keys, after, later=True)
+        window = window.where(clause)
+    if before is not None:
+        clause, seeks["before"] = _seek_bound(keys, before, later=False)
+        window = window.where(clause)
+    limit = _limit(size + 1)
+    window = _ordered(window, order.clauses(backward)).limit(limit)
+    statement, params_, layout, fixed, names = _statement_named(session, window, keys, backward, count, join)
+    if shape is not None:
+        if len(order.shaped) >= _SHAPED_MAX:
+            order.shaped.clear()
+        order.shaped[shape] = _shaped(statement, names, layout, fixed, window, base_key, seeks, limit)
+    return statement, params_, layout, fixed
+
+
+def _shaped(statement: Any, names: tuple[str, ...] | None, layout: _Layout | None, fixed: bool,
+            window: sa.Select[Any], base_key: Any, seeks: dict[str, list[Any]], limit: Any) -> _Shaped | None:
+    """The memo of a window's shape, or None where its statement is built per request (not a reused template) or
+    one of its parameters is not from `stmt`, the cursors or the LIMIT (then nothing is assumed)."""
+    if not fixed:
+        return None
+    if names is None:
+        return _Shaped(statement, None, layout, fixed)
+    window_key = window._generate_cache_key()
+    if window_key is None or len(window_key.bindparams) != len(names):
+        return None
+    origin: dict[int, tuple[str, int]] = {}
+    for index, bind in enumerate(base_key.bindparams):
+        origin.setdefault(id(bind), ("base", index))
+    for source, binds in seeks.items():
+        for index, bind in enumerate(binds):
+            origin.setdefault(id(bind), (source, index))
+    origin.setdefault(id(limit), ("limit", 0))
+    sources = []
+    for name, bind in zip(names, window_key.bindparams, strict=True):  # the template's names: in the key's order
+        found = origin.get(id(bind))
+        if found is None:
+            return None
+        sources.append((name, *found))
+    return _Shaped(statement, tuple(sources), layout, fixed)
+
+
 def _keyset_window(session: Session, stmt: sa.Select[Any], order: _Order, req: PageRequest, total: _Total,
                    join: Callable[[Any], sa.Select[Any]] | None = None,
                    plain: bool = False) -> tuple[list[Any], bool, bool]:
@@ -705,17 +839,16 @@ def _keyset_window(session: Session, stmt: sa.Select[Any], order: _Order, req: P
     if req.first is None and req.last is None:
         size = DEFAULT_PAGE_SIZE
     keys = order.keys
-    window = stmt
-    if isinstance(req.after, Keyset):
-        window = window.where(_seek(keys, [_coerce(v, k, "after") for k, v in zip(keys, req.after, strict=True)],
-                                    later=True))
-    if isinstance(req.before, Keyset):
-        window = window.where(_seek(keys, [_coerce(v, k, "before") for k, v in zip(keys, req.before, strict=True)],
-                                    later=False))
+    after = ([_coerce(v, k, "after") for k, v in zip(keys, req.after, strict=True)]
+             if isinstance(req.after, Keyset) else None)
+    before = ([_coerce(v, k, "before") for k, v in zip(keys, req.before, strict=True)]
+              if isinstance(req.before, Keyset) else None)
     if size == 0:
         return [], req.before is not None, req.after is not None
-    window = _ordered(window, order.clauses(backward)).limit(_limit(size + 1))
-    rows = _fetch(session, window, keys, backward, total, join, plain)
+    counted = total.wanted and total.value is None
+    statement, params, layout, fixed = _keyset_statement(session, stmt, order, backward, after, before, size,
+                                                         total.column if counted else None, join, plain)
+    rows = _run(session, statement, params, layout, fixed, counted, total, join, plain)
     extra = len(rows) > size
     rows = rows[:size]
     if backward:

@@ -86,12 +86,12 @@ def test_a_reused_list_statement_answers_with_the_windows_own_values(db, session
                                          department_code=code)
         return [row.action.external_id for row in found.items], found.total, found.cursors
 
-    pagination._TEMPLATES.clear()
+    pagination.forget_statements()
     fresh = {}
     for code in ("SZ-SCJG", "SZ-YJGL"):
-        pagination._TEMPLATES.clear()
+        pagination.forget_statements()
         fresh[code] = page(code)
-    pagination._TEMPLATES.clear()
+    pagination.forget_statements()
     first = page("SZ-SCJG")
     templates = dict(pagination._TEMPLATES)
     second = page("SZ-YJGL")
@@ -99,7 +99,7 @@ def test_a_reused_list_statement_answers_with_the_windows_own_values(db, session
     assert first == fresh["SZ-SCJG"] and second == fresh["SZ-YJGL"] and first[0] != second[0]
     assert second[1] == 4 and first[1] == 6
     # the next page by keyset cursor (another shape: the seek predicate), first built, then reused
-    pagination._TEMPLATES.clear()
+    pagination.forget_statements()
     expected = page("SZ-SCJG", first[2][-1])
     assert page("SZ-SCJG", first[2][-1]) == expected and page("SZ-YJGL", second[2][-1])[0] == ["X-1-0"]
     assert len(expected[0]) == 3 and not set(expected[0]) & set(first[0])
