@@ -64,6 +64,8 @@ class UTCDateTime(sa.types.TypeDecorator):
             return value.replace(tzinfo=UTC) if tz is None else value.astimezone(UTC)
 
         if inner is None:
+            # None and UTC values come back as they are (domain.fixed_rows keeps such rows as the driver made them)
+            to_utc.keeps_utc = True  # type: ignore[attr-defined]
             return to_utc
 
         def parsed_to_utc(value):

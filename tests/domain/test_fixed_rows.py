@@ -66,6 +66,26 @@ def test_rows_keys_and_processed_values_are_sqlalchemys(db, probe):
     assert fixed[0][2] == Decimal("0.01") and fixed[0][3] == date(2025, 12, 31)
 
 
+def test_timestamps_from_a_session_in_another_zone_are_still_turned_to_utc(db, probe, monkeypatch):
+    """Rows whose timestamps already arrive in UTC are kept as the driver made them; one that arrives in another
+    zone (a session whose TimeZone is not the engine's UTC) is converted, as SQLAlchemy's own path converts it."""
+    statement = sa.select(probe.c.id, probe.c.at).order_by(probe.c.id)
+    with db.read_session() as s:
+        utc_rows, _ = fetch_fixed(s.connection(), statement, None)
+        if db.backend == "postgresql":
+            s.connection().exec_driver_sql("SET TimeZone = 'Asia/Shanghai'")
+        try:
+            local_rows, _ = fetch_fixed(s.connection(), statement, None)
+            theirs = s.connection().execute(statement).fetchall()
+        finally:
+            if db.backend == "postgresql":
+                s.connection().exec_driver_sql("SET TimeZone = 'UTC'")
+    for rows in (utc_rows, local_rows):
+        assert [tuple(r) for r in rows] == [tuple(r) for r in theirs]
+        assert all(r[1] is None or r[1].tzinfo is UTC for r in rows)
+    assert local_rows[0][1] == datetime(2026, 12, 1, 0, 30, tzinfo=UTC)
+
+
 def test_default_values_and_a_different_value_each_run(db, probe):
     statement = sa.select(probe.c.id).where(probe.c.name == sa.bindparam("name", "苏州甲")).order_by(probe.c.id)
     assert _both(db, statement, None)[0][0] == [(1,)]  # the value the statement was built with
