@@ -113,15 +113,29 @@ class Connection(Generic[T]):
     _nodes: strawberry.Private[list[Any]]
 
 
+class _PageInfoOf(PageInfo):
+    """A page's PageInfo whose cursors are encoded only when they are read (a nested window, or a client reading
+    `nodes` alone, never asks for them: two encodings a list saved)."""
+
+    __slots__ = ("_page", "_size", "has_next_page", "has_previous_page")
+
+    def __init__(self, page: Page[Any], size: int) -> None:  # not the dataclass's __init__
+        self._page, self._size = page, size
+        self.has_next_page, self.has_previous_page = page.has_next, page.has_previous
+
+    @property
+    def start_cursor(self) -> str | None:  # type: ignore[override]
+        return self._page.cursor(0) if self._size else None
+
+    @property
+    def end_cursor(self) -> str | None:  # type: ignore[override]
+        return self._page.cursor(self._size - 1) if self._size else None
+
+
 def build_connection(page: Page[Any], to_node: Callable[[Any], T]) -> Connection[T]:
     nodes = [to_node(item) for item in page.items]
     return Connection(
-        page_info=PageInfo(
-            has_next_page=page.has_next,
-            has_previous_page=page.has_previous,
-            start_cursor=page.cursor(0) if nodes else None,
-            end_cursor=page.cursor(len(nodes) - 1) if nodes else None,
-        ),
+        page_info=_PageInfoOf(page, len(nodes)),
         # only None when totalCount was not selected, so never read
         total_count=page.total if page.total is not None else -1,
         _page=page,
