@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import strawberry
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 
 from api.context import Info
 from api.pagination import Connection, build_connection, page_request
@@ -29,25 +29,35 @@ def parse_id(value: strawberry.ID | str | None, field: str) -> int | None:
     return int(text)
 
 
-def _fields(selections: Iterable[Any]) -> Iterator[SelectedField]:
-    """The fields of a selection, through fragments."""
-    for sel in selections:
-        if isinstance(sel, SelectedField):
+def _fields(selection_set: SelectionSetNode | None, fragments: dict[str, Any], seen: set[str]) -> Iterator[FieldNode]:
+    """The fields of a graphql-core selection set, through fragments (each named fragment once)."""
+    if selection_set is None:
+        return
+    for sel in selection_set.selections:
+        if isinstance(sel, FieldNode):
             yield sel
-        elif isinstance(sel, FragmentSpread | InlineFragment):
-            yield from _fields(sel.selections)
+        elif isinstance(sel, InlineFragmentNode):
+            yield from _fields(sel.selection_set, fragments, seen)
+        elif isinstance(sel, FragmentSpreadNode) and sel.name.value not in seen:
+            seen.add(sel.name.value)
+            fragment = fragments.get(sel.name.value)
+            if fragment is not None:
+                yield from _fields(fragment.selection_set, fragments, seen)
 
 
-def _node_fields(info: Info) -> Iterator[SelectedField]:
-    """The fields selected on the connection's nodes (`nodes { … }` and `edges { node { … } }`)."""
-    for connection in info.selected_fields:
-        for f in _fields(connection.selections):
-            if f.name == "nodes":
-                yield from _fields(f.selections)
-            elif f.name == "edges":
-                for g in _fields(f.selections):
-                    if g.name == "node":
-                        yield from _fields(g.selections)
+def _node_fields(info: Info) -> Iterator[FieldNode]:
+    """The fields selected on the connection's nodes (`nodes { … }` and `edges { node { … } }`), read from
+    graphql-core's nodes (Strawberry's `info.selected_fields` converts the whole selection on every call)."""
+    raw = info._raw_info
+    fragments = raw.fragments
+    for connection in raw.field_nodes:
+        for f in _fields(connection.selection_set, fragments, set()):
+            if f.name.value == "nodes":
+                yield from _fields(f.selection_set, fragments, set())
+            elif f.name.value == "edges":
+                for g in _fields(f.selection_set, fragments, set()):
+                    if g.name.value == "node":
+                        yield from _fields(g.selection_set, fragments, set())
 
 
 def warning_list_shape(info: Info) -> warning_service.ListShape:
@@ -56,10 +66,11 @@ def warning_list_shape(info: Info) -> warning_service.ListShape:
     asked."""
     names: set[str] = set()
     event: set[str] = set()
+    fragments = info._raw_info.fragments
     for f in _node_fields(info):
-        names.add(f.name)
-        if f.name == "lastEvent":
-            event.update(g.name for g in _fields(f.selections))
+        names.add(f.name.value)
+        if f.name.value == "lastEvent":
+            event.update(g.name.value for g in _fields(f.selection_set, fragments, set()))
     return warning_service.ListShape(snapshots=bool(names & {"reasons", "explanation", "modelVersion"}),
                                      entity="entity" in names, event_text=bool(event & {"comment", "payload"}))
 
