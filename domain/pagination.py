@@ -80,6 +80,7 @@ __all__ = [
     "page_record",
     "record_type",
     "select_page",
+    "shared_statement",
 ]
 
 T = TypeVar("T")
@@ -738,10 +739,30 @@ class _Shaped:
 _SHAPED_MAX = 256  # shapes kept per order (`_Order.shaped`)
 
 
+_SHARED: dict[Any, Any] = {}
+_SHARED_MAX = 1024
+
+
+def shared_statement(key: Any, build: Callable[[], sa.Select[Any]]) -> sa.Select[Any]:
+    """A list's filtered statement for `key` (the list's name and every value the statement is built from), built
+    by `build` once and then the same object for every request with those values. Statements are immutable, and one
+    reused keeps its SQLAlchemy cache key (computed once per object): a list request with the filters of the last
+    one skips building its clauses and walking them for the key (`_keyset_statement` starts from it). Only for
+    statements that depend on nothing but `key` (not on the clock, say)."""
+    found = _SHARED.get(key)
+    if found is None:
+        found = build()
+        if len(_SHARED) >= _SHARED_MAX:
+            _SHARED.clear()
+        _SHARED[key] = found
+    return found
+
+
 def forget_statements() -> None:
-    """Forget every list statement built so far (templates and keyset window shapes): the next window of each
-    shape is built from scratch (tests compare the two)."""
+    """Forget every list statement built so far (templates, keyset window shapes, shared filtered statements):
+    the next window of each shape is built from scratch (tests compare the two)."""
     _TEMPLATES.clear()
+    _SHARED.clear()
     for order in list(_ORDERS.values()):
         order.shaped.clear()
 

@@ -5,7 +5,7 @@ analysts, admins and leads see every department's or one chosen."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import astuple, dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
@@ -21,7 +21,7 @@ from domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFoun
 from domain.identity.actor import Actor
 from domain.identity.models import Department
 from domain.identity.policy import can, has_city_wide_scope, require_signed_in
-from domain.pagination import Made, Page, PageRequest, select_page
+from domain.pagination import Made, Page, PageRequest, select_page, shared_statement
 from domain.supervision.models import Entity
 from domain.types import LOCAL_TZ, utcnow
 from domain.warnings.models import LEVELS, Warning
@@ -164,9 +164,15 @@ def _base(actor: Actor, f: InboxFilter, *, with_tab: bool, now: datetime) -> sa.
     """Filters on risk_warning alone (whose, status, level, dates; a department code as a scalar subquery), so
     (department_id, status, created_at, id) serves a city-wide role's window; a handler's own-or-assisting scope is
     one OR (its window walks the status index, filtering: bounded by the page size times the departments)."""
-    scopes = _scopes(actor, f)
-    return _filtered(select(Warning).where(sa.or_(*scopes) if len(scopes) > 1 else scopes[0]), f,
-                     with_tab=with_tab, now=now)
+    def build() -> sa.Select[Any]:
+        scopes = _scopes(actor, f)
+        return _filtered(select(Warning).where(sa.or_(*scopes) if len(scopes) > 1 else scopes[0]), f,
+                         with_tab=with_tab, now=now)
+
+    if with_tab and f.tab == "overdue":  # the clock is in it
+        return build()
+    # the same filters again (most requests): the statement built for them before
+    return shared_statement(("inbox", has_city_wide_scope(actor), actor.department_id, astuple(f), with_tab), build)
 
 
 def _with_names(page: Any) -> sa.Select[Any]:

@@ -21,7 +21,7 @@ from domain.identity.actor import Actor
 from domain.identity.models import Department
 from domain.identity.policy import has_city_wide_scope, require_signed_in, scope_to_department
 from domain.integration.models import DataSource
-from domain.pagination import Page, PageRequest, page_record, record_type, select_page
+from domain.pagination import Page, PageRequest, page_record, record_type, select_page, shared_statement
 from domain.supervision.models import Complaint, CreditRecord, Entity, SupervisionAction, SupervisionItem
 
 __all__ = [
@@ -48,6 +48,15 @@ def search_entities(session: Session, actor: Actor, page: PageRequest, *, search
     """监管对象 by name fragment or USCC (prefix), with filters; ordered by name. `rows`: the page holds the
     entities' columns as plain rows (read by the same attribute names), not ORM objects (GraphQL's list)."""
     require_signed_in(actor)
+    # the same filters again (most requests): the statement built for them before
+    stmt = shared_statement(("entities", search, region_code, industry_code, status),
+                            lambda: _entities_statement(search, region_code, industry_code, status))
+    return select_page(session, stmt, page, order_by=(col(Entity.name), col(Entity.id)), max_size=max_size,
+                       plain=rows)
+
+
+def _entities_statement(search: str | None, region_code: str | None, industry_code: str | None,
+                        status: str | None) -> sa.Select[Any]:
     stmt = select(Entity)
     text = (search or "").strip()
     if text:
@@ -78,8 +87,7 @@ def search_entities(session: Session, actor: Actor, page: PageRequest, *, search
             stmt = stmt.where(col(Entity.industry_code) == industry_code)
     if status:
         stmt = stmt.where(col(Entity.status) == status)
-    return select_page(session, stmt, page, order_by=(col(Entity.name), col(Entity.id)), max_size=max_size,
-                       plain=rows)
+    return stmt
 
 
 def _next_prefix(prefix: str) -> str | None:

@@ -125,3 +125,28 @@ def test_a_window_whose_statement_carries_values_of_its_own_is_built_every_time(
                            max_size=50, join=join)
         assert [row[1] for row in page.items] == [row[0].started_on >= day for row in page.items]
     assert len(built) == 3
+
+
+def test_a_shared_statement_is_built_once_per_key_and_its_lists_answer_per_filter(session, actions):
+    from domain.identity.actor import SYSTEM
+    from domain.supervision.service import search_entities
+
+    pagination.forget_statements()
+    built: list[str] = []
+
+    def build(kind: str):
+        built.append(kind)
+        return select(SupervisionAction).where(col(SupervisionAction.kind) == kind)
+
+    first = pagination.shared_statement(("t", "inspection"), lambda: build("inspection"))
+    assert pagination.shared_statement(("t", "inspection"), lambda: build("inspection")) is first
+    assert pagination.shared_statement(("t", "penalty"), lambda: build("penalty")) is not first
+    assert built == ["inspection", "penalty"]
+    # a list built on it: each filter's own rows, asked in turns
+    entities = actions["entities"]
+    for _ in range(2):
+        for e in entities:
+            page = search_entities(session, SYSTEM, PageRequest(first=10), search=e.uscc, rows=True)
+            assert [r.uscc for r in page.items] == [e.uscc]
+    pagination.forget_statements()
+    assert pagination.shared_statement(("t", "inspection"), lambda: build("inspection")) is not first
