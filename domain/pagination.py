@@ -301,14 +301,10 @@ def _coerce(value: Any, key: _Key, field: str) -> Any:
         raise InvalidInput(f"{field} 不是这个列表的游标", field=field, code="bad_cursor") from exc
 
 
-def _seek(keys: Sequence[_Key], values: Sequence[Any], *, later: bool) -> Any:
-    """Rows strictly later (or earlier) than `values` in the order of `keys`."""
-    return _seek_bound(keys, values, later=later)[0]
-
-
 def _seek_bound(keys: Sequence[_Key], values: Sequence[Any], *, later: bool) -> tuple[Any, list[Any]]:
-    """`_seek`'s clause and its bind parameters, one per value in the order of `values` (a value compared twice
-    is the same parameter twice), so a reused statement can be given other values (`_keyset_statement`)."""
+    """Rows strictly later (or earlier) than `values` in the order of `keys`: the clause and its bind parameters,
+    one per value in the order of `values` (a value compared twice is the same parameter twice), so a reused
+    statement can be given other values (`_keyset_statement`)."""
     bound = [sa.literal(v, k.expr.type) for k, v in zip(keys, values, strict=True)]
 
     def cmp(key: _Key, value: Any) -> Any:
