@@ -31,6 +31,9 @@ class Context:
     request_id: str | None = None
     # DataLoaders by name, created lazily per request so batches never leak across callers.
     loaders: dict[str, Any] = field(default_factory=dict)
+    # results read ahead of the fields that show them (e.g. an entity's nested windows, read with the entity), by
+    # the key their field builds: the field answers at once instead of through a loader
+    primed: dict[Any, Any] = field(default_factory=dict)
     _session: Session | None = None
     # Sibling fields and DataLoaders resolve concurrently; one session must not be used by two at once. The lock
     # is per request (one per Context), and the work itself runs in a worker thread, so requests never wait on it.

@@ -51,7 +51,7 @@ class SupervisionQuery:
 
     @strawberry.field(description="One entity by its unified social credit code (监管对象).")
     async def entity(self, info: Info, uscc: str) -> EntityNode:
-        # the nested windows it selects are read in the same unit of work and primed into their loaders
+        # the nested windows it selects are read in the same unit of work and primed for their fields
         windows = nested_windows(info)
         entity, found = await info.context.read(_entity_with_windows, info.context.actor, uscc, windows)
         prime_nested(info, int(entity.id or 0), found, windows)

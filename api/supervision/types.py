@@ -190,9 +190,10 @@ def _argument(value: Any, variables: dict[str, Any]) -> Any:
 
 def prime_nested(info: Info, entity_id: int, found: dict[str, tuple[list, int]],
                  windows: dict[str, tuple[int, int, bool]]) -> None:
+    """The windows read with the entity, for `_nested` to answer at once (no loader, no await)."""
+    primed = info.context.primed
     for name, result in found.items():
-        loader_name, fn = NESTED_WINDOWS[name]
-        _loader(info, loader_name, fn).prime((entity_id, *windows[name]), result)
+        primed[(NESTED_WINDOWS[name][0], entity_id, *windows[name])] = result
 
 
 def _connection(rows: list, total: int, offset: int, limit: int, build) -> Connection:
@@ -202,10 +203,20 @@ def _connection(rows: list, total: int, offset: int, limit: int, build) -> Conne
     return build_connection(page, build)
 
 
-async def _nested(info: Info, name: str, fn, entity_id: int, first: int | None, after: str | None,
-                  build) -> Connection:
+def _nested(info: Info, name: str, fn, entity_id: int, first: int | None, after: str | None, build) -> Any:
+    """A nested window's connection: at once when it was read with the entity (`prime_nested`), else an awaitable
+    of it through the relation's loader (one batch per window for every entity of a list)."""
     offset, limit, count = _window(info, first, after)
-    rows, total = await _loader(info, name, fn).load((entity_id, offset, limit + 1, count))
+    key = (entity_id, offset, limit + 1, count)
+    found = info.context.primed.get((name, *key))
+    if found is not None:
+        return _connection(found[0], found[1], offset, limit, build)
+    return _loaded(info, name, fn, key, offset, limit, build)
+
+
+async def _loaded(info: Info, name: str, fn, key: tuple[int, int, int, bool], offset: int, limit: int,
+                  build) -> Connection:
+    rows, total = await _loader(info, name, fn).load(key)
     return _connection(rows, total, offset, limit, build)
 
 
@@ -267,19 +278,19 @@ class EntityNode:
         return await entity_risk_scores(info, int(self.id), first)
 
     @strawberry.field(description="Its supervision actions, newest first (监管行为).")
-    async def actions(self, info: Info, first: int | None = None,
+    def actions(self, info: Info, first: int | None = None,
                       after: str | None = None) -> Connection[SupervisionActionType]:
-        return await _nested(info, "entity.actions", service.actions_for_entities, int(self.id), first, after,
+        return _nested(info, "entity.actions", service.actions_for_entities, int(self.id), first, after,
                              SupervisionActionType.build)
 
     @strawberry.field(description="Complaints about it, newest first (投诉举报).")
-    async def complaints(self, info: Info, first: int | None = None,
+    def complaints(self, info: Info, first: int | None = None,
                          after: str | None = None) -> Connection[ComplaintType]:
-        return await _nested(info, "entity.complaints", service.complaints_for_entities, int(self.id), first,
+        return _nested(info, "entity.complaints", service.complaints_for_entities, int(self.id), first,
                              after, ComplaintType.build)
 
     @strawberry.field(description="Its credit records, newest first (信用记录).")
-    async def credit_records(self, info: Info, first: int | None = None,
+    def credit_records(self, info: Info, first: int | None = None,
                              after: str | None = None) -> Connection[CreditRecordType]:
-        return await _nested(info, "entity.credit", service.credit_for_entities, int(self.id), first, after,
+        return _nested(info, "entity.credit", service.credit_for_entities, int(self.id), first, after,
                              CreditRecordType.build)

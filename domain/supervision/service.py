@@ -6,6 +6,8 @@ rows, so a department handler sees only their department's actions. Lists load t
 
 from __future__ import annotations
 
+import functools
+import itertools
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -438,11 +440,12 @@ _ACTION_NAMES = ("item_code", "item_name", "department_code", "department_name",
 class _Shape:
     """Where each part's columns sit in the entity-with-windows statement: (position, attribute) per block; the
     part number is at position 0, the relation's total at 1. Rows are read by position (a Row's `_mapping` lookup
-    by label cost ~0.3 µs a value: most of the nested read's Python time), each part's block into a named tuple of
-    its attributes by one itemgetter (`makers`; for actions: the action's own columns, and at -1 its names)."""
+    by label cost ~0.3 µs a value: most of the nested read's Python time), each part's rows into named tuples of
+    its block's attributes by one itemgetter (`makers`: rows -> records; for actions: the action's own columns,
+    and at -1 an itemgetter of its names)."""
 
     blocks: dict[int, list[tuple[int, str]]]
-    makers: dict[int, Callable[[Any], Any]] = field(default_factory=dict)
+    makers: dict[int, Callable[[Any], Any]] = field(default_factory=dict)  # see the docstring
 
     def __post_init__(self) -> None:
         actions = _RELATION_PARTS["actions"][0]
@@ -454,24 +457,26 @@ class _Shape:
                 self.makers[-part] = operator.itemgetter(*(at[n] for n in _ACTION_NAMES))
 
 
-def _maker(positions: list[int], names: tuple[str, ...]) -> Callable[[Any], Any]:
-    make = record_type(names)._make
+def _maker(positions: list[int], names: tuple[str, ...]) -> Callable[[list[Any]], list[Any]]:
+    """Rows -> their block's records, in C (a record's values are its block's columns: `_make` without its length
+    check; an itemgetter of one position gives the value itself, so it is wrapped)."""
+    make = functools.partial(tuple.__new__, record_type(names))
+    get: Callable[[Any], Any] = operator.itemgetter(*positions)
     if len(positions) == 1:
-        get_one = operator.itemgetter(positions[0])
-        return lambda row: make((get_one(row),))
-    get = operator.itemgetter(*positions)
-    return lambda row: make(get(row))
+        get_one = get
+        get = lambda row: (get_one(row),)  # noqa: E731
+    return lambda rows: list(map(make, map(get, rows)))
 
 
 def _columns_of(model: Any) -> list[Any]:
     return list(sa.inspect(model).columns)
 
 
-_ENTITY_WINDOWS: dict[tuple[Any, ...], tuple[sa.CompoundSelect, _Shape]] = {}
+_ENTITY_WINDOWS: dict[tuple[Any, ...], tuple[sa.Select, _Shape]] = {}
 
 
 def _entity_windows_statement(actor: Actor, relations: tuple[tuple[str, bool], ...]
-                              ) -> tuple[sa.CompoundSelect, _Shape]:
+                              ) -> tuple[sa.Select, _Shape]:
     """Built once per department scope and set of relations (building it costs more than running it); values are
     the bind parameters `uscc`, `<relation>_offset`, `<relation>_limit`."""
     key = (has_city_wide_scope(actor), actor.department_id, relations)
@@ -483,7 +488,7 @@ def _entity_windows_statement(actor: Actor, relations: tuple[tuple[str, bool], .
     return found
 
 
-def _build_entity_windows(actor: Actor, relations: tuple[tuple[str, bool], ...]) -> tuple[sa.CompoundSelect, _Shape]:
+def _build_entity_windows(actor: Actor, relations: tuple[tuple[str, bool], ...]) -> tuple[sa.Select, _Shape]:
     """part 0: the entity; part 1..3: the LIMITed window of each relation asked for, with the relation's total
     (count(*) OVER (), computed before the LIMIT) when counted. One block of plain columns per part, typed NULLs in
     the others' places (a UNION ALL takes its column types from its first member), like `entity_timeline`."""
@@ -525,13 +530,22 @@ def _build_entity_windows(actor: Actor, relations: tuple[tuple[str, bool], ...])
                 .offset(sa.bindparam(f"{relation}_offset", type_=sa.Integer())))
         # each window LIMITed inside its own subquery (SQLite allows no LIMIT on a bare UNION member)
         members.append(sa.select(*stmt.subquery().c))
+    # a UNION ALL keeps no order of its own: the entity first, then each window newest first (its day and id, the
+    # only non-null ones of the row)
+    union = sa.union_all(*members).subquery()
+    days = [union.c[f"p{_RELATION_PARTS[r][0]}_{_RELATION_PARTS[r][2].key}"] for r, _ in relations]
+    ids = [union.c[f"p{_RELATION_PARTS[r][0]}_id"] for r, _ in relations]
+    ordered = sa.select(*union.c).order_by(union.c.part)
+    if relations:
+        ordered = ordered.order_by(sa.func.coalesce(*days).desc() if len(days) > 1 else days[0].desc(),
+                                   sa.func.coalesce(*ids).desc() if len(ids) > 1 else ids[0].desc())
     positions: dict[int, list[tuple[int, str]]] = {}
     at = 2  # after part and n
     for part, cols in blocks.items():
         positions[part] = [(at + i, label.split("_", 1)[1]) for i, (label, _) in enumerate(cols)]
         at += len(cols)
     shape = _Shape(positions)
-    return sa.union_all(*members), shape
+    return ordered, shape
 
 
 def entity_with_windows(session: Session, actor: Actor, uscc: str,
@@ -553,21 +567,18 @@ def entity_with_windows(session: Session, actor: Actor, uscc: str,
     makers = shape.makers
     actions_part = _RELATION_PARTS["actions"][0]
     session._autoflush()  # as the ORM's execution would, before it reads (a Core statement of plain columns)
-    # built once per scope and relations (`_entity_windows_statement`): on the driver's cursor (`fetch_fixed`)
-    for row in fetch_fixed(session.connection(), statement, params)[0]:
-        part = row[0]
-        record = makers[part](row)
+    # built once per scope and relations (`_entity_windows_statement`): on the driver's cursor (`fetch_fixed`);
+    # ordered by part, then each window newest first, so each part's rows are one run, read into records at once
+    for part, group in itertools.groupby(fetch_fixed(session.connection(), statement, params)[0], _PART):
+        rows = list(group)
+        records = makers[part](rows)
         if part == 0:
-            entity = record
+            entity = records[0]
             continue
-        name = parts[part]
-        rows, _ = found[name]
         if part == actions_part:
-            rows.append(ActionRow(record, *makers[-part](row)))
-        else:
-            rows.append(record)
-        total = row[1]
-        found[name] = (rows, int(total) if total is not None else -1)
+            records = [ActionRow(r, *names) for r, names in zip(records, map(makers[-part], rows), strict=True)]
+        total = rows[0][1]
+        found[parts[part]] = (records, int(total) if total is not None else -1)
     if entity is None:
         raise NotFound(f"统一社会信用代码为“{uscc}”的监管对象不存在", field="uscc")
     for name, count in relations:
@@ -582,12 +593,7 @@ def entity_with_windows(session: Session, actor: Actor, uscc: str,
                 entity.id, ([], 0))
         else:
             found[name] = ([], 0 if (count or not offset) else -1)
-    for part_rows, _ in found.values():  # a UNION ALL keeps no order of its own: each window newest first
-        part_rows.sort(key=_newest_first, reverse=True)
     return entity, found
 
 
-def _newest_first(row: Any) -> tuple[Any, int]:
-    record: Any = row.action if isinstance(row, ActionRow) else row
-    day = getattr(record, "started_on", None) or getattr(record, "received_on", None) or record.listed_on
-    return day, int(record.id)
+_PART = operator.itemgetter(0)

@@ -298,3 +298,53 @@ async def test_nested_windows_asked_by_variable_alias_or_fragment_are_read_right
         via = (await gql(client, spread, api_token, {"u": uscc(0)}))["entity"]
     assert via["actions"]["nodes"] == data["a"]["nodes"] and via["actions"]["totalCount"] == 4
     assert through_fragment.count == 3, through_fragment.statements
+
+
+def test_the_one_statement_windows_answer_as_each_relations_own_read(session, basics):
+    """entity_with_windows orders its UNION in SQL (the entity, then each window newest first, ties on a day by id)
+    and reads each part's rows into records at once: the same rows, values and order as the per-relation reads the
+    loaders use, for every window, a page further on included."""
+    from domain.identity.actor import SYSTEM
+    from domain.supervision.models import Complaint, CreditRecord
+    from domain.supervision.service import (
+        actions_for_entities,
+        complaints_for_entities,
+        credit_for_entities,
+        entity_with_windows,
+    )
+
+    add_actions(session, basics, 30, step=7)  # 10 for each entity, several on one day (i * 7 % 400 repeats none;
+    add_actions(session, basics, 9, start=100, step=0)  # ... these 9 all fall on 2025-01-01)
+    entity, source = basics["entities"][0], basics["sources"][2]
+    session.add_all([Complaint(source_id=source.id, external_id=f"C-{i}", entity_id=entity.id,
+                               received_on=date(2025, 3, 1) + timedelta(days=i // 3), channel="12345",
+                               category=f"类别{i}") for i in range(7)])
+    session.add_all([CreditRecord(source_id=source.id, external_id=f"R-{i}", entity_id=entity.id,
+                                  kind="abnormal_operation", listed_on=date(2024, 5, 1) + timedelta(days=i % 2))
+                     for i in range(5)])
+    session.commit()
+    reads = {"actions": actions_for_entities, "complaints": complaints_for_entities, "credit": credit_for_entities}
+
+    def plain(rows):
+        return [{"names": (r.item_code, r.item_name, r.department_code, r.department_name, r.entity_uscc,
+                           r.entity_name, r.source_code)} if hasattr(r, "action")
+                else {k: getattr(r, k) for k in ("id", "external_id", "received_on", "listed_on", "kind", "channel",
+                                                   "category") if hasattr(r, k)} for r in rows]
+
+    for offset, limit, count in ((0, 6, True), (0, 21, False), (4, 3, True)):
+        windows = {name: (offset, limit, count) for name in reads}
+        got, found = entity_with_windows(session, SYSTEM, entity.uscc, windows)
+        assert got.id == entity.id and got.uscc == entity.uscc
+        for name, read in reads.items():
+            rows, total = read(session, SYSTEM, [entity.id], offset=offset, limit=limit, count=count)[entity.id]
+            mine, my_total = found[name]
+            assert [r.action.id if hasattr(r, "action") else r.id for r in mine] == \
+                [r.action.id if hasattr(r, "action") else r.id for r in rows], (name, offset, limit)
+            size = {"actions": 13, "complaints": 7, "credit": 5}[name]
+            assert (my_total == total if count else my_total == -1) and len(mine) == min(limit, max(0, size - offset))
+            if name != "actions":  # the ORM's objects beside the records: the same values
+                assert plain(mine) == plain(rows)
+            else:
+                assert [p["names"] for p in plain(mine)] == [p["names"] for p in plain(rows)]
+                assert [(r.action.started_on, r.action.external_id) for r in mine] == \
+                    [(r.action.started_on, r.action.external_id) for r in rows]
