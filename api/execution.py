@@ -18,7 +18,10 @@ field allows is found once per field for the process; the operation's root field
   order), awaitables gathered as graphql-core gathers them;
 * a list (possibly non-null) of a (possibly non-null) object type without `is_type_of`, returned as a Python list or
   tuple outside @defer and without any directive on the field (so never @stream), completes its items in one loop;
-  an item that is awaitable, None or an exception goes through graphql-core's per-item path.
+  an item that is awaitable, None or an exception goes through graphql-core's per-item path;
+* an object value's type that has passed the awaitable and exception checks once is known plain for the process
+  (`_PLAIN_TYPES`: classes of the default metaclass without `__await__`, `__getattr__` or a custom
+  `__getattribute__`, so no instance of them can answer those checks otherwise); its later instances skip them.
 
 Any value graphql-core would turn into an error (a null for a non-null field, a value the scalar refuses, an
 exception raised by getattr or held as a value, an awaitable held by an attribute) sends that field back through
@@ -71,6 +74,25 @@ class _Never:  # no value's type is this one: a leaf without an identity shortcu
 
 # exact types whose instances are neither awaitable nor exceptions
 _INERT = frozenset({str, int, float, bool, Decimal, date, datetime, time, UUID, dict, list, tuple})
+# object values' classes found neither awaitable nor exceptions (`_note_plain`): a node class, a record type
+_PLAIN_TYPES: set[type] = set()
+_PLAIN_TYPES_MAX = 4096
+
+
+def _noted(value: Any) -> bool:
+    _note_plain(value)
+    return True
+
+
+def _note_plain(value: Any) -> None:
+    """Remember the class of an object value that passed the awaitable and exception checks, where its instances
+    cannot answer them otherwise: the default metaclass (no custom isinstance), no `__await__` (awaitability is
+    the type's), no `__getattr__` and the default `__getattribute__` (no attribute conjured per instance)."""
+    cls = type(value)
+    if (cls is not object and type(cls) is type and not hasattr(cls, "__await__") and not hasattr(cls, "__getattr__")
+            and cls.__getattribute__ is object.__getattribute__ and not issubclass(cls, BaseException)
+            and cls.__dict__.get("__class__") is None and len(_PLAIN_TYPES) < _PLAIN_TYPES_MAX):
+        _PLAIN_TYPES.add(cls)
 
 
 def _int(value: Any) -> Any:
@@ -178,7 +200,8 @@ class LeafFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
                         if not non_null:
                             results[key] = None
                             continue
-                    elif value is not _FAIL and not isinstance(value, Exception) and not is_awaitable(value):
+                    elif value is not _FAIL and (type(value) in _PLAIN_TYPES or (
+                            not isinstance(value, Exception) and not is_awaitable(value) and _noted(value))):
                         if sub.pure:  # its leaves in place: no path unless one of them needs graphql-core
                             leaves = _plain_leaves(sub.entries, object_type.name, value, is_awaitable)
                             if leaves is not None:
@@ -255,6 +278,7 @@ class LeafFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         plan = list_plan.plan
         entries = plan.entries
         pure = plan.pure
+        plain_types = _PLAIN_TYPES
         completed: list[Any] = []
         append = completed.append
         awaitable_indices: list[int] = []
@@ -262,7 +286,8 @@ class LeafFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         index = 0
         try:
             for item in iterator:
-                if item is not None and not is_awaitable(item) and not isinstance(item, Exception):
+                if type(item) in plain_types or (item is not None and not is_awaitable(item)
+                                                 and not isinstance(item, Exception) and _noted(item)):
                     if pure:
                         values = _plain_leaves(entries, type_name, item, is_awaitable)
                         if values is not None:

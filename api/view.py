@@ -73,6 +73,15 @@ class GraphQLView(GraphQL):
         except TypeError:
             return json.dumps(data, separators=(",", ":"))
 
+    @staticmethod
+    def encode_json_bytes(data: object) -> bytes:
+        """`encode_json` as the response body's bytes: orjson's own UTF-8, not decoded to text to be encoded again
+        (WebSocket frames and Strawberry's own responses keep `encode_json`'s text)."""
+        try:
+            return orjson.dumps(data)
+        except TypeError:
+            return json.dumps(data, separators=(",", ":")).encode()
+
     async def render_graphql_ide(self, request: Request) -> Response:
         return await self._render_ide(request)
 
@@ -152,7 +161,8 @@ class GraphQLView(GraphQL):
         if document is None:
             return None
         result = await prepared.execute(document, context=context, variables=variables, operation_name=operation_name)
-        return Response(self.encode_json(await self.process_result(request, result)), media_type="application/json")
+        return Response(self.encode_json_bytes(await self.process_result(request, result)),
+                        media_type="application/json")
 
     def _authenticate(self, request: Request, credential: str) -> str | None:
         """Check the bearer token in the request's own session (the first statement of its unit of work): a

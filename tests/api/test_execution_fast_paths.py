@@ -452,3 +452,45 @@ async def test_a_document_run_again_reuses_its_plans_and_other_documents_get_the
     got = await run(other)
     assert [list(item) for item in got] == [["name", "code"]] * 3
     assert len(execution._SHARED_PLANS) == planned + 2
+
+
+class _Meta(type):
+    pass
+
+
+class _MetaMade(metaclass=_Meta):
+    pass
+
+
+class _Conjures:
+    """An attribute for any name, `__await__` included: graphql-core's check asks each instance."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda: iter(())
+
+
+class _Guarded:
+    def __getattribute__(self, name: str) -> Any:
+        return object.__getattribute__(self, name)
+
+
+async def test_object_classes_are_known_plain_only_where_no_instance_can_answer_otherwise(monkeypatch):
+    # a list of plain items, then one object field: both remembered by class, and later items skip the checks
+    monkeypatch.setattr(execution, "_PLAIN_TYPES", set())
+    await assert_same("{ things { id owner { code } } }")
+    assert {Rec, OwnerRow} <= execution._PLAIN_TYPES
+    checked: list[Any] = []
+    original = LeafFieldsExecutor.__init__
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        is_awaitable = self.is_awaitable
+        self.is_awaitable = lambda value: checked.append(type(value)) or is_awaitable(value)
+
+    monkeypatch.setattr(LeafFieldsExecutor, "__init__", counting)
+    await assert_same("{ things { id owner { code } } }")
+    assert Rec not in checked and OwnerRow not in checked
+    # never remembered: classes whose instances may answer the checks otherwise, exceptions, awaitables, `object`
+    for value in (_Conjures(), _Guarded(), _MetaMade(), ValueError("x"), Oops("y"), Later(), object()):
+        execution._note_plain(value)
+        assert type(value) not in execution._PLAIN_TYPES, type(value)

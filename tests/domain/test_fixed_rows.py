@@ -134,3 +134,31 @@ def test_the_driver_lane_is_taken_on_postgresql(db, probe):
     else:
         assert (id(statement), "sqlite") not in fixed_rows._CACHE  # SQLite: SQLAlchemy's execution
     assert [tuple(r) for r in fixed] == [(1, "苏州甲"), (2, "苏州乙"), (3, "苏州丙")]
+
+
+def test_a_statement_keeps_its_cursor_on_its_connection_and_a_failed_one_is_replaced(db, probe):
+    if db.backend != "postgresql":
+        pytest.skip("the driver lane (psycopg) only")
+    statement = sa.select(probe.c.id, probe.c.name).where(probe.c.id >= sa.bindparam("low")).order_by(probe.c.id)
+    failing = sa.select(sa.cast(probe.c.name, sa.Integer)).where(probe.c.id == sa.bindparam("id"))
+    with db.engine.connect() as conn:
+        fairy = conn.connection
+        first = [tuple(r) for r in fetch_fixed(conn, statement, {"low": 1})[0]]
+        entry = fixed_rows._CACHE[(id(statement), "postgresql")]
+        cursor = fairy.info[fixed_rows._CURSORS][id(entry)]
+        transformer = cursor._tx
+        again = [tuple(r) for r in fetch_fixed(conn, statement, {"low": 2})[0]]
+        # the same cursor and, for the same SQL, the same transformer; each run with its own values
+        assert fairy.info[fixed_rows._CURSORS][id(entry)] is cursor and cursor._tx is transformer
+        assert first == [(1, "苏州甲"), (2, "苏州乙"), (3, "苏州丙")] and again == first[1:]
+        # a statement the server refuses: its cursor is closed and dropped, the next run gets a new one
+        with pytest.raises(sa.exc.DBAPIError):
+            fetch_fixed(conn, failing, {"id": 1})
+        failed = fixed_rows._CACHE[(id(failing), "postgresql")]
+        assert id(failed) not in fairy.info[fixed_rows._CURSORS]
+        conn.rollback()
+        assert [tuple(r) for r in fetch_fixed(conn, statement, {"low": 3})[0]] == [(3, "苏州丙")]
+        # a cursor closed under it (as a closed connection's are) is replaced
+        cursor.close()
+        assert [tuple(r) for r in fetch_fixed(conn, statement, {"low": 1})[0]] == first
+        assert fairy.info[fixed_rows._CURSORS][id(entry)] is not cursor
