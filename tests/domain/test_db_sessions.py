@@ -122,6 +122,62 @@ async def test_a_cancelled_caller_waits_for_its_worker_thread_and_context_variab
     assert await db.in_worker(lambda: threading.current_thread().name.startswith("regwatch-db"))
 
 
+async def test_worker_threads_are_capped_reused_and_hand_back_results_and_errors(db):
+    import asyncio
+    import threading
+
+    gate = threading.Event()
+    names: set[str] = set()
+    lock = threading.Lock()
+
+    def held(i: int) -> int:
+        with lock:
+            names.add(threading.current_thread().name)
+        gate.wait(5)
+        if i % 7 == 3:
+            raise KeyError(f"boom {i}")
+        return i * i
+
+    calls = [asyncio.create_task(db.in_worker(held, i)) for i in range(db._workers + 10)]
+    await asyncio.sleep(0.2)
+    assert len(names) == db._workers  # every thread busy, the rest queued: no thread beyond the cap
+    gate.set()
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    for i, outcome in enumerate(outcomes):
+        if i % 7 == 3:
+            assert isinstance(outcome, KeyError) and outcome.args == (f"boom {i}",)
+        else:
+            assert outcome == i * i
+    before = set(names)
+    await asyncio.gather(*(db.in_worker(held, i) for i in range(40)), return_exceptions=True)
+    assert names == before  # the same threads serve later calls
+
+
+async def test_a_caller_cancelled_twice_still_waits_for_its_call_and_the_pool_goes_on(db):
+    import asyncio
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        started.set()
+        release.wait(5)
+        return "late"
+
+    task = asyncio.create_task(db.in_worker(slow))
+    while not started.is_set():
+        await asyncio.sleep(0.01)
+    task.cancel()
+    await asyncio.sleep(0.02)
+    task.cancel()
+    await asyncio.sleep(0.02)
+    assert not task.done()
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await db.in_worker(lambda: "next") == "next"
+
+
 # --- a worker thread's own read connection (`Database._held_connection`) ------------------------------------------
 
 def _pid(session) -> int:
