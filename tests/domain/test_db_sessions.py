@@ -152,6 +152,12 @@ async def test_worker_threads_are_capped_reused_and_hand_back_results_and_errors
             assert isinstance(outcome, KeyError) and outcome.args == (f"boom {i}",)
         else:
             assert outcome == i * i
+    def stops() -> None:
+        raise StopIteration("from a domain function")
+
+    with pytest.raises(RuntimeError) as caught:  # a future refuses StopIteration: the caller still hears back
+        await asyncio.wait_for(db.in_worker(stops), 5)
+    assert isinstance(caught.value.__cause__, StopIteration)
     before = set(names)
     await asyncio.gather(*(db.in_worker(held, i) for i in range(40)), return_exceptions=True)
     assert names == before  # the same threads serve later calls
