@@ -15,6 +15,10 @@
 5. Printed: p50 / p95 (ms), requests/s, SQL statements per Regwatch request (counted in-process through the
    ASGI app on the same database), and Regwatch's ratio to PostGraphile (p50: lower is better; throughput:
    higher is better).
+6. A pair registered with `deeper_than=<name of another pair>` (the actions page 100 against the first page) is
+   then measured against that pair on each server, the two interleaved round by round (first, deep, first, deep),
+   and the deep ÷ first ratios printed in a second table: the target is a deep page within 1.2× of the first page,
+   and measured minutes apart in the main table the two drift with the machine.
 
 Adding a query pair (the lists being built next — warnings, disposal, clues, statistics — add theirs)::
 

@@ -70,11 +70,18 @@ def main(argv: list[str] | None = None) -> int:
         print(harness.HEADER, flush=True)
         rows = harness.measure(ctx, pairs, [] if args.no_pages else harness.PAGES, concurrency=concurrency,
                                duration=args.duration, rounds=args.rounds, counter=counter, cookie=cookie)
+        depth: list[harness.DepthRow] = []
+        if any(p.deeper_than for p in pairs):
+            print("\n" + harness.DEPTH_HEADER, flush=True)
+            depth = harness.measure_depth(ctx, pairs, concurrency=concurrency, duration=args.duration,
+                                          rounds=args.rounds)
         counter.close()
         ctx.close()
     if args.markdown:
         args.markdown.write_text(title + "\n\n" + harness.HEADER + "\n" +
-                                 "\n".join(harness.format_row(r) for r in rows) + "\n")
+                                 "\n".join(harness.format_row(r) for r in rows) + "\n" +
+                                 ("\n" + harness.DEPTH_HEADER + "\n" +
+                                  "\n".join(harness.format_depth_row(r) for r in depth) + "\n" if depth else ""))
     return 0
 
 

@@ -42,6 +42,9 @@ class QueryPair:
     regwatch: Text
     postgraphile: Text
     nodes: tuple[str, str] | None = None
+    #: the name of the pair this one is a deeper page of: the two are then also measured against each other,
+    #: interleaved round by round on each server (see `measure_depth`)
+    deeper_than: str | None = None
 
 
 QUERIES: list[QueryPair] = []
@@ -471,6 +474,58 @@ def measure(ctx: Context, pairs: list[QueryPair], pages: list[Text], *, concurre
             rows.append(row)
             print(format_row(row), flush=True)
     return rows
+
+
+@dataclass
+class DepthRow:
+    """A deep page against its first page on each server, the two measured interleaved (first, deep, first, deep …)
+    so that the machine's drift over a run does not land on one of them."""
+
+    name: str
+    first: str
+    connections: int
+    regwatch: tuple[Measure, Measure]  # first, deep
+    postgraphile: tuple[Measure, Measure]
+
+
+def measure_depth(ctx: Context, pairs: list[QueryPair], *, concurrency: list[int], duration: int,
+                  rounds: int) -> list[DepthRow]:
+    """Every pair that is a deeper page of another pair in `pairs`, against that pair: p50 and throughput ratios of
+    the deep page to the first page, on Regwatch and on PostGraphile (the target is Regwatch's deep page within
+    1.2× of its first page; PostGraphile's own ratio shows what the database alone does)."""
+    by_name = {p.name: p for p in pairs}
+    rows: list[DepthRow] = []
+    gql = {"content-type": "application/json", "accept": "application/json"}
+    mine = {**gql, "authorization": f"Bearer {ctx.token}"}
+    for deep in pairs:
+        first = by_name.get(deep.deeper_than or "")
+        if first is None:
+            continue
+        (rf, pf), (rd, pd) = check_pair(ctx, first), check_pair(ctx, deep)
+        for c in concurrency:
+            runs: dict[str, list[Measure]] = {"rf": [], "rd": [], "pf": [], "pd": []}
+            for _ in range(rounds):
+                for key, url, query, headers in (("rf", ctx.regwatch_url, rf, mine), ("rd", ctx.regwatch_url, rd, mine),
+                                                 ("pf", ctx.postgraphile_url, pf, gql),
+                                                 ("pd", ctx.postgraphile_url, pd, gql)):
+                    runs[key].append(wrk(f"{url}/graphql", connections=c, duration=duration,
+                                         body=graphql_body(query), headers=headers))
+            m = {k: Measure.median(v) for k, v in runs.items()}
+            row = DepthRow(deep.name, first.name, c, (m["rf"], m["rd"]), (m["pf"], m["pd"]))
+            rows.append(row)
+            print(format_depth_row(row), flush=True)
+    return rows
+
+
+DEPTH_HEADER = ("| deep page against its first page | c | Regwatch first / deep p50 ms | Regwatch deep ÷ first p50 / "
+                "req/s | PostGraphile first / deep p50 ms | PostGraphile deep ÷ first p50 / req/s |\n"
+                "|---|---|---|---|---|---|")
+
+
+def format_depth_row(row: DepthRow) -> str:
+    (rf, rd), (pf, pd) = row.regwatch, row.postgraphile
+    return (f"| {row.name} | {row.connections} | {rf.p50:.1f} / {rd.p50:.1f} | {rd.p50 / rf.p50:.2f}× / "
+            f"{rd.rps / rf.rps:.2f}× | {pf.p50:.1f} / {pd.p50:.1f} | {pd.p50 / pf.p50:.2f}× / {pd.rps / pf.rps:.2f}× |")
 
 
 def format_row(row: Row) -> str:

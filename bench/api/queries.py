@@ -28,8 +28,8 @@ def _p_actions(ctx: Context, after: str | None = None) -> str:
             f"nodes {{ {_P_ACTION} }} }} }}")
 
 
-register(QueryPair(f"actions of {DEPARTMENT}, first {PAGE}, totalCount", lambda ctx: _r_actions(), _p_actions,
-                   nodes=("supervisionActions.nodes", "allSupervisionActions.nodes")))
+FIRST_PAGE = register(QueryPair(f"actions of {DEPARTMENT}, first {PAGE}, totalCount", lambda ctx: _r_actions(),
+                                _p_actions, nodes=("supervisionActions.nodes", "allSupervisionActions.nodes")))
 
 
 def _regwatch_deep_cursor(ctx: Context) -> str:
@@ -59,7 +59,7 @@ def _postgraphile_deep_cursor(ctx: Context) -> str:
 register(QueryPair(f"actions of {DEPARTMENT}, page {DEEP_PAGE} (cursor), totalCount",
                    lambda ctx: _r_actions(_regwatch_deep_cursor(ctx)),
                    lambda ctx: _p_actions(ctx, _postgraphile_deep_cursor(ctx)),
-                   nodes=("supervisionActions.nodes", "allSupervisionActions.nodes")))
+                   nodes=("supervisionActions.nodes", "allSupervisionActions.nodes"), deeper_than=FIRST_PAGE.name))
 
 _ENTITY = "uscc name entityType industryCode regionCode registeredCapital foundedOn status"
 register(QueryPair(
