@@ -17,7 +17,7 @@ from domain.warnings import clues as clue_service
 from domain.warnings import risk_list
 from domain.warnings import service as warning_service
 
-__all__ = ["WarningsQuery", "parse_id", "risk_scores_connection", "warning_list_shape"]
+__all__ = ["LEAN_ENTITY_FIELDS", "WarningsQuery", "parse_id", "risk_scores_connection", "warning_list_shape"]
 
 
 def parse_id(value: strawberry.ID | str | None, field: str) -> int | None:
@@ -60,19 +60,30 @@ def _node_fields(info: Info) -> Iterator[FieldNode]:
                         yield from _fields(g.selection_set, fragments, set())
 
 
-def warning_list_shape(info: Info) -> warning_service.ListShape:
+def warning_list_shape(info: Info) -> tuple[warning_service.ListShape, bool]:
     """What riskWarnings' rows must carry for this selection: snapshots only when reasons, explanation or
-    modelVersion are asked, the entity's columns only for `entity`, the last event's comment and payload only when
-    asked."""
+    modelVersion are asked, the entity's columns only for an `entity` asked for more than its id, code or name, the
+    last event's comment and payload only when asked; and whether the nested entity is *lean* (asked for no more
+    than `LEAN_ENTITY_FIELDS`, which every row carries)."""
     names: set[str] = set()
     event: set[str] = set()
+    entity: set[str] = set()
     fragments = info._raw_info.fragments
     for f in _node_fields(info):
         names.add(f.name.value)
         if f.name.value == "lastEvent":
             event.update(g.name.value for g in _fields(f.selection_set, fragments, set()))
+        elif f.name.value == "entity":
+            entity.update(g.name.value for g in _fields(f.selection_set, fragments, set()))
+    # the entity's id, code and name come with every row: its own columns only for anything else
+    lean = "entity" in names and entity <= LEAN_ENTITY_FIELDS
     return warning_service.ListShape(snapshots=bool(names & {"reasons", "explanation", "modelVersion"}),
-                                     entity="entity" in names, event_text=bool(event & {"comment", "payload"}))
+                                     entity="entity" in names and not lean,
+                                     event_text=bool(event & {"comment", "payload"})), lean
+
+
+#: the fields of a warning's nested entity that its row answers without the entity's own columns
+LEAN_ENTITY_FIELDS = frozenset({"id", "uscc", "name", "__typename"})
 
 
 async def risk_scores_connection(info: Info, *, first: int | None = None, after: str | None = None,
@@ -129,9 +140,10 @@ class WarningsQuery:
                                           department_id=parse_id(department_id, "departmentId"), source=source,
                                           overdue=overdue, created_from=created_from, created_to=created_to,
                                           search=search, entity_id=parse_id(entity_id, "entityId"))
+        shape, lean = warning_list_shape(info)
         page = await ctx.read(warning_service.list_warnings, ctx.actor, page_request(first, after, info=info), f,
-                              max_size=ctx.settings.max_page_size, shape=warning_list_shape(info))
-        return build_connection(page, RiskWarningNode.build)
+                              max_size=ctx.settings.max_page_size, shape=shape)
+        return build_connection(page, RiskWarningNode.build_lean if lean else RiskWarningNode.build)
 
     @strawberry.field(description="One warning by id with its entity, department, clues, score, explanation and "
                                   "events (风险预警).")

@@ -71,6 +71,16 @@ def _entity_node(e: Any) -> Any:
     return _ENTITY_BUILD[0](e)
 
 
+_ENTITY_TYPE: list[type] = []  # EntityNode, found on first use (the same import cycle as `_ENTITY_BUILD`)
+
+
+def _entity_type() -> type:
+    from api.supervision.types import EntityNode
+
+    _ENTITY_TYPE.append(EntityNode)
+    return EntityNode
+
+
 def _contributions(raw: list[Any] | None) -> list[FeatureContributionType]:
     out = []
     for item in raw or []:
@@ -197,6 +207,18 @@ class RiskWarningNode:
             "created_by": w.created_by_name, "created_at": w.created_at, "row_version": w.row_version,
             "last_event": WarningEventNode.build(event) if event else None,
             "entity": _entity_node(r.entity)})
+
+    @classmethod
+    def build_lean(cls, r: WarningRow) -> RiskWarningNode:
+        """A list's node whose nested entity is asked for its id, code or name only (`warning_list_shape`): the
+        entity is made of the columns every row carries. Its other fields are not there: were one read, graphql-core
+        would report the missing attribute, never a wrong value."""
+        made = cls.build(r)
+        w = r.warning
+        lean: Any = object.__new__(_ENTITY_TYPE[0] if _ENTITY_TYPE else _entity_type())
+        lean.__dict__ = {"id": str(w.entity_id), "uscc": r.entity_uscc, "name": r.entity_name}
+        made.entity = lean
+        return made
 
     @classmethod
     def from_detail(cls, d: WarningDetail) -> RiskWarningNode:

@@ -131,6 +131,34 @@ async def test_the_list_answers_what_the_detail_answers_whatever_is_selected(cli
         assert node["reasons"][0] == "人工研判" and node["entity"]["uscc"] and node["lastEvent"]["kind"] == "issue"
 
 
+async def test_a_nested_entity_asked_for_its_id_code_and_name_only_is_made_of_the_row(client, db, city):
+    """riskWarnings' rows always carry the entity's id, code and name: a selection of no more than those (also through
+    a fragment) reads none of the entity's own columns, and answers what the full entity answers."""
+    issue = """mutation($u: String!) { issueWarning(input: {uscc: $u, reasons: ["人工研判"]}) { warning { id } } }"""
+    for e in city.entities[:3]:
+        await gql(client, issue, {"u": e.uscc})
+    lean = ("{ riskWarnings(first: 10) { nodes { code entity { __typename id ...E } } } } "
+            "fragment E on Entity { uscc name }")
+    full = "{ riskWarnings(first: 10) { nodes { code entity { __typename id uscc name status } } } }"
+    with count_statements(db) as lean_sql:
+        lean_body = await gql(client, lean)
+    with count_statements(db) as full_sql:
+        full_body = await gql(client, full)
+    assert "errors" not in lean_body and "errors" not in full_body
+    lean_nodes = lean_body["data"]["riskWarnings"]["nodes"]
+    full_nodes = full_body["data"]["riskWarnings"]["nodes"]
+    assert len(lean_nodes) == 3
+    assert lean_nodes == [{**n, "entity": {k: v for k, v in n["entity"].items() if k != "status"}} for n in full_nodes]
+    assert {n["entity"]["uscc"] for n in lean_nodes} == {e.uscc for e in city.entities[:3]}
+    assert lean_nodes[0]["entity"]["__typename"] == "Entity" and lean_nodes[0]["entity"]["id"].isdigit()
+
+    def reads_entity_columns(counter):
+        return any("entity.entity_type" in s and "risk_warning" in s for s in counter.statements)
+
+    assert not reads_entity_columns(lean_sql) and reads_entity_columns(full_sql)
+    assert lean_sql.count == full_sql.count
+
+
 async def test_risk_scores_connection_filters_and_scopes(client, db, acting, city):
     body = await gql(client, """{ riskScores(level: "red", first: 10) { totalCount
       nodes { uscc level reasons entity { name } openWarningCode } } }""")
