@@ -19,10 +19,10 @@ one event-loop-to-thread hop instead of one per read.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import contextvars
 import functools
-import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -127,46 +127,73 @@ class _Job:
             finished.set_result(None)
 
 
+_IDLE: Any = object()  # a worker's next job: none yet, it waits on its slot
+
+
+class _Slot:
+    """A worker thread's hand-off: the job it is given while idle, and the lock it sleeps on until then (held
+    while it is idle: released by the submitter that gives it a job)."""
+
+    __slots__ = ("job", "wake")
+
+    def __init__(self) -> None:
+        self.job: _Job | None = None
+        self.wake = threading.Lock()
+        self.wake.acquire()
+
+
 class _WorkerPool:
-    """Threads for request work, started as needed up to `size` (as ThreadPoolExecutor starts them), fed by one
-    queue, each outcome handed to its event loop with one `call_soon_threadsafe`. ThreadPoolExecutor's path cost
-    a `concurrent.futures.Future` and a work item per call, a lock and a condition to submit and to settle, and the
+    """Threads for request work, started as needed up to `size` (as ThreadPoolExecutor starts them), each outcome
+    handed to its event loop with one `call_soon_threadsafe`. ThreadPoolExecutor's path cost a
+    `concurrent.futures.Future` and a work item per call, a lock and a condition to submit and to settle, and the
     event loop's future chained to it by callbacks copying its state (`run_in_executor`, `wrap_future`) behind a
-    `shield`: ~13 % of the event-loop thread's CPU of a trivial GraphQL request. The threads are daemons, so a
-    process that never disposes its database still exits; every caller awaits its call (a cancelled one too), so
-    none is cut short while a request waits on it."""
+    `shield`: ~13 % of the event-loop thread's CPU of a trivial GraphQL request.
+
+    A job goes to the thread that became idle last (a stack of idle threads), not to the one idle longest (a shared
+    queue wakes its waiters in turn): under light load one thread, with its own connection, serves request after
+    request while its caches are warm; the nested entity's p50 at c=1 was ~10 % lower with a single thread than
+    with the queue's round robin over two. When every thread is busy the job waits in a backlog, taken first by the
+    next thread to finish. The threads are daemons, so a process that never disposes its database still exits;
+    every caller awaits its call (a cancelled one too), so none is cut short while a request waits on it."""
 
     def __init__(self, size: int, name: str) -> None:
         self._size = size
         self._name = name
-        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._idle = threading.Semaphore(0)  # released by a thread each time it waits for work
-        self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
+        self._idle: list[_Slot] = []  # the last to go idle at the end
+        self._backlog: collections.deque[_Job] = collections.deque()
+        self._threads: list[threading.Thread] = []
+        self._closed = False
 
     def submit(self, job: _Job) -> None:
-        if not self._idle.acquire(blocking=False) and len(self._threads) < self._size:
-            with self._lock:
-                if len(self._threads) < self._size:
-                    thread = threading.Thread(target=self._work, name=f"{self._name}_{len(self._threads)}",
-                                              daemon=True)
-                    thread.start()
-                    self._threads.append(thread)
-        self._queue.put(job)
+        with self._lock:
+            if self._idle:
+                slot = self._idle.pop()
+                slot.job = job
+                slot.wake.release()
+                return
+            if len(self._threads) >= self._size:
+                self._backlog.append(job)
+                return
+            thread = threading.Thread(target=self._work, args=(job,), name=f"{self._name}_{len(self._threads)}",
+                                      daemon=True)
+            self._threads.append(thread)
+        thread.start()
 
     def shutdown(self) -> None:
-        """Each thread ends once the work queued before it is done (it is not waited for)."""
+        """Each thread ends once the work submitted before it is done (it is not waited for)."""
         with self._lock:
-            for _ in self._threads:
-                self._queue.put(None)
+            self._closed = True
+            idle = self._idle[:]
+            self._idle.clear()
             self._threads = []
+        for slot in idle:
+            slot.wake.release()  # with no job: it ends
 
-    def _work(self) -> None:
-        get, idle = self._queue.get, self._idle
-        while True:
-            job = get()
-            if job is None:
-                return
+    def _work(self, job: _Job | None) -> None:
+        slot = _Slot()
+        lock, idle, backlog = self._lock, self._idle, self._backlog
+        while job is not None:
             try:
                 value, ok = job.context.run(job.call), True
             except StopIteration as exc:  # a future refuses it (the caller would never hear back): as asyncio
@@ -174,10 +201,23 @@ class _WorkerPool:
                 value.__cause__ = exc
             except BaseException as exc:  # the caller's to raise, whatever it is
                 value, ok = exc, False
+            done = job
+            # idle (or on to the backlog) before the caller hears back: its next call, sent the moment it does,
+            # comes to this thread again
+            with lock:
+                if backlog:
+                    job = backlog.popleft()
+                elif self._closed:
+                    job = None
+                else:
+                    job = _IDLE
+                    idle.append(slot)
             with contextlib.suppress(RuntimeError):  # the loop is closed: no one is waiting
-                job.loop.call_soon_threadsafe(job.settle, ok, value)
-            del job, value
-            idle.release()
+                done.loop.call_soon_threadsafe(done.settle, ok, value)
+            del done, value
+            if job is _IDLE:
+                slot.wake.acquire()
+                job, slot.job = slot.job, None
 
 
 class Busy(Conflict):

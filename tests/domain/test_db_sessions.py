@@ -163,6 +163,27 @@ async def test_worker_threads_are_capped_reused_and_hand_back_results_and_errors
     assert names == before  # the same threads serve later calls
 
 
+async def test_the_thread_idle_last_takes_the_next_call(db):
+    """Calls one after another go to one thread (the one that went idle last), not round the pool's threads in turn;
+    a burst still spreads over several."""
+    import asyncio
+    import threading
+
+    gate = threading.Event()
+
+    def held() -> str:
+        gate.wait(5)
+        return threading.current_thread().name
+
+    burst = [asyncio.create_task(db.in_worker(held)) for _ in range(4)]
+    await asyncio.sleep(0.05)
+    gate.set()
+    assert len(set(await asyncio.gather(*burst))) >= 2
+    last = await db.in_worker(threading.current_thread)
+    following = {(await db.in_worker(threading.current_thread)).name for _ in range(30)}
+    assert following == {last.name}
+
+
 async def test_a_caller_cancelled_twice_still_waits_for_its_call_and_the_pool_goes_on(db):
     import asyncio
     import threading
