@@ -163,25 +163,34 @@ async def test_worker_threads_are_capped_reused_and_hand_back_results_and_errors
     assert names == before  # the same threads serve later calls
 
 
-async def test_the_thread_idle_last_takes_the_next_call(db):
+async def test_the_thread_idle_last_takes_the_next_call(database_url):
     """Calls one after another go to one thread (the one that went idle last), not round the pool's threads in turn;
-    a burst still spreads over several."""
+    a burst still spreads over several. A database of its own: no other test's call finishes in its pool meanwhile."""
     import asyncio
     import threading
 
-    gate = threading.Event()
+    db = Database(database_url)
+    try:
+        gate = threading.Event()
+        entered: list[str] = []
 
-    def held() -> str:
-        gate.wait(5)
-        return threading.current_thread().name
+        def held() -> str:
+            entered.append(threading.current_thread().name)
+            gate.wait(5)
+            return threading.current_thread().name
 
-    burst = [asyncio.create_task(db.in_worker(held)) for _ in range(4)]
-    await asyncio.sleep(0.05)
-    gate.set()
-    assert len(set(await asyncio.gather(*burst))) >= 2
-    last = await db.in_worker(threading.current_thread)
-    following = {(await db.in_worker(threading.current_thread)).name for _ in range(30)}
-    assert following == {last.name}
+        burst = [asyncio.create_task(db.in_worker(held)) for _ in range(4)]
+        for _ in range(500):  # all four held (a loaded machine starts threads slowly)
+            if len(entered) == 4:
+                break
+            await asyncio.sleep(0.01)
+        gate.set()
+        assert len(set(await asyncio.gather(*burst))) == 4  # each call held its thread: four threads
+        last = await db.in_worker(threading.current_thread)
+        following = {(await db.in_worker(threading.current_thread)).name for _ in range(30)}
+        assert following == {last.name}
+    finally:
+        db.dispose()
 
 
 async def test_a_caller_cancelled_twice_still_waits_for_its_call_and_the_pool_goes_on(db):
