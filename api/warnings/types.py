@@ -55,30 +55,24 @@ async def _entity(info: Info, entity_id: int | None) -> Any:
     return EntityNode.build(e) if e is not None else None
 
 
-_ENTITY_BUILD: list[Any] = []  # EntityNode.build, found on first use
+_ENTITY_CLASS: list[Any] = []  # EntityNode, found on first use
+
+
+def _entity_class() -> Any:
+    if not _ENTITY_CLASS:
+        # api.supervision.types imports this module's resolvers: imported here to break the cycle (once: an import
+        # statement per row cost ~1 µs)
+        from api.supervision.types import EntityNode
+
+        _ENTITY_CLASS.append(EntityNode)
+    return _ENTITY_CLASS[0]
 
 
 def _entity_node(e: Any) -> Any:
     """The nested entity from the columns a list loaded for it (None when not asked)."""
     if e is None:
         return None
-    if not _ENTITY_BUILD:
-        # api.supervision.types imports this module's resolvers: imported here to break the cycle (once: an import
-        # statement per row cost ~1 µs)
-        from api.supervision.types import EntityNode
-
-        _ENTITY_BUILD.append(EntityNode.build)
-    return _ENTITY_BUILD[0](e)
-
-
-_ENTITY_TYPE: list[type] = []  # EntityNode, found on first use (the same import cycle as `_ENTITY_BUILD`)
-
-
-def _entity_type() -> type:
-    from api.supervision.types import EntityNode
-
-    _ENTITY_TYPE.append(EntityNode)
-    return EntityNode
+    return _entity_class().build(e)
 
 
 def _contributions(raw: list[Any] | None) -> list[FeatureContributionType]:
@@ -215,7 +209,7 @@ class RiskWarningNode:
         would report the missing attribute, never a wrong value."""
         made = cls.build(r)
         w = r.warning
-        lean: Any = object.__new__(_ENTITY_TYPE[0] if _ENTITY_TYPE else _entity_type())
+        lean = object.__new__(_entity_class())
         lean.__dict__ = {"id": str(w.entity_id), "uscc": r.entity_uscc, "name": r.entity_name}
         made.entity = lean
         return made

@@ -350,6 +350,9 @@ def wrk(url: str, *, connections: int, duration: int, body: str | None = None,
                    failures=data["failures"])
 
 
+GQL_HEADERS = {"content-type": "application/json", "accept": "application/json"}
+
+
 def graphql_body(query: str) -> str:
     return json.dumps({"query": query}, ensure_ascii=False)
 
@@ -445,7 +448,7 @@ def check_pair(ctx: Context, pair: QueryPair) -> tuple[str, str]:
 def measure(ctx: Context, pairs: list[QueryPair], pages: list[Text], *, concurrency: list[int], duration: int,
             rounds: int, counter: StatementCounter | None, cookie: str | None) -> list[Row]:
     rows: list[Row] = []
-    gql_headers = {"content-type": "application/json", "accept": "application/json"}
+    gql_headers = GQL_HEADERS
     for pair in pairs:
         rq, pq = check_pair(ctx, pair)
         statements = counter.count(query=rq) if counter else None
@@ -482,7 +485,6 @@ class DepthRow:
     so that the machine's drift over a run does not land on one of them."""
 
     name: str
-    first: str
     connections: int
     regwatch: tuple[Measure, Measure]  # first, deep
     postgraphile: tuple[Measure, Measure]
@@ -495,7 +497,7 @@ def measure_depth(ctx: Context, pairs: list[QueryPair], *, concurrency: list[int
     1.2× of its first page; PostGraphile's own ratio shows what the database alone does)."""
     by_name = {p.name: p for p in pairs}
     rows: list[DepthRow] = []
-    gql = {"content-type": "application/json", "accept": "application/json"}
+    gql = GQL_HEADERS
     mine = {**gql, "authorization": f"Bearer {ctx.token}"}
     for deep in pairs:
         first = by_name.get(deep.deeper_than or "")
@@ -511,7 +513,7 @@ def measure_depth(ctx: Context, pairs: list[QueryPair], *, concurrency: list[int
                     runs[key].append(wrk(f"{url}/graphql", connections=c, duration=duration,
                                          body=graphql_body(query), headers=headers))
             m = {k: Measure.median(v) for k, v in runs.items()}
-            row = DepthRow(deep.name, first.name, c, (m["rf"], m["rd"]), (m["pf"], m["pd"]))
+            row = DepthRow(deep.name, c, (m["rf"], m["rd"]), (m["pf"], m["pd"]))
             rows.append(row)
             print(format_depth_row(row), flush=True)
     return rows
