@@ -10,6 +10,7 @@ from domain.audit.models import AuditLog
 from domain.errors import Conflict, NotFound
 from domain.pagination import PageRequest
 from domain.warnings.auto_issue import auto_issue_warnings
+from domain.warnings.deadlines import WorkdayCalendar, deadline_settings, deadlines_for
 from domain.warnings.models import RoutingRule, Warning, WarningEvent
 from domain.warnings.routing import RoutingRuleInput, route_entity, save_routing_rule
 from domain.warnings.service import (
@@ -38,7 +39,11 @@ def test_manual_issue_takes_the_model_level_the_route_and_a_code(session, city):
     assert (w.level, w.source, w.status, w.department_id) == ("red", "manual", "issued", city.market.id)
     assert w.routing_rule_id is not None and w.score == pytest.approx(0.91)
     assert w.explanation["contributions"][0][0] == "failed_inspections_90d"
-    assert w.receipt_due_at < w.disposal_due_at
+    # the red level's deadlines counted from the dispatch (1 working day to sign, 3 calendar days to dispose: on
+    # a Friday both fall on Monday, so the two may be equal)
+    assert (w.receipt_due_at, w.disposal_due_at) == deadlines_for(
+        "red", w.dispatched_at, deadline_settings(session), WorkdayCalendar.load(session))
+    assert w.dispatched_at < w.receipt_due_at <= w.disposal_due_at
     events = session.exec(select(WarningEvent).where(WarningEvent.warning_id == w.id)).all()
     assert [(ev.kind, ev.to_status) for ev in events] == [("issue", "issued")]
     assert session.exec(select(AuditLog).where(AuditLog.action == "warning.issue")).one().object_id == str(w.id)
