@@ -9,9 +9,10 @@ the same for every request of a given text. Integrators and pages send the same 
 `PreparedQueries.lookup` takes a *query* text (never a mutation or subscription) that parses within the token
 limit, passes the document limits for this caller (`api.limits.limit_problems`, cached for texts without
 variables, checked every time with variables) and graphql-core's validation (kept per text), and returns its
-document — or the limits' refusal for this caller, answered here as the full pipeline answers it (the limits are
-checked once per request either way). `execute` runs the document with the schema's own executor class
-(`api.execution.LeafFieldsExecutor`), logs and shapes its errors with the one error mapping
+`PreparedText` — or the limits' refusal for this caller, answered here as the full pipeline answers it (the limits
+are checked once per request either way). `execute` runs the document with the schema's own executor class
+(`api.execution.LeafFieldsExecutor`; for a document without any directive its `CollectedOnceExecutor`, which
+collects each sub-selection once for the process), logs and shapes its errors with the one error mapping
 (`api.errors.shape_errors`) and returns Strawberry's `ExecutionResult`, which the view turns into a response with
 its own `process_result` and JSON encoder.
 
@@ -36,34 +37,37 @@ from strawberry.types import ExecutionResult
 from api import limits
 from api.caching import BoundedLRU
 from api.errors import shape_errors
+from api.execution import CollectedOnceExecutor, LeafFieldsExecutor, has_directives
 from domain.settings import Settings
 
-__all__ = ["ENABLED", "PreparedQueries"]
+__all__ = ["ENABLED", "PreparedQueries", "PreparedText"]
 
 ENABLED = os.environ.get("REGWATCH_PREPARED", "1") != "0"
 _RULES = tuple(specified_rules)  # Strawberry's default validation rules (no extension of ours adds any)
 
 
 @dataclass
-class _Text:
-    """A query text that parsed and passed validation: its document and its operations by name."""
+class PreparedText:
+    """A query text that parsed and passed validation: its document, its operations by name, and whether it holds
+    no directive at all (its sub-selections are then collected once for the process: `CollectedOnceExecutor`)."""
 
     document: DocumentNode
     operations: dict[str | None, OperationDefinitionNode] = field(default_factory=dict)
+    directive_free: bool = False
 
 
 class PreparedQueries:
     def __init__(self, schema: Any, settings: Settings, *, maxsize: int = 256) -> None:
         self.schema = schema  # the Strawberry schema (its graphql-core schema, executor class and process_errors)
         self.settings = settings
-        self._texts = BoundedLRU(maxsize)  # query text -> _Text; invalid texts are never kept
+        self._texts = BoundedLRU(maxsize)  # query text -> PreparedText; invalid texts are never kept
         # (text, operation name) whose operation is not a query here (a mutation, an unknown or missing name): left
         # to the full pipeline at once, without parsing it a second time
         self._elsewhere = BoundedLRU(maxsize)
 
     def lookup(self, query: str, operation_name: str | None, variables: dict[str, Any] | None, *,
-               anonymous: bool) -> DocumentNode | list[GraphQLError] | None:
-        """The document of `query` when it may run here for this caller; the limits' refusal of it for this caller
+               anonymous: bool) -> PreparedText | list[GraphQLError] | None:
+        """The prepared text of `query` when it may run here for this caller; the limits' refusal of it for this caller
         (answered as the full pipeline would answer it); else None (the full pipeline answers)."""
         text = self._texts.get(query)
         known = text is not None
@@ -74,7 +78,7 @@ class PreparedQueries:
                 document = parse(query, max_tokens=self.settings.graphql_max_tokens)
             except GraphQLError:
                 return None
-            text = _Text(document)
+            text = PreparedText(document, directive_free=not has_directives(document))
             definitions = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
             for definition in definitions:
                 if definition.name is not None:
@@ -97,20 +101,23 @@ class PreparedQueries:
             if validate_document(self.schema._schema, text.document, _RULES):
                 return None
             self._texts.put(query, text)  # only a text that parsed and validated is kept
-        return text.document
+        return text
 
-    async def execute(self, document: DocumentNode | list[GraphQLError], *, context: Any,
+    async def execute(self, text: PreparedText | list[GraphQLError], *, context: Any,
                       variables: dict[str, Any] | None, operation_name: str | None) -> ExecutionResult:
-        """Run `document` (or answer the refusals `lookup` gave instead of one)."""
+        """Run the text's document (or answer the refusals `lookup` gave instead of one)."""
         schema = self.schema
-        if isinstance(document, list):
-            schema.process_errors(document)
+        if isinstance(text, list):
+            schema.process_errors(text)
             return ExecutionResult(data=None, errors=shape_errors(
-                document, mask=self.settings.is_prod, request_id=getattr(context, "request_id", None)))
+                text, mask=self.settings.is_prod, request_id=getattr(context, "request_id", None)))
+        executor = schema.execution_context_class
+        if text.directive_free and executor is LeafFieldsExecutor:
+            executor = CollectedOnceExecutor
         try:
-            outcome = graphql_execute(schema._schema, document, root_value=None, context_value=context,
+            outcome = graphql_execute(schema._schema, text.document, root_value=None, context_value=context,
                                      variable_values=variables, operation_name=operation_name,
-                                     executor_class=schema.execution_context_class,
+                                     executor_class=executor,
                                      is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
                                      operation_extensions=None)
             result = await outcome if isawaitable(outcome) else outcome

@@ -157,10 +157,10 @@ class GraphQLView(GraphQL):
                 or data.get("extensions") is not None):
             return None
         context = await self.get_context(request, None)
-        document = prepared.lookup(query, operation_name, variables, anonymous=not context.actor.is_authenticated)
-        if document is None:
+        text = prepared.lookup(query, operation_name, variables, anonymous=not context.actor.is_authenticated)
+        if text is None:
             return None
-        result = await prepared.execute(document, context=context, variables=variables, operation_name=operation_name)
+        result = await prepared.execute(text, context=context, variables=variables, operation_name=operation_name)
         return Response(self.encode_json_bytes(await self.process_result(request, result)),
                         media_type="application/json")
 
