@@ -490,26 +490,51 @@ def _entity_windows_statement(actor: Actor, relations: tuple[tuple[str, bool], .
 
 def _build_entity_windows(actor: Actor, relations: tuple[tuple[str, bool], ...]) -> tuple[sa.Select, _Shape]:
     """part 0: the entity; part 1..3: the LIMITed window of each relation asked for, with the relation's total
-    (count(*) OVER (), computed before the LIMIT) when counted. One block of plain columns per part, typed NULLs in
-    the others' places (a UNION ALL takes its column types from its first member), like `entity_timeline`."""
+    (count(*) OVER (), computed before the LIMIT) when counted.
+
+    The parts share their columns: a UNION ALL needs one column type per position, so each part's columns are laid
+    into slots by type (`_slot_family`: integers, texts, dates, …), each part filling the first free slot of its
+    column's type and leaving the rest NULL; a slot's type is its first user's (a UNION ALL takes its column types
+    from its first member, the others' NULLs are cast to it). The entity and three windows are 26 columns instead of
+    one block of their own per part (60): the driver and libpq read 60 % fewer cells. Each window's day and id come
+    first in their types' slots, so one date slot and one integer slot order every window."""
     entity_id = (sa.select(col(Entity.id)).where(col(Entity.uscc) == sa.bindparam("uscc", type_=sa.String()))
                  .scalar_subquery())
-    blocks: dict[int, list[tuple[str, Any]]] = {0: [(f"e_{c.key}", c) for c in _columns_of(Entity)]}
+    blocks: dict[int, list[tuple[str, Any]]] = {0: [(c.key, c) for c in _columns_of(Entity)]}
     names = {"item_code": col(SupervisionItem.code), "item_name": col(SupervisionItem.name),
              "department_code": col(Department.code), "department_name": col(Department.name),
              "entity_uscc": col(Entity.uscc), "entity_name": col(Entity.name), "source_code": col(DataSource.code)}
     for relation, _count in relations:
-        part, model, _ = _RELATION_PARTS[relation]
-        cols = [(f"p{part}_{c.key}", c) for c in _columns_of(model)]
+        part, model, day = _RELATION_PARTS[relation]
+        first = [day.key, "id"]  # the window's order: its day and id in the first slots of their types
+        cols = sorted(((c.key, c) for c in _columns_of(model)),
+                      key=lambda kc: first.index(kc[0]) if kc[0] in first else len(first))
         if relation == "actions":
-            cols += [(f"p{part}_{name}", names[name]) for name in _ACTION_NAMES]
+            cols += [(name, names[name]) for name in _ACTION_NAMES]
         blocks[part] = cols
+
+    # slots: (family, n) -> position; each part's columns -> their slot
+    slot_of: dict[int, list[tuple[str, Any, tuple[Any, int]]]] = {}
+    slot_types: dict[tuple[Any, int], Any] = {}
+    for part, cols in blocks.items():
+        used: dict[Any, int] = {}
+        placed = []
+        for attr, column in cols:
+            family = _slot_family(column.type)
+            slot = (family, used.get(family, 0))
+            used[family] = slot[1] + 1
+            slot_types.setdefault(slot, column.type)
+            placed.append((attr, column, slot))
+        slot_of[part] = placed
+    slots = sorted(slot_types, key=lambda slot: (str(slot[0]), slot[1]))
+    position = {slot: 2 + i for i, slot in enumerate(slots)}  # after part and n
 
     def select_part(part: int, total: Any) -> list[Any]:
         out = [sa.literal_column(str(part), sa.Integer()).label("part"), total.label("n")]
-        for other, cols in blocks.items():
-            for label, column in cols:
-                out.append(column.label(label) if other == part else sa.cast(sa.null(), column.type).label(label))
+        mine = {slot: column for _attr, column, slot in slot_of[part]}
+        for i, slot in enumerate(slots):
+            column = mine.get(slot)
+            out.append((column if column is not None else sa.cast(sa.null(), slot_types[slot])).label(f"s{i}"))
         return out
 
     members = [sa.select(*select_part(0, sa.cast(sa.null(), sa.Integer())))
@@ -530,22 +555,27 @@ def _build_entity_windows(actor: Actor, relations: tuple[tuple[str, bool], ...])
                 .offset(sa.bindparam(f"{relation}_offset", type_=sa.Integer())))
         # each window LIMITed inside its own subquery (SQLite allows no LIMIT on a bare UNION member)
         members.append(sa.select(*stmt.subquery().c))
-    # a UNION ALL keeps no order of its own: the entity first, then each window newest first (its day and id, the
-    # only non-null ones of the row)
+    # a UNION ALL keeps no order of its own: the entity first, then each window newest first (its day and id, in
+    # the same two slots for every window)
     union = sa.union_all(*members).subquery()
-    days = [union.c[f"p{_RELATION_PARTS[r][0]}_{_RELATION_PARTS[r][2].key}"] for r, _ in relations]
-    ids = [union.c[f"p{_RELATION_PARTS[r][0]}_id"] for r, _ in relations]
     ordered = sa.select(*union.c).order_by(union.c.part)
     if relations:
-        ordered = ordered.order_by(sa.func.coalesce(*days).desc() if len(days) > 1 else days[0].desc(),
-                                   sa.func.coalesce(*ids).desc() if len(ids) > 1 else ids[0].desc())
-    positions: dict[int, list[tuple[int, str]]] = {}
-    at = 2  # after part and n
-    for part, cols in blocks.items():
-        positions[part] = [(at + i, label.split("_", 1)[1]) for i, (label, _) in enumerate(cols)]
-        at += len(cols)
-    shape = _Shape(positions)
+        part = _RELATION_PARTS[relations[0][0]][0]
+        day_slot, id_slot = slot_of[part][0][2], slot_of[part][1][2]
+        for relation, _ in relations:  # every window's day and id share them
+            placed = slot_of[_RELATION_PARTS[relation][0]]
+            assert (placed[0][2], placed[1][2]) == (day_slot, id_slot), relation
+        ordered = ordered.order_by(union.c[f"s{position[day_slot] - 2}"].desc(),
+                                   union.c[f"s{position[id_slot] - 2}"].desc())
+    shape = _Shape({part: [(position[slot], attr) for attr, _column, slot in placed]
+                    for part, placed in slot_of.items()})
     return ordered, shape
+
+
+def _slot_family(type_: Any) -> Any:
+    """Columns of one family may share a UNION position: the same type class (a string's length aside), so the
+    same bind and result processing."""
+    return type(type_)
 
 
 def entity_with_windows(session: Session, actor: Actor, uscc: str,

@@ -348,3 +348,47 @@ def test_the_one_statement_windows_answer_as_each_relations_own_read(session, ba
                 assert [p["names"] for p in plain(mine)] == [p["names"] for p in plain(rows)]
                 assert [(r.action.started_on, r.action.external_id) for r in mine] == \
                     [(r.action.started_on, r.action.external_id) for r in rows]
+
+
+def test_the_shared_slots_of_the_one_statement_windows_give_every_column_its_own_value_and_type(session, basics):
+    """The parts of entity_with_windows' UNION share their columns by type (texts with texts, dates with dates, …):
+    every column of the entity and of each window's rows reads back as the ORM reads it — the same value of the
+    same Python type (a Decimal stays a Decimal, a timestamp keeps its zone), NULLs where the row has none."""
+    from decimal import Decimal
+
+    from sqlmodel import select as orm_select
+
+    from domain.identity.actor import SYSTEM
+    from domain.supervision.models import Complaint, CreditRecord, Entity, SupervisionAction
+    from domain.supervision.service import entity_with_windows
+
+    add_actions(session, basics, 6)
+    entity, source = basics["entities"][0], basics["sources"][2]
+    entity.registered_capital = Decimal("1234567.89")
+    action = session.exec(orm_select(SupervisionAction).where(SupervisionAction.entity_id == entity.id)).first()
+    action.kind, action.penalty_amount, action.document_number = "penalty", Decimal("500.05"), "苏市监罚〔2025〕1号"
+    action.decided_on, action.officers, action.trigger = date(2025, 6, 2), "张三、李四", "complaint"
+    session.add_all([Complaint(source_id=source.id, external_id="C-1", entity_id=entity.id,
+                               received_on=date(2025, 3, 1), channel="12345", category="食品安全",
+                               responded_on=date(2025, 3, 9), outcome="已答复"),
+                     CreditRecord(source_id=source.id, external_id="R-1", entity_id=entity.id,
+                                  kind="abnormal_operation", listed_on=date(2024, 5, 1), removed_on=date(2024, 9, 1),
+                                  authority="苏州市市场监督管理局", reason="未按期年报")])
+    session.commit()
+    got, found = entity_with_windows(session, SYSTEM, entity.uscc, {name: (0, 21, True) for name in
+                                                                     ("actions", "complaints", "credit")})
+
+    def values(record, model):
+        return {c.key: (getattr(record, c.key), type(getattr(record, c.key))) for c in sa.inspect(model).columns}
+
+    session.expire_all()
+    assert values(got, Entity) == values(session.get(Entity, entity.id), Entity)
+    for name, model, of in (("actions", SupervisionAction, lambda r: r.action), ("complaints", Complaint, None),
+                            ("credit", CreditRecord, None)):
+        rows, total = found[name]
+        assert rows and total == len(rows), name
+        for row in rows:
+            record = of(row) if of else row
+            assert values(record, model) == values(session.get(model, record.id), model), (name, record.id)
+    penalty = next(r.action for r in found["actions"][0] if r.action.id == action.id)
+    assert (penalty.penalty_amount, penalty.officers) == (Decimal("500.05"), "张三、李四")
