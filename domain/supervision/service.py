@@ -527,14 +527,15 @@ def _build_entity_windows(actor: Actor, relations: tuple[tuple[str, bool], ...])
             placed.append((attr, column, slot))
         slot_of[part] = placed
     slots = sorted(slot_types, key=lambda slot: (str(slot[0]), slot[1]))
+    label = {slot: f"s{i}" for i, slot in enumerate(slots)}
     position = {slot: 2 + i for i, slot in enumerate(slots)}  # after part and n
 
     def select_part(part: int, total: Any) -> list[Any]:
         out = [sa.literal_column(str(part), sa.Integer()).label("part"), total.label("n")]
         mine = {slot: column for _attr, column, slot in slot_of[part]}
-        for i, slot in enumerate(slots):
+        for slot in slots:
             column = mine.get(slot)
-            out.append((column if column is not None else sa.cast(sa.null(), slot_types[slot])).label(f"s{i}"))
+            out.append((column if column is not None else sa.cast(sa.null(), slot_types[slot])).label(label[slot]))
         return out
 
     members = [sa.select(*select_part(0, sa.cast(sa.null(), sa.Integer())))
@@ -565,8 +566,7 @@ def _build_entity_windows(actor: Actor, relations: tuple[tuple[str, bool], ...])
         for relation, _ in relations:  # every window's day and id share them
             placed = slot_of[_RELATION_PARTS[relation][0]]
             assert (placed[0][2], placed[1][2]) == (day_slot, id_slot), relation
-        ordered = ordered.order_by(union.c[f"s{position[day_slot] - 2}"].desc(),
-                                   union.c[f"s{position[id_slot] - 2}"].desc())
+        ordered = ordered.order_by(union.c[label[day_slot]].desc(), union.c[label[id_slot]].desc())
     shape = _Shape({part: [(position[slot], attr) for attr, _column, slot in placed]
                     for part, placed in slot_of.items()})
     return ordered, shape
