@@ -57,6 +57,10 @@ async def test_a_new_user_form_shows_every_problem_at_once(page, live_server, ad
     await page.click("button[type=submit]")
     await page.wait_for_url(f"{live_server}/admin/users/new")
     await page.fill("#f-username", "Bad Name")
+    # leaving the field shows its message, which moves the fields below it down a line: wait for it before
+    # clicking below (a click whose press and release straddle that move never reaches the checkbox)
+    await page.press("#f-username", "Tab")
+    await page.locator("#e-username").wait_for()
     await page.check("#f-role-handler")  # a handler without a department
     await page.fill("#f-password", "short")
     await page.fill("#f-confirm_password", "other")
